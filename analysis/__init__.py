@@ -1,0 +1,1 @@
+"""Analysis core: resampling, orientation, mounting calibration, bend segmentation, features, classification, scoring."""

@@ -1,0 +1,1 @@
+"""Sagittal body model that simulates labelled lower-back IMU sessions."""

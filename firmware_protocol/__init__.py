@@ -1,0 +1,1 @@
+"""Device profiles (GATT UUIDs, start/stop commands) and pure packet codecs; no I/O."""

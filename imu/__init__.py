@@ -1,0 +1,1 @@
+"""Acquisition: scan, connect, stream, timestamps, loss detection, reconnect and the simulated sensor."""
