@@ -1,0 +1,92 @@
+"""Per-bend features, each grounded in the sagittal body model.
+
+* `sensor_pitch_deg`: pitch excursion of the sensor's segment (the pelvis at the sacrum;
+  pelvis plus part of the lumbar flexion higher up), from drift-corrected gyro integration.
+* `sensor_dx_m`, `sensor_dz_m`: translation of the skin point at the bend's peak
+  (anterior, up). A hinge rotates the pelvis about the hips; a rounded back moves the
+  trunk mass forward without pelvic rotation, so balance pushes the hips back *more
+  per degree of pelvic pitch* (research/biomechanics.md section 8.2).
+* `translation_per_pitch_m_rad`: |horizontal translation| / pitch, the same idea as one number.
+* `pitch_t50_fraction`: when, within the descent, pitch reaches half its excursion. A
+  pelvis that lags the lumbar spine rises late (Laird et al. 2018: a 0.9 s pelvic lag).
+* `peak_rate_deg_s`, `judder_count`: speed and smoothness (local minima of the pitch
+  rate during descent, after the "judder" idea of aberrant-movement studies).
+"""
+from __future__ import annotations
+
+import numpy as np
+from scipy.ndimage import uniform_filter1d
+from scipy.signal import find_peaks
+
+from .strapdown import integrate_window
+
+FEATURE_COLUMNS = [
+    "sensor_pitch_deg", "sensor_dx_m", "sensor_dz_m", "translation_per_pitch_m_rad",
+    "pitch_t50_fraction", "peak_rate_deg_s", "judder_count", "down_s", "up_s", "hold_s",
+    "pitch_drift_deg",
+]
+
+
+def bend_features(
+    acc_segment_mps2: np.ndarray,
+    gyr_segment_rad_s: np.ndarray,
+    fs_hz: float,
+    window: tuple[int, int],
+    start: int,
+    peak: int,
+    end: int,
+    anchored: bool,
+    anchor_samples: int,
+) -> dict:
+    """Features of one bend.
+
+    Args:
+        acc_segment_mps2, gyr_segment_rad_s: (N, 3) whole-session calibrated signals.
+        window: [first, stop) samples integrated; starts and ends still when `anchored`.
+        start, peak, end: onset, peak and return samples (absolute indices).
+        anchored: a still stretch brackets the window, so translation is observable.
+
+    Returns:
+        dict with FEATURE_COLUMNS; translation entries are None when not `anchored`.
+    """
+    first, stop = window
+    traj = integrate_window(
+        acc_segment_mps2[first:stop], gyr_segment_rad_s[first:stop], fs_hz,
+        anchor_samples if anchored else max(1, int(0.05 * fs_hz)),
+    )
+    pitch_deg = np.degrees(traj.pitch_rad - traj.pitch_rad[: max(1, min(anchor_samples, len(traj.pitch_rad)))].mean())
+    local_peak = int(np.clip(peak - first, 0, len(pitch_deg) - 1))
+    excursion = float(pitch_deg[local_peak])
+    # Average over the plateau around the peak: a held pose is measured many times.
+    plateau = np.flatnonzero(pitch_deg >= 0.9 * excursion) if excursion > 0 else np.array([local_peak])
+    plateau = plateau[(plateau >= local_peak - int(3 * fs_hz)) & (plateau <= local_peak + int(3 * fs_hz))]
+    if len(plateau) == 0:
+        plateau = np.array([local_peak])
+    sensor_pitch = float(pitch_deg[plateau].mean())
+    if anchored:
+        dx = float(traj.anterior_m[plateau].mean())
+        dz = float(traj.up_m[plateau].mean())
+        per_pitch = abs(dx) / max(np.radians(abs(sensor_pitch)), np.radians(2.0))
+    else:
+        dx = dz = per_pitch = None
+
+    rate = np.degrees(gyr_segment_rad_s[start:end + 1, 1])
+    descent = pitch_deg[start - first: local_peak + 1]
+    half = np.flatnonzero(descent >= 0.5 * excursion)
+    down_s = (peak - start) / fs_hz
+    t50 = (half[0] / max(len(descent) - 1, 1)) if len(half) else 1.0
+    smooth_rate = uniform_filter1d(np.degrees(gyr_segment_rad_s[start:peak + 1, 1]), max(1, int(0.08 * fs_hz)))
+    dips, _ = find_peaks(-smooth_rate, prominence=8.0) if len(smooth_rate) > 3 else (np.array([]), None)
+    return {
+        "sensor_pitch_deg": sensor_pitch,
+        "sensor_dx_m": dx,
+        "sensor_dz_m": dz,
+        "translation_per_pitch_m_rad": per_pitch,
+        "pitch_t50_fraction": float(t50),
+        "peak_rate_deg_s": float(np.max(np.abs(rate))) if len(rate) else 0.0,
+        "judder_count": int(len(dips)),
+        "down_s": float(down_s),
+        "up_s": float((end - peak) / fs_hz),
+        "hold_s": float(len(plateau) / fs_hz),
+        "pitch_drift_deg": float(np.degrees(traj.pitch_drift_rad)),
+    }

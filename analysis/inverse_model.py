@@ -1,0 +1,203 @@
+"""Bayesian inversion of a quasi-static sagittal body model from one lower-back sensor.
+
+What one sensor measures in a bend: the pitch excursion S of its own segment and the
+translation (dx anterior, dz up) of its skin point. The body has more degrees of
+freedom than that, but a standing person keeps the whole-body centre of mass over the
+feet, which couples them:
+
+    S  = P + f * phi                        (f: share of lumbar flexion below the sensor)
+    p  = hip(beta, kappa) + R(segment) r    (skin point on the pelvis or a lumbar vertebra)
+    COM_x(beta, kappa, P, phi) = COM_x(upright)
+
+with pelvic tilt P, lumbar flexion phi, knee flexion kappa and shank angle beta (solved
+from the balance). A grid over (P, phi, kappa) is pushed through the forward model once;
+each bend then gets a posterior over the grid from Gaussian measurement errors, and the
+lumbar share phi / (P + phi), the trunk inclination P + phi and the knee flexion are
+read off as posterior means, with the probability that the share exceeds the
+spine-led threshold. The model is deliberately simpler than the simulator's (rigid upper
+trunk, straight lumbar chain): real people differ from any model, and the benchmark
+measures the cost of that mismatch.
+
+Segment lengths and masses: Winter (2009) after Drillis & Contini and Dempster, as
+collected in research/biomechanics.md section 3.1; hip-to-skin offsets section 3.2.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache
+
+import numpy as np
+
+# Fractions of body height (Winter, Drillis & Contini).
+ANKLE_HEIGHT, SHANK_LENGTH, THIGH_LENGTH = 0.039, 0.246, 0.245
+# Fractions of body mass (Dempster via Winter), both legs together.
+SHANK_MASS, THIGH_MASS = 2 * 0.0465, 2 * 0.100
+PELVIS_MASS, ABDOMEN_MASS, UPPER_TRUNK_MASS = 0.142, 0.139, 0.216 + 0.081 + 0.050
+SEGMENT_COM_FROM_PROXIMAL = 0.433  # shank and thigh
+LUMBAR_JOINT_SHARES = np.array([0.18, 0.24, 0.22, 0.19, 0.17])  # L5S1 .. L1L2
+
+# Metres for a 1.75 m adult, (anterior, up) in the segment's own frame at standing.
+_REF_HEIGHT_M = 1.75
+_L5S1_FROM_HIP = np.array([-0.025, 0.12])
+_LUMBAR_SEGMENT_LENGTH = 0.036
+_PELVIS_COM_FROM_HIP = np.array([-0.01, 0.03])
+_ABDOMEN_COM_OFFSET = np.array([0.06, 0.018])  # per lumbar segment, from its lower joint
+_UPPER_TRUNK_COM_FROM_T12 = np.array([0.02, 0.21])
+_SACRUM_SKIN_FROM_HIP = np.array([-0.11, 0.11])
+_VERTEBRA_SKIN_FROM_JOINT = np.array([-0.065, 0.018])
+SENSOR_VERTEBRA = {"L5": 0, "L4": 1, "L3": 2}  # index of the lumbar segment carrying the sensor
+
+
+def lumbar_fraction_below(placement: str) -> float:
+    """Share of lumbar flexion that rotates the sensor at `placement`."""
+    if placement == "sacrum":
+        return 0.0
+    return float(LUMBAR_JOINT_SHARES[: SENSOR_VERTEBRA[placement] + 1].sum())
+
+
+def _rotate(vec: np.ndarray, angle_rad: np.ndarray) -> np.ndarray:
+    """Rotate (..., 2) vectors (anterior, up) forward by angle (flexion > 0)."""
+    c, s = np.cos(angle_rad), np.sin(angle_rad)
+    return np.stack([vec[..., 0] * c + vec[..., 1] * s, -vec[..., 0] * s + vec[..., 1] * c], axis=-1)
+
+
+@dataclass(frozen=True)
+class PoseGrid:
+    """Forward model evaluated on a grid of poses (all arrays (G,))."""
+
+    pelvis_rad: np.ndarray
+    lumbar_rad: np.ndarray
+    knee_rad: np.ndarray
+    sensor_pitch_rad: np.ndarray
+    sensor_dx_m: np.ndarray
+    sensor_dz_m: np.ndarray
+    hip_dx_m: np.ndarray
+
+
+def forward_pose(pelvis_rad, lumbar_rad, knee_rad, height_m: float, placement: str):
+    """Balanced pose: sensor pitch and displacements relative to upright standing.
+
+    Arrays broadcast together. Returns (sensor_pitch_rad, sensor_dx_m, sensor_dz_m, hip_dx_m).
+    """
+    scale = height_m / _REF_HEIGHT_M
+    pelvis_rad, lumbar_rad, knee_rad = np.broadcast_arrays(
+        np.asarray(pelvis_rad, float), np.asarray(lumbar_rad, float), np.asarray(knee_rad, float)
+    )
+    shank, thigh = SHANK_LENGTH * height_m, THIGH_LENGTH * height_m
+
+    # Upper body relative to the hip joint centre, independent of the legs.
+    joint = _rotate(_L5S1_FROM_HIP * scale, pelvis_rad)
+    moment = PELVIS_MASS * _rotate(_PELVIS_COM_FROM_HIP * scale, pelvis_rad)
+    orientation = pelvis_rad.copy()
+    sensor = _rotate(_SACRUM_SKIN_FROM_HIP * scale, pelvis_rad)
+    for level, share in enumerate(LUMBAR_JOINT_SHARES):
+        orientation = orientation + share * lumbar_rad
+        moment = moment + ABDOMEN_MASS / 5 * (joint + _rotate(_ABDOMEN_COM_OFFSET * scale, orientation))
+        if SENSOR_VERTEBRA.get(placement) == level:
+            sensor = joint + _rotate(_VERTEBRA_SKIN_FROM_JOINT * scale, orientation)
+        joint = joint + _rotate(np.array([0.0, _LUMBAR_SEGMENT_LENGTH * scale]), orientation)
+    moment = moment + UPPER_TRUNK_MASS * (joint + _rotate(_UPPER_TRUNK_COM_FROM_T12 * scale, orientation))
+    upper_mass = PELVIS_MASS + ABDOMEN_MASS + UPPER_TRUNK_MASS
+    upper_com_x = moment[..., 0] / upper_mass
+
+    def com_x(beta):
+        knee_x = shank * np.sin(beta)
+        hip_x = knee_x + thigh * np.sin(beta - knee_rad)
+        # Segment centres of mass lie 0.433 of the length from the proximal joint.
+        legs = SHANK_MASS * (1 - SEGMENT_COM_FROM_PROXIMAL) * knee_x
+        legs = legs + THIGH_MASS * (knee_x + (1 - SEGMENT_COM_FROM_PROXIMAL) * (hip_x - knee_x))
+        return legs + upper_mass * (hip_x + upper_com_x), hip_x
+
+    # Upright, with vertical legs, only the upper body's own offset moves the COM.
+    reference = upper_mass * upright_upper_com_x(height_m)
+    beta = np.zeros_like(pelvis_rad)
+    for _ in range(6):  # Newton on the balance equation; COM_x is smooth and monotonic in beta
+        value, _ = com_x(beta)
+        h = 1e-4
+        slope = (com_x(beta + h)[0] - value) / h
+        beta = beta - (value - reference) / slope
+    _, hip_x = com_x(beta)
+    knee_z = shank * np.cos(beta)
+    hip_z = knee_z + thigh * np.cos(beta - knee_rad)
+    hip = np.stack([hip_x, hip_z - (shank + thigh)], axis=-1)
+    sensor_upright = (_SACRUM_SKIN_FROM_HIP * scale) if placement == "sacrum" else _upright_vertebra_skin(placement, scale)
+    sensor_disp = hip + sensor - sensor_upright
+    sensor_pitch = pelvis_rad + lumbar_fraction_below(placement) * lumbar_rad
+    return sensor_pitch, sensor_disp[..., 0], sensor_disp[..., 1], hip[..., 0]
+
+
+def upright_upper_com_x(height_m: float) -> float:
+    """Horizontal upper-body COM offset from the hip at upright standing, m."""
+    scale = height_m / _REF_HEIGHT_M
+    moment = PELVIS_MASS * _PELVIS_COM_FROM_HIP * scale
+    joint = _L5S1_FROM_HIP * scale
+    for _ in LUMBAR_JOINT_SHARES:
+        moment = moment + ABDOMEN_MASS / 5 * (joint + _ABDOMEN_COM_OFFSET * scale)
+        joint = joint + np.array([0.0, _LUMBAR_SEGMENT_LENGTH * scale])
+    moment = moment + UPPER_TRUNK_MASS * (joint + _UPPER_TRUNK_COM_FROM_T12 * scale)
+    return float(moment[0] / (PELVIS_MASS + ABDOMEN_MASS + UPPER_TRUNK_MASS))
+
+
+def _upright_vertebra_skin(placement: str, scale: float) -> np.ndarray:
+    level = SENSOR_VERTEBRA[placement]
+    joint = _L5S1_FROM_HIP * scale + np.array([0.0, level * _LUMBAR_SEGMENT_LENGTH * scale])
+    return joint + _VERTEBRA_SKIN_FROM_JOINT * scale
+
+
+@lru_cache(maxsize=16)
+def pose_grid(height_m: float, placement: str) -> PoseGrid:
+    """Forward model on a grid: pelvis -10..100 deg, lumbar 0..70 deg, knee 0..120 deg."""
+    pelvis = np.radians(np.arange(-10.0, 100.1, 1.5))
+    lumbar = np.radians(np.arange(0.0, 70.1, 2.0))
+    knee = np.radians(np.arange(0.0, 120.1, 4.0))
+    p, l, k = (g.ravel() for g in np.meshgrid(pelvis, lumbar, knee, indexing="ij"))
+    pitch, dx, dz, hip_dx = forward_pose(p, l, k, height_m, placement)
+    return PoseGrid(p, l, k, pitch, dx, dz, hip_dx)
+
+
+@dataclass(frozen=True)
+class PoseEstimate:
+    """Posterior summary of one bend (angles in deg, shares 0-1, metres)."""
+
+    lumbar_share: float
+    p_spine_led: float
+    trunk_deg: float
+    pelvis_deg: float
+    lumbar_deg: float
+    knee_deg: float
+    hip_shift_m: float
+
+
+def invert_pose(
+    sensor_pitch_deg: float,
+    sensor_dx_m: float | None,
+    sensor_dz_m: float | None,
+    grid: PoseGrid,
+    spine_led_share: float = 0.5,
+    pitch_sigma_deg: float = 3.0,
+    translation_sigma_m: float = 0.04,
+) -> PoseEstimate:
+    """Posterior means over the pose grid given one bend's measurements.
+
+    Translation may be None (no still stretch around the bend): then only the pitch
+    constrains the pose and the estimate falls back towards the prior.
+    """
+    sigma_pitch = np.radians(pitch_sigma_deg) + 0.05 * np.radians(abs(sensor_pitch_deg))
+    cost = ((grid.sensor_pitch_rad - np.radians(sensor_pitch_deg)) / sigma_pitch) ** 2
+    if sensor_dx_m is not None and sensor_dz_m is not None:
+        cost = cost + ((grid.sensor_dx_m - sensor_dx_m) / translation_sigma_m) ** 2
+        cost = cost + ((grid.sensor_dz_m - sensor_dz_m) / translation_sigma_m) ** 2
+    weight = np.exp(-0.5 * (cost - cost.min()))
+    weight /= weight.sum()
+    trunk = grid.pelvis_rad + grid.lumbar_rad
+    share = np.where(trunk > 1e-6, grid.lumbar_rad / np.maximum(trunk, 1e-6), 0.0)
+    share = np.clip(share, 0.0, 1.0)
+    return PoseEstimate(
+        lumbar_share=float(weight @ share),
+        p_spine_led=float(weight @ (share > spine_led_share)),
+        trunk_deg=float(np.degrees(weight @ trunk)),
+        pelvis_deg=float(np.degrees(weight @ grid.pelvis_rad)),
+        lumbar_deg=float(np.degrees(weight @ grid.lumbar_rad)),
+        knee_deg=float(np.degrees(weight @ grid.knee_rad)),
+        hip_shift_m=float(weight @ grid.hip_dx_m),
+    )

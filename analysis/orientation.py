@@ -1,0 +1,88 @@
+"""Orientation of the sensor's body segment: a facade over x-io Fusion (imufusion).
+
+Fusion (revised Madgwick with acceleration rejection and start-up gain ramp) is a
+maintained, validated AHRS; we own only the conventions here: input in SI units and body
+axes (x anterior, y left, z up), output as quaternions plus the sagittal pitch and roll
+the rest of hinge uses, with Fusion's per-sample `accelerometer_ignored` and `startup`
+flags kept so they can be reported and tested.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import imufusion
+import numpy as np
+
+from .stillness import GRAVITY_MPS2
+
+
+@dataclass(frozen=True)
+class SegmentOrientation:
+    """Orientation of the segment over time.
+
+    Attributes:
+        quaternion: (N, 4) w, x, y, z; earth_from_segment (earth axes NWU, heading free).
+        pitch_deg: (N,) forward inclination of the segment's anterior axis, deg (flexion > 0).
+        roll_deg: (N,) inclination about the anterior axis, deg (left side up > 0).
+        accelerometer_ignored: (N,) bool, Fusion rejected the accelerometer (fast motion).
+        startup: (N,) bool, Fusion still in its start-up ramp.
+    """
+
+    quaternion: np.ndarray
+    pitch_deg: np.ndarray
+    roll_deg: np.ndarray
+    accelerometer_ignored: np.ndarray
+    startup: np.ndarray
+
+
+def estimate_orientation(
+    acc_mps2: np.ndarray, gyr_rad_s: np.ndarray, fs_hz: float, gain: float = 0.5
+) -> SegmentOrientation:
+    """Run Fusion over calibrated signals.
+
+    Args:
+        acc_mps2: (N, 3) specific force in segment axes, m/s^2.
+        gyr_rad_s: (N, 3) bias-corrected angular rate in segment axes, rad/s.
+        fs_hz: uniform sample rate, Hz.
+        gain: Fusion gain (default 0.5, Fusion's own default).
+    """
+    n = len(acc_mps2)
+    ahrs = imufusion.Ahrs()
+    settings = imufusion.AhrsSettings()
+    settings.convention = imufusion.CONVENTION_NWU
+    settings.gain = gain
+    settings.gyroscope_range = 2000.0
+    settings.acceleration_rejection = 10.0
+    settings.sample_rate = int(round(fs_hz))
+    settings.rejection_timeout = int(5 * fs_hz)
+    ahrs.set_settings(settings)
+    ahrs.set_sample_period(1.0 / fs_hz)
+    # Fusion wants deg/s and g.
+    gyr_dps = np.ascontiguousarray(np.degrees(gyr_rad_s), dtype=np.float64)
+    acc_g = np.ascontiguousarray(acc_mps2 / GRAVITY_MPS2, dtype=np.float64)
+    quaternion = np.empty((n, 4))
+    ignored = np.zeros(n, bool)
+    startup = np.zeros(n, bool)
+    update = ahrs.update_no_magnetometer
+    for i in range(n):
+        update(gyr_dps[i], acc_g[i])
+        quaternion[i] = ahrs.get_quaternion()
+        ignored[i] = ahrs.get_internal_states().accelerometer_ignored
+        startup[i] = ahrs.get_flags().startup
+    pitch_deg, roll_deg = quaternion_to_pitch_roll_deg(quaternion)
+    return SegmentOrientation(quaternion, pitch_deg, roll_deg, ignored, startup)
+
+
+def quaternion_to_pitch_roll_deg(quaternion: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Heading-free pitch and roll of earth_from_segment quaternions (N, 4), deg.
+
+    Pitch is the angle of the anterior axis below the horizontal, so a forward bend
+    (positive rotation about +y, the left axis) gives positive pitch.
+    """
+    w, x, y, z = quaternion.T
+    anterior_up = 2.0 * (x * z - w * y)  # earth-z component of the segment's x-axis
+    left_up = 2.0 * (y * z + w * x)  # earth-z component of the segment's y-axis
+    up_up = 1.0 - 2.0 * (x * x + y * y)
+    pitch = np.degrees(np.arcsin(np.clip(-anterior_up, -1.0, 1.0)))
+    roll = np.degrees(np.arctan2(left_up, up_up))
+    return pitch, roll

@@ -1,0 +1,68 @@
+"""Analysis settings: one frozen dataclass with documented defaults, and per-placement presets.
+
+Every threshold carries its unit in its name. Presets change only what depends on
+where the sensor sits: a sensor higher on the lumbar spine rotates with the pelvis
+*plus* part of the lumbar flexion, so its pitch excursions are larger and the
+minimum bend is scaled accordingly.
+"""
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, replace
+
+PLACEMENTS = ("sacrum", "L5", "L4", "L3")
+
+# Fraction of lumbar flexion below each skin site (L5S1..L1L2 shares 0.18/0.24/0.22/0.19/0.17,
+# research/biomechanics.md section 3.3): the sensor's segment pitch = pelvis + share * lumbar.
+LUMBAR_FRACTION_BELOW = {"sacrum": 0.0, "L5": 0.18, "L4": 0.42, "L3": 0.64}
+
+# Skin point relative to the hip joint centre of a 1.75 m adult, metres, (anterior, up);
+# scaled linearly with height (research/biomechanics.md section 3.2, [DERIVED] values).
+SKIN_OFFSET_175_M = {
+    "sacrum": (-0.11, 0.11),
+    "L5": (-0.095, 0.15),
+    "L4": (-0.085, 0.18),
+    "L3": (-0.07, 0.21),
+}
+
+
+@dataclass(frozen=True)
+class AnalysisParams:
+    """Settings of the offline pipeline.
+
+    Attributes:
+        placement: skin site of the sensor, one of PLACEMENTS.
+        height_m: body height used to scale the body model (the default is a population mean).
+        still_gyro_rad_s: angular-rate magnitude below which the sensor counts as still.
+        still_acc_tolerance_mps2: allowed deviation of |specific force| from 1 g when still.
+        still_min_s: shortest still stretch that counts as quiet standing.
+        upright_tolerance_deg: a still pose within this angle of the stance pose counts as upright.
+        min_bend_deg: smallest sensor-segment pitch excursion that can be a bend.
+        max_interp_gap_s: longest gap bridged by interpolation; longer gaps are flagged.
+        squat_knee_deg: estimated knee flexion above which a movement is a squat, not a bend.
+        spine_led_share: lumbar share of trunk flexion above which a bend is spine-led.
+        ahrs_gain: gain of the Fusion AHRS (x-io), lower trusts the gyroscope more.
+    """
+
+    placement: str = "sacrum"
+    height_m: float = 1.75
+    still_gyro_rad_s: float = 0.05
+    still_acc_tolerance_mps2: float = 0.3
+    still_min_s: float = 0.4
+    upright_tolerance_deg: float = 10.0
+    min_bend_deg: float = 10.0
+    max_interp_gap_s: float = 0.1
+    squat_knee_deg: float = 55.0
+    spine_led_share: float = 0.5
+    ahrs_gain: float = 0.5
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+
+def params_for_placement(placement: str, **overrides) -> AnalysisParams:
+    """Preset for a placement; `overrides` replace individual fields."""
+    if placement not in PLACEMENTS:
+        raise ValueError(f"placement {placement!r} is not one of {', '.join(PLACEMENTS)}")
+    # Higher sites add part of the lumbar flexion to the pitch they see.
+    min_bend_deg = 10.0 + 12.0 * LUMBAR_FRACTION_BELOW[placement]
+    return replace(AnalysisParams(placement=placement, min_bend_deg=min_bend_deg), **overrides)

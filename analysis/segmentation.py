@@ -1,0 +1,82 @@
+"""Bend segmentation: onset, peak and return of every forward excursion of pitch.
+
+Movements are the stretches between quiet upright standing. Within each, every pitch
+peak higher (and more prominent) than `min_bend_deg` is a bend candidate; candidates
+sharing one movement (repeated bends without a pause) are split at the pitch minimum
+between them. Movements without such a peak go to the drop log with the reason.
+"""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+from scipy.signal import find_peaks
+
+from .stillness import runs
+
+CANDIDATE_COLUMNS = [
+    "window_start", "window_stop", "start", "peak", "end", "peak_pitch_deg",
+    "anchored_before", "anchored_after",
+]
+DROP_COLUMNS = ["start", "end", "peak_pitch_deg", "reason"]
+
+
+def segment_bends(
+    pitch_deg: np.ndarray,
+    upright_still: np.ndarray,
+    fs_hz: float,
+    min_bend_deg: float = 10.0,
+    onset_fraction: float = 0.1,
+    anchor_s: float = 0.3,
+    min_movement_deg: float = 1.5,
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Find bend candidates.
+
+    Args:
+        pitch_deg: (N,) segment pitch, deg, flexion > 0 (0 = standing pose).
+        upright_still: (N,) bool, quiet upright standing.
+        fs_hz: uniform sample rate, Hz.
+        min_bend_deg: smallest pitch excursion (height and prominence) of a bend, deg.
+        onset_fraction: onset/return are where pitch crosses this fraction of the peak.
+        anchor_s: still time included at both ends of a window for drift correction, s.
+        min_movement_deg: movements smaller than this are postural sway, not logged.
+
+    Returns:
+        (candidates, dropped). Candidates: sample indices `window_start`/`window_stop`
+        ([start, stop), including still anchors), `start`, `peak`, `end` (onset, peak,
+        return), `peak_pitch_deg` above the preceding stance, and whether a still anchor
+        exists before/after. Dropped: `start`, `end` (samples), `peak_pitch_deg`, `reason`.
+    """
+    n = len(pitch_deg)
+    anchor = max(1, int(round(anchor_s * fs_hz)))
+    rows, dropped = [], []
+    still_runs = runs(upright_still)
+    for a, b in runs(~np.asarray(upright_still, bool)):
+        before = still_runs[still_runs[:, 1] == a]
+        baseline = float(np.median(pitch_deg[before[0, 0]:a])) if len(before) else float(pitch_deg[a])
+        rel = pitch_deg[a:b] - baseline
+        peaks, _ = find_peaks(rel, height=min_bend_deg, prominence=min_bend_deg)
+        top = float(rel.max()) if len(rel) else 0.0
+        if len(peaks) == 0:
+            if top >= min_movement_deg:
+                dropped.append((a, b, top, f"too small to be a bend: pitch {top:.1f} deg < {min_bend_deg:.1f} deg"))
+            continue
+        cuts = [0] + [int(p + np.argmin(rel[p:q])) for p, q in zip(peaks[:-1], peaks[1:])] + [b - a]
+        for i, peak in enumerate(peaks):
+            lo, hi = cuts[i], cuts[i + 1]
+            height = rel[peak]
+            level = onset_fraction * height
+            below_before = np.flatnonzero(rel[lo:peak] < level)
+            below_after = np.flatnonzero(rel[peak:hi] < level)
+            start = lo + (below_before[-1] if len(below_before) else 0)
+            end = peak + (below_after[0] if len(below_after) else hi - 1 - peak)
+            first, last = i == 0, i == len(peaks) - 1
+            anchored_before = first and a >= anchor and upright_still[a - anchor:a].all()
+            anchored_after = last and b + anchor <= n and upright_still[b:b + anchor].all()
+            rows.append((
+                a + lo - (anchor if anchored_before else 0),
+                a + hi + (anchor if anchored_after else 0),
+                a + start, a + peak, a + end, float(height),
+                bool(anchored_before), bool(anchored_after),
+            ))
+    candidates = pd.DataFrame(rows, columns=CANDIDATE_COLUMNS)
+    return candidates, pd.DataFrame(dropped, columns=DROP_COLUMNS)
