@@ -111,7 +111,8 @@ def analyse(
         return AnalysisResult(_empty_bends(), {"ok": False, "reason": str(error)}, warnings,
                               pd.DataFrame(columns=DROPPED_COLUMNS), fs_hz, params, grid.t_s,
                               np.zeros(len(grid.t_s)))
-    calibration_info = {"ok": True, **calibration.as_dict()}
+    calibration_info = {"ok": True, **calibration.as_dict(),
+                        "segment_from_sensor": np.round(calibration.segment_from_sensor, 6).tolist()}
     if calibration.planarity < MIN_PLANARITY:
         warnings.append(
             f"only {100 * calibration.planarity:.0f}% of the movement is about one flexion axis "
