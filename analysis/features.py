@@ -2,8 +2,8 @@
 
 * `sensor_pitch_deg`: pitch excursion of the sensor's segment (the pelvis at the sacrum;
   pelvis plus part of the lumbar flexion higher up), from drift-corrected gyro integration.
-* `sensor_dx_m`, `sensor_dz_m`: translation of the skin point at the bend's peak
-  (anterior, up). A hinge rotates the pelvis about the hips; a rounded back moves the
+* `sensor_dx_m`, `sensor_dz_m`: translation of the skin point (anterior, up) when the
+  hips are furthest back, i.e. when the trunk is deepest. A hinge rotates the pelvis about the hips; a rounded back moves the
   trunk mass forward without pelvic rotation, so balance pushes the hips back *more
   per degree of pelvic pitch* (research/biomechanics.md section 8.2).
 * `translation_per_pitch_m_rad`: |horizontal translation| / pitch, the same idea as one number.
@@ -64,8 +64,13 @@ def bend_features(
         plateau = np.array([local_peak])
     sensor_pitch = float(pitch_deg[plateau].mean())
     if anchored:
-        dx = float(traj.anterior_m[plateau].mean())
-        dz = float(traj.up_m[plateau].mean())
+        # The trunk is deepest when the hips are furthest back (balance), which need not
+        # be the pitch peak: a lagging pelvis peaks after the lumbar spine has begun to return.
+        bend = slice(start - first, end - first + 1)
+        anterior = traj.anterior_m[bend]
+        back = np.flatnonzero(anterior <= 0.9 * anterior.min()) if anterior.min() < 0 else np.array([int(np.argmin(anterior))])
+        dx = float(anterior[back].mean())
+        dz = float(traj.up_m[bend][back].mean())
         per_pitch = abs(dx) / max(np.radians(abs(sensor_pitch)), np.radians(2.0))
     else:
         dx = dz = per_pitch = None

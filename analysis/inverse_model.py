@@ -72,6 +72,32 @@ class PoseGrid:
     sensor_dx_m: np.ndarray
     sensor_dz_m: np.ndarray
     hip_dx_m: np.ndarray
+    log_prior: np.ndarray
+
+
+# Prior over poses of a *bend*: the trunk (pelvis + lumbar) inclines 30-120 deg
+# (everyday reaching and lifting; shallower movements are not bends), the lumbar spine
+# flexes at most about 60 deg (full-range lumbar 42-52 deg, Esola 1996, Laird 2019) and
+# the pelvis does not tilt backwards. Soft edges, deg.
+PRIOR_TRUNK_DEG = (30.0, 120.0)
+PRIOR_LUMBAR_MAX_DEG = 60.0
+PRIOR_EDGE_DEG = 5.0
+
+
+def _log_sigmoid(x: np.ndarray) -> np.ndarray:
+    return -np.logaddexp(0.0, -x)
+
+
+def pose_log_prior(pelvis_rad, lumbar_rad) -> np.ndarray:
+    """Log prior density (unnormalised) of a bend pose."""
+    trunk = np.degrees(pelvis_rad + lumbar_rad)
+    lumbar, pelvis = np.degrees(lumbar_rad), np.degrees(pelvis_rad)
+    return (
+        _log_sigmoid((trunk - PRIOR_TRUNK_DEG[0]) / PRIOR_EDGE_DEG)
+        + _log_sigmoid((PRIOR_TRUNK_DEG[1] - trunk) / PRIOR_EDGE_DEG)
+        + _log_sigmoid((PRIOR_LUMBAR_MAX_DEG - lumbar) / PRIOR_EDGE_DEG)
+        + _log_sigmoid(pelvis / PRIOR_EDGE_DEG)
+    )
 
 
 def forward_pose(pelvis_rad, lumbar_rad, knee_rad, height_m: float, placement: str):
@@ -152,7 +178,7 @@ def pose_grid(height_m: float, placement: str) -> PoseGrid:
     knee = np.radians(np.arange(0.0, 120.1, 4.0))
     p, l, k = (g.ravel() for g in np.meshgrid(pelvis, lumbar, knee, indexing="ij"))
     pitch, dx, dz, hip_dx = forward_pose(p, l, k, height_m, placement)
-    return PoseGrid(p, l, k, pitch, dx, dz, hip_dx)
+    return PoseGrid(p, l, k, pitch, dx, dz, hip_dx, pose_log_prior(p, l))
 
 
 @dataclass(frozen=True)
@@ -175,7 +201,7 @@ def invert_pose(
     grid: PoseGrid,
     spine_led_share: float = 0.5,
     pitch_sigma_deg: float = 3.0,
-    translation_sigma_m: float = 0.04,
+    translation_sigma_m: float = 0.08,
 ) -> PoseEstimate:
     """Posterior means over the pose grid given one bend's measurements.
 
@@ -187,7 +213,8 @@ def invert_pose(
     if sensor_dx_m is not None and sensor_dz_m is not None:
         cost = cost + ((grid.sensor_dx_m - sensor_dx_m) / translation_sigma_m) ** 2
         cost = cost + ((grid.sensor_dz_m - sensor_dz_m) / translation_sigma_m) ** 2
-    weight = np.exp(-0.5 * (cost - cost.min()))
+    log_post = grid.log_prior - 0.5 * cost
+    weight = np.exp(log_post - log_post.max())
     weight /= weight.sum()
     trunk = grid.pelvis_rad + grid.lumbar_rad
     share = np.where(trunk > 1e-6, grid.lumbar_rad / np.maximum(trunk, 1e-6), 0.0)

@@ -1,8 +1,11 @@
 """Detect stretches where the sensor is still (quiet standing or a held pose).
 
-A still sensor reads gravity only: |specific force| stays near 1 g and the angular rate
-near the gyroscope bias. Both are smoothed over a short window so that a single noisy
-sample neither creates nor breaks a still stretch.
+A still sensor reads gravity only: |specific force| stays near 1 g, the angular rate
+near the gyroscope bias, and the specific-force vector does not change. The last test
+matters: in a rounded-back bend the hips translate backwards while the pelvis barely
+rotates, and a horizontal acceleration changes the direction, not the size, of the
+specific force. All are smoothed over a short window so that a single noisy sample
+neither creates nor breaks a still stretch.
 """
 from __future__ import annotations
 
@@ -20,6 +23,7 @@ def still_mask(
     still_acc_tolerance_mps2: float = 0.3,
     still_min_s: float = 0.4,
     window_s: float = 0.2,
+    still_acc_change_mps2: float = 0.06,
 ) -> np.ndarray:
     """Samples that belong to a still stretch of at least `still_min_s`.
 
@@ -37,7 +41,10 @@ def still_mask(
     acc_dev = uniform_filter1d(
         np.abs(np.linalg.norm(acc_mps2, axis=1) - GRAVITY_MPS2), window, mode="nearest"
     )
-    candidate = (rate < still_gyro_rad_s) & (acc_dev < still_acc_tolerance_mps2)
+    # RMS deviation of the specific-force vector from its local mean over the window.
+    local_mean = uniform_filter1d(acc_mps2, window, axis=0, mode="nearest")
+    change = np.sqrt(uniform_filter1d(np.sum((acc_mps2 - local_mean) ** 2, axis=1), window, mode="nearest"))
+    candidate = (rate < still_gyro_rad_s) & (acc_dev < still_acc_tolerance_mps2) & (change < still_acc_change_mps2)
     return drop_short_runs(candidate, int(round(still_min_s * fs_hz)))
 
 
