@@ -1,0 +1,320 @@
+"""Read the plain CSV interchange format and check it before any analysis.
+
+Format: one header row ``time_s,acc_x,acc_y,acc_z,gyr_x,gyr_y,gyr_z`` (any order, extra
+columns ignored with a warning), then one row per sample: time in seconds on the
+sensor's own clock (any origin), specific force in m/s^2 and angular rate in rad/s, both
+in sensor axes. ``acc_unit="g"`` and ``gyro_unit="deg/s"`` convert other units.
+
+Every problem is a one-line HingeInputError naming the file, the problem and the fix;
+after this edge the analysis core trusts its inputs.
+"""
+from __future__ import annotations
+
+import difflib
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from hinge.analysis.resampling import estimate_sample_rate
+from hinge.errors import HingeInputError
+
+TIME_COLUMN = "time_s"
+ACC_COLUMNS = ("acc_x", "acc_y", "acc_z")
+GYR_COLUMNS = ("gyr_x", "gyr_y", "gyr_z")
+REQUIRED_COLUMNS = (TIME_COLUMN, *ACC_COLUMNS, *GYR_COLUMNS)
+EXPECTED_HEADER = ",".join(REQUIRED_COLUMNS)
+
+GRAVITY_MPS2 = 9.80665
+ACC_UNITS = {"g": GRAVITY_MPS2, "m/s2": 1.0}
+GYRO_UNITS = {"deg/s": np.pi / 180.0, "rad/s": 1.0}
+
+MIN_ROWS = 250
+MIN_DURATION_S = 10.0
+MIN_FS_HZ = 25.0
+MAX_FS_HZ = 1000.0
+# The median |specific force| of a body-worn sensor is gravity to within ~30 %
+# (most of a session is standing or slow bending).
+GRAVITY_TOLERANCE = 0.3
+# Consumer gyroscopes top out at 2000 deg/s = 34.9 rad/s: more than that cannot be rad/s.
+MAX_GYRO_RAD_S = 35.0
+# A lower-back recording with any bend turns faster than 4 deg/s; rad/s numbers
+# (a few units at most) read as deg/s would stay below it.
+MIN_PEAK_GYRO_DEG_S = 4.0
+MIN_SATURATION_RUN = 3
+# A clipped plateau lies at a sensor's full-scale range; the smallest common ranges are
+# +-2 g and +-125 deg/s, so repeated extremes below these floors are quantised noise, not clipping.
+MIN_SATURATION_ACC_MPS2 = 1.5 * GRAVITY_MPS2
+MIN_SATURATION_GYR_RAD_S = 2.0
+SNIFF_BYTES = 4096
+
+
+@dataclass(frozen=True)
+class ImuRecording:
+    """One checked recording in SI units.
+
+    Attributes:
+        t_s: (N,) float64 strictly increasing sample times, s, on the sensor's own clock.
+        acc_mps2: (N, 3) specific force in sensor axes, m/s^2.
+        gyr_rad_s: (N, 3) angular rate in sensor axes, rad/s.
+        saturated: (N,) bool, True where any channel sits at a clipped plateau.
+        fs_hz: sample rate estimated from the median sample interval, Hz.
+        warnings: one-line warnings (ignored columns, saturation).
+        source: the path the recording was read from.
+    """
+
+    t_s: np.ndarray
+    acc_mps2: np.ndarray
+    gyr_rad_s: np.ndarray
+    saturated: np.ndarray
+    fs_hz: float
+    warnings: tuple[str, ...]
+    source: str
+
+    @property
+    def duration_s(self) -> float:
+        """Time from the first to the last sample, s."""
+        return float(self.t_s[-1] - self.t_s[0]) if len(self.t_s) else 0.0
+
+
+def _fail(name: str, problem: str) -> HingeInputError:
+    return HingeInputError(f"{name}: {problem}")
+
+
+def _check_file(path: Path, name: str) -> list[str]:
+    """Check the file is a readable text CSV; return its header fields, stripped."""
+    if not path.exists():
+        raise _fail(name, "file not found; check the path")
+    if path.is_dir():
+        raise _fail(name, "is a directory, not a CSV file; pass the recording file inside it")
+    try:
+        with open(path, "rb") as handle:
+            head = handle.read(SNIFF_BYTES)
+    except PermissionError:
+        raise _fail(name, "permission denied; check the file's read permissions") from None
+    except OSError as error:
+        raise _fail(name, f"cannot be read ({error.strerror or error}); check the file") from None
+    if not head.strip():
+        raise _fail(name, f"file is empty; expected a CSV with header {EXPECTED_HEADER}")
+    if b"\x00" in head:
+        raise _fail(name, f"is binary, not a CSV text file; export the recording as CSV with header {EXPECTED_HEADER}")
+    try:
+        # A multi-byte character may be cut at the end of the sniffed block.
+        text = head.decode("utf-8-sig", errors="strict") if len(head) < SNIFF_BYTES else \
+            head[:-4].decode("utf-8-sig", errors="strict")
+    except UnicodeDecodeError:
+        raise _fail(name, f"is not UTF-8 text (binary or another encoding); export the recording as CSV with header {EXPECTED_HEADER}") from None
+    stripped = text.lstrip()
+    if stripped[:1] in "{[":
+        raise _fail(name, f"looks like JSON, not CSV; expected a CSV with header {EXPECTED_HEADER}")
+    if stripped[:1] == "<":
+        raise _fail(name, f"looks like XML/HTML, not CSV; expected a CSV with header {EXPECTED_HEADER}")
+    first_line = stripped.splitlines()[0]
+    fields = [f.strip() for f in first_line.split(",")]
+    if len(fields) == 1:
+        for sep, label in ((";", "semicolons"), ("\t", "tabs")):
+            if sep in first_line:
+                raise _fail(name, f"fields are separated by {label}, not commas; expected header {EXPECTED_HEADER}")
+        raise _fail(name, f"first line has a single field, not a CSV header; expected header {EXPECTED_HEADER}")
+    if all(_is_number(f) for f in fields if f):
+        raise _fail(name, f"first line is data, not a header; add the header {EXPECTED_HEADER}")
+    return fields
+
+
+def _is_number(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
+
+
+def _check_header(fields: list[str], name: str) -> list[str]:
+    """Check the required columns are there once each; return the extra column names."""
+    seen: set[str] = set()
+    for field in fields:
+        if field in seen and field in REQUIRED_COLUMNS:
+            raise _fail(name, f"column '{field}' appears twice; keep one")
+        seen.add(field)
+    found = ", ".join(fields)
+    for column in REQUIRED_COLUMNS:
+        if column not in seen:
+            extras = [f for f in fields if f not in REQUIRED_COLUMNS]
+            close = difflib.get_close_matches(column, extras, n=1, cutoff=0.6)
+            hint = f"; rename '{close[0]}' to '{column}'?" if close else ""
+            raise _fail(name, f"column '{column}' is missing (found: {found}); "
+                              f"expected header {EXPECTED_HEADER}{hint}")
+    return [f for f in fields if f not in REQUIRED_COLUMNS]
+
+
+def _to_numbers(frame: pd.DataFrame, name: str) -> np.ndarray:
+    """The required columns as an (N, 7) float array; non-numeric and empty cells are errors."""
+    for column in REQUIRED_COLUMNS:
+        series = frame[column]
+        if pd.api.types.is_numeric_dtype(series.dtype):
+            continue
+        text = series.astype(str).str.strip()
+        numbers = pd.to_numeric(text, errors="coerce")
+        bad = np.flatnonzero(numbers.isna().to_numpy() & series.notna().to_numpy() & (text != "").to_numpy())
+        if bad.size:
+            row = int(bad[0])
+            raise _fail(name, f"line {row + 2}, column '{column}': '{text.iloc[row]}' is not a number; "
+                              "cells must be plain decimal numbers")
+        frame[column] = numbers
+    data = frame[list(REQUIRED_COLUMNS)].to_numpy(dtype=np.float64)
+    finite = np.isfinite(data)
+    if not finite.all():
+        row, col = np.argwhere(~finite)[0]
+        kind = "empty or NaN" if np.isnan(data[row, col]) else "infinite"
+        raise _fail(name, f"line {row + 2}, column '{REQUIRED_COLUMNS[col]}': {kind} cell "
+                          "(first of this kind); fill or remove incomplete rows")
+    return data
+
+
+def _check_time(t_s: np.ndarray, name: str) -> float:
+    """Check times increase, there are enough of them at a plausible rate; return fs, Hz."""
+    if t_s.size < MIN_ROWS:
+        raise _fail(name, f"too few samples: only {t_s.size} rows (need >= {MIN_ROWS} rows and >= {MIN_DURATION_S:.0f} s)")
+    dt_s = np.diff(t_s)
+    bad = np.flatnonzero(dt_s <= 0)
+    if bad.size:
+        i = int(bad[0]) + 1
+        what = "repeats" if dt_s[bad[0]] == 0 else "goes backwards"
+        raise _fail(name, f"time {what} at line {i + 2} (time_s {t_s[i - 1]:g} then {t_s[i]:g}); "
+                          "time_s must increase strictly; sort the rows and remove duplicates")
+    fs_hz = estimate_sample_rate(t_s)
+    if not MIN_FS_HZ <= fs_hz <= MAX_FS_HZ:
+        hint = ""
+        if MIN_FS_HZ <= fs_hz * 1e3 <= MAX_FS_HZ:
+            hint = "; time looks like milliseconds: divide time_s by 1000"
+        elif MIN_FS_HZ <= fs_hz * 1e6 <= MAX_FS_HZ:
+            hint = "; time looks like microseconds: divide time_s by 1e6"
+        raise _fail(name, f"sample rate {fs_hz:.4g} Hz (from the median interval) is outside "
+                          f"{MIN_FS_HZ:.0f}-{MAX_FS_HZ:.0f} Hz; time_s must be in seconds{hint}")
+    duration_s = float(t_s[-1] - t_s[0])
+    if duration_s < MIN_DURATION_S:
+        raise _fail(name, f"too few samples: only {duration_s:.2f} s of data (need >= {MIN_DURATION_S:.0f} s)")
+    return fs_hz
+
+
+def _check_acc_unit(acc: np.ndarray, acc_unit: str, name: str) -> None:
+    """Check the median |acc| (raw numbers) is gravity in the declared unit."""
+    median = float(np.median(np.sqrt(np.einsum("ij,ij->i", acc, acc))))
+    looks_g = abs(median - 1.0) <= GRAVITY_TOLERANCE
+    looks_mps2 = abs(median - GRAVITY_MPS2) <= GRAVITY_TOLERANCE * GRAVITY_MPS2
+    if acc_unit == "m/s2" and looks_g:
+        raise _fail(name, f"accelerometer median |acc| is {median:.3g}, which looks like g; pass --acc-unit g")
+    if acc_unit == "g" and looks_mps2:
+        raise _fail(name, f"accelerometer median |acc| is {median:.3g}, which looks like m/s^2; pass --acc-unit m/s2")
+    if not (looks_g or looks_mps2):
+        hint = "; looks like milli-g: divide acc by 1000 and pass --acc-unit g" \
+            if abs(median - 1000.0) <= GRAVITY_TOLERANCE * 1000.0 else ""
+        raise _fail(name, f"accelerometer median |acc| is {median:.3g}, far from gravity "
+                          f"(1 g = {GRAVITY_MPS2} m/s^2): not an accelerometer in m/s^2 or g{hint}")
+
+
+def _check_gyro_unit(gyr: np.ndarray, gyro_unit: str, name: str) -> None:
+    """Check the peak |gyr| (raw numbers) is plausible in the declared unit."""
+    peak = float(np.sqrt(np.einsum("ij,ij->i", gyr, gyr)).max())
+    if gyro_unit == "rad/s" and peak > MAX_GYRO_RAD_S:
+        raise _fail(name, f"gyroscope peak |gyr| is {peak:.4g}, beyond {MAX_GYRO_RAD_S:.0f} rad/s (2000 deg/s): "
+                          "looks like deg/s; pass --gyro-unit deg/s")
+    if gyro_unit == "deg/s" and peak < MIN_PEAK_GYRO_DEG_S:
+        raise _fail(name, f"gyroscope peak |gyr| is only {peak:.3g} deg/s, too slow for any bend: "
+                          "looks like rad/s; pass --gyro-unit rad/s")
+
+
+def _saturation(columns: dict[str, np.ndarray], t_s: np.ndarray, unit_names: dict[str, str],
+                name: str) -> tuple[np.ndarray, list[str]]:
+    """Find channels sitting at their extreme |value| for >= MIN_SATURATION_RUN samples."""
+    mask = np.zeros(t_s.size, dtype=bool)
+    warnings: list[str] = []
+    for column, values in columns.items():
+        magnitude = np.abs(values)
+        peak = magnitude.max()
+        floor = MIN_SATURATION_ACC_MPS2 if column.startswith("acc") else MIN_SATURATION_GYR_RAD_S
+        if peak < floor:
+            continue
+        at_peak = magnitude == peak
+        # Runs of consecutive samples at the peak: starts and stops of True stretches.
+        edges = np.diff(np.concatenate(([0], at_peak.astype(np.int8), [0])))
+        starts, stops = np.flatnonzero(edges == 1), np.flatnonzero(edges == -1)
+        long = (stops - starts) >= MIN_SATURATION_RUN
+        if not long.any():
+            continue
+        for start, stop in zip(starts[long], stops[long]):
+            mask[start:stop] = True
+        first, last = starts[long][0], stops[long][-1] - 1
+        warnings.append(
+            f"{name}: channel {column} is clipped at +-{peak:.4g} {unit_names[column]} in "
+            f"{int(long.sum())} stretch(es), {int((stops - starts)[long].sum())} samples, between "
+            f"time_s {t_s[first]:.3f} and {t_s[last]:.3f}; those samples are marked saturated"
+        )
+    return mask, warnings
+
+
+def read_imu_csv(path: str | os.PathLike, acc_unit: str = "m/s2", gyro_unit: str = "rad/s") -> ImuRecording:
+    """Read and check one recording in the CSV interchange format.
+
+    Args:
+        path: CSV file with header time_s,acc_x,acc_y,acc_z,gyr_x,gyr_y,gyr_z.
+        acc_unit: unit of acc_* in the file, "m/s2" or "g".
+        gyro_unit: unit of gyr_* in the file, "rad/s" or "deg/s".
+
+    Returns:
+        ImuRecording in s, m/s^2 and rad/s.
+
+    Raises:
+        HingeInputError: one line naming the file, the problem and the fix.
+    """
+    name = str(path)
+    if acc_unit not in ACC_UNITS:
+        raise HingeInputError(f"acc_unit '{acc_unit}' is not one of {', '.join(ACC_UNITS)}")
+    if gyro_unit not in GYRO_UNITS:
+        raise HingeInputError(f"gyro_unit '{gyro_unit}' is not one of {', '.join(GYRO_UNITS)}")
+    path = Path(path)
+    fields = _check_file(path, name)
+    extras = _check_header(fields, name)
+    try:
+        frame = pd.read_csv(
+            path, engine="c", encoding="utf-8-sig", skipinitialspace=True,
+            usecols=lambda column: column.strip() in REQUIRED_COLUMNS,
+        )
+    except pd.errors.ParserError as error:
+        # pandas says e.g. "Error tokenizing data. C error: Expected 7 fields in line 5, saw 8".
+        detail = str(error).strip().splitlines()[-1].split("C error: ")[-1]
+        raise _fail(name, f"malformed CSV: {detail}; every row needs one cell per header column") from None
+    except UnicodeDecodeError:
+        raise _fail(name, "is not UTF-8 text; export the recording as CSV") from None
+    except pd.errors.EmptyDataError:
+        raise _fail(name, f"file is empty; expected a CSV with header {EXPECTED_HEADER}") from None
+    frame.columns = [c.strip() for c in frame.columns]
+    if len(frame) == 0:
+        raise _fail(name, f"has a header but no data rows; need >= {MIN_ROWS} rows and >= {MIN_DURATION_S:.0f} s")
+    data = _to_numbers(frame, name)
+    t_s = np.ascontiguousarray(data[:, 0])
+    fs_hz = _check_time(t_s, name)
+    _check_acc_unit(data[:, 1:4], acc_unit, name)
+    _check_gyro_unit(data[:, 4:7], gyro_unit, name)
+    acc_mps2 = data[:, 1:4] * ACC_UNITS[acc_unit]
+    gyr_rad_s = data[:, 4:7] * GYRO_UNITS[gyro_unit]
+
+    warnings: list[str] = []
+    if extras:
+        warnings.append(f"{name}: ignored extra column(s) {', '.join(repr(e) for e in extras)}")
+    channels = {c: acc_mps2[:, i] for i, c in enumerate(ACC_COLUMNS)}
+    channels |= {c: gyr_rad_s[:, i] for i, c in enumerate(GYR_COLUMNS)}
+    units = {c: "m/s^2" for c in ACC_COLUMNS} | {c: "rad/s" for c in GYR_COLUMNS}
+    saturated, saturation_warnings = _saturation(channels, t_s, units, name)
+    warnings.extend(saturation_warnings)
+    return ImuRecording(
+        t_s=t_s,
+        acc_mps2=np.ascontiguousarray(acc_mps2),
+        gyr_rad_s=np.ascontiguousarray(gyr_rad_s),
+        saturated=saturated,
+        fs_hz=float(fs_hz),
+        warnings=tuple(warnings),
+        source=name,
+    )
