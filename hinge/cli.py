@@ -1,0 +1,266 @@
+"""The `hinge` command line: analyse a recording, or simulate one.
+
+Only this module prints; reading lives in hinge.inputs and the numerics in hinge.analysis.
+Heavy modules are imported inside the subcommands so that `hinge --help` and input
+errors answer quickly.
+"""
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import math
+import os
+import sys
+from datetime import datetime, timezone
+from pathlib import Path
+
+from hinge import __version__
+from hinge.errors import HingeInputError
+
+PLACEMENTS = ("sacrum", "L5", "L4", "L3")
+EXIT_INPUT_ERROR = 2
+EXIT_INTERRUPTED = 130
+
+
+class _HelpFormatter(argparse.RawDescriptionHelpFormatter, argparse.ArgumentDefaultsHelpFormatter):
+    """Keep the examples' line breaks and show defaults."""
+
+
+def _build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="hinge",
+        description="Classify each forward bend in a lower-back IMU recording as hip-led or spine-led.",
+        epilog="example:\n  hinge simulate -o demo.csv --bends 10 --seed 7 && hinge analyse demo.csv",
+        formatter_class=_HelpFormatter,
+    )
+    parser.add_argument("--version", action="version", version=f"hinge {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    sub.required = True
+
+    analyse = sub.add_parser(
+        "analyse", aliases=["analyze"], formatter_class=_HelpFormatter,
+        help="classify every forward bend in a CSV recording",
+        description="Read a CSV recording (header time_s,acc_x,acc_y,acc_z,gyr_x,gyr_y,gyr_z; "
+                    "s, m/s^2, rad/s unless told otherwise) and print one verdict per bend.",
+        epilog="example:\n  hinge analyse session.csv --placement L5 --acc-unit g --gyro-unit deg/s --json",
+    )
+    analyse.add_argument("file", metavar="FILE", help="CSV recording")
+    analyse.add_argument("--placement", choices=PLACEMENTS, default="sacrum",
+                         help="skin site of the sensor on the lower back")
+    analyse.add_argument("--acc-unit", choices=("g", "m/s2"), default="m/s2",
+                         help="unit of the acc_* columns")
+    analyse.add_argument("--gyro-unit", choices=("deg/s", "rad/s"), default="rad/s",
+                         help="unit of the gyr_* columns")
+    analyse.add_argument("--json", action="store_true",
+                         help="print one JSON document instead of the table")
+    analyse.set_defaults(run=_run_analyse)
+
+    simulate = sub.add_parser(
+        "simulate", formatter_class=_HelpFormatter,
+        help="write a simulated recording with known bend classes",
+        description="Simulate a labelled lower-back IMU session with the sagittal body model "
+                    "and write it in the CSV interchange format.",
+        epilog="example:\n  hinge simulate -o demo.csv --bends 10 --seed 7 --truth demo_truth.csv",
+    )
+    simulate.add_argument("-o", "--output", required=True, metavar="FILE.csv", help="CSV file to write")
+    simulate.add_argument("--bends", type=int, default=10, help="number of bends")
+    simulate.add_argument("--seed", type=int, default=0, help="random seed")
+    simulate.add_argument("--placement", choices=PLACEMENTS, default="sacrum",
+                          help="skin site of the simulated sensor")
+    simulate.add_argument("--fs-hz", type=float, default=100.0, help="sample rate, Hz")
+    simulate.add_argument("--mounting", choices=("upright", "random"), default="upright",
+                          help="sensor mounting: aligned with the body, or randomly rotated")
+    simulate.add_argument("--truth", metavar="TRUTH.csv", help="also write the true bend table here")
+    simulate.set_defaults(run=_run_simulate)
+    return parser
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _jsonable(value):
+    """Plain Python for json: numpy scalars and arrays unwrapped, NaN/inf as null."""
+    if isinstance(value, dict):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_jsonable(v) for v in value]
+    if hasattr(value, "tolist"):  # numpy arrays and scalars
+        return _jsonable(value.tolist())
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if value is None or isinstance(value, (str, int, float, bool)):
+        return value
+    return str(value)
+
+
+def _as_list(cell) -> list:
+    if cell is None or (isinstance(cell, float) and math.isnan(cell)):
+        return []
+    return list(cell)
+
+
+def _check_output_path(path: Path) -> None:
+    """Refuse outputs whose directory is missing, rather than creating it by accident."""
+    parent = path.parent if str(path.parent) else Path(".")
+    if not parent.exists():
+        raise HingeInputError(f"{path}: directory '{parent}' does not exist; create it first or choose another path")
+    if not parent.is_dir():
+        raise HingeInputError(f"{path}: '{parent}' is not a directory; choose another path")
+    if path.is_dir():
+        raise HingeInputError(f"{path}: is a directory; give a file name")
+
+
+def _bend_records(bends) -> list[dict]:
+    records = []
+    for row in bends.itertuples():
+        records.append({
+            "bend_id": int(row.Index),
+            "start_s": float(row.start_s), "peak_s": float(row.peak_s), "end_s": float(row.end_s),
+            "class": str(row.label), "score": float(row.score),
+            "lumbar_share": float(row.lumbar_share), "depth_deg": float(row.depth_deg),
+            "confidence": float(row.confidence),
+            "reasons": [str(r) for r in _as_list(row.reasons)],
+            "flags": [str(f) for f in _as_list(row.flags)],
+        })
+    return records
+
+
+def _print_table(records: list[dict], result, warnings: list[str], recording) -> None:
+    print(f"{recording.source}: {len(recording.t_s)} samples, {recording.duration_s:.1f} s at {recording.fs_hz:.1f} Hz")
+    print()
+    if records:
+        header = f"{'bend':>4}  {'start s':>8}  {'peak s':>8}  {'end s':>8}  {'class':<9}  {'score':>6}  {'lumbar':>6}  {'depth':>6}  main reasons"
+        print(header)
+        print("-" * len(header))
+        for r in records:
+            reasons = "; ".join(r["reasons"][:2]) or "-"
+            if r["flags"]:
+                reasons += f" [{', '.join(r['flags'])}]"
+            print(f"{r['bend_id']:>4}  {r['start_s']:>8.2f}  {r['peak_s']:>8.2f}  {r['end_s']:>8.2f}  "
+                  f"{r['class']:<9}  {r['score']:>4.0f}/100 {100 * r['lumbar_share']:>5.0f}%  "
+                  f"{r['depth_deg']:>5.0f}°  {reasons}")
+    else:
+        print("no bends found")
+    print()
+    n_hip = sum(r["class"] == "hip-led" for r in records)
+    n_spine = sum(r["class"] == "spine-led" for r in records)
+    print(f"bends: {len(records)} ({n_hip} hip-led, {n_spine} spine-led)")
+    if records:
+        print(f"mean score: {sum(r['score'] for r in records) / len(records):.0f}/100")
+    print(f"calibration: {_calibration_summary(result.calibration)}")
+    if len(result.dropped):
+        print(f"not counted as bends: {len(result.dropped)} movement(s)")
+    if warnings:
+        print("warnings:")
+        for warning in warnings:
+            print(f"  - {warning}")
+
+
+def _calibration_summary(calibration: dict) -> str:
+    if not calibration.get("ok", True):
+        return f"failed ({calibration.get('reason', 'unknown reason')})"
+    parts = []
+    for key, value in calibration.items():
+        if key in ("ok", "segment_from_sensor") or isinstance(value, (list, dict)):
+            continue
+        parts.append(f"{key}={value:.3g}" if isinstance(value, float) else f"{key}={value}")
+    return "ok" + (f" ({', '.join(parts)})" if parts else "")
+
+
+def _run_analyse(args: argparse.Namespace) -> int:
+    from hinge.inputs import read_imu_csv
+
+    recording = read_imu_csv(args.file, acc_unit=args.acc_unit, gyro_unit=args.gyro_unit)
+    from hinge.analysis.pipeline import analyse
+
+    result = analyse(recording.t_s, recording.acc_mps2, recording.gyr_rad_s, fs_hz=recording.fs_hz,
+                     placement=args.placement, saturated=recording.saturated)
+    warnings = [*recording.warnings, *result.warnings]
+    records = _bend_records(result.bends)
+    if not args.json:
+        _print_table(records, result, warnings, recording)
+        return 0
+    params = {"placement": args.placement, "acc_unit": args.acc_unit, "gyro_unit": args.gyro_unit}
+    if hasattr(result, "params") and hasattr(result.params, "as_dict"):
+        params["analysis"] = result.params.as_dict()
+    document = {
+        "bends": records,
+        "calibration": result.calibration,
+        "warnings": warnings,
+        "dropped": [
+            {"start_s": float(d.start_s), "end_s": float(d.end_s), "reason": str(d.reason)}
+            for d in result.dropped.itertuples()
+        ],
+        "input": {
+            "file": str(args.file),
+            "sha256": _sha256(Path(args.file)),
+            "fs_hz": recording.fs_hz,
+            "n_samples": int(len(recording.t_s)),
+            "duration_s": recording.duration_s,
+        },
+        "hinge_version": __version__,
+        "params": params,
+        "created_utc": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+    }
+    print(json.dumps(_jsonable(document), indent=2, allow_nan=False))
+    return 0
+
+
+def _run_simulate(args: argparse.Namespace) -> int:
+    output = Path(args.output)
+    _check_output_path(output)
+    truth = Path(args.truth) if args.truth else None
+    if truth is not None:
+        _check_output_path(truth)
+    if args.bends < 1:
+        raise HingeInputError(f"--bends {args.bends}: need at least 1 bend")
+    if not 25.0 <= args.fs_hz <= 1000.0:
+        raise HingeInputError(f"--fs-hz {args.fs_hz:g}: sample rate must be within 25-1000 Hz")
+    from hinge.analysis.body_model import SessionSpec, simulate_session
+
+    session = simulate_session(SessionSpec(n_bends=args.bends, placement=args.placement, fs_hz=args.fs_hz,
+                                           mounting=args.mounting, seed=args.seed))
+    session.to_csv(output)
+    message = f"wrote {output} ({args.bends} bends, {args.placement}, {args.fs_hz:g} Hz, {args.mounting} mounting, seed {args.seed})"
+    if truth is not None:
+        session.truth.to_csv(truth)
+        message += f" and the true bend table to {truth}"
+    print(message)
+    return 0
+
+
+def _one_line(error: BaseException) -> str:
+    if isinstance(error, OSError) and error.filename is not None:
+        text = f"{error.filename}: {error.strerror or error}"
+    else:
+        text = str(error)
+    return " ".join(text.split())
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the command line; returns the exit status (0 ok, 2 bad input, 130 interrupted)."""
+    parser = _build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return args.run(args)
+    except (HingeInputError, FileNotFoundError, PermissionError, IsADirectoryError, NotADirectoryError) as error:
+        print(f"hinge: error: {_one_line(error)}", file=sys.stderr)
+        return EXIT_INPUT_ERROR
+    except KeyboardInterrupt:
+        print("hinge: interrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    except BrokenPipeError:
+        # The reader of stdout went away (e.g. `| head`); say nothing more.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
