@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import difflib
 import os
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -230,7 +231,7 @@ def _saturation(columns: dict[str, np.ndarray], t_s: np.ndarray, unit_names: dic
                 name: str) -> tuple[np.ndarray, list[str]]:
     """Find channels sitting at their extreme |value| for >= MIN_SATURATION_RUN samples."""
     mask = np.zeros(t_s.size, dtype=bool)
-    warnings: list[str] = []
+    messages: list[str] = []
     for column, values in columns.items():
         magnitude = np.abs(values)
         peak = magnitude.max()
@@ -247,12 +248,12 @@ def _saturation(columns: dict[str, np.ndarray], t_s: np.ndarray, unit_names: dic
         for start, stop in zip(starts[long], stops[long]):
             mask[start:stop] = True
         first, last = starts[long][0], stops[long][-1] - 1
-        warnings.append(
+        messages.append(
             f"{name}: channel {column} is clipped at +-{peak:.4g} {unit_names[column]} in "
             f"{int(long.sum())} stretch(es), {int((stops - starts)[long].sum())} samples, between "
             f"time_s {t_s[first]:.3f} and {t_s[last]:.3f}; those samples are marked saturated"
         )
-    return mask, warnings
+    return mask, messages
 
 
 def read_imu_csv(path: str | os.PathLike, acc_unit: str = "m/s2", gyro_unit: str = "rad/s") -> ImuRecording:
@@ -278,10 +279,15 @@ def read_imu_csv(path: str | os.PathLike, acc_unit: str = "m/s2", gyro_unit: str
     fields = _check_file(path, name)
     extras = _check_header(fields, name)
     try:
-        frame = pd.read_csv(
-            path, engine="c", encoding="utf-8-sig", skipinitialspace=True,
-            usecols=lambda column: column.strip() in REQUIRED_COLUMNS,
-        )
+        with warnings.catch_warnings():
+            # index_col=False stops pandas from silently turning a first row with an extra
+            # cell into an index (shifting every column); it warns instead, and so do we.
+            warnings.simplefilter("error", pd.errors.ParserWarning)
+            frame = pd.read_csv(path, engine="c", encoding="utf-8-sig", skipinitialspace=True,
+                                index_col=False)
+    except pd.errors.ParserWarning:
+        raise _fail(name, "malformed CSV: the first data row has more cells than the header; "
+                          "every row needs one cell per header column") from None
     except pd.errors.ParserError as error:
         # pandas says e.g. "Error tokenizing data. C error: Expected 7 fields in line 5, saw 8".
         detail = str(error).strip().splitlines()[-1].split("C error: ")[-1]
@@ -301,20 +307,20 @@ def read_imu_csv(path: str | os.PathLike, acc_unit: str = "m/s2", gyro_unit: str
     acc_mps2 = data[:, 1:4] * ACC_UNITS[acc_unit]
     gyr_rad_s = data[:, 4:7] * GYRO_UNITS[gyro_unit]
 
-    warnings: list[str] = []
+    notes: list[str] = []
     if extras:
-        warnings.append(f"{name}: ignored extra column(s) {', '.join(repr(e) for e in extras)}")
+        notes.append(f"{name}: ignored extra column(s) {', '.join(repr(e) for e in extras)}")
     channels = {c: acc_mps2[:, i] for i, c in enumerate(ACC_COLUMNS)}
     channels |= {c: gyr_rad_s[:, i] for i, c in enumerate(GYR_COLUMNS)}
     units = {c: "m/s^2" for c in ACC_COLUMNS} | {c: "rad/s" for c in GYR_COLUMNS}
     saturated, saturation_warnings = _saturation(channels, t_s, units, name)
-    warnings.extend(saturation_warnings)
+    notes.extend(saturation_warnings)
     return ImuRecording(
         t_s=t_s,
         acc_mps2=np.ascontiguousarray(acc_mps2),
         gyr_rad_s=np.ascontiguousarray(gyr_rad_s),
         saturated=saturated,
         fs_hz=float(fs_hz),
-        warnings=tuple(warnings),
+        warnings=tuple(notes),
         source=name,
     )
