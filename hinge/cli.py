@@ -121,7 +121,9 @@ def _bend_records(bends) -> list[dict]:
     for row in bends.itertuples():
         records.append({
             "bend_id": int(row.Index),
-            "start_s": float(row.start_s), "peak_s": float(row.peak_s), "end_s": float(row.end_s),
+            # Microseconds are finer than any IMU clock; more digits are float noise.
+            "start_s": round(float(row.start_s), 6), "peak_s": round(float(row.peak_s), 6),
+            "end_s": round(float(row.end_s), 6),
             "class": str(row.label), "score": float(row.score),
             "lumbar_share": float(row.lumbar_share), "depth_deg": float(row.depth_deg),
             "confidence": float(row.confidence),
@@ -194,15 +196,15 @@ def _run_analyse(args: argparse.Namespace) -> int:
         "calibration": result.calibration,
         "warnings": warnings,
         "dropped": [
-            {"start_s": float(d.start_s), "end_s": float(d.end_s), "reason": str(d.reason)}
+            {"start_s": round(float(d.start_s), 6), "end_s": round(float(d.end_s), 6), "reason": str(d.reason)}
             for d in result.dropped.itertuples()
         ],
         "input": {
             "file": str(args.file),
             "sha256": _sha256(Path(args.file)),
-            "fs_hz": recording.fs_hz,
+            "fs_hz": round(recording.fs_hz, 6),
             "n_samples": int(len(recording.t_s)),
-            "duration_s": recording.duration_s,
+            "duration_s": round(recording.duration_s, 6),
         },
         "hinge_version": __version__,
         "params": params,

@@ -338,3 +338,10 @@ def test_keyboard_interrupt_exits_130(tmp_path, capsys, monkeypatch):
     monkeypatch.setattr(hinge.inputs, "read_imu_csv", interrupted)
     assert main(["analyse", str(tmp_path / "x.csv")]) == 130
     assert "interrupted" in capsys.readouterr().err
+
+
+def test_simulate_rejects_bad_rate_before_simulating(tmp_path):
+    result = run_hinge("simulate", "-o", tmp_path / "demo.csv", "--fs-hz", "5")
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    assert result.stderr.strip().splitlines() == ["hinge: error: --fs-hz 5: sample rate must be within 25-1000 Hz"]
+    assert not (tmp_path / "demo.csv").exists()
