@@ -1,1 +1,45 @@
-"""Sagittal body model that simulates labelled lower-back IMU sessions."""
+"""Sagittal body model that simulates labelled lower-back IMU sessions.
+
+Conventions: world x anterior, y left, z up; gravity (0, 0, -9.81) m/s^2; specific force
+f = R^T (a - g). The sensor's segment frame equals the world frame in the quiet upright
+reference pose; forward flexion is positive rotation about +y. Mounting
+``sensor_from_segment`` maps segment vectors to sensor vectors.
+
+Public API::
+
+    simulate_session(SessionSpec(...)) -> SimulatedSession
+    random_mounting(rng) -> (3, 3)
+    MOVEMENT_KINDS, PLACEMENTS
+
+Lower-level (pure) pieces for tests and studies: :func:`make_body`, :class:`Posture`,
+:func:`forward_kinematics` (balance solved in closed form at the ankle),
+:func:`segment_signals` (exact specific force and angular rate at a skin point),
+:func:`draw_movement`, :func:`minimum_jerk`.
+"""
+
+from ._anthropometry import LUMBAR_LEVEL_SHARES, Body, make_body
+from ._kinematics import GRAVITY_MPS2, ChainState, Posture, forward_kinematics, segment_signals, standing_com_x_m
+from ._movements import MOVEMENT_KINDS, Movement, draw_movement, minimum_jerk
+from ._sensor import random_mounting
+from ._session import PLACEMENTS, SessionSpec, SimulatedSession, simulate_session
+
+__all__ = [
+    "SessionSpec",
+    "SimulatedSession",
+    "simulate_session",
+    "random_mounting",
+    "MOVEMENT_KINDS",
+    "PLACEMENTS",
+    "LUMBAR_LEVEL_SHARES",
+    "GRAVITY_MPS2",
+    "Body",
+    "make_body",
+    "Posture",
+    "ChainState",
+    "forward_kinematics",
+    "standing_com_x_m",
+    "segment_signals",
+    "Movement",
+    "draw_movement",
+    "minimum_jerk",
+]
