@@ -108,9 +108,11 @@ def _check_file(path: Path, name: str) -> list[str]:
     except UnicodeDecodeError:
         raise _fail(name, f"is not UTF-8 text (binary or another encoding); export the recording as CSV with header {EXPECTED_HEADER}") from None
     stripped = text.lstrip()
-    if stripped[:1] in "{[":
+    if not stripped:  # e.g. only a byte-order mark
+        raise _fail(name, f"file is empty; expected a CSV with header {EXPECTED_HEADER}")
+    if stripped[0] in "{[":
         raise _fail(name, f"looks like JSON, not CSV; expected a CSV with header {EXPECTED_HEADER}")
-    if stripped[:1] == "<":
+    if stripped[0] == "<":
         raise _fail(name, f"looks like XML/HTML, not CSV; expected a CSV with header {EXPECTED_HEADER}")
     first_line = stripped.splitlines()[0]
     fields = [f.strip() for f in first_line.split(",")]

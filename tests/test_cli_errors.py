@@ -68,6 +68,11 @@ def _empty(p):
     return p / "empty.csv"
 
 
+def _bom_only(p):
+    (p / "bom.csv").write_bytes(b"\xef\xbb\xbf\n")
+    return p / "bom.csv"
+
+
 def _directory(p):
     (p / "adir").mkdir()
     return p / "adir"
@@ -183,6 +188,7 @@ def _gyr_in_deg_s(p):
 CASES = [
     ("missing", _missing, [], "file not found"),
     ("empty", _empty, [], "file is empty"),
+    ("bom_only", _bom_only, [], "file is empty"),
     ("directory", _directory, [], "is a directory"),
     ("binary", _binary, [], "binary"),
     ("json", _json, [], "looks like JSON"),
