@@ -1,0 +1,146 @@
+"""`DeviceProfile`: per-device data the acquisition layer needs to find, start and read a sensor.
+
+A profile is data plus pure command builders: advertised name patterns and service UUIDs,
+the characteristics to write and subscribe, the exact bytes that configure, start and
+stop streaming, the ATT_MTU the device needs, its rates, and what its packets carry
+(gyro, counter, clock). `PROFILES` lists them; `profile_for_advertisement` picks one from
+a scan result. Sources for every fact are in the docstring of each device module.
+
+Timing honesty: ``has_counter=False, has_timestamp=False`` (WitMotion) tells the
+acquisition layer to reconstruct time from arrival and the nominal rate and to flag it as
+uncertain; ``timestamp_refers_to`` says which sample the packet's clock value belongs to.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Callable
+
+from . import hinge_open, witmotion
+
+__all__ = ["DeviceProfile", "PROFILES", "profile_for_advertisement", "get_profile"]
+
+
+def _none(*_args, **_kwargs) -> list[bytes]:
+    return []
+
+
+@dataclass(frozen=True)
+class DeviceProfile:
+    """What hinge needs to know about one device family.
+
+    Command builders return the list of values to write, in order, to ``control_uuid``
+    (``configure(rate_hz)``, ``start(rate_hz)``, ``stop()``); an empty list means "nothing
+    to write" (e.g. WitMotion starts when notifications are enabled). Notifications must be
+    enabled on every UUID in ``notify_uuids`` *before* the writes.
+    """
+
+    key: str
+    name: str
+    name_patterns: tuple[str, ...]
+    service_uuid: str
+    advertised_uuids: tuple[str, ...]
+    control_uuid: str | None
+    data_uuid: str
+    notify_uuids: tuple[str, ...]
+    info_uuid: str | None
+    min_mtu: int
+    recommended_mtu: int
+    rates_hz: tuple[float, ...]
+    default_rate_hz: float
+    has_gyro: bool
+    has_counter: bool
+    has_timestamp: bool
+    timestamp_clock_hz: float | None
+    timestamp_refers_to: str | None  # "first", "last" or None
+    samples_per_notification: str
+    configure: Callable[..., list[bytes]] = field(default=_none, repr=False)
+    start: Callable[..., list[bytes]] = field(default=_none, repr=False)
+    stop: Callable[..., list[bytes]] = field(default=_none, repr=False)
+    make_decoder: Callable[..., object] | None = field(default=None, repr=False)
+    write_with_response: bool = True
+    limits: str = ""
+
+    def matches(self, name: str | None, service_uuids=()) -> bool:
+        """True when the advertised name or any advertised service UUID fits this profile."""
+        uuids = {u.lower() for u in service_uuids or ()}
+        if uuids & {u.lower() for u in self.advertised_uuids}:
+            return True
+        return bool(name) and any(re.search(p, name) for p in self.name_patterns)
+
+
+HINGE_OPEN = DeviceProfile(
+    key="hinge_open",
+    name="hinge open profile (DIY nRF52840 / ESP32)",
+    name_patterns=(r"^hinge",),
+    service_uuid=hinge_open.SERVICE_UUID,
+    advertised_uuids=(hinge_open.SERVICE_UUID,),
+    control_uuid=hinge_open.CONTROL_UUID,
+    data_uuid=hinge_open.DATA_UUID,
+    notify_uuids=(hinge_open.CONTROL_UUID, hinge_open.DATA_UUID),
+    info_uuid=hinge_open.INFO_UUID,
+    min_mtu=23,
+    recommended_mtu=247,
+    rates_hz=hinge_open.RATES_HZ,
+    default_rate_hz=100.0,
+    has_gyro=True,
+    has_counter=True,
+    has_timestamp=True,
+    timestamp_clock_hz=None,  # declared by the device in the info characteristic
+    timestamp_refers_to="first",
+    samples_per_notification="1 at MTU 23, 19 at MTU 247, 42 at MTU ≥ 515",
+    configure=lambda rate_hz=100.0, acc_range_g=16.0, gyr_range_dps=2000.0: [
+        hinge_open.command_configure(rate_hz, acc_range_g, gyr_range_dps)],
+    start=lambda *_a, **_k: [hinge_open.command_start()],
+    stop=lambda: [hinge_open.command_stop()],
+    make_decoder=hinge_open.HingeStreamDecoder,
+    limits="needs our firmware; ≥ 100 Hz wants MTU ≥ 247 (1 sample per notification at MTU 23)",
+)
+
+WITMOTION = DeviceProfile(
+    key="witmotion",
+    name="WitMotion BLE 5.0 (WT901BLECL5.0, BWT901BLECL5.0, WT9011DCL-BT50)",
+    name_patterns=(r"^WT\d", r"^BWT\d"),
+    service_uuid=witmotion.SERVICE_UUID,
+    advertised_uuids=(witmotion.SERVICE_UUID,),
+    control_uuid=witmotion.WRITE_UUID,
+    data_uuid=witmotion.NOTIFY_UUID,
+    notify_uuids=(witmotion.NOTIFY_UUID,),
+    info_uuid=None,
+    min_mtu=23,
+    recommended_mtu=23,
+    rates_hz=(10.0, 20.0, 50.0, 100.0),
+    default_rate_hz=50.0,
+    has_gyro=True,
+    has_counter=False,
+    has_timestamp=False,
+    timestamp_clock_hz=None,
+    timestamp_refers_to=None,
+    samples_per_notification="1",
+    configure=witmotion.configure_commands,
+    start=_none,  # enabling notifications on FFE4 starts the stream
+    stop=_none,   # disabling notifications stops it
+    make_decoder=witmotion.WitMotionStreamDecoder,
+    limits=("no counter, no clock: time from arrival + nominal rate, losses invisible; ±16 g fixed; "
+            "rate codes above 100 Hz disagree between vendor documents"),
+)
+
+PROFILES: tuple[DeviceProfile, ...] = (HINGE_OPEN, WITMOTION)
+
+
+def get_profile(key: str) -> DeviceProfile:
+    for p in PROFILES:
+        if p.key == key:
+            return p
+    raise KeyError(f"no device profile {key!r}; known: {', '.join(p.key for p in PROFILES)}")
+
+
+def profile_for_advertisement(name: str | None, service_uuids=()) -> DeviceProfile | None:
+    """First profile whose advertised service UUIDs, else name patterns, fit; None if none."""
+    for p in PROFILES:
+        if {u.lower() for u in service_uuids or ()} & {u.lower() for u in p.advertised_uuids}:
+            return p
+    for p in PROFILES:
+        if name and any(re.search(pat, name) for pat in p.name_patterns):
+            return p
+    return None
