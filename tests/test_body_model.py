@@ -227,3 +227,24 @@ def test_to_csv_header(tmp_path):
     assert len(df) == s.t_s.size
     np.testing.assert_allclose(df.time_s, s.t_s, atol=1e-6)
     np.testing.assert_allclose(df[["acc_x", "acc_y", "acc_z"]], s.acc_mps2, atol=1e-6)
+
+
+def test_pelvis_lags_lumbar_in_spine_led_bends():
+    rng = np.random.default_rng(8)
+    for _ in range(20):
+        m = draw_movement("spine-led", rng)
+        assert 0.1 - 1e-12 <= m.pelvis_lag_s <= 0.6
+        early = m.evaluate(np.array([0.5 * m.pelvis_lag_s]))
+        assert early["lumbar_rad"][0] > 0 and early["pelvis_rad"][0] == 0.0
+        h = draw_movement("hip-led", rng)
+        assert -0.2 <= h.pelvis_lag_s <= 0.0
+        assert h.lumbar_deg <= 60.0 and m.lumbar_deg <= 60.0 + 1e-9
+
+
+def test_ten_minute_session_is_fast():
+    import time
+
+    t0 = time.perf_counter()
+    s = simulate_session(SessionSpec(n_bends=60, n_squats=5, n_fidgets=10, n_weight_shifts=5, seed=1))
+    assert s.t_s[-1] - s.t_s[0] > 8 * 60
+    assert time.perf_counter() - t0 < 5.0

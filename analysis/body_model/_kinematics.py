@@ -167,18 +167,26 @@ def forward_kinematics(
 
 
 def _pose_3d(
-    posture: Posture, body: Body, placement: str, balance: bool, pitch_gain: float
+    posture: Posture,
+    body: Body,
+    placement: str,
+    balance: bool,
+    pitch_gain: float,
+    skin_slide_m: float = 0.0,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """World position (N, 3), sensor-segment pitch (N,) and roll (N,) of the skin point."""
     st = forward_kinematics(posture, body, placement, balance)
     k = PLACEMENT_SEGMENT[placement]
-    pitch = st.segment_rad[k] * pitch_gain
+    seg = st.segment_rad[k]
+    pitch = seg * pitch_gain
     roll = np.broadcast_to(np.asarray(posture.roll_rad, float), pitch.shape)
     lat = np.broadcast_to(np.asarray(posture.lateral_m, float), pitch.shape)
-    dz = st.point_z_m - st.hip_z_m
-    pos = np.stack(
-        [st.point_x_m, lat - np.sin(roll) * dz, st.hip_z_m + np.cos(roll) * dz], axis=-1
-    )
+    # Skin slides along the segment's long (z) axis in proportion to flexion (STA, §3.4:
+    # ~1 cm at a full bend), so the sensor point is not quite rigid with the bone.
+    slide = skin_slide_m * seg / (np.pi / 2)
+    px = st.point_x_m + slide * np.sin(seg)
+    dz = st.point_z_m - st.hip_z_m + slide * np.cos(seg)
+    pos = np.stack([px, lat - np.sin(roll) * dz, st.hip_z_m + np.cos(roll) * dz], axis=-1)
     return pos, pitch, roll
 
 
@@ -190,21 +198,25 @@ def segment_signals(
     balance: bool = True,
     pitch_gain: float = 1.0,
     dt_s: float = 1e-3,
+    skin_slide_m: float = 0.0,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Exact specific force and angular rate at the skin point, in SEGMENT axes.
 
     ``posture_fn(t)`` returns the :class:`Posture` at times ``t`` (s, any shape).
     Position and angles are differentiated by central differences with step
     ``dt_s`` (1 ms ≙ 1 kHz; truncation error ~1e-6 relative for the smooth profiles).
-    ``pitch_gain`` scales the sensed pitch (soft-tissue artefact; 1 = rigid).
+    ``pitch_gain`` scales the sensed pitch and ``skin_slide_m`` slides the skin point
+    along the segment axis by that much per 90° of segment pitch (soft-tissue artefact;
+    1 and 0 = rigid).
 
     Returns ``acc_mps2`` (N, 3) = R^T (a - g) and ``gyr_rad_s`` (N, 3), with
     R = R_x(roll) R_y(pitch) the world-from-segment rotation.
     """
     t_s = np.asarray(t_s, float)
-    p0, th0, ps0 = _pose_3d(posture_fn(t_s), body, placement, balance, pitch_gain)
-    pm, thm, psm = _pose_3d(posture_fn(t_s - dt_s), body, placement, balance, pitch_gain)
-    pp, thp, psp = _pose_3d(posture_fn(t_s + dt_s), body, placement, balance, pitch_gain)
+    args = (body, placement, balance, pitch_gain, skin_slide_m)
+    p0, th0, ps0 = _pose_3d(posture_fn(t_s), *args)
+    pm, thm, psm = _pose_3d(posture_fn(t_s - dt_s), *args)
+    pp, thp, psp = _pose_3d(posture_fn(t_s + dt_s), *args)
     acc = (pp - 2 * p0 + pm) / dt_s**2
     dth = (thp - thm) / (2 * dt_s)
     dps = (psp - psm) / (2 * dt_s)

@@ -56,6 +56,7 @@ class Movement:
     fall_s: dict
     peak_s: float  # all channels at their peak
     duration_s: float
+    pelvis_lag_s: float = 0.0  # pelvic onset after lumbar onset, s (negative = pelvis leads)
 
     @property
     def is_bend(self) -> bool:
@@ -108,7 +109,7 @@ def _timing(rng, lead_ch, lag_ch, lag_s, down_s, hold_s, up_s, channels):
         else:
             rise[ch] = (0.0, down_s)
             fall[ch] = (f0, f0 + up_s)
-    return rise, fall, peak, f0 + up_s
+    return rise, fall, peak, f0 + up_s, lag_s
 
 
 def draw_movement(kind: str, rng: np.random.Generator) -> Movement:
@@ -121,17 +122,18 @@ def draw_movement(kind: str, rng: np.random.Generator) -> Movement:
         knee = u(10.0, 30.0)
         down, hold, up = u(0.8, 2.5), u(0.0, 2.0), u(0.8, 2.5)
         # Pelvis with or slightly before the lumbar spine: the lumbar spine lags 0–0.2 s.
-        rise, fall, peak, dur = _timing(
+        rise, fall, peak, dur, lag = _timing(
             rng, ("pelvis_rad", "knee_rad"), ("lumbar_rad",), u(0.0, 0.2), down, hold, up,
             CHANNELS,
         )
+        pelvis_lag = -lag
     elif kind == "spine-led":
         share = u(0.55, 0.9)
         # Cap the lumbar flexion at 60° by limiting the trunk draw (lumbar ROM 42–52°).
         trunk = u(40.0, min(110.0, LUMBAR_CAP_DEG / share))
         knee = u(0.0, 10.0)
         down, hold, up = u(0.8, 2.5), u(0.0, 2.0), u(0.8, 2.5)
-        rise, fall, peak, dur = _timing(
+        rise, fall, peak, dur, pelvis_lag = _timing(
             rng, ("lumbar_rad",), ("pelvis_rad", "knee_rad"), u(0.1, 0.6), down, hold, up,
             CHANNELS,
         )
@@ -140,7 +142,7 @@ def draw_movement(kind: str, rng: np.random.Generator) -> Movement:
         trunk = u(20.0, 50.0)
         share = u(0.3, 0.6)
         down, hold, up = u(1.0, 2.5), u(0.0, 1.5), u(1.0, 2.5)
-        rise, fall, peak, dur = _timing(rng, (), (), 0.0, down, hold, up, CHANNELS)
+        rise, fall, peak, dur, pelvis_lag = _timing(rng, (), (), 0.0, down, hold, up, CHANNELS)
     elif kind == "fidget":
         sign = rng.choice([-1.0, 1.0])
         pelvis = sign * u(2.0, 6.0)
@@ -149,7 +151,7 @@ def draw_movement(kind: str, rng: np.random.Generator) -> Movement:
         share = lumbar / trunk
         knee = u(0.0, 2.0)
         down, hold, up = u(0.3, 1.0), u(0.0, 0.5), u(0.3, 1.0)
-        rise, fall, peak, dur = _timing(rng, (), (), 0.0, down, hold, up, CHANNELS)
+        rise, fall, peak, dur, pelvis_lag = _timing(rng, (), (), 0.0, down, hold, up, CHANNELS)
     elif kind == "weight-shift":
         pelvis = u(-1.5, 1.5)
         lumbar = u(-1.0, 1.0)
@@ -160,7 +162,7 @@ def draw_movement(kind: str, rng: np.random.Generator) -> Movement:
         lateral = sign * u(0.02, 0.05)
         roll = -sign * u(2.0, 5.0)
         down, hold, up = u(0.8, 2.0), u(0.5, 2.0), u(0.8, 2.0)
-        rise, fall, peak, dur = _timing(rng, (), (), 0.0, down, hold, up, CHANNELS)
+        rise, fall, peak, dur, pelvis_lag = _timing(rng, (), (), 0.0, down, hold, up, CHANNELS)
     else:
         raise ValueError(f"body_model: unknown movement kind {kind!r} (expected one of {MOVEMENT_KINDS})")
     if kind not in ("fidget", "weight-shift"):
@@ -177,4 +179,5 @@ def draw_movement(kind: str, rng: np.random.Generator) -> Movement:
         fall_s=fall,
         peak_s=float(peak),
         duration_s=float(dur),
+        pelvis_lag_s=float(pelvis_lag),
     )

@@ -29,6 +29,8 @@ _SWAY_STD = {
 _SWAY_N_SINES = 6
 _SWAY_BAND_HZ = (0.05, 0.6)
 _SKIN_JITTER_M = 0.01
+# Skin slide along the spine per 90° of segment flexion (§3.4: ~1 cm).
+_STA_SLIDE_MAX_M = 0.01
 
 
 @dataclass(frozen=True)
@@ -67,7 +69,11 @@ class SimulatedSession:
     truth: one row per movement (index ``event_id`` from 1); start_s/peak_s/end_s on the
         sensor clock (peak_s = when the peak posture is reached); angles in degrees;
         hip_shift_m = HJC x displacement at peak (negative = backwards);
-        sensor_pitch_deg = pitch excursion of the sensor's segment at peak (no STA).
+        sensor_pitch_deg = pitch excursion of the sensor's segment at peak (no STA);
+        pelvis_lag_s (extension) = how long pelvic rotation starts after the lumbar spine
+        on the way down (negative = pelvis leads).
+    sta_pitch_gain, clock_ppm: the drawn soft-tissue pitch gain and sensor clock error;
+    meta: drawn skin slide, the Body and the movement plan (for studies; may change).
     sensor_from_segment: (3, 3) mounting rotation, v_sensor = M @ v_segment.
     """
 
@@ -149,7 +155,9 @@ def simulate_session(spec: SessionSpec) -> SimulatedSession:
     height_m = float(spec.height_m) if spec.height_m is not None else float(rng_person.uniform(1.55, 1.95))
     body = make_body(height_m, rng_person.uniform(-_SKIN_JITTER_M, _SKIN_JITTER_M, 2))
     sta_draw = rng_person.uniform(-1, 1)
+    slide_draw = rng_person.uniform(-_STA_SLIDE_MAX_M, _STA_SLIDE_MAX_M)
     sta_gain = 1.0 if spec.ideal_sensor else 1.0 + sta_draw * _STA_GAIN_MAX[spec.placement]
+    sta_slide_m = 0.0 if spec.ideal_sensor else slide_draw
 
     # Movement plan in true time.
     n_spine = int(round(spec.n_bends * spec.spine_led_fraction))
@@ -180,7 +188,9 @@ def simulate_session(spec: SessionSpec) -> SimulatedSession:
     origin_s = round(1000.0 + float(rng_err.uniform(0.0, 1000.0)), 3)
     t_sensor = origin_s + k / spec.fs_hz
 
-    acc_seg, gyr_seg = segment_signals(t_true, plan, body, spec.placement, True, sta_gain)
+    acc_seg, gyr_seg = segment_signals(
+        t_true, plan, body, spec.placement, True, sta_gain, skin_slide_m=sta_slide_m
+    )
 
     if isinstance(spec.mounting, str):
         if spec.mounting == "upright":
@@ -213,7 +223,7 @@ def simulate_session(spec: SessionSpec) -> SimulatedSession:
         height_m=height_m,
         sta_pitch_gain=sta_gain,
         clock_ppm=clock_ppm,
-        meta={"body": body, "plan": plan, "clock_origin_s": origin_s, "n_generated": n},
+        meta={"sta_slide_m": sta_slide_m, "body": body, "plan": plan, "clock_origin_s": origin_s, "n_generated": n},
     )
 
 
@@ -244,10 +254,11 @@ def _truth_table(movements, onsets, plan, body, placement, origin_s, rate) -> pd
                 "knee_deg": m.knee_deg,
                 "hip_shift_m": float(hip_shift[i]),
                 "sensor_pitch_deg": float(pitch[i]),
+                "pelvis_lag_s": m.pelvis_lag_s,
             }
         )
     cols = ["start_s", "peak_s", "end_s", "kind", "is_bend", "label", "lumbar_share", "trunk_deg",
-            "pelvis_deg", "lumbar_deg", "knee_deg", "hip_shift_m", "sensor_pitch_deg"]
+            "pelvis_deg", "lumbar_deg", "knee_deg", "hip_shift_m", "sensor_pitch_deg", "pelvis_lag_s"]
     df = pd.DataFrame(rows, columns=cols, index=pd.RangeIndex(1, len(rows) + 1, name="event_id"))
     df["is_bend"] = df["is_bend"].astype(bool)
     # Keep None (not NaN) for non-bends so `label is None` works downstream.
