@@ -51,6 +51,7 @@ def test_still_session_reads_gravity():
     assert s.t_s.size > 400  # ≥ 5 s of quiet stance at 100 Hz
     np.testing.assert_allclose(np.linalg.norm(s.acc_mps2, axis=1), G, atol=1e-6)
     np.testing.assert_allclose(s.gyr_rad_s, 0.0, atol=1e-9)
+    assert len(s.truth) == 0 and s.truth["trunk_deg"].dtype == float and s.truth["is_bend"].dtype == bool
 
 
 def test_pure_pelvic_rotation_matches_analytic_specific_force():

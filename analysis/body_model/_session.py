@@ -260,6 +260,9 @@ def _truth_table(movements, onsets, plan, body, placement, origin_s, rate) -> pd
     cols = ["start_s", "peak_s", "end_s", "kind", "is_bend", "label", "lumbar_share", "trunk_deg",
             "pelvis_deg", "lumbar_deg", "knee_deg", "hip_shift_m", "sensor_pitch_deg", "pelvis_lag_s"]
     df = pd.DataFrame(rows, columns=cols, index=pd.RangeIndex(1, len(rows) + 1, name="event_id"))
+    # Explicit dtypes so an empty table is typed the same as a full one.
+    num = [c for c in cols if c not in ("kind", "is_bend", "label")]
+    df[num] = df[num].astype(float)
     df["is_bend"] = df["is_bend"].astype(bool)
     # Keep None (not NaN) for non-bends so `label is None` works downstream.
     df["label"] = pd.Series([r["label"] for r in rows], index=df.index, dtype=object)
