@@ -35,11 +35,24 @@ class AnalysisParams:
         still_gyro_rad_s: angular-rate magnitude below which the sensor counts as still.
         still_acc_tolerance_mps2: allowed deviation of |specific force| from 1 g when still.
         still_min_s: shortest still stretch that counts as quiet standing.
-        upright_tolerance_deg: a still pose within this angle of the stance pose counts as upright.
-        min_bend_deg: smallest sensor-segment pitch excursion that can be a bend.
+        upright_tolerance_deg: for calibration, a still pose within this angle of the
+            stance pose counts as standing.
+        upright_pitch_deg: for segmentation, a still pose within this pitch of standing
+            counts as upright (ends a movement).
+        min_bend_deg: sensor-segment pitch excursion above which a movement is a bend.
+        min_hip_back_m: backward shift of the sensor above which a movement is a bend even
+            with little pitch (a rounded back moves the hips back without tilting the pelvis).
         max_interp_gap_s: longest gap bridged by interpolation; longer gaps are flagged.
-        squat_knee_deg: estimated knee flexion above which a movement is a squat, not a bend.
-        spine_led_share: lumbar share of trunk flexion above which a bend is spine-led.
+        squat_drop_m: drop of the sensor above which a movement is a squat, not a bend
+            (knees bent 70-110 deg lower the hips 20-40 cm; a hinge's slight knee bend
+            lowers them a few cm).
+        spine_led_share: lumbar share of trunk flexion above which a bend *is* spine-led
+            (the definition, used for the posterior probability).
+        decision_share: estimated (posterior-mean) lumbar share above which hinge *calls*
+            a bend spine-led. Lower than the definition because one sensor's estimate is
+            shrunk towards the middle; chosen for the best balanced accuracy on a
+            simulated training cohort (seeds 2000-2023, benchmarks/accuracy.py --train)
+            that is disjoint from the reported benchmark cohort.
         ahrs_gain: gain of the Fusion AHRS (x-io), lower trusts the gyroscope more.
     """
 
@@ -49,10 +62,13 @@ class AnalysisParams:
     still_acc_tolerance_mps2: float = 0.3
     still_min_s: float = 0.4
     upright_tolerance_deg: float = 10.0
+    upright_pitch_deg: float = 3.0
     min_bend_deg: float = 10.0
+    min_hip_back_m: float = 0.06
     max_interp_gap_s: float = 0.1
-    squat_knee_deg: float = 55.0
+    squat_drop_m: float = 0.15
     spine_led_share: float = 0.5
+    decision_share: float = 0.45
     ahrs_gain: float = 0.5
 
     def as_dict(self) -> dict:

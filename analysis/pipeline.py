@@ -23,11 +23,13 @@ from .stillness import runs, still_mask
 
 BEND_COLUMNS = [
     "start_s", "peak_s", "end_s", "label", "score", "lumbar_share", "depth_deg", "confidence",
-    "sensor_pitch_deg", "knee_deg", "hip_shift_m", "sensor_dx_m", "sensor_dz_m",
+    "sensor_pitch_deg", "hip_shift_m", "sensor_dx_m", "sensor_dz_m",
     "pitch_t50_fraction", "peak_rate_deg_s", "reasons", "flags",
 ]
 DROPPED_COLUMNS = ["start_s", "end_s", "reason"]
 
+# Distance of the lumbar share from the decision threshold that counts as certain.
+CONFIDENT_MARGIN = 0.15
 # Calibration quality limits; below them the verdicts are still given, with a warning.
 MIN_PLANARITY = 0.8
 MIN_SIGN_MARGIN = 0.3
@@ -125,9 +127,11 @@ def analyse(
     acc_seg = acc @ rotation.T
     gyr_seg = (gyr - calibration.gyro_bias_rad_s) @ rotation.T
     orientation = estimate_orientation(acc_seg, gyr_seg, fs_hz, gain=params.ahrs_gain)
-    upright, _ = upright_still_mask(acc_seg, still, params.upright_tolerance_deg)
+    # Segmentation needs a tighter notion of upright than calibration: a rounded back
+    # can hold its deepest point with the pelvis tilted by only 5 deg.
+    upright = still & (np.abs(orientation.pitch_deg) < params.upright_pitch_deg)
 
-    candidates, dropped_samples = segment_bends(orientation.pitch_deg, upright, fs_hz, params.min_bend_deg)
+    candidates, dropped_samples = segment_bends(orientation.pitch_deg, upright, fs_hz)
     anchor = max(1, int(round(0.3 * fs_hz)))
     model = pose_grid(params.height_m, params.placement)
     rows, dropped = [], [
@@ -144,10 +148,17 @@ def analyse(
             dx = dz = None
         else:
             dx, dz = feats["sensor_dx_m"], feats["sensor_dz_m"]
+        hip_back_m = -dx if dx is not None else 0.0
+        if feats["sensor_pitch_deg"] < params.min_bend_deg and hip_back_m < params.min_hip_back_m:
+            dropped.append((grid.t_s[c.start], grid.t_s[min(c.end, len(grid.t_s) - 1)],
+                            f"too small to be a bend: pitch {feats['sensor_pitch_deg']:.1f} deg < {params.min_bend_deg:.1f} deg "
+                            f"and hips {100 * hip_back_m:.0f} cm back < {100 * params.min_hip_back_m:.0f} cm"))
+            continue
         pose = invert_pose(feats["sensor_pitch_deg"], dx, dz, model, params.spine_led_share)
         start_s, end_s = grid.t_s[c.start], grid.t_s[min(c.end, len(grid.t_s) - 1)]
-        if pose.knee_deg > params.squat_knee_deg:
-            dropped.append((start_s, end_s, f"squat, not a bend: knees bent about {pose.knee_deg:.0f} deg"))
+        if dz is not None and dz < -params.squat_drop_m:
+            dropped.append((start_s, end_s, f"squat, not a bend: hips dropped {100 * -dz:.0f} cm "
+                                            f"(a hinge drops them < {100 * params.squat_drop_m:.0f} cm)"))
             continue
         flags = []
         if grid.gap_mask[c.window_start:c.window_stop].any():
@@ -156,15 +167,15 @@ def analyse(
             flags.append("saturated")
         if dx is None:
             flags.append("pitch-only")
-        label = "spine-led" if pose.p_spine_led > 0.5 else "hip-led"
+        label = "spine-led" if pose.lumbar_share > params.decision_share else "hip-led"
+        margin = abs(pose.lumbar_share - params.decision_share)
         score = score_bend(pose.lumbar_share, pose.hip_shift_m if dx is not None else None,
-                           pose.knee_deg if dx is not None else None,
                            feats["judder_count"], feats["peak_rate_deg_s"])
         rows.append({
             "start_s": start_s, "peak_s": grid.t_s[c.peak], "end_s": end_s, "label": label,
             "score": round(score.points, 1), "lumbar_share": round(pose.lumbar_share, 3),
-            "depth_deg": round(pose.trunk_deg, 1), "confidence": round(abs(2 * pose.p_spine_led - 1), 3),
-            "sensor_pitch_deg": round(feats["sensor_pitch_deg"], 1), "knee_deg": round(pose.knee_deg, 1),
+            "depth_deg": round(pose.trunk_deg, 1), "confidence": round(min(1.0, margin / CONFIDENT_MARGIN), 3),
+            "sensor_pitch_deg": round(feats["sensor_pitch_deg"], 1),
             "hip_shift_m": round(pose.hip_shift_m, 3), "sensor_dx_m": dx, "sensor_dz_m": dz,
             "pitch_t50_fraction": round(feats["pitch_t50_fraction"], 3),
             "peak_rate_deg_s": round(feats["peak_rate_deg_s"], 1),

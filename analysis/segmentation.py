@@ -1,7 +1,7 @@
 """Bend segmentation: onset, peak and return of every forward excursion of pitch.
 
 Movements are the stretches between quiet upright standing. Within each, every pitch
-peak higher (and more prominent) than `min_bend_deg` is a bend candidate; candidates
+peak higher than `min_peak_deg` is a bend candidate; candidates
 sharing one movement (repeated bends without a pause) are split at the pitch minimum
 between them. Movements without such a peak go to the drop log with the reason.
 """
@@ -24,7 +24,7 @@ def segment_bends(
     pitch_deg: np.ndarray,
     upright_still: np.ndarray,
     fs_hz: float,
-    min_bend_deg: float = 10.0,
+    min_peak_deg: float = 3.0,
     onset_fraction: float = 0.1,
     anchor_s: float = 0.3,
     min_movement_deg: float = 1.5,
@@ -35,7 +35,9 @@ def segment_bends(
         pitch_deg: (N,) segment pitch, deg, flexion > 0 (0 = standing pose).
         upright_still: (N,) bool, quiet upright standing.
         fs_hz: uniform sample rate, Hz.
-        min_bend_deg: smallest pitch excursion (height and prominence) of a bend, deg.
+        min_peak_deg: smallest pitch excursion of a candidate, deg; candidates are
+            judged bends or not later, from pitch *and* translation (a rounded back can
+            tilt the pelvis by only 5 deg while the hips move 10 cm back).
         onset_fraction: onset/return are where pitch crosses this fraction of the peak.
         anchor_s: still time included at both ends of a window for drift correction, s.
         min_movement_deg: movements smaller than this are postural sway, not logged.
@@ -54,11 +56,12 @@ def segment_bends(
         before = still_runs[still_runs[:, 1] == a]
         baseline = float(np.median(pitch_deg[before[0, 0]:a])) if len(before) else float(pitch_deg[a])
         rel = pitch_deg[a:b] - baseline
-        peaks, _ = find_peaks(rel, height=min_bend_deg, prominence=min_bend_deg)
+        # Prominence only separates repeated bends; the height decides candidacy.
+        peaks, _ = find_peaks(rel, height=min_peak_deg, prominence=0.5 * min_peak_deg)
         top = float(rel.max()) if len(rel) else 0.0
         if len(peaks) == 0:
             if top >= min_movement_deg:
-                dropped.append((a, b, top, f"too small to be a bend: pitch {top:.1f} deg < {min_bend_deg:.1f} deg"))
+                dropped.append((a, b, top, f"too small to be a bend: pitch {top:.1f} deg < {min_peak_deg:.1f} deg"))
             continue
         cuts = [0] + [int(p + np.argmin(rel[p:q])) for p, q in zip(peaks[:-1], peaks[1:])] + [b - a]
         for i, peak in enumerate(peaks):

@@ -1,0 +1,24 @@
+"""Shared fixtures: body-model sessions are simulated once per test session."""
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+
+from hinge.analysis.body_model import SessionSpec, simulate_session
+
+# The benchmarks' evaluation helpers (truth matching, F1) are reused by the tests.
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
+
+
+@pytest.fixture(scope="session")
+def upright_session():
+    """A 12-bend session with the sensor mounted in body axes, 100 Hz, commodity noise."""
+    return simulate_session(SessionSpec(n_bends=12, mounting="upright", fs_hz=100.0, seed=11))
+
+
+@pytest.fixture(scope="session")
+def random_mount_session():
+    """The same kind of session with a random mounting and 200 Hz."""
+    return simulate_session(SessionSpec(n_bends=12, mounting="random", fs_hz=200.0, seed=12))
