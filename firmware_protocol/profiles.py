@@ -16,7 +16,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Callable
 
-from . import hinge_open, witmotion
+from . import hinge_open, polar_pmd, witmotion
 
 __all__ = ["DeviceProfile", "PROFILES", "profile_for_advertisement", "get_profile"]
 
@@ -125,7 +125,64 @@ WITMOTION = DeviceProfile(
             "rate codes above 100 Hz disagree between vendor documents"),
 )
 
-PROFILES: tuple[DeviceProfile, ...] = (HINGE_OPEN, WITMOTION)
+POLAR_VERITY = DeviceProfile(
+    key="polar_verity",
+    name="Polar Verity Sense (PMD)",
+    name_patterns=(r"^Polar Sense\b",),
+    service_uuid=polar_pmd.SERVICE_UUID,
+    advertised_uuids=(),  # advertises heart rate (0x180D), not PMD: match by name
+    control_uuid=polar_pmd.CONTROL_UUID,
+    data_uuid=polar_pmd.DATA_UUID,
+    notify_uuids=(polar_pmd.CONTROL_UUID, polar_pmd.DATA_UUID),
+    info_uuid=None,
+    min_mtu=polar_pmd.MIN_MTU,
+    recommended_mtu=polar_pmd.MIN_MTU,
+    rates_hz=polar_pmd.VERITY_RATES_HZ,
+    default_rate_hz=52.0,
+    has_gyro=True,
+    has_counter=False,
+    has_timestamp=True,
+    timestamp_clock_hz=1e9,  # ns field; the device timer ticks at 32768 Hz (polar-ble-sdk#597)
+    timestamp_refers_to="last",
+    samples_per_notification="variable: the device sends a frame when it is full to the MTU (about 35-130)",
+    configure=lambda *_a, **_k: [polar_pmd.command_get_settings("acc"), polar_pmd.command_get_settings("gyro")],
+    start=polar_pmd.verity_start_commands,
+    stop=polar_pmd.verity_stop_commands,
+    make_decoder=polar_pmd.PmdStreamDecoder,
+    limits=("acc and gyro arrive as separate frames with their own times; frames fill to the MTU, so "
+            "latency is about 1 s; 52 Hz unless SDK mode (26-416 Hz, optical sensor off); clock defaults to "
+            "2017/2019 until set, so anchor to host time"),
+)
+
+POLAR_H10 = DeviceProfile(
+    key="polar_h10",
+    name="Polar H10 (PMD, accelerometer only)",
+    name_patterns=(r"^Polar H10\b",),
+    service_uuid=polar_pmd.SERVICE_UUID,
+    advertised_uuids=(),
+    control_uuid=polar_pmd.CONTROL_UUID,
+    data_uuid=polar_pmd.DATA_UUID,
+    notify_uuids=(polar_pmd.CONTROL_UUID, polar_pmd.DATA_UUID),
+    info_uuid=None,
+    min_mtu=polar_pmd.MIN_MTU,
+    recommended_mtu=polar_pmd.MIN_MTU,
+    rates_hz=polar_pmd.H10_RATES_HZ,
+    default_rate_hz=100.0,
+    has_gyro=False,
+    has_counter=False,
+    has_timestamp=True,
+    timestamp_clock_hz=1e9,
+    timestamp_refers_to="last",
+    samples_per_notification="up to 36 raw int16 samples at MTU 232",
+    configure=lambda *_a, **_k: [polar_pmd.command_get_settings("acc")],
+    start=polar_pmd.h10_start_commands,
+    stop=polar_pmd.h10_stop_commands,
+    make_decoder=polar_pmd.PmdStreamDecoder,
+    limits=("no gyroscope; a chest strap that wakes on electrode contact and drops BLE 45 s after leaving "
+            "the strap, awkward on the lower back; clock resets on shutdown"),
+)
+
+PROFILES: tuple[DeviceProfile, ...] = (HINGE_OPEN, WITMOTION, POLAR_VERITY, POLAR_H10)
 
 
 def get_profile(key: str) -> DeviceProfile:
