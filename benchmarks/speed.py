@@ -27,8 +27,8 @@ def main(argv=None) -> int:
     parser.add_argument("--minutes", type=float, default=60.0)
     parser.add_argument("--repeats", type=int, default=3)
     args = parser.parse_args(argv)
-    # About 6 movements a minute with pauses, as in a training session.
-    n_bends = int(args.minutes * 5)
+    # About 8 movements a minute with pauses, as in a training session.
+    n_bends = int(args.minutes * 6)
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "hour.csv"
         started = time.perf_counter()
