@@ -16,7 +16,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Callable
 
-from . import hinge_open, polar_pmd, witmotion
+from . import hinge_open, movesense, polar_pmd, witmotion
 
 __all__ = ["DeviceProfile", "PROFILES", "profile_for_advertisement", "get_profile"]
 
@@ -182,7 +182,36 @@ POLAR_H10 = DeviceProfile(
             "the strap, awkward on the lower back; clock resets on shutdown"),
 )
 
-PROFILES: tuple[DeviceProfile, ...] = (HINGE_OPEN, WITMOTION, POLAR_VERITY, POLAR_H10)
+MOVESENSE = DeviceProfile(
+    key="movesense",
+    name="Movesense (GATT SensorData Protocol)",
+    name_patterns=(r"^Movesense\b",),
+    service_uuid=movesense.SERVICE_UUID,
+    advertised_uuids=(),  # GSP is not advertised; the name is "Movesense <serial>"
+    control_uuid=movesense.WRITE_UUID,
+    data_uuid=movesense.NOTIFY_UUID,
+    notify_uuids=(movesense.NOTIFY_UUID,),
+    info_uuid=None,
+    min_mtu=23,
+    recommended_mtu=247,
+    rates_hz=movesense.RATES_HZ[:6],
+    default_rate_hz=104.0,
+    has_gyro=True,
+    has_counter=False,
+    has_timestamp=True,
+    timestamp_clock_hz=1000.0,
+    timestamp_refers_to="first",
+    samples_per_notification="firmware-chosen, e.g. 8 at 104 Hz (IMU9 needs DATA + DATA_PART2)",
+    configure=lambda *_a, **_k: [movesense.command_hello(0)],
+    start=lambda rate_hz=104.0, kind="IMU6": [movesense.command_subscribe(movesense.imu_path(rate_hz, kind))],
+    stop=lambda *_a: [movesense.command_unsubscribe()],
+    make_decoder=movesense.MovesenseReassembler,
+    limits=("no counter: gaps only from timestamp steps; notifications are not acknowledged by the protocol; "
+            "single connection; unsubscribe on exit or a stale subscription survives; the MTU each response "
+            "needs is firmware-defined (IMU9 @ 104 Hz splits over two notifications)"),
+)
+
+PROFILES: tuple[DeviceProfile, ...] = (HINGE_OPEN, WITMOTION, POLAR_VERITY, POLAR_H10, MOVESENSE)
 
 
 def get_profile(key: str) -> DeviceProfile:
