@@ -147,9 +147,10 @@ def decode_imu_body(body: bytes, *, arrays: int = 2, sample_rate_hz: float) -> I
         raise _err(f"data body of {n_bytes} bytes is not 4 + N x {block} ({arrays} arrays of 3 float32)")
     n = (n_bytes - 4) // block
     ts_ms = int.from_bytes(body[:4], "little")
-    f = np.frombuffer(body, dtype="<f4", offset=4).astype(np.float64).reshape(arrays, n, 3)
-    if not np.isfinite(f).all():
+    f32 = np.frombuffer(body, dtype="<f4", offset=4)
+    if not np.isfinite(f32).all():
         raise _err("data body holds non-finite float32 values (corrupted)")
+    f = f32.astype(np.float64).reshape(arrays, n, 3)
     acc = f[0]
     if np.abs(acc).max() > _ACC_LIMIT_MPS2:
         raise _err(f"acceleration {np.abs(acc).max():.3g} m/s² exceeds twice the ±16 g full scale (corrupted)")
