@@ -7,8 +7,10 @@
   trunk mass forward without pelvic rotation, so balance pushes the hips back *more
   per degree of pelvic pitch* (research/biomechanics.md section 8.2).
 * `translation_per_pitch_m_rad`: |horizontal translation| / pitch, the same idea as one number.
-* `pitch_t50_fraction`: when, within the descent, pitch reaches half its excursion. A
-  pelvis that lags the lumbar spine rises late (Laird et al. 2018: a 0.9 s pelvic lag).
+* `pitch_t50_fraction`: when, within the descent, pitch reaches half its excursion.
+* `pelvic_lag_s`: how long after the hips start moving back the pelvis starts to tilt.
+  A pelvis that lags the lumbar spine tilts late (Laird et al. 2018: a 0.9 s pelvic lag
+  in one low-back-pain subgroup).
 * `peak_rate_deg_s`, `judder_count`: speed and smoothness (local minima of the pitch
   rate during descent, after the "judder" idea of aberrant-movement studies).
 """
@@ -23,7 +25,7 @@ from .strapdown import integrate_window
 FEATURE_COLUMNS = [
     "sensor_pitch_deg", "sensor_dx_m", "sensor_dz_m", "translation_per_pitch_m_rad",
     "pitch_t50_fraction", "peak_rate_deg_s", "judder_count", "down_s", "up_s", "hold_s",
-    "pitch_drift_deg",
+    "pitch_drift_deg", "pelvic_lag_s",
 ]
 
 
@@ -72,8 +74,9 @@ def bend_features(
         dx = float(anterior[back].mean())
         dz = float(traj.up_m[bend][back].mean())
         per_pitch = abs(dx) / max(np.radians(abs(sensor_pitch)), np.radians(2.0))
+        lag = _pelvic_lag_s(pitch_deg[bend], anterior, fs_hz)
     else:
-        dx = dz = per_pitch = None
+        dx = dz = per_pitch = lag = None
 
     rate = np.degrees(gyr_segment_rad_s[start:end + 1, 1])
     descent = pitch_deg[start - first: local_peak + 1]
@@ -94,4 +97,17 @@ def bend_features(
         "up_s": float((end - peak) / fs_hz),
         "hold_s": float(len(plateau) / fs_hz),
         "pitch_drift_deg": float(np.degrees(traj.pitch_drift_rad)),
+        "pelvic_lag_s": lag,
     }
+
+
+def _pelvic_lag_s(pitch_deg: np.ndarray, anterior_m: np.ndarray, fs_hz: float, fraction: float = 0.2) -> float:
+    """How long after the hips start moving back the segment starts to pitch, s.
+
+    The hips move back as soon as the trunk mass goes forward, whichever joint moves it;
+    the pelvis pitches only when the hips flex. A positive lag means the lumbar spine led.
+    """
+    back = -anterior_m
+    t_back = np.argmax(back >= fraction * back.max()) if back.max() > 0 else 0
+    t_pitch = np.argmax(pitch_deg >= fraction * pitch_deg.max()) if pitch_deg.max() > 0 else 0
+    return float((t_pitch - t_back) / fs_hz)

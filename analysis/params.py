@@ -51,8 +51,10 @@ class AnalysisParams:
         decision_share: estimated (posterior-mean) lumbar share above which hinge *calls*
             a bend spine-led. Lower than the definition because one sensor's estimate is
             shrunk towards the middle; chosen for the best balanced accuracy on a
-            simulated training cohort (seeds 2000-2023, benchmarks/accuracy.py --train)
+            simulated training cohort (seeds 2000-2023, `benchmarks/accuracy.py --fit`)
             that is disjoint from the reported benchmark cohort.
+        timing_weight_per_s: how much a lagging pelvis raises the lumbar share, per second
+            of lag (fitted on the same training cohort; 0 disables the timing evidence).
         ahrs_gain: gain of the Fusion AHRS (x-io), lower trusts the gyroscope more.
     """
 
@@ -68,7 +70,8 @@ class AnalysisParams:
     max_interp_gap_s: float = 0.1
     squat_drop_m: float = 0.15
     spine_led_share: float = 0.5
-    decision_share: float = 0.45
+    decision_share: float = 0.47
+    timing_weight_per_s: float = 0.5
     ahrs_gain: float = 0.5
 
     def as_dict(self) -> dict:

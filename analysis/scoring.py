@@ -20,6 +20,7 @@ MAX_JUDDER = 2
 JUDDER_POINTS = 4.0
 FAST_RATE_DEG_S = 150.0
 FAST_POINTS = 4.0
+LAG_NOTE_S = 0.1
 
 
 @dataclass(frozen=True)
@@ -33,6 +34,7 @@ def score_bend(
     hip_shift_m: float | None,
     judder_count: int,
     peak_rate_deg_s: float,
+    pelvic_lag_s: float | None = None,
 ) -> Score:
     """Score one bend (0-100, higher is a better hip hinge) and list why."""
     reasons = []
@@ -48,6 +50,8 @@ def score_bend(
     if hip_shift_m is not None and hip_shift_m > -MIN_HIP_SHIFT_M:
         points -= HIP_SHIFT_POINTS
         reasons.append(f"hips did not move back (shift {100 * -hip_shift_m:.0f} cm, expected > {100 * MIN_HIP_SHIFT_M:.0f} cm)")
+    if pelvic_lag_s is not None and pelvic_lag_s > LAG_NOTE_S:
+        reasons.append(f"pelvis began to tilt {pelvic_lag_s:.2f} s after the hips moved: the lower back led")
     if judder_count > MAX_JUDDER:
         points -= JUDDER_POINTS
         reasons.append(f"uneven descent ({judder_count} hesitations)")
