@@ -9,7 +9,10 @@ Facts (research notes §1; checked against the sources named there):
 - Default frame: 20 bytes ``55 61`` + nine int16 LE: acc x,y,z, gyro x,y,z, angle
   roll,pitch,yaw. acc[g] = raw/32768·16, gyro[°/s] = raw/32768·2000, angle[°] =
   raw/32768·180. No checksum. Some models (with RTC) append 8 bytes
-  ``YY MM DD hh mm ss msL msH``: 28 bytes ("maximum 28 bytes per upload"). Sources:
+  ``YY MM DD hh mm ss msL msH``: 28 bytes ("maximum 28 bytes per upload"). [VERIFY] the
+  trailer layout is inferred from that sentence plus the serial 0x50 time packet and the
+  chip-time registers 0x30-0x33 (YYMM low byte = year, esphome ``witmotion`` header);
+  no 28-byte capture was found. Sources:
   WitMotion "Bluetooth 5.0 communication protocol"
   (wit-motion.gitbook.io/witmotion-sdk/ble-5.0-protocol/bluetooth-5.0-communication-protocol);
   WT901BLECL datasheet; an Arduino reader in the code index using the same scale formulas.

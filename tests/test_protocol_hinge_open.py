@@ -58,10 +58,11 @@ def test_command_vectors(case):
 
 
 def test_response_vector():
-    (case,) = _cases("response")
-    r = h.decode_control_response(bytes.fromhex(case.values[0]["hex"]))
-    assert (r.opcode, r.status, r.ok, r.message) == tuple(case.values[0]["expected"].values())
-    assert h.encode_control_response(3, 3) == bytes.fromhex(case.values[0]["hex"])
+    (case,) = [c for c in VECTORS if c["kind"] == "response"]
+    r = h.decode_control_response(bytes.fromhex(case["hex"]))
+    e = case["expected"]
+    assert (r.opcode, r.status, r.ok, r.message) == (e["opcode"], e["status"], e["ok"], e["message"])
+    assert h.encode_control_response(case["inputs"]["opcode"], case["inputs"]["status"]) == bytes.fromhex(case["hex"])
 
 
 def test_packet_sizes_fit_default_and_negotiated_mtu():
