@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-__all__ = ["ImuSamples", "STANDARD_GRAVITY_MPS2", "DEG_TO_RAD"]
+__all__ = ["ImuSamples", "STANDARD_GRAVITY_MPS2", "DEG_TO_RAD", "unwrap_counter"]
 
 STANDARD_GRAVITY_MPS2 = 9.80665
 DEG_TO_RAD = math.pi / 180.0
@@ -66,3 +66,19 @@ class ImuSamples:
         if self.sequence is not None:
             parts.append(f"seq={self.sequence}")
         return f"ImuSamples({', '.join(parts)})"
+
+
+def unwrap_counter(values, bits: int) -> np.ndarray:
+    """Unwrap a wrapping unsigned counter (u16 sequence, u32 ticks) into monotonic int64.
+
+    Each step is taken modulo 2**bits, so a wrap from 65535 to 0 counts as +1; a step of
+    more than half the range is read as going backwards (a reset or reordering), which the
+    caller can detect as a negative difference. Pure; for the acquisition layer.
+    """
+    v = np.asarray(values, dtype=np.int64)
+    if v.size == 0:
+        return v.copy()
+    span = np.int64(1) << bits
+    half = span >> 1
+    steps = (np.diff(v) + half) % span - half
+    return np.concatenate(([v[0]], v[0] + np.cumsum(steps)))

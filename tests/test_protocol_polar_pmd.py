@@ -102,6 +102,14 @@ def test_h10_raw_frame_and_sample_times_follow_the_sdk_rule():
         assert np.array_equal(p.decode_pmd_frame(b).values, v)
 
 
+def test_compressed_acc_type0_is_g_times_factor():
+    raw = np.array([[1000, -2000, 300], [1010, -1990, 290]])
+    b = p.encode_pmd_frame(raw, timestamp_ns=1, frame_type=0)
+    assert b[9] == 0x80
+    f = p.decode_pmd_frame(b, factor=0.001)  # G x factor x 1000 = mG (AccData.kt)
+    np.testing.assert_allclose(f.values, raw, rtol=1e-12)
+
+
 def test_stream_decoder_uses_previous_frame_time():
     dec = p.PmdStreamDecoder(52.0)
     a = p.encode_pmd_frame(np.zeros((4, 3)), timestamp_ns=1_000_000_000)

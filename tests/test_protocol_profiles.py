@@ -79,3 +79,11 @@ def test_every_decoder_returns_si_float64_arrays():
             assert s.gyr_rad_s.shape == (1, 3) and s.gyr_rad_s[0, 1] == pytest.approx(0.1, abs=1e-3)
         assert s.timestamp_s is None or s.timestamp_s.shape == (1,)
         assert "n=1" in repr(s)
+
+
+def test_unwrap_counter_for_sequence_and_ticks():
+    from hinge.firmware_protocol.samples import unwrap_counter
+    assert list(unwrap_counter([65534, 65535, 0, 1, 3], 16)) == [65534, 65535, 65536, 65537, 65539]
+    assert list(unwrap_counter([2**32 - 10, 5], 32)) == [2**32 - 10, 2**32 + 5]
+    assert list(unwrap_counter([100, 90], 16)) == [100, 90]  # backwards stays visible
+    assert unwrap_counter([], 16).size == 0
