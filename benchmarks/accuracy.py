@@ -105,6 +105,14 @@ def main(argv=None) -> int:
     with pd.option_context("display.float_format", "{:.3f}".format, "display.width", 200):
         print(table.to_string())
     print(f"\n{len(jobs)} sessions in {time.perf_counter() - started:.0f} s")
+    for placement in args.placements[:1]:
+        matched = pd.concat([r["matched"] for r in results if r["placement"] == placement and len(r["matched"])])
+        correct = matched["label"] == matched["true_label"]
+        share_band = pd.cut(matched["true_lumbar_share"], [0, 0.2, 0.35, 0.5, 0.65, 0.8, 1.0])
+        depth_band = pd.cut(matched["true_trunk_deg"], [0, 50, 70, 90, 120])
+        print(f"\nwhere one sensor fails ({placement}): class accuracy by true lumbar share and by trunk depth")
+        print(correct.groupby(share_band, observed=True).agg(["mean", "size"]).rename(columns={"mean": "accuracy", "size": "bends"}).round(3).to_string())
+        print(correct.groupby(depth_band, observed=True).agg(["mean", "size"]).rename(columns={"mean": "accuracy", "size": "bends"}).round(3).to_string())
     return 0
 
 

@@ -21,10 +21,11 @@ def match_bends(detected: pd.DataFrame, truth: pd.DataFrame) -> pd.DataFrame:
             used.add(event_id)
             event = truth.loc[event_id]
             rows.append({**bend.to_dict(), "bend_id": bend_id, "event_id": event_id, "true_kind": event["kind"],
-                         "true_label": event["label"], "true_lumbar_share": event["lumbar_share"]})
+                         "true_label": event["label"], "true_lumbar_share": event["lumbar_share"],
+                         "true_trunk_deg": event["trunk_deg"]})
         else:
             rows.append({**bend.to_dict(), "bend_id": bend_id, "event_id": -1, "true_kind": None,
-                         "true_label": None, "true_lumbar_share": np.nan})
+                         "true_label": None, "true_lumbar_share": np.nan, "true_trunk_deg": np.nan})
     return pd.DataFrame(rows)
 
 
