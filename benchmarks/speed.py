@@ -28,7 +28,7 @@ def main(argv=None) -> int:
     parser.add_argument("--repeats", type=int, default=3)
     args = parser.parse_args(argv)
     # About 8 movements a minute with pauses, as in a training session.
-    n_bends = int(args.minutes * 6)
+    n_bends = int(args.minutes * 6.4)
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "hour.csv"
         started = time.perf_counter()
