@@ -15,7 +15,7 @@ $(STAMP): pyproject.toml
 
 demo: $(STAMP)
 	@tmp=$$(mktemp -d) && \
-	$(BIN)/hinge simulate --bends 10 --seed 7 -o $$tmp/demo.csv && \
+	$(BIN)/hinge simulate --bends 10 --seed 7 --mounting random -o $$tmp/demo.csv && \
 	$(BIN)/hinge analyse $$tmp/demo.csv; status=$$?; rm -rf $$tmp; exit $$status
 
 test: $(STAMP)
