@@ -41,9 +41,10 @@ def still_mask(
     acc_dev = uniform_filter1d(
         np.abs(np.linalg.norm(acc_mps2, axis=1) - GRAVITY_MPS2), window, mode="nearest"
     )
-    # RMS deviation of the specific-force vector from its local mean over the window.
-    local_mean = uniform_filter1d(acc_mps2, window, axis=0, mode="nearest")
-    change = np.sqrt(uniform_filter1d(np.sum((acc_mps2 - local_mean) ** 2, axis=1), window, mode="nearest"))
+    # Moving standard deviation of the specific-force vector over the window.
+    mean = uniform_filter1d(acc_mps2, window, axis=0, mode="nearest")
+    mean_square = uniform_filter1d(np.sum(acc_mps2**2, axis=1), window, mode="nearest")
+    change = np.sqrt(np.maximum(mean_square - np.sum(mean**2, axis=1), 0.0))
     candidate = (rate < still_gyro_rad_s) & (acc_dev < still_acc_tolerance_mps2) & (change < still_acc_change_mps2)
     return drop_short_runs(candidate, int(round(still_min_s * fs_hz)))
 
