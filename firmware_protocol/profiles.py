@@ -13,7 +13,7 @@ uncertain; ``timestamp_refers_to`` says which sample the packet's clock value be
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Callable
 
 from . import hinge_open, movesense, polar_pmd, witmotion
@@ -154,30 +154,20 @@ POLAR_VERITY = DeviceProfile(
             "2017/2019 until set, so anchor to host time"),
 )
 
-POLAR_H10 = DeviceProfile(
+# The H10 speaks the same PMD service as the Verity Sense; only what it streams differs.
+POLAR_H10 = replace(
+    POLAR_VERITY,
     key="polar_h10",
     name="Polar H10 (PMD, accelerometer only)",
     name_patterns=(r"^Polar H10\b",),
-    service_uuid=polar_pmd.SERVICE_UUID,
-    advertised_uuids=(),
-    control_uuid=polar_pmd.CONTROL_UUID,
-    data_uuid=polar_pmd.DATA_UUID,
-    notify_uuids=(polar_pmd.CONTROL_UUID, polar_pmd.DATA_UUID),
-    info_uuid=None,
-    min_mtu=polar_pmd.MIN_MTU,
-    recommended_mtu=polar_pmd.MIN_MTU,
     rates_hz=polar_pmd.H10_RATES_HZ,
     default_rate_hz=100.0,
     has_gyro=False,
-    has_counter=False,
-    has_timestamp=True,
     timestamp_clock_hz=1e9,
-    timestamp_refers_to="last",
     samples_per_notification="up to 36 raw int16 samples at MTU 232",
     configure=lambda *_a, **_k: [polar_pmd.command_get_settings("acc")],
     start=polar_pmd.h10_start_commands,
     stop=polar_pmd.h10_stop_commands,
-    make_decoder=polar_pmd.PmdStreamDecoder,
     limits=("no gyroscope; a chest strap that wakes on electrode contact and drops BLE 45 s after leaving "
             "the strap, awkward on the lower back; clock resets on shutdown"),
 )

@@ -9,6 +9,7 @@ from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
 from hinge.firmware_protocol import ProtocolError, hinge_open as h
+from packet_fuzz import random_or_mutated
 
 VECTORS = json.loads((Path(h.__file__).parent / "vectors" / "hinge_open_v1.json").read_text())["cases"]
 
@@ -124,29 +125,10 @@ def test_bad_commands_raise(payload):
         h.decode_command(payload)
 
 
-def _mutate(data: st.DataObject, base: bytes) -> bytes:
-    b = bytearray(base)
-    for _ in range(data.draw(st.integers(1, 4))):
-        op = data.draw(st.sampled_from(["flip", "cut", "grow", "set"]))
-        if op == "flip" and b:
-            i = data.draw(st.integers(0, len(b) - 1))
-            b[i] ^= 1 << data.draw(st.integers(0, 7))
-        elif op == "cut":
-            del b[data.draw(st.integers(0, len(b))):]
-        elif op == "grow":
-            b += data.draw(st.binary(min_size=1, max_size=40))
-        elif b:
-            b[data.draw(st.integers(0, len(b) - 1))] = data.draw(st.integers(0, 255))
-    return bytes(b)
-
-
 @settings(max_examples=300, deadline=None)
 @given(data=st.data())
 def test_fuzz_decoders_raise_only_protocol_error(data):
-    if data.draw(st.booleans()):
-        payload = data.draw(st.binary(max_size=600))
-    else:
-        payload = _mutate(data, bytes.fromhex(data.draw(st.sampled_from([c["hex"] for c in VECTORS]))))
+    payload = random_or_mutated(data, [bytes.fromhex(c["hex"]) for c in VECTORS], max_size=600)
     for fn in (lambda p: h.decode_data(p, sample_rate_hz=100, clock_hz=32768), h.decode_info, h.decode_command,
                h.decode_control_response):
         try:

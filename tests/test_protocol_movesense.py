@@ -9,6 +9,7 @@ from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
 from hinge.firmware_protocol import ProtocolError, movesense as m, profile_for_advertisement
+from packet_fuzz import random_or_mutated
 
 VECTORS = {c["name"]: c for c in json.loads((Path(m.__file__).parent / "vectors" / "movesense.json").read_text())["cases"]}
 
@@ -133,16 +134,7 @@ def test_fuzz_decoders_raise_only_protocol_error(data):
     pool = [GOOD] + [bytes.fromhex(h) for h in VECTORS["imu9_104hz_split_over_two_notifications"]["hex"]]
     r = m.MovesenseReassembler({99: ("IMU9", 104.0), 100: ("IMU6", 52.0)}, max_payload=244)
     for _ in range(data.draw(st.integers(1, 4))):
-        base = bytearray(data.draw(st.sampled_from(pool)))
-        if data.draw(st.booleans()):
-            payload = data.draw(st.binary(max_size=300))
-        else:
-            for _ in range(data.draw(st.integers(1, 3))):
-                if base and data.draw(st.booleans()):
-                    base[data.draw(st.integers(0, len(base) - 1))] = data.draw(st.integers(0, 255))
-                else:
-                    del base[data.draw(st.integers(0, len(base))):]
-            payload = bytes(base)
+        payload = random_or_mutated(data, pool, max_size=300)
         for fn in (lambda b: m.decode_movesense(b, arrays=2, sample_rate_hz=52.0), m.decode_command, r.feed):
             try:
                 fn(payload)

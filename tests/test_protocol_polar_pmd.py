@@ -9,6 +9,7 @@ from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
 from hinge.firmware_protocol import ProtocolError, polar_pmd as p, profile_for_advertisement
+from packet_fuzz import random_or_mutated
 
 VECTORS = {c["name"]: c for c in json.loads((Path(p.__file__).parent / "vectors" / "polar_pmd.json").read_text())["cases"]}
 REAL = bytes.fromhex(VECTORS["issue443_verity_acc_first_block"]["hex"])
@@ -171,19 +172,7 @@ def test_bad_responses_raise(payload):
 @settings(max_examples=300, deadline=None)
 @given(data=st.data())
 def test_fuzz_decoders_raise_only_protocol_error(data):
-    base = bytearray(data.draw(st.sampled_from([REAL, STORED_COPY] + [bytes.fromhex(c["hex"]) for c in VECTORS.values()])))
-    if data.draw(st.booleans()):
-        payload = data.draw(st.binary(max_size=300))
-    else:
-        for _ in range(data.draw(st.integers(1, 4))):
-            r = data.draw(st.integers(0, 2))
-            if r == 0 and base:
-                base[data.draw(st.integers(0, len(base) - 1))] = data.draw(st.integers(0, 255))
-            elif r == 1:
-                del base[data.draw(st.integers(0, len(base))):]
-            else:
-                base += data.draw(st.binary(min_size=1, max_size=20))
-        payload = bytes(base)
+    payload = random_or_mutated(data, [REAL, STORED_COPY] + [bytes.fromhex(c["hex"]) for c in VECTORS.values()], 300)
     dec = p.PmdStreamDecoder(52.0)
     for fn in (lambda b: p.decode_pmd(b, sample_rate_hz=52.0), p.decode_control_response, p.decode_command,
                p.decode_features, dec.feed, dec.feed_control):

@@ -9,6 +9,7 @@ from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
 from hinge.firmware_protocol import PROFILES, ProtocolError, profile_for_advertisement, witmotion as w
+from packet_fuzz import random_or_mutated
 
 VECTORS = json.loads((Path(w.__file__).parent / "vectors" / "witmotion.json").read_text())["cases"]
 
@@ -112,16 +113,7 @@ def test_bad_packets_raise_one_line_protocol_error(payload, words):
 @settings(max_examples=300, deadline=None)
 @given(data=st.data())
 def test_fuzz_decoders_raise_only_protocol_error(data):
-    base = bytearray(bytes.fromhex(data.draw(st.sampled_from([c["hex"] for c in VECTORS]))))
-    if data.draw(st.booleans()):
-        payload = data.draw(st.binary(max_size=64))
-    else:
-        for _ in range(data.draw(st.integers(1, 3))):
-            if base and data.draw(st.booleans()):
-                base[data.draw(st.integers(0, len(base) - 1))] = data.draw(st.integers(0, 255))
-            else:
-                del base[data.draw(st.integers(0, len(base))):]
-        payload = bytes(base)
+    payload = random_or_mutated(data, [bytes.fromhex(c["hex"]) for c in VECTORS], max_size=64)
     dec = w.WitMotionStreamDecoder()
     for fn in (w.decode_witmotion, w.decode_witmotion_frame, w.decode_register_reply, dec.feed):
         try:
