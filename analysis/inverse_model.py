@@ -28,13 +28,16 @@ from functools import lru_cache
 
 import numpy as np
 
+from .body_model import LUMBAR_LEVEL_SHARES
+
 # Fractions of body height (Winter, Drillis & Contini).
 ANKLE_HEIGHT, SHANK_LENGTH, THIGH_LENGTH = 0.039, 0.246, 0.245
 # Fractions of body mass (Dempster via Winter), both legs together.
 SHANK_MASS, THIGH_MASS = 2 * 0.0465, 2 * 0.100
 PELVIS_MASS, ABDOMEN_MASS, UPPER_TRUNK_MASS = 0.142, 0.139, 0.216 + 0.081 + 0.050
 SEGMENT_COM_FROM_PROXIMAL = 0.433  # shank and thigh
-LUMBAR_JOINT_SHARES = np.array([0.18, 0.24, 0.22, 0.19, 0.17])  # L5S1 .. L1L2
+# L5S1 .. L1L2, the same assumed distribution as the simulator's.
+LUMBAR_JOINT_SHARES = np.asarray(LUMBAR_LEVEL_SHARES)
 
 # Metres for a 1.75 m adult, (anterior, up) in the segment's own frame at standing.
 _REF_HEIGHT_M = 1.75

@@ -9,20 +9,9 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, replace
 
+from .inverse_model import lumbar_fraction_below
+
 PLACEMENTS = ("sacrum", "L5", "L4", "L3")
-
-# Fraction of lumbar flexion below each skin site (L5S1..L1L2 shares 0.18/0.24/0.22/0.19/0.17,
-# research/biomechanics.md section 3.3): the sensor's segment pitch = pelvis + share * lumbar.
-LUMBAR_FRACTION_BELOW = {"sacrum": 0.0, "L5": 0.18, "L4": 0.42, "L3": 0.64}
-
-# Skin point relative to the hip joint centre of a 1.75 m adult, metres, (anterior, up);
-# scaled linearly with height (research/biomechanics.md section 3.2, [DERIVED] values).
-SKIN_OFFSET_175_M = {
-    "sacrum": (-0.11, 0.11),
-    "L5": (-0.095, 0.15),
-    "L4": (-0.085, 0.18),
-    "L3": (-0.07, 0.21),
-}
 
 
 @dataclass(frozen=True)
@@ -83,5 +72,5 @@ def params_for_placement(placement: str, **overrides) -> AnalysisParams:
     if placement not in PLACEMENTS:
         raise ValueError(f"placement {placement!r} is not one of {', '.join(PLACEMENTS)}")
     # Higher sites add part of the lumbar flexion to the pitch they see.
-    min_bend_deg = 10.0 + 12.0 * LUMBAR_FRACTION_BELOW[placement]
+    min_bend_deg = 10.0 + 12.0 * lumbar_fraction_below(placement)
     return replace(AnalysisParams(placement=placement, min_bend_deg=min_bend_deg), **overrides)
