@@ -41,9 +41,12 @@ def still_mask(
     acc_dev = uniform_filter1d(
         np.abs(np.linalg.norm(acc_mps2, axis=1) - GRAVITY_MPS2), window, mode="nearest"
     )
-    # Moving standard deviation of the specific-force vector over the window.
-    mean = uniform_filter1d(acc_mps2, window, axis=0, mode="nearest")
-    mean_square = uniform_filter1d(np.sum(acc_mps2**2, axis=1), window, mode="nearest")
+    # Moving standard deviation of the specific-force vector over the window, after a
+    # 50 ms smoothing: sensor noise grows with the sample rate (sqrt(fs/2) times the noise
+    # density), body motion does not.
+    smooth = uniform_filter1d(acc_mps2, max(1, int(round(0.05 * fs_hz))), axis=0, mode="nearest")
+    mean = uniform_filter1d(smooth, window, axis=0, mode="nearest")
+    mean_square = uniform_filter1d(np.sum(smooth**2, axis=1), window, mode="nearest")
     change = np.sqrt(np.maximum(mean_square - np.sum(mean**2, axis=1), 0.0))
     candidate = (rate < still_gyro_rad_s) & (acc_dev < still_acc_tolerance_mps2) & (change < still_acc_change_mps2)
     return drop_short_runs(candidate, int(round(still_min_s * fs_hz)))

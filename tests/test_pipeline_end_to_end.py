@@ -50,3 +50,14 @@ def test_inputs_are_not_mutated(upright_session):
     acc = upright_session.acc_mps2.copy()
     analyse(upright_session.t_s, acc, upright_session.gyr_rad_s)
     assert np.array_equal(acc, upright_session.acc_mps2)
+
+
+@pytest.mark.parametrize("fs_hz", [25.0, 1000.0])
+def test_extreme_sample_rates(fs_hz):
+    from hinge.analysis.body_model import SessionSpec, simulate_session
+
+    session = simulate_session(SessionSpec(n_bends=6, fs_hz=fs_hz, seed=44, mounting="random"))
+    result = analyse(session.t_s, session.acc_mps2, session.gyr_rad_s)
+    matched = match_bends(result.bends, session.truth)
+    assert result.fs_hz == pytest.approx(fs_hz, rel=0.01)
+    assert f1(*detection_counts(matched, session.truth)) >= 0.9
