@@ -23,7 +23,10 @@ test: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/accuracy.py
+	$(BIN)/python benchmarks/second_sensor.py
 	$(BIN)/python benchmarks/speed.py
+	$(BIN)/python benchmarks/protocol_speed.py
+	$(BIN)/python benchmarks/fuzz_protocols.py
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache
