@@ -76,13 +76,14 @@ def estimate_orientation(
 def quaternion_to_pitch_roll_deg(quaternion: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Heading-free pitch and roll of earth_from_segment quaternions (N, 4), deg.
 
-    Pitch is the angle of the anterior axis below the horizontal, so a forward bend
-    (positive rotation about +y, the left axis) gives positive pitch.
+    Pitch is the forward rotation of the segment about its left axis (flexion > 0),
+    from the vertical components of its anterior and up axes, so that it keeps counting
+    past 90 deg (a deep hinge tilts the pelvis up to about 100 deg).
     """
     w, x, y, z = quaternion.T
     anterior_up = 2.0 * (x * z - w * y)  # earth-z component of the segment's x-axis
     left_up = 2.0 * (y * z + w * x)  # earth-z component of the segment's y-axis
     up_up = 1.0 - 2.0 * (x * x + y * y)
-    pitch = np.degrees(np.arcsin(np.clip(-anterior_up, -1.0, 1.0)))
-    roll = np.degrees(np.arctan2(left_up, up_up))
+    pitch = np.degrees(np.arctan2(-anterior_up, up_up))
+    roll = np.degrees(np.arcsin(np.clip(left_up, -1.0, 1.0)))
     return pitch, roll

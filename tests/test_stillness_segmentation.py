@@ -73,3 +73,15 @@ def test_orientation_of_a_still_tilted_segment(pitch_deg):
     assert result.pitch_deg[-1] == pytest.approx(pitch_deg, abs=0.2)
     assert result.roll_deg[-1] == pytest.approx(0.0, abs=0.2)
     assert result.startup[0] and not result.startup[-1]
+
+
+def test_pitch_keeps_counting_past_90_degrees():
+    from scipy.spatial.transform import Rotation
+
+    from hinge.analysis.orientation import quaternion_to_pitch_roll_deg
+
+    angles = np.array([10.0, 80.0, 100.0, 120.0])
+    xyzw = Rotation.from_euler("y", angles[:, None], degrees=True).as_quat()
+    pitch, roll = quaternion_to_pitch_roll_deg(xyzw[:, [3, 0, 1, 2]])
+    assert pitch == pytest.approx(angles)
+    assert roll == pytest.approx(0.0, abs=1e-9)
