@@ -40,14 +40,16 @@ def _build_parser() -> argparse.ArgumentParser:
 
     analyse = sub.add_parser(
         "analyse", aliases=["analyze"], formatter_class=_HelpFormatter,
-        help="classify every forward bend in a CSV recording",
+        help="classify every forward bend in a CSV recording or a session directory",
         description="Read a CSV recording (header time_s,acc_x,acc_y,acc_z,gyr_x,gyr_y,gyr_z; "
-                    "s, m/s^2, rad/s unless told otherwise) and print one verdict per bend.",
+                    "s, m/s^2, rad/s unless told otherwise) or a recorded session directory "
+                    "(recordings/FORMAT.md) and print one verdict per bend.",
         epilog="example:\n  hinge analyse session.csv --placement L5 --acc-unit g --gyro-unit deg/s --json",
     )
-    analyse.add_argument("file", metavar="FILE", help="CSV recording")
-    analyse.add_argument("--placement", choices=PLACEMENTS, default="sacrum",
-                         help="skin site of the sensor on the lower back")
+    analyse.add_argument("file", metavar="FILE", help="CSV recording, or session directory")
+    analyse.add_argument("--placement", choices=PLACEMENTS, default=None,
+                         help="skin site of the sensor on the lower back "
+                              "(None: the session's placement, else sacrum)")
     analyse.add_argument("--acc-unit", choices=("g", "m/s2"), default="m/s2",
                          help="unit of the acc_* columns")
     analyse.add_argument("--gyro-unit", choices=("deg/s", "rad/s"), default="rad/s",
@@ -73,6 +75,17 @@ def _build_parser() -> argparse.ArgumentParser:
                           help="sensor mounting: aligned with the body, or randomly rotated")
     simulate.add_argument("--truth", metavar="TRUTH.csv", help="also write the true bend table here")
     simulate.set_defaults(run=_run_simulate)
+
+    recover = sub.add_parser(
+        "recover", formatter_class=_HelpFormatter,
+        help="repair a session whose recording was interrupted",
+        description="Cut damaged tails of a session's files, rebuild its samples from raw.log when "
+                    "they are shorter, annotate the interruption as BAD_gap and mark it recovered "
+                    "(recordings/FORMAT.md).",
+        epilog="example:\n  hinge recover sessions/2026-11-24_0930 && hinge analyse sessions/2026-11-24_0930",
+    )
+    recover.add_argument("dir", metavar="DIR", help="session directory")
+    recover.set_defaults(run=_run_recover)
     return parser
 
 
@@ -176,9 +189,18 @@ def _calibration_summary(calibration: dict) -> str:
 
 
 def _run_analyse(args: argparse.Namespace) -> int:
-    from hinge.inputs import read_imu_csv
+    input_sha256 = session_placement = None
+    if Path(args.file).is_dir():
+        if args.acc_unit != "m/s2" or args.gyro_unit != "rad/s":
+            raise HingeInputError(f"{args.file}: a session is stored in m/s^2 and rad/s; drop --acc-unit/--gyro-unit")
+        from hinge.recordings.analysis_input import session_recording
 
-    recording = read_imu_csv(args.file, acc_unit=args.acc_unit, gyro_unit=args.gyro_unit)
+        recording, session_placement, input_sha256, _ = session_recording(args.file)
+    else:
+        from hinge.inputs import read_imu_csv
+
+        recording = read_imu_csv(args.file, acc_unit=args.acc_unit, gyro_unit=args.gyro_unit)
+    args.placement = args.placement or session_placement or "sacrum"
     from hinge.analysis.pipeline import analyse
 
     result = analyse(recording.t_s, recording.acc_mps2, recording.gyr_rad_s, fs_hz=recording.fs_hz,
@@ -201,7 +223,7 @@ def _run_analyse(args: argparse.Namespace) -> int:
         ],
         "input": {
             "file": str(args.file),
-            "sha256": _sha256(Path(args.file)),
+            "sha256": input_sha256 or _sha256(Path(args.file)),
             "fs_hz": round(recording.fs_hz, 6),
             "n_samples": int(len(recording.t_s)),
             "duration_s": round(recording.duration_s, 6),
@@ -234,6 +256,14 @@ def _run_simulate(args: argparse.Namespace) -> int:
         session.truth.to_csv(truth)
         message += f" and the true bend table to {truth}"
     print(message)
+    return 0
+
+
+def _run_recover(args: argparse.Namespace) -> int:
+    from hinge.recordings import recover_session
+
+    for line in recover_session(args.dir).lines():
+        print(line)
     return 0
 
 

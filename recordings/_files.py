@@ -1,0 +1,45 @@
+"""File names of a session directory and small I/O helpers (atomic JSON, fsync)."""
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+__all__ = ["METADATA", "RAW", "SAMPLES", "ANNOTATIONS", "FORMAT_NAME", "FORMAT_VERSION",
+           "write_json_atomic", "fsync_dir"]
+
+METADATA = "session.json"
+RAW = "raw.log"
+SAMPLES = "samples.bin"
+ANNOTATIONS = "annotations.tsv"
+FORMAT_NAME = "hinge-session"
+FORMAT_VERSION = 1
+
+
+def fsync_dir(path: Path) -> None:
+    """Make a rename or a new file in ``path`` durable (no-op where unsupported)."""
+    try:
+        fd = os.open(path, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
+def write_bytes_atomic(path: Path, data: bytes) -> None:
+    """Write to ``path.tmp``, fsync, rename over ``path``: readers see old or new, never half."""
+    tmp = path.with_name(path.name + ".tmp")
+    with open(tmp, "wb") as handle:
+        handle.write(data)
+        handle.flush()
+        os.fsync(handle.fileno())
+    os.replace(tmp, path)
+    fsync_dir(path.parent)
+
+
+def write_json_atomic(path: Path, document: dict) -> None:
+    write_bytes_atomic(path, (json.dumps(document, indent=2, allow_nan=False) + "\n").encode("utf-8"))

@@ -1,0 +1,47 @@
+"""A session directory as the analysis input (`hinge analyse DIR`): checked like a CSV."""
+from __future__ import annotations
+
+import hashlib
+import os
+from pathlib import Path
+
+from hinge.analysis.resampling import estimate_sample_rate
+from hinge.errors import HingeInputError
+from hinge.inputs import MAX_FS_HZ, MIN_DURATION_S, MIN_FS_HZ, MIN_ROWS, ImuRecording
+
+from ._files import SAMPLES
+from .reader import read_session
+
+__all__ = ["session_recording", "ANALYSABLE_PLACEMENTS"]
+
+ANALYSABLE_PLACEMENTS = ("sacrum", "L5", "L4", "L3")
+
+
+def session_recording(path: str | os.PathLike) -> tuple[ImuRecording, str | None, str, dict]:
+    """(recording, placement from metadata or None, sha256 of samples.bin, metadata).
+
+    Raises HingeInputError (one line) when the session is unreadable, too short, at an
+    implausible rate, or names a placement the analysis does not know.
+    """
+    path = Path(path)
+    session = read_session(path)
+    n = len(session.t_s)
+    if n < MIN_ROWS or session.duration_s < MIN_DURATION_S:
+        raise HingeInputError(f"{path}: too few samples: {n} samples, {session.duration_s:.2f} s "
+                              f"(need >= {MIN_ROWS} samples and >= {MIN_DURATION_S:.0f} s)")
+    fs_hz = float(estimate_sample_rate(session.t_s))
+    if not MIN_FS_HZ <= fs_hz <= MAX_FS_HZ:
+        raise HingeInputError(f"{path}: sample rate {fs_hz:.4g} Hz is outside {MIN_FS_HZ:.0f}-{MAX_FS_HZ:.0f} Hz")
+    placement = session.placement
+    if placement is not None and placement not in ANALYSABLE_PLACEMENTS:
+        raise HingeInputError(f"{path}: placement '{placement}' in session.json is not one of "
+                              f"{', '.join(ANALYSABLE_PLACEMENTS)}; pass --placement")
+    notes = list(session.warnings)
+    bad = session.annotations[session.annotations["description"].astype(str).str.startswith("BAD_")]
+    if len(bad):
+        notes.append(f"{path}: {len(bad)} BAD_ annotation(s) ({', '.join(sorted(set(bad['description'])))}), "
+                     f"{bad['duration_s'].sum():.2f} s in all")
+    recording = ImuRecording(t_s=session.t_s, acc_mps2=session.acc_mps2, gyr_rad_s=session.gyr_rad_s,
+                             saturated=session.saturated(), fs_hz=fs_hz, warnings=tuple(notes), source=str(path))
+    digest = hashlib.sha256((path / SAMPLES).read_bytes()).hexdigest()
+    return recording, placement, digest, session.metadata

@@ -1,0 +1,191 @@
+"""`recover_session`: make an interrupted or damaged session readable again.
+
+Steps: cut the damaged tail of raw.log, samples.bin and annotations.tsv (the cut bytes
+are kept beside them as ``<file>.cut-at-<byte>``); if samples.bin is missing or holds
+fewer samples than raw.log decodes to, rebuild it from raw.log with the profile's
+decoder; annotate BAD_gap for gaps in the rebuilt part and for the interruption; mark
+the session "recovered" in session.json. Running it again changes nothing.
+"""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from hinge.errors import HingeInputError
+
+from ._annotations import ANNOTATIONS_HEADER, format_annotation, parse_annotations
+from ._files import ANNOTATIONS, METADATA, RAW, SAMPLES, write_bytes_atomic, write_json_atomic
+from ._framing import FrameScan
+from ._rawlog import RAW_SIGNATURE, scan_raw_log
+from ._samplesfile import SAMPLES_SIGNATURE, encode_sample_blocks, scan_samples
+from .decode import decode_raw_records
+from .reader import read_metadata
+from .writer import utc_now
+
+__all__ = ["recover_session", "RecoveryReport"]
+
+
+@dataclass
+class RecoveryReport:
+    """What `recover_session` found and did (byte counts in bytes, times in s)."""
+
+    path: Path
+    status_before: str
+    raw_records: int = 0
+    cut: dict = field(default_factory=dict)          # file name -> (valid bytes, cut bytes, problem)
+    samples_before: int = 0
+    samples_after: int = 0
+    rebuilt_from_raw: bool = False
+    decode_note: str | None = None
+    annotations_added: list = field(default_factory=list)  # (onset_s, duration_s, description)
+    changed: bool = False
+
+    def lines(self) -> list[str]:
+        """Human-readable summary, one fact per line."""
+        out = [f"{self.path}: status was '{self.status_before}'"]
+        for name, (valid, cut, problem) in self.cut.items():
+            out.append(f"{name}: cut {cut} damaged byte(s) at byte {valid} ({problem})")
+        out.append(f"raw.log: {self.raw_records} valid record(s)")
+        if self.rebuilt_from_raw:
+            out.append(f"samples.bin: rebuilt from raw.log, {self.samples_before} -> {self.samples_after} samples")
+        else:
+            out.append(f"samples.bin: {self.samples_after} samples kept")
+        if self.decode_note:
+            out.append(self.decode_note)
+        for onset_s, duration_s, description in self.annotations_added:
+            out.append(f"annotated {description} at {onset_s:.3f} s for {duration_s:.3f} s")
+        out.append("session marked recovered" if self.changed else "nothing to recover; session left as it was")
+        return out
+
+
+def _cut(path: Path, valid_bytes: int, report: RecoveryReport, problem: str) -> None:
+    """Keep bytes [0, valid_bytes) of ``path``; save the rest beside it."""
+    size = path.stat().st_size
+    if size <= valid_bytes:
+        return
+    with open(path, "rb") as handle:
+        handle.seek(valid_bytes)
+        tail = handle.read()
+    (path.parent / f"{path.name}.cut-at-{valid_bytes}").write_bytes(tail)
+    with open(path, "r+b") as handle:
+        handle.truncate(valid_bytes)
+        handle.flush()
+        os.fsync(handle.fileno())
+    report.cut[path.name] = (valid_bytes, size - valid_bytes, problem)
+    report.changed = True
+
+
+def _repair_framed(path: Path, signature: bytes, scan: FrameScan, report: RecoveryReport) -> None:
+    if scan.problem is None:
+        return
+    if scan.valid_bytes == 0:  # bad or missing signature: keep the bytes aside, start an empty file
+        _cut(path, 0, report, scan.problem)
+        write_bytes_atomic(path, signature)
+        report.changed = True
+        return
+    _cut(path, scan.valid_bytes, report, scan.problem)
+
+
+def recover_session(path: str | os.PathLike) -> RecoveryReport:
+    """Repair the session directory ``path`` in place and say what was done.
+
+    Raises HingeInputError when ``path`` is not a session (no readable session.json).
+    """
+    path = Path(path)
+    meta = read_metadata(path)
+    status = str(meta.get("status", "recording"))
+    report = RecoveryReport(path=path, status_before=status)
+
+    # raw.log
+    raw_path = path / RAW
+    records = []
+    if raw_path.is_file():
+        records, raw_scan = scan_raw_log(raw_path.read_bytes())
+        _repair_framed(raw_path, RAW_SIGNATURE, raw_scan, report)
+    report.raw_records = len(records)
+
+    # samples.bin
+    samples_path = path / SAMPLES
+    if samples_path.is_file():
+        t_s, acc, gyr, samples_scan = scan_samples(samples_path.read_bytes())
+        _repair_framed(samples_path, SAMPLES_SIGNATURE, samples_scan, report)
+    else:
+        t_s, acc, gyr = np.empty(0), np.empty((0, 3)), np.empty((0, 3))
+        report.changed = True
+    report.samples_before = report.samples_after = len(t_s)
+
+    # annotations.tsv
+    ann_path = path / ANNOTATIONS
+    text = ann_path.read_bytes().decode("utf-8", errors="replace") if ann_path.is_file() else ""
+    _, valid_chars, problem = parse_annotations(text)
+    if not ann_path.is_file() or valid_chars == 0:
+        if ann_path.is_file():
+            _cut(ann_path, 0, report, problem or "unreadable")
+        write_bytes_atomic(ann_path, ANNOTATIONS_HEADER.encode())
+        report.changed = True
+    elif problem is not None:
+        _cut(ann_path, len(text[:valid_chars].encode("utf-8")), report, problem)
+
+    # Rebuild samples from the raw log when it holds more.
+    new_gaps: list[tuple[float, float]] = []
+    profile_key = meta.get("profile")
+    if records and profile_key:
+        try:
+            rt, racc, rgyr, gaps, decoder = decode_raw_records(
+                records, profile_key, meta.get("nominal_rate_hz"), meta.get("device_clock_hz"))
+        except KeyError as error:
+            report.decode_note = f"raw.log not decoded: {error.args[0]}"
+        else:
+            if decoder.skipped_frames and len(rt) == 0:
+                report.decode_note = (f"raw.log not decoded: {profile_key} frames do not carry acc and gyro "
+                                      "together; kept the recorder's samples")
+            elif len(rt) > len(t_s):
+                old_end = t_s[-1] if len(t_s) else -np.inf
+                new_gaps = [g for g in gaps if g[0] > old_end]
+                t_s, acc, gyr = rt, racc, rgyr
+                write_bytes_atomic(samples_path, SAMPLES_SIGNATURE + encode_sample_blocks(t_s, acc, gyr))
+                report.rebuilt_from_raw = True
+                report.samples_after = len(t_s)
+                report.changed = True
+            if decoder.bad_packets:
+                report.decode_note = f"raw.log: {decoder.bad_packets} undecodable packet(s) skipped"
+    elif records and not profile_key:
+        report.decode_note = "raw.log not decoded: session.json names no device profile"
+
+    additions = [(onset_s, duration_s, "BAD_gap") for onset_s, duration_s in new_gaps]
+    rate_hz = float(meta.get("nominal_rate_hz") or 100.0)
+    if len(t_s):
+        end_s = float(t_s[-1]) + 1.0 / rate_hz
+        if status == "recording":
+            # The recorder stopped without closing: the window that may not have reached
+            # the disk is at most the fsync interval (1 s) after the last saved sample.
+            additions.append((end_s, float(meta.get("fsync_interval_s", 1.0)), "BAD_gap"))
+        elif meta.get("last_t_s") is not None and float(meta["last_t_s"]) > float(t_s[-1]):
+            additions.append((end_s, float(meta["last_t_s"]) - float(t_s[-1]), "BAD_gap"))
+    if additions:
+        with open(ann_path, "ab") as handle:
+            for onset_s, duration_s, description in additions:
+                handle.write(format_annotation(onset_s, duration_s, description).encode("utf-8"))
+            handle.flush()
+            os.fsync(handle.fileno())
+        report.annotations_added = additions
+        report.changed = True
+
+    if status == "recording":
+        report.changed = True
+    if report.changed:
+        meta.update({"status": "recovered", "n_samples": int(len(t_s)), "n_raw_records": len(records),
+                     "first_t_s": float(t_s[0]) if len(t_s) else None,
+                     "last_t_s": float(t_s[-1]) if len(t_s) else None})
+        meta.setdefault("recoveries", []).append({
+            "recovered_utc": utc_now(), "status_before": status,
+            "cut": {k: {"valid_bytes": v[0], "cut_bytes": v[1], "problem": v[2]} for k, v in report.cut.items()},
+            "rebuilt_from_raw": report.rebuilt_from_raw, "samples_before": report.samples_before,
+            "samples_after": report.samples_after,
+            "annotations_added": [list(a) for a in additions],
+        })
+        write_json_atomic(path / METADATA, meta)
+    return report
