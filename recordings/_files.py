@@ -6,7 +6,7 @@ import os
 from pathlib import Path
 
 __all__ = ["METADATA", "RAW", "SAMPLES", "ANNOTATIONS", "FORMAT_NAME", "FORMAT_VERSION",
-           "write_json_atomic", "fsync_dir"]
+           "write_json_atomic", "fsync_dir", "lock_for_writing", "is_locked"]
 
 METADATA = "session.json"
 RAW = "raw.log"
@@ -14,6 +14,37 @@ SAMPLES = "samples.bin"
 ANNOTATIONS = "annotations.tsv"
 FORMAT_NAME = "hinge-session"
 FORMAT_VERSION = 1
+
+
+def lock_for_writing(handle) -> None:
+    """Hold an exclusive advisory lock on an open file for as long as it is open.
+
+    The kernel drops the lock when the process dies (even by SIGKILL), so `is_locked`
+    tells a live recorder from an interrupted one. No-op where fcntl is missing.
+    """
+    try:
+        import fcntl
+    except ImportError:  # pragma: no cover - Windows
+        return
+    fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+
+
+def is_locked(path: Path) -> bool:
+    """True when another open handle holds the `lock_for_writing` lock on ``path``."""
+    try:
+        import fcntl
+    except ImportError:  # pragma: no cover - Windows
+        return False
+    try:
+        with open(path, "rb") as handle:
+            try:
+                fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                return True
+            fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
+    except OSError:
+        return False
+    return False
 
 
 def fsync_dir(path: Path) -> None:

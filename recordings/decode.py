@@ -35,6 +35,8 @@ class DecodedBlock:
     t_s (n,) s; acc_mps2 (n, 3) m/s^2; gyr_rad_s (n, 3) rad/s.
     gap: (onset_s, duration_s) of missing time before these samples, else None.
     lost_packets: notifications the sequence number says are missing before this one.
+    saturated: (n,) bool, a channel at full scale (hinge open: raw int16 at -32768 or
+        32767), or None where the profile's packets do not tell.
     """
 
     t_s: np.ndarray
@@ -42,6 +44,15 @@ class DecodedBlock:
     gyr_rad_s: np.ndarray
     gap: tuple[float, float] | None = None
     lost_packets: int = 0
+    saturated: np.ndarray | None = None
+
+    def saturation_runs(self) -> list[tuple[float, float]]:
+        """(onset_s, duration_s) of each run of saturated samples, for BAD_saturation."""
+        if self.saturated is None or not self.saturated.any():
+            return []
+        edges = np.diff(np.concatenate(([0], self.saturated.astype(np.int8), [0])))
+        starts, stops = np.flatnonzero(edges == 1), np.flatnonzero(edges == -1) - 1
+        return [(float(self.t_s[a]), float(self.t_s[b] - self.t_s[a])) for a, b in zip(starts, stops)]
 
 
 class RawSampleDecoder:
@@ -105,9 +116,13 @@ class RawSampleDecoder:
         except ProtocolError:
             self.bad_packets += 1
             return []
-        return [b for b in (self._block(f, record.host_ns) for f in frames) if b is not None]
+        saturated = None
+        if self.profile.key == "hinge_open" and len(frames) == 1:
+            raw = hinge_open.decode_data_raw(record.payload)["raw"]
+            saturated = ((raw == -32768) | (raw == 32767)).any(axis=1)
+        return [b for b in (self._block(f, record.host_ns, saturated) for f in frames) if b is not None]
 
-    def _block(self, frame, host_ns: int) -> DecodedBlock | None:
+    def _block(self, frame, host_ns: int, saturated: np.ndarray | None = None) -> DecodedBlock | None:
         if frame.acc_mps2 is None or frame.gyr_rad_s is None or frame.n == 0:
             self.skipped_frames += 1
             return None
@@ -128,15 +143,18 @@ class RawSampleDecoder:
         else:
             t = host_ns / 1e9 - (n - 1 - np.arange(n)) / self.rate_hz
         acc, gyr = np.asarray(frame.acc_mps2, float), np.asarray(frame.gyr_rad_s, float)
+        sat = saturated
         if self.last_t_s is not None:
             keep = t > self.last_t_s
             if not keep.all():
                 self.dropped_samples += int((~keep).sum())
                 t, acc, gyr = t[keep], acc[keep], gyr[keep]
+                sat = None if sat is None else sat[keep]
         if len(t) > 1 and np.any(np.diff(t) <= 0):  # malformed spacing inside one frame
             keep = np.concatenate(([True], np.diff(t) > 0))
             self.dropped_samples += int((~keep).sum())
             t, acc, gyr = t[keep], acc[keep], gyr[keep]
+            sat = None if sat is None else sat[keep]
         if len(t) == 0:
             return None
         gap = None
@@ -145,7 +163,7 @@ class RawSampleDecoder:
             onset_s = self.last_t_s + period_s
             gap = (onset_s, max(0.0, float(t[0]) - onset_s))
         self.last_t_s = float(t[-1])
-        return DecodedBlock(t, acc, gyr, gap, lost)
+        return DecodedBlock(t, acc, gyr, gap, lost, sat)
 
 
 def decode_raw_records(records, profile_key: str, nominal_rate_hz: float | None = None,

@@ -103,6 +103,8 @@ def write_simulated_session(path: Path, sim, *, participant: str, drop: set[int]
                 if block.gap is not None:
                     writer.annotate(block.gap[0], block.gap[1], "BAD_gap")
                 writer.append_samples(block.t_s, block.acc_mps2, block.gyr_rad_s)
+                for onset_s, duration_s in block.saturation_runs():
+                    writer.annotate(onset_s, duration_s, "BAD_saturation")
         writer.append_raw(events[-1][0] + 100_000_000, hinge_open.CONTROL_UUID, hinge_open.command_stop(), "write")
     if created_utc:  # deterministic closing time for the bundled files
         import json

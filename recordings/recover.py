@@ -17,7 +17,7 @@ import numpy as np
 from hinge.errors import HingeInputError
 
 from ._annotations import ANNOTATIONS_HEADER, format_annotation, parse_annotations
-from ._files import ANNOTATIONS, METADATA, RAW, SAMPLES, write_bytes_atomic, write_json_atomic
+from ._files import ANNOTATIONS, METADATA, RAW, SAMPLES, is_locked, write_bytes_atomic, write_json_atomic
 from ._framing import FrameScan
 from ._rawlog import RAW_SIGNATURE, scan_raw_log
 from ._samplesfile import SAMPLES_SIGNATURE, encode_sample_blocks, scan_samples
@@ -96,6 +96,9 @@ def recover_session(path: str | os.PathLike) -> RecoveryReport:
     """
     path = Path(path)
     meta = read_metadata(path)
+    if is_locked(path / RAW):
+        raise HingeInputError(f"{path}: is still being recorded (its recorder holds raw.log open); "
+                              "stop the recorder first")
     status = str(meta.get("status", "recording"))
     report = RecoveryReport(path=path, status_before=status)
 

@@ -22,7 +22,8 @@ from hinge import __version__
 from hinge.errors import HingeInputError
 
 from ._annotations import ANNOTATIONS_HEADER, format_annotation
-from ._files import ANNOTATIONS, FORMAT_NAME, FORMAT_VERSION, METADATA, RAW, SAMPLES, fsync_dir, write_json_atomic
+from ._files import (ANNOTATIONS, FORMAT_NAME, FORMAT_VERSION, METADATA, RAW, SAMPLES, fsync_dir, lock_for_writing,
+                     write_json_atomic)
 from ._rawlog import RAW_SIGNATURE, encode_raw_record
 from ._samplesfile import SAMPLES_SIGNATURE, encode_sample_blocks
 
@@ -87,6 +88,8 @@ class SessionWriter:
         for key, name, head in (("raw", RAW, RAW_SIGNATURE), ("samples", SAMPLES, SAMPLES_SIGNATURE),
                                 ("annotations", ANNOTATIONS, ANNOTATIONS_HEADER.encode())):
             handle = open(path / name, "xb")
+            if key == "raw":
+                lock_for_writing(handle)  # held until close or death: recovery refuses a live session
             handle.write(head)
             handle.flush()
             os.fsync(handle.fileno())

@@ -174,6 +174,10 @@ def test_unfinished_session_is_readable_and_recovery_rebuilds_missing_samples(tm
     session = read_session(tmp_path / "s")
     assert session.status == "recording" and "not closed" in session.warnings[0]
     n_all = session.t_s.size
+    with pytest.raises(HingeInputError, match="still being recorded"):
+        recover_session(tmp_path / "s")  # the live writer holds raw.log locked
+    for handle in (writer._raw, writer._samples, writer._annotations):
+        handle.close()  # the recorder dies: the kernel drops its lock
     (tmp_path / "s" / "samples.bin").unlink()
     with open(tmp_path / "s" / "annotations.tsv", "a") as handle:
         handle.write("12.0\t0.5\tBAD_ga")  # an interrupted line
@@ -212,3 +216,26 @@ def test_missing_samples_file_points_to_recover(tmp_path):
     (tmp_path / "s" / "samples.bin").unlink()
     with pytest.raises(HingeInputError, match="file not found; run `hinge recover"):
         read_session(tmp_path / "s")
+
+
+def test_decoder_unwraps_the_device_clock_and_flags_saturation_and_lost_packets():
+    from hinge.recordings import RawRecord, RawSampleDecoder
+
+    clock_hz = 1_000_000  # esp_timer: the u32 tick counter wraps after 71.6 min
+    decoder = RawSampleDecoder("hinge_open", nominal_rate_hz=100.0, device_clock_hz=clock_hz)
+    blocks = []
+    for seq in range(6):
+        ticks = (2 ** 32 - 25_000 + seq * 20_000) % 2 ** 32  # wraps between packets 1 and 2
+        acc = np.array([[0.0, 0.0, 9.8], [0.0, 0.0, 9.8]])
+        if seq == 3:
+            acc[1, 0] = 200.0  # beyond +-8 g: clipped at full scale
+        payload = hinge_open.encode_data(acc, np.zeros((2, 3)), sequence=seq, t_first_ticks=ticks, acc_range_g=8.0)
+        if seq == 4:
+            continue  # lost in the air
+        blocks += decoder.feed(RawRecord(0, seq, hinge_open.DATA_UUID, payload))
+    t = np.concatenate([b.t_s for b in blocks])
+    assert np.all(np.diff(t) > 0)
+    np.testing.assert_allclose(t[2] - t[0], 0.02, atol=1e-9)  # across the wrap
+    assert [b.saturation_runs() for b in blocks][3] == [(t[7], 0.0)]
+    assert blocks[4].lost_packets == 1 and blocks[4].gap is not None
+    assert all(b.gap is None for b in blocks[:4])
