@@ -5,6 +5,8 @@ import hashlib
 import os
 from pathlib import Path
 
+import numpy as np
+
 from hinge.analysis.resampling import estimate_sample_rate
 from hinge.errors import HingeInputError
 from hinge.inputs import MAX_FS_HZ, MIN_DURATION_S, MIN_FS_HZ, MIN_ROWS, ImuRecording
@@ -32,6 +34,11 @@ def session_recording(path: str | os.PathLike) -> tuple[ImuRecording, str | None
     fs_hz = float(estimate_sample_rate(session.t_s))
     if not MIN_FS_HZ <= fs_hz <= MAX_FS_HZ:
         raise HingeInputError(f"{path}: sample rate {fs_hz:.4g} Hz is outside {MIN_FS_HZ:.0f}-{MAX_FS_HZ:.0f} Hz")
+    for values, what in ((session.acc_mps2, "accelerometer"), (session.gyr_rad_s, "gyroscope")):
+        missing = int((~np.isfinite(values).all(axis=1)).sum())
+        if missing:
+            raise HingeInputError(f"{path}: {missing} of {n} samples have no {what} values (NaN); "
+                                  "the analysis needs both accelerometer and gyroscope")
     placement = session.placement
     if placement is not None and placement not in ANALYSABLE_PLACEMENTS:
         raise HingeInputError(f"{path}: placement '{placement}' in session.json is not one of "

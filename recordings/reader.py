@@ -24,8 +24,9 @@ class Session:
 
     t_s: (N,) float64 strictly increasing sample times, s (sensor clock, or host time
         for devices without one; see metadata["timebase"]).
-    acc_mps2: (N, 3) float64 specific force, sensor axes, m/s^2.
-    gyr_rad_s: (N, 3) float64 angular rate, sensor axes, rad/s.
+    acc_mps2: (N, 3) float64 specific force, sensor axes, m/s^2 (NaN where the device sent none).
+    gyr_rad_s: (N, 3) float64 angular rate, sensor axes, rad/s (NaN where the device sent
+        none, e.g. a Polar H10 has no gyroscope).
     annotations: DataFrame with columns onset_s, duration_s (s) and description.
     metadata: the session.json document.
     warnings: one-line notes (e.g. an unfinished session read up to its last valid block).
@@ -121,8 +122,6 @@ def read_session(path: str | os.PathLike) -> Session:
         if bad.size:
             i = int(bad[0]) + 1
             raise _fail(samples_path, f"time does not increase at sample {i} ({t_s[i - 1]:.6f} s then {t_s[i]:.6f} s)")
-    if not (np.isfinite(acc).all() and np.isfinite(gyr).all()):
-        raise _fail(samples_path, "holds non-finite acc or gyr values; the file is damaged")
 
     ann_path = path / ANNOTATIONS
     if ann_path.is_file():

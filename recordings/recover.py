@@ -1,9 +1,9 @@
 """`recover_session`: make an interrupted or damaged session readable again.
 
 Steps: cut the damaged tail of raw.log, samples.bin and annotations.tsv (the cut bytes
-are kept beside them as ``<file>.cut-at-<byte>``); if samples.bin is missing or holds
-fewer samples than raw.log decodes to, rebuild it from raw.log with the profile's
-decoder; annotate BAD_gap for gaps in the rebuilt part and for the interruption; mark
+are kept beside them as ``<file>.cut-at-<byte>``); if samples.bin is missing, rebuild it
+from raw.log with the profile's decoder, and if raw.log holds samples beyond its end,
+append those (the recorder's own samples are kept); annotate BAD_gap for gaps in the rebuilt part and for the interruption; mark
 the session "recovered" in session.json. Running it again changes nothing.
 """
 from __future__ import annotations
@@ -38,7 +38,8 @@ class RecoveryReport:
     cut: dict = field(default_factory=dict)          # file name -> (valid bytes, cut bytes, problem)
     samples_before: int = 0
     samples_after: int = 0
-    rebuilt_from_raw: bool = False
+    rebuilt_from_raw: bool = False   # samples.bin was missing or empty: all samples decoded from raw.log
+    extended_from_raw: bool = False  # samples raw.log holds beyond samples.bin's end were appended
     decode_note: str | None = None
     annotations_added: list = field(default_factory=list)  # (onset_s, duration_s, description)
     changed: bool = False
@@ -51,6 +52,8 @@ class RecoveryReport:
         out.append(f"raw.log: {self.raw_records} valid record(s)")
         if self.rebuilt_from_raw:
             out.append(f"samples.bin: rebuilt from raw.log, {self.samples_before} -> {self.samples_after} samples")
+        elif self.extended_from_raw:
+            out.append(f"samples.bin: extended from raw.log, {self.samples_before} -> {self.samples_after} samples")
         else:
             out.append(f"samples.bin: {self.samples_after} samples kept")
         if self.decode_note:
@@ -145,14 +148,32 @@ def recover_session(path: str | os.PathLike) -> RecoveryReport:
             if decoder.skipped_frames and len(rt) == 0:
                 report.decode_note = (f"raw.log not decoded: {profile_key} frames do not carry acc and gyro "
                                       "together; kept the recorder's samples")
-            elif len(rt) > len(t_s):
-                old_end = t_s[-1] if len(t_s) else -np.inf
-                new_gaps = [g for g in gaps if g[0] > old_end]
+            elif len(t_s) == 0 and len(rt):
                 t_s, acc, gyr = rt, racc, rgyr
+                new_gaps = list(gaps)
                 write_bytes_atomic(samples_path, SAMPLES_SIGNATURE + encode_sample_blocks(t_s, acc, gyr))
                 report.rebuilt_from_raw = True
                 report.samples_after = len(t_s)
                 report.changed = True
+            elif len(rt):
+                # Keep what the recorder wrote; append the samples raw.log holds beyond it,
+                # but only if the two agree on the timebase (the last written sample is in both).
+                half_period_s = 0.5 / decoder.rate_hz
+                last_s = float(t_s[-1])
+                tail = rt > last_s + half_period_s
+                if tail.any() and np.min(np.abs(rt - last_s)) <= half_period_s:
+                    with open(samples_path, "ab") as handle:
+                        handle.write(encode_sample_blocks(rt[tail], racc[tail], rgyr[tail]))
+                        handle.flush()
+                        os.fsync(handle.fileno())
+                    new_gaps = [g for g in gaps if g[0] > last_s]
+                    t_s = np.concatenate([t_s, rt[tail]])
+                    report.extended_from_raw = True
+                    report.samples_after = len(t_s)
+                    report.changed = True
+                elif tail.any():
+                    report.decode_note = ("raw.log decodes to another timebase than samples.bin (its last sample "
+                                          "is not among the decoded ones); kept samples.bin as it is")
             if decoder.bad_packets:
                 report.decode_note = f"raw.log: {decoder.bad_packets} undecodable packet(s) skipped"
     elif records and not profile_key:
@@ -186,7 +207,8 @@ def recover_session(path: str | os.PathLike) -> RecoveryReport:
         meta.setdefault("recoveries", []).append({
             "recovered_utc": utc_now(), "status_before": status,
             "cut": {k: {"valid_bytes": v[0], "cut_bytes": v[1], "problem": v[2]} for k, v in report.cut.items()},
-            "rebuilt_from_raw": report.rebuilt_from_raw, "samples_before": report.samples_before,
+            "rebuilt_from_raw": report.rebuilt_from_raw, "extended_from_raw": report.extended_from_raw,
+            "samples_before": report.samples_before,
             "samples_after": report.samples_after,
             "annotations_added": [list(a) for a in additions],
         })

@@ -135,3 +135,14 @@ def test_too_short_session_is_refused(tmp_path):
         writer.append_samples(np.arange(50) / 100.0, np.tile([0, 0, 9.8], (50, 1)), np.zeros((50, 3)))
     result = run_hinge("analyse", tmp_path / "s")
     assert result.returncode == 2 and "too few samples" in result.stderr
+
+
+def test_session_without_gyroscope_is_refused(tmp_path):
+    from hinge.recordings import SessionWriter
+
+    n = 3000
+    with SessionWriter.create(tmp_path / "s", {"profile": "polar_h10", "placement": "sacrum"}) as writer:
+        writer.append_samples(np.arange(n) / 100.0, np.tile([0, 0, 9.8], (n, 1)), np.full((n, 3), np.nan))
+    assert np.isnan(read_session(tmp_path / "s").gyr_rad_s).all()
+    result = run_hinge("analyse", tmp_path / "s")
+    assert result.returncode == 2 and "no gyroscope values" in result.stderr

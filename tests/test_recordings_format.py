@@ -160,8 +160,8 @@ def test_damaged_samples_in_closed_session_error_then_recover(tmp_path):
         read_session(tmp_path / "s")
     assert "\n" not in str(info.value)
     report = recover_session(tmp_path / "s")
-    # The raw log is intact, so the samples are rebuilt from it: nothing is lost.
-    assert report.rebuilt_from_raw and report.samples_after == n_all
+    # The raw log is intact, so the lost samples are decoded from it again: nothing is lost.
+    assert report.extended_from_raw and report.samples_before < n_all and report.samples_after == n_all
     session = read_session(tmp_path / "s")
     assert session.status == "recovered" and session.t_s.size == n_all
     assert recover_session(tmp_path / "s").changed is False  # idempotent
@@ -239,3 +239,14 @@ def test_decoder_unwraps_the_device_clock_and_flags_saturation_and_lost_packets(
     assert [b.saturation_runs() for b in blocks][3] == [(t[7], 0.0)]
     assert blocks[4].lost_packets == 1 and blocks[4].gap is not None
     assert all(b.gap is None for b in blocks[:4])
+
+
+def test_recovery_does_not_extend_samples_on_another_timebase(tmp_path):
+    packets, decoded = stream()
+    with SessionWriter.create(tmp_path / "s", META) as writer:
+        for (host_ns, payload), d in zip(packets, decoded):
+            writer.append_raw(host_ns, hinge_open.DATA_UUID, payload)
+        writer.append_samples([1.0, 2.0], np.zeros((2, 3)), np.zeros((2, 3)))  # host-time samples
+    report = recover_session(tmp_path / "s")
+    assert not report.extended_from_raw and "another timebase" in report.decode_note
+    assert read_session(tmp_path / "s").t_s.tolist() == [1.0, 2.0]
