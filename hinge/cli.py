@@ -86,6 +86,31 @@ def _build_parser() -> argparse.ArgumentParser:
     )
     recover.add_argument("dir", metavar="DIR", help="session directory")
     recover.set_defaults(run=_run_recover)
+
+    from hinge.imu.commands import add_record_arguments, add_scan_arguments  # argparse only; no bleak import
+
+    scan = sub.add_parser(
+        "scan", formatter_class=_HelpFormatter,
+        help="list nearby supported sensors",
+        description="Listen for Bluetooth LE advertisements and list the sensors hinge can record "
+                    "(name, address, device profile, signal strength).",
+        epilog="example:\n  hinge scan --timeout 10",
+    )
+    add_scan_arguments(scan)
+    scan.set_defaults(run=_run_scan)
+
+    record = sub.add_parser(
+        "record", formatter_class=_HelpFormatter,
+        help="record a sensor into a session folder",
+        description="Connect to a sensor (the only supported one in range unless --device names one), "
+                    "configure and start it, show a live status line (rate, lost packets, elapsed time) "
+                    "and record into a new session folder until Ctrl-C or --duration. A dropped link is "
+                    "reconnected and the gap annotated BAD_reconnect.",
+        epilog="example:\n  hinge record --participant P01 --placement L5 -o sessions --duration 600\n"
+               "  hinge record --simulate --duration 30 -o /tmp",
+    )
+    add_record_arguments(record, PLACEMENTS)
+    record.set_defaults(run=_run_record)
     return parser
 
 
@@ -265,6 +290,18 @@ def _run_recover(args: argparse.Namespace) -> int:
     for line in recover_session(args.dir).lines():
         print(line)
     return 0
+
+
+def _run_scan(args: argparse.Namespace) -> int:
+    from hinge.imu.commands import run_scan
+
+    return run_scan(args)
+
+
+def _run_record(args: argparse.Namespace) -> int:
+    from hinge.imu.commands import run_record
+
+    return run_record(args)
 
 
 def _one_line(error: BaseException) -> str:

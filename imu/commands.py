@@ -1,0 +1,203 @@
+"""`hinge scan` and `hinge record`: the command-line side of acquisition (hinge/cli.py calls these).
+
+Only this module and hinge/cli.py print. Each command runs one ``asyncio.run``.
+"""
+from __future__ import annotations
+
+import argparse
+import asyncio
+import signal
+import sys
+import time
+from datetime import datetime, timezone
+from pathlib import Path
+
+from hinge.errors import HingeInputError
+
+__all__ = ["run_scan", "run_record", "add_scan_arguments", "add_record_arguments", "PROFILE_KEYS"]
+
+# The keys of hinge.firmware_protocol.PROFILES, spelled out so that `hinge --help` needs no
+# numpy import (a test checks that they agree).
+PROFILE_KEYS = ("hinge_open", "witmotion", "polar_verity", "polar_h10", "movesense")
+
+
+def add_scan_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--timeout", type=float, default=5.0, metavar="S", help="how long to listen, s")
+    p.add_argument("--adapter", metavar="HCI", help="Bluetooth adapter (Linux), e.g. hci0; default: the system's")
+    p.add_argument("--simulate", action="store_true",
+                   help="also list the simulated sensor (hinge open profile driven by the body model)")
+
+
+def add_record_arguments(p: argparse.ArgumentParser, placements) -> None:
+    p.add_argument("--device", metavar="ADDRESS_OR_NAME",
+                   help="sensor to record; default: the only supported sensor in range")
+    p.add_argument("--profile", metavar="NAME", help=f"only consider sensors of this profile: {', '.join(PROFILE_KEYS)}")
+    p.add_argument("--participant", metavar="ID", help="pseudonymous participant code (also names the session)")
+    p.add_argument("--placement", choices=placements, default="sacrum", help="skin site of the sensor")
+    p.add_argument("-o", "--output", default=".", metavar="DIR", help="directory to create the session folder in")
+    p.add_argument("--duration", type=float, metavar="S", help="stop after S seconds; default: at Ctrl-C")
+    p.add_argument("--rate-hz", type=float, help="sample rate to configure, Hz; default: the profile's")
+    p.add_argument("--timeout", type=float, default=5.0, metavar="S", help="scan time to find the sensor, s")
+    p.add_argument("--adapter", metavar="HCI", help="Bluetooth adapter (Linux), e.g. hci0")
+    p.add_argument("--simulate", action="store_true",
+                   help="record the simulated sensor (hinge open profile, body-model bends) instead of a real one")
+    p.add_argument("--speed", type=float, default=1.0,
+                   help="with --simulate: the simulated sensor's clock runs this many times faster than real time")
+    p.add_argument("--seed", type=int, default=0, help="with --simulate: body-model random seed")
+
+
+def _simulation(args):
+    from . import simulated as sim
+
+    sensor = sim.register(sim.SimulatedHingeSensor(speed=getattr(args, "speed", 1.0), seed=getattr(args, "seed", 0),
+                                                   placement=getattr(args, "placement", "sacrum")))
+    return sensor, sim.SimulatedScanner, sim.SimulatedClient
+
+
+def run_scan(args: argparse.Namespace) -> int:
+    if not args.timeout > 0:
+        raise HingeInputError(f"--timeout {args.timeout:g}: must be > 0 s")
+    from bleak.exc import BleakError
+
+    from .scan import scan
+
+    sensor, backend = None, None
+    if args.simulate:
+        from . import simulated as sim
+
+        sensor, backend, _ = _simulation(args)
+    try:
+        found = asyncio.run(scan(args.timeout, backend=backend, adapter=args.adapter))
+    except BleakError as e:
+        raise HingeInputError(f"Bluetooth scan failed: {' '.join(str(e).split())}") from None
+    finally:
+        if sensor is not None:
+            sim.unregister(sensor)
+    if not found:
+        print(f"no supported sensor found in {args.timeout:g} s")
+        return 0
+    print(f"{'name':<20} {'address':<18} {'profile':<13} {'RSSI':>8}")
+    for f in found:
+        rssi = "-" if f.rssi_dbm is None else f"{f.rssi_dbm} dBm"
+        print(f"{(f.name or '?'):<20} {f.address:<18} {f.profile.key:<13} {rssi:>8}")
+    return 0
+
+
+def _session_path(out_dir: Path, participant: str | None) -> Path:
+    if not out_dir.is_dir():
+        raise HingeInputError(f"{out_dir}: output directory does not exist; create it first or choose another -o")
+    stem = participant or "session"
+    if any(c in stem for c in "/\\") or stem.startswith("."):
+        raise HingeInputError(f"--participant {stem!r}: must not contain '/' or '\\' or start with '.'")
+    stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+    path = out_dir / f"{stem}_{stamp}"
+    n = 1
+    while path.exists():
+        n += 1
+        path = out_dir / f"{stem}_{stamp}_{n}"
+    return path
+
+
+def run_record(args: argparse.Namespace) -> int:
+    if args.duration is not None and not args.duration > 0:
+        raise HingeInputError(f"--duration {args.duration:g}: must be > 0 s")
+    if not args.timeout > 0:
+        raise HingeInputError(f"--timeout {args.timeout:g}: must be > 0 s")
+    if not args.speed > 0 or (args.speed != 1.0 and not args.simulate):
+        raise HingeInputError(f"--speed {args.speed:g}: must be > 0, and only with --simulate")
+    if args.simulate and args.profile not in (None, "hinge_open"):
+        raise HingeInputError(f"--profile {args.profile}: the simulated sensor speaks hinge_open")
+    if args.profile is not None and args.profile not in PROFILE_KEYS:
+        raise HingeInputError(f"--profile {args.profile}: unknown; choose one of {', '.join(PROFILE_KEYS)}")
+    path = _session_path(Path(args.output), args.participant)
+    from hinge.firmware_protocol import get_profile
+
+    if args.rate_hz is not None:
+        rates = get_profile(args.profile or "hinge_open").rates_hz if (args.profile or args.simulate) else None
+        if rates is not None and float(args.rate_hz) not in rates:
+            raise HingeInputError(f"--rate-hz {args.rate_hz:g}: {args.profile or 'hinge_open'} supports "
+                                  f"{', '.join(f'{r:g}' for r in rates)} Hz")
+    return asyncio.run(_record(args, path))
+
+
+async def _record(args: argparse.Namespace, path: Path) -> int:
+    from bleak.exc import BleakError
+
+    from hinge.recordings import SessionWriter
+
+    from .scan import find_sensor
+    from .stream import StreamError, StreamRecorder, StreamSettings
+
+    sensor, scanner_backend, client_backend = None, None, None
+    if args.simulate:
+        from . import simulated as sim
+
+        sensor, scanner_backend, client_backend = _simulation(args)
+    try:
+        try:
+            wanted = args.device or (sensor.address if sensor is not None else None)
+            found = await find_sensor(wanted, args.profile, args.timeout, backend=scanner_backend,
+                                      adapter=args.adapter)
+        except BleakError as e:
+            raise HingeInputError(f"Bluetooth scan failed: {' '.join(str(e).split())}") from None
+        profile = found.profile
+        rate = float(args.rate_hz or profile.default_rate_hz)
+        metadata = {
+            "device": {"name": found.name, "address": found.address, "simulated": bool(args.simulate)},
+            "profile": profile.key, "placement": args.placement, "participant": args.participant,
+            "nominal_rate_hz": rate, "timebase": "sensor" if profile.has_timestamp else "host",
+        }
+        if args.simulate:
+            metadata["source"] = {"generator": "hinge record --simulate", "body_model_seed": args.seed,
+                                  "speed": args.speed}
+        writer = SessionWriter.create(path, metadata)
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        tty = sys.stderr.isatty()
+
+        def status(stats) -> None:
+            if tty:
+                print(f"\r{stats.status_line()}  (Ctrl-C stops)", end="", file=sys.stderr, flush=True)
+
+        with_signal = True
+        try:
+            loop.add_signal_handler(signal.SIGINT, stop.set)
+        except (NotImplementedError, RuntimeError, ValueError):
+            with_signal = False
+        if args.duration is not None:
+            loop.call_later(args.duration, stop.set)
+        print(f"recording {found.name or '?'} {found.address} ({profile.key}) to {path}", flush=True)
+        rec = StreamRecorder(found.device, profile, writer,
+                             StreamSettings(rate_hz=rate, bluez_adapter=args.adapter, scan_timeout_s=args.timeout),
+                             backend=(scanner_backend, client_backend) if args.simulate else None, on_status=status)
+        t0 = time.monotonic()
+        error = None
+        try:
+            stats = await rec.run(stop)
+        except StreamError as e:
+            error, stats = e, rec.stats
+        finally:
+            if with_signal:
+                loop.remove_signal_handler(signal.SIGINT)
+            if tty:
+                print(file=sys.stderr)
+            writer.metadata["acquisition"] = {
+                "packets": stats.packets, "samples": stats.samples, "lost_packets": stats.lost_packets,
+                "malformed_packets": stats.malformed, "gaps": stats.gaps, "reconnects": stats.reconnects,
+                "stalls": stats.stalls, "device_clock_drift_ppm": None if rec.clock_fit is None
+                else round(rec.clock_fit.drift_ppm, 2),
+            }
+            if rec.rate_hz:
+                writer.metadata["nominal_rate_hz"] = rec.rate_hz
+            if rec.clock_hz and profile.key == "hinge_open":
+                writer.metadata["device_clock_hz"] = rec.clock_hz
+            writer.close()
+        if error is not None:
+            raise HingeInputError(f"{error} (session so far kept in {path})")
+        elapsed = time.monotonic() - t0
+        print(f"wrote {path}: {stats.samples} samples in {elapsed:.1f} s, {stats.lost_packets} lost packets, "
+              f"{stats.malformed} malformed, {stats.reconnects} reconnects")
+        return 0
+    finally:
+        if sensor is not None:
+            sim.unregister(sensor)

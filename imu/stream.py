@@ -1,0 +1,502 @@
+"""Streaming client: connect, configure, stream, decode, write; reconnect and mark gaps.
+
+Shape (STYLE.md item 8), all in one event loop:
+
+- a **synchronous** notification callback per characteristic that only stamps
+  ``time.monotonic_ns()`` and calls ``queue.put_nowait``;
+- a **decoder/writer task** that drains the queue: logs every value raw
+  (``append_raw``), decodes data with the profile's `firmware_protocol` decoder
+  (malformed packets are counted and skipped), gives each sample its time
+  (device counters and clock via `timebase`, else arrival timing), marks losses
+  (``BAD_gap``) and appends samples in blocks, flushing at least once a second;
+- a **supervisor** (`StreamRecorder.run`) that connects with a `BLEDevice`, reads the
+  info value, subscribes, configures and starts; it waits for ``disconnected_callback``
+  (an `asyncio.Event`), for a stall (no data for ``stall_timeout_s`` while connected)
+  or for the stop event; after a loss it backs off, finds the sensor again,
+  reconnects, re-configures, re-subscribes, and the writer marks the outage
+  ``BAD_reconnect`` (from the last sample before it to the first sample after it).
+
+Sample times follow the session format (recordings/FORMAT.md): the sensor's clock in
+seconds where packets carry one (hinge open, Polar, Movesense), which keeps exact spacing
+and measures outages on the device clock; if the device clock restarted across a
+reconnect, later times continue on host time. Devices without clock or counter
+(WitMotion) get arrival-based times and uncertain gaps (`timebase.ArrivalClock`). The
+device clock's drift against the host is estimated every 5 s (`timebase.fit_clock`,
+``StreamRecorder.clock_fit``, ``stats.drift_ppm``) so that it can be corrected
+(`ClockFit.to_host`) and is stored with the session.
+"""
+from __future__ import annotations
+
+import asyncio
+import collections
+import contextlib
+import time
+from dataclasses import dataclass, field
+from typing import Any, Callable, Protocol
+
+import numpy as np
+from bleak import BleakClient, BleakScanner
+from bleak.backends.device import BLEDevice
+from bleak.exc import BleakError
+
+from hinge.firmware_protocol import DeviceProfile, ProtocolError, hinge_open
+
+from . import timebase
+
+__all__ = ["StreamSettings", "StreamStats", "StreamRecorder", "StreamError", "SessionSink", "record_stream"]
+
+
+class StreamError(RuntimeError):
+    """The stream cannot go on: one line naming the sensor and the reason."""
+
+
+class SessionSink(Protocol):
+    """What the recorder writes to (`hinge.recordings.SessionWriter` has this shape)."""
+
+    def append_raw(self, host_ns: int, characteristic: str, payload: bytes, kind: str = "notify") -> Any: ...
+    def append_samples(self, t_s, acc_mps2, gyr_rad_s) -> Any: ...
+    def annotate(self, onset_s: float, duration_s: float, description: str) -> Any: ...
+
+
+@dataclass(frozen=True)
+class StreamSettings:
+    """Settings of one recording. Times in s.
+
+    ``rate_hz`` None = the profile's default. ``backoff_s``: waits before reconnect
+    attempts (the last repeats). ``max_failures``: consecutive failed connection
+    attempts before giving up (the first connection and reconnects alike);
+    None = keep trying until stopped. ``stall_timeout_s``: a connected sensor that
+    sends no data this long is treated as lost (disconnected and reconnected).
+    """
+
+    rate_hz: float | None = None
+    connect_timeout_s: float = 10.0
+    scan_timeout_s: float = 10.0
+    command_timeout_s: float = 3.0
+    stall_timeout_s: float = 2.0
+    backoff_s: tuple[float, ...] = (0.2, 0.5, 1.0, 2.0, 5.0)
+    max_failures: int | None = 5
+    flush_interval_s: float = 0.5
+    bluez_adapter: str | None = None
+
+
+@dataclass
+class StreamStats:
+    """Live counters (the status line and the tests read them)."""
+
+    packets: int = 0
+    samples: int = 0
+    malformed: int = 0
+    lost_packets: int = 0
+    dropped_samples: int = 0
+    gaps: int = 0
+    connections: int = 0
+    stalls: int = 0
+    failed_attempts: int = 0
+    last_error: str = ""
+    started_ns: int = field(default_factory=time.monotonic_ns)
+    last_t_s: float = 0.0
+    rate_hz: float = float("nan")
+    drift_ppm: float = float("nan")
+    malformed_reasons: list[str] = field(default_factory=list)
+
+    @property
+    def elapsed_s(self) -> float:
+        return (time.monotonic_ns() - self.started_ns) / 1e9
+
+    @property
+    def reconnects(self) -> int:
+        return max(self.connections - 1, 0)
+
+    def status_line(self) -> str:
+        rate = "-" if np.isnan(self.rate_hz) else f"{self.rate_hz:.1f} Hz"
+        return (f"{self.elapsed_s:7.1f} s  rate {rate}  samples {self.samples}  lost packets {self.lost_packets}  "
+                f"malformed {self.malformed}  reconnects {self.reconnects}")
+
+
+def _one_line(error: BaseException) -> str:
+    text = " ".join(str(error).split())
+    return f"{type(error).__name__}: {text}" if text else type(error).__name__
+
+
+def _make_decoder(profile: DeviceProfile, rate_hz: float, info: hinge_open.HingeInfo | None):
+    if profile.key == "hinge_open":
+        return hinge_open.HingeStreamDecoder.from_info(info) if info else hinge_open.HingeStreamDecoder(rate_hz)
+    try:
+        return profile.make_decoder(sample_rate_hz=rate_hz)
+    except TypeError:
+        return profile.make_decoder()
+
+
+class _Timeline:
+    """Sample times and gaps for one recording (the writer task owns it).
+
+    Times follow the session format's timebase: the device clock in seconds (u32 ticks
+    unwrapped) where packets carry one, else host arrival time placed by
+    `timebase.ArrivalClock`. If the device clock went back or jumped across a
+    reconnect (a reboot), later times are shifted to continue on host time.
+    """
+
+    def __init__(self, rate_hz: float):
+        self.rate_hz = float(rate_hz)
+        self.shift_s = 0.0                     # recording t = device s + shift_s
+        self.last_t: float | None = None       # recording time of the last sample placed
+        self.last_host_s: float | None = None
+        self.last_seq: int | None = None
+        self.new_connection = False
+        self.clock_unwrap = timebase.Unwrapper(32)
+        self.arrival: timebase.ArrivalClock | None = None
+        self.fit_points: list[tuple[float, float]] = []
+        self.lost_packets = 0
+
+    def connected(self, rate_hz: float) -> None:
+        self.rate_hz = float(rate_hz)
+        self.new_connection = True
+        self.last_seq = None
+        self.arrival = None
+
+    def place(self, s, host_s: float, clock_hz: float | None) -> tuple[np.ndarray | None, list[tuple[float, float, str]]]:
+        """Recording times for the samples of one packet (None: drop them) and the annotations it causes."""
+        notes: list[tuple[float, float, str]] = []
+        period = 1.0 / self.rate_hz
+        lost = 0
+        if s.sequence is not None and self.last_seq is not None and not self.new_connection:
+            lost = (s.sequence - self.last_seq - 1) % 65536
+            if lost > 32768:  # backwards: a duplicate or a reset, not a loss
+                lost = 0
+        if s.sequence is not None:
+            self.last_seq = s.sequence
+        if s.packet_time_s is not None and s.timestamp_s is not None:
+            ts = np.asarray(s.timestamp_s, dtype=float)
+            if clock_hz:
+                dev0 = self.clock_unwrap(int(round(s.packet_time_s * clock_hz))) / clock_hz
+                dev = dev0 + (ts - ts[0])
+            else:
+                dev = ts
+            t = dev + self.shift_s
+            self.fit_points.append((float(dev[0]), host_s))
+            if self.new_connection and self.last_t is not None:
+                dev_gap = float(t[0]) - self.last_t
+                host_gap = host_s - self.last_host_s
+                if dev_gap <= 0 or dev_gap > 10.0 * host_gap + 10.0:
+                    # the device clock restarted: continue on host time (gap length approximate)
+                    self.shift_s += self.last_t + max(host_gap, period) - float(t[0])
+                    t = dev + self.shift_s
+                    self.fit_points = []
+        else:
+            if self.arrival is None:
+                self.arrival = timebase.ArrivalClock(self.rate_hz)
+            times = []
+            for i in range(s.n):
+                ti, gap = self.arrival.place(host_s + i * 1e-6)
+                times.append(ti)
+                if gap is not None:
+                    notes.append((gap.onset_s, gap.duration_s, "BAD_gap_uncertain"))
+            t = np.asarray(times)
+        if self.last_t is not None and t[0] <= self.last_t:
+            self.new_connection = False
+            return None, []  # a duplicate or a step back: never write time backwards
+        if self.last_t is not None:
+            step = float(t[0]) - self.last_t
+            if self.new_connection:
+                notes = [(self.last_t, step, "BAD_reconnect")]
+            elif lost or s.overflow or (s.timestamp_s is not None and step > 1.5 * period):
+                notes.append((self.last_t, step, "BAD_gap"))
+        self.new_connection = False
+        self.last_t = float(t[-1])
+        self.last_host_s = host_s
+        self.lost_packets = lost
+        return t, notes
+
+
+class StreamRecorder:
+    """Records one sensor into a `SessionSink` until ``stop`` is set (see the module doc)."""
+
+    def __init__(self, device: BLEDevice, profile: DeviceProfile, sink: SessionSink,
+                 settings: StreamSettings = StreamSettings(), *, backend: tuple[type, type] | None = None,
+                 on_status: Callable[[StreamStats], None] | None = None):
+        if not isinstance(device, BLEDevice):
+            raise TypeError("StreamRecorder needs a BLEDevice (from a scan), not an address string")
+        self.device, self.profile, self.sink, self.settings = device, profile, sink, settings
+        self.scanner_backend, self.client_backend = backend if backend else (None, None)
+        self.on_status = on_status
+        self.stats = StreamStats()
+        self.rate_hz = float(settings.rate_hz or profile.default_rate_hz)
+        self.clock_hz: float | None = profile.timestamp_clock_hz
+        self._queue: asyncio.Queue = asyncio.Queue()
+        self._decoder = _make_decoder(profile, self.rate_hz, None)
+        self._timeline = _Timeline(self.rate_hz)
+        self._control: asyncio.Queue = asyncio.Queue()
+        self._last_data_ns = 0
+        self._buf_t: list[np.ndarray] = []
+        self._buf_acc: list[np.ndarray] = []
+        self._buf_gyr: list[np.ndarray | None] = []
+        self._last_flush = time.monotonic()
+        self._rate_history: collections.deque = collections.deque()
+        self._last_fit = 0.0
+        self.clock_fit: timebase.ClockFit | None = None
+
+    # ------------------------------------------------------------- callback (sync, minimal)
+    def _callback(self, uuid: str) -> Callable[[Any, bytearray], None]:
+        put = self._queue.put_nowait
+
+        def on_notify(_char, data: bytearray) -> None:
+            put((time.monotonic_ns(), uuid, bytes(data), "notify"))
+
+        return on_notify
+
+    # ------------------------------------------------------------- decoder / writer task
+    async def _drain(self) -> None:
+        flush_every = self.settings.flush_interval_s
+        while True:
+            try:
+                item = await asyncio.wait_for(self._queue.get(), flush_every)
+            except asyncio.TimeoutError:
+                self._flush()
+                continue
+            if item is None:
+                self._flush()
+                return
+            if isinstance(item, tuple) and item[0] == "connected":
+                self._flush()
+                self._decoder = _make_decoder(self.profile, self.rate_hz, item[1])
+                self._timeline.connected(self.rate_hz)
+                continue
+            host_ns, uuid, payload, kind = item
+            self.sink.append_raw(host_ns, uuid, payload, kind)
+            if kind != "notify":
+                continue
+            if uuid == self.profile.data_uuid:
+                self._on_data(host_ns, payload)
+            elif uuid == self.profile.control_uuid:
+                self._on_control(payload)
+            if time.monotonic() - self._last_flush >= flush_every:
+                self._flush()
+
+    def _on_control(self, payload: bytes) -> None:
+        if self.profile.key == "hinge_open":
+            try:
+                self._control.put_nowait(hinge_open.decode_control_response(payload))
+            except ProtocolError as e:
+                self._control.put_nowait(e)
+        elif hasattr(self._decoder, "feed_control"):
+            with contextlib.suppress(ProtocolError):
+                self._decoder.feed_control(payload)
+
+    def _on_data(self, host_ns: int, payload: bytes) -> None:
+        self._last_data_ns = host_ns
+        try:
+            decoded = self._decoder.feed(payload)
+        except ProtocolError as e:
+            self.stats.malformed += 1
+            if len(self.stats.malformed_reasons) < 20:
+                self.stats.malformed_reasons.append(str(e))
+            return
+        self.stats.packets += 1
+        for s in decoded:
+            if s.n == 0 or s.acc_mps2 is None:
+                continue
+            t, notes = self._timeline.place(s, host_ns / 1e9, self.clock_hz)
+            if t is None:
+                self.stats.dropped_samples += s.n
+                continue
+            if notes:
+                self._flush()
+                for onset, duration, desc in notes:
+                    self.sink.annotate(onset, duration, desc)
+                    if desc != "BAD_reconnect":
+                        self.stats.gaps += 1
+            self.stats.lost_packets += self._timeline.lost_packets
+            self._buf_t.append(t)
+            self._buf_acc.append(np.asarray(s.acc_mps2, dtype=float))
+            self._buf_gyr.append(None if s.gyr_rad_s is None else np.asarray(s.gyr_rad_s, dtype=float))
+            self.stats.samples += s.n
+            self.stats.last_t_s = float(t[-1])
+
+    def _flush(self) -> None:
+        self._last_flush = time.monotonic()
+        if not self._buf_t:
+            return
+        t = np.concatenate(self._buf_t)
+        acc = np.vstack(self._buf_acc)
+        gyr = np.vstack([np.full((len(a), 3), np.nan) if g is None else g
+                         for a, g in zip(self._buf_acc, self._buf_gyr)])
+        self._buf_t, self._buf_acc, self._buf_gyr = [], [], []
+        self.sink.append_samples(t, acc, gyr)
+        flush = getattr(self.sink, "flush_if_due", None) or getattr(self.sink, "flush", None)
+        if flush is not None:
+            flush()
+        self._update_rate()
+
+    def _update_rate(self) -> None:
+        """Arrival rate over the last ~5 s of host time; device clock drift from `timebase.fit_clock`."""
+        now = time.monotonic()
+        hist = self._rate_history
+        hist.append((now, self.stats.samples))
+        while len(hist) > 2 and now - hist[1][0] >= 5.0:
+            hist.popleft()
+        if len(hist) >= 2 and hist[-1][0] - hist[0][0] >= 0.5:
+            self.stats.rate_hz = (hist[-1][1] - hist[0][1]) / (hist[-1][0] - hist[0][0])
+        pts = self._timeline.fit_points
+        if len(pts) > 20000:
+            del pts[::2]
+        if len(pts) >= 20 and now - self._last_fit >= 5.0:
+            self._last_fit = now
+            d, h = np.asarray(pts).T
+            if d[-1] - d[0] >= 5.0:
+                with contextlib.suppress(ValueError):
+                    self.clock_fit = timebase.fit_clock(d, h)
+                    self.stats.drift_ppm = self.clock_fit.drift_ppm
+
+    # ------------------------------------------------------------- supervisor
+    async def run(self, stop: asyncio.Event) -> StreamStats:
+        """Record until ``stop`` is set; raise `StreamError` after ``max_failures`` failed attempts in a row."""
+        writer = asyncio.create_task(self._drain())
+        status = asyncio.create_task(self._status_loop(stop)) if self.on_status else None
+        device = self.device
+        failures = 0
+        try:
+            while not stop.is_set():
+                streamed = False
+                try:
+                    streamed = await self._connection(device, stop)
+                except (BleakError, asyncio.TimeoutError, OSError, StreamError, EOFError) as e:
+                    self.stats.last_error = _one_line(e)
+                if stop.is_set():
+                    break
+                failures = 0 if streamed else failures + 1
+                if not streamed:
+                    self.stats.failed_attempts += 1
+                limit = self.settings.max_failures
+                if limit is not None and failures >= limit:
+                    raise StreamError(f"{self.device.name or self.device.address}: gave up after {failures} failed "
+                                      f"connection attempts ({self.stats.last_error or 'no data'})")
+                backoff = self.settings.backoff_s[min(failures, len(self.settings.backoff_s) - 1)]
+                with contextlib.suppress(asyncio.TimeoutError):
+                    await asyncio.wait_for(stop.wait(), backoff)
+                if stop.is_set():
+                    break
+                found = await self._find_again(stop)
+                device = found or device
+        finally:
+            self._queue.put_nowait(None)
+            await writer
+            if status is not None:
+                status.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await status
+        return self.stats
+
+    async def _status_loop(self, stop: asyncio.Event) -> None:
+        while True:
+            self.on_status(self.stats)
+            await asyncio.sleep(0.5)
+
+    async def _find_again(self, stop: asyncio.Event) -> BLEDevice | None:
+        address = self.device.address.upper()
+        found: asyncio.Future = asyncio.get_running_loop().create_future()
+
+        def seen(dev: BLEDevice, _adv) -> None:
+            if dev.address.upper() == address and not found.done():
+                found.set_result(dev)
+
+        kwargs: dict[str, Any] = {"detection_callback": seen}  # registered before the scan starts
+        if self.scanner_backend is not None:
+            kwargs["backend"] = self.scanner_backend
+        if self.settings.bluez_adapter:
+            kwargs["bluez"] = {"adapter": self.settings.bluez_adapter}
+        try:
+            async with BleakScanner(**kwargs):
+                done, _ = await asyncio.wait([found, asyncio.ensure_future(stop.wait())],
+                                             timeout=self.settings.scan_timeout_s,
+                                             return_when=asyncio.FIRST_COMPLETED)
+        except (BleakError, OSError) as e:
+            self.stats.last_error = _one_line(e)
+            return None
+        return found.result() if found.done() else None
+
+    async def _connection(self, device: BLEDevice, stop: asyncio.Event) -> bool:
+        """One connection: returns True when data arrived on it."""
+        lost = asyncio.Event()
+        kwargs: dict[str, Any] = {"disconnected_callback": lambda _c: lost.set(),
+                                  "timeout": self.settings.connect_timeout_s}
+        if self.client_backend is not None:
+            kwargs["backend"] = self.client_backend
+        if self.settings.bluez_adapter:
+            kwargs["bluez"] = {"adapter": self.settings.bluez_adapter}
+        client = BleakClient(device, **kwargs)
+        await client.connect()
+        data_before = self.stats.packets
+        try:
+            await self._configure(client)
+            self.stats.connections += 1
+            self._last_data_ns = time.monotonic_ns()
+            stall_ns = int(self.settings.stall_timeout_s * 1e9)
+            while not stop.is_set() and not lost.is_set():
+                waiters = [asyncio.ensure_future(stop.wait()), asyncio.ensure_future(lost.wait())]
+                await asyncio.wait(waiters, timeout=0.1, return_when=asyncio.FIRST_COMPLETED)
+                for w in waiters:
+                    w.cancel()
+                if time.monotonic_ns() - self._last_data_ns > stall_ns and not lost.is_set():
+                    self.stats.stalls += 1
+                    self.stats.last_error = f"no data for {self.settings.stall_timeout_s:g} s while connected"
+                    break
+            return self.stats.packets > data_before or self._queue.qsize() > 0
+        finally:
+            if client.is_connected and not lost.is_set():
+                if stop.is_set() and self.profile.control_uuid:
+                    with contextlib.suppress(BleakError, asyncio.TimeoutError, OSError):
+                        for cmd in self.profile.stop():
+                            await asyncio.wait_for(client.write_gatt_char(
+                                self.profile.control_uuid, cmd, response=self.profile.write_with_response), 1.0)
+                with contextlib.suppress(BleakError, asyncio.TimeoutError, OSError):
+                    await asyncio.wait_for(client.disconnect(), 3.0)
+
+    async def _command(self, client: BleakClient, cmd: bytes) -> None:
+        self._queue.put_nowait((time.monotonic_ns(), self.profile.control_uuid, bytes(cmd), "write"))
+        await asyncio.wait_for(client.write_gatt_char(self.profile.control_uuid, cmd,
+                                                      response=self.profile.write_with_response),
+                               self.settings.command_timeout_s)
+        if self.profile.key != "hinge_open":
+            return
+        try:
+            resp = await asyncio.wait_for(self._control.get(), self.settings.command_timeout_s)
+        except asyncio.TimeoutError:
+            raise StreamError(f"{self.device.name or self.device.address}: no response to command "
+                              f"{cmd[:1].hex()} within {self.settings.command_timeout_s:g} s") from None
+        if isinstance(resp, Exception):
+            raise StreamError(f"{self.device.name or self.device.address}: {resp}")
+        if not resp.ok:
+            raise StreamError(f"{self.device.name or self.device.address}: command {cmd[:1].hex()} answered "
+                              f"'{resp.message}'")
+
+    async def _configure(self, client: BleakClient):
+        """Read info, subscribe, configure, start (hinge open: check each indicated answer)."""
+        p = self.profile
+        info = None
+        while not self._control.empty():
+            self._control.get_nowait()
+        for uuid in p.notify_uuids:
+            await asyncio.wait_for(client.start_notify(uuid, self._callback(uuid)), self.settings.command_timeout_s)
+        if p.control_uuid:
+            for cmd in p.configure(rate_hz=self.rate_hz) if p.key == "hinge_open" else p.configure(self.rate_hz):
+                await self._command(client, cmd)
+        if p.key == "hinge_open":
+            raw = await asyncio.wait_for(client.read_gatt_char(p.info_uuid), self.settings.command_timeout_s)
+            self._queue.put_nowait((time.monotonic_ns(), p.info_uuid, bytes(raw), "read"))
+            try:
+                info = hinge_open.decode_info(bytes(raw))
+            except ProtocolError as e:
+                raise StreamError(f"{self.device.name or self.device.address}: {e}") from None
+            self.rate_hz, self.clock_hz = float(info.rate_hz), float(info.clock_hz)
+        self._queue.put_nowait(("connected", info))  # before START: the writer sees it before the data
+        if p.control_uuid:
+            for cmd in p.start(self.rate_hz):
+                await self._command(client, cmd)
+        return info
+
+
+async def record_stream(device: BLEDevice, profile: DeviceProfile, sink: SessionSink, stop: asyncio.Event,
+                        settings: StreamSettings = StreamSettings(), **kwargs) -> StreamStats:
+    """Convenience: `StreamRecorder(...).run(stop)`."""
+    return await StreamRecorder(device, profile, sink, settings, **kwargs).run(stop)

@@ -1,0 +1,256 @@
+"""Sample times from device counters and clocks, clock drift against the host, losses.
+
+Pure numpy, no I/O. Three situations (see `DeviceProfile.has_counter/has_timestamp`):
+
+1. The device sends a packet sequence number and a clock value per packet (hinge open):
+   `unwrap_counter` makes both monotonic, `packet_losses` finds missing packets, and
+   `sample_times` gives every sample its device time (``t_first + i / rate``), with the
+   rate refined from consecutive packets (`estimate_rate_hz`).
+2. Device time against host arrival: `fit_clock` is a robust straight-line fit of host
+   arrival time on device time. Arrival = device time × scale + offset + a positive,
+   bursty latency, so the fit uses the lower envelope (the earliest arrivals), trimmed
+   iteratively; ``drift_ppm`` is how much faster the device clock runs than the host's,
+   and `ClockFit.to_host` corrects device times onto the host clock.
+3. No counter and no clock (WitMotion): `arrival_sample_times` places samples at the
+   nominal period and detects losses only from arrival timing; such gaps are *uncertain*
+   (how many samples are missing is an estimate) and are flagged as such.
+
+Never invents samples: every function returns one time per received sample.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from hinge.firmware_protocol.samples import unwrap_counter
+
+__all__ = ["unwrap_counter", "packet_losses", "sample_times", "estimate_rate_hz", "ClockFit", "fit_clock",
+           "ArrivalTiming", "ArrivalClock", "arrival_sample_times", "Gap", "Unwrapper"]
+
+
+@dataclass(frozen=True)
+class Gap:
+    """A stretch with missing samples: ``onset_s`` (time of the last good sample before),
+    ``duration_s`` (to the first good sample after), ``n_missing`` (exact when the
+    device counts, an estimate when ``uncertain``)."""
+
+    onset_s: float
+    duration_s: float
+    n_missing: int
+    uncertain: bool = False
+
+
+def packet_losses(sequence, bits: int = 16) -> tuple[np.ndarray, np.ndarray]:
+    """Unwrapped sequence numbers and, per packet, how many packets were lost just before it.
+
+    A step of 0 or backwards (a device reset or a duplicate) counts as no loss; the
+    caller sees it as a non-positive step in the unwrapped sequence.
+    """
+    seq = unwrap_counter(sequence, bits)
+    lost = np.zeros(seq.shape, dtype=np.int64)
+    if seq.size > 1:
+        lost[1:] = np.maximum(np.diff(seq) - 1, 0)
+    return seq, lost
+
+
+def estimate_rate_hz(t_first_s, n_samples, nominal_rate_hz: float, tolerance: float = 0.05) -> float:
+    """Sample rate on the device clock from consecutive packets: Δt_first / n.
+
+    Uses only packet pairs whose implied rate is within ``tolerance`` of the nominal
+    (pairs across a loss or a reset are skipped) and returns the pooled estimate
+    (total samples / total time); the nominal rate when there is nothing to pool.
+    """
+    t = np.asarray(t_first_s, dtype=float)
+    n = np.asarray(n_samples, dtype=float)
+    if t.size < 2:
+        return float(nominal_rate_hz)
+    dt, dn = np.diff(t), n[:-1]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        r = dn / dt
+    ok = (dt > 0) & (np.abs(r / nominal_rate_hz - 1.0) <= tolerance)
+    if not ok.any():
+        return float(nominal_rate_hz)
+    return float(dn[ok].sum() / dt[ok].sum())
+
+
+def sample_times(t_first_ticks, n_samples, clock_hz: float, rate_hz: float, tick_bits: int = 32) -> np.ndarray:
+    """Device time (s) of every sample: the packet's unwrapped clock + i / rate.
+
+    ``t_first_ticks``: per-packet clock value of the first sample (wrapping u32);
+    ``n_samples``: samples per packet. Returns a flat array, one time per sample,
+    relative to the device clock's own epoch (the first packet's unwrapped ticks).
+    """
+    ticks = unwrap_counter(t_first_ticks, tick_bits)
+    n = np.asarray(n_samples, dtype=np.int64)
+    if ticks.size == 0:
+        return np.zeros(0)
+    t0 = ticks / float(clock_hz)
+    starts = np.repeat(t0, n)
+    offsets = np.arange(int(n.sum())) - np.repeat(np.cumsum(n) - n, n)
+    return starts + offsets / float(rate_hz)
+
+
+class Unwrapper:
+    """Online `unwrap_counter`: feed wrapping values one at a time, get monotonic int64."""
+
+    def __init__(self, bits: int):
+        self.span = 1 << bits
+        self.last: int | None = None
+
+    def __call__(self, value: int) -> int:
+        value = int(value)
+        if self.last is None:
+            self.last = value
+        else:
+            half = self.span >> 1
+            self.last += (value - self.last + half) % self.span - half
+        return self.last
+
+
+@dataclass(frozen=True)
+class ClockFit:
+    """``host_s ≈ offset_s + scale × device_s`` (device clock in s, host clock in s).
+
+    ``drift_ppm`` > 0: the device clock runs fast against the host (it counts more
+    than a second per host second). ``latency_s`` is the median arrival delay above the fitted lower envelope,
+    ``n_used`` the points kept by the trimming.
+    """
+
+    offset_s: float
+    scale: float
+    n_used: int
+    latency_s: float
+
+    @property
+    def drift_ppm(self) -> float:
+        return (1.0 / self.scale - 1.0) * 1e6
+
+    def to_host(self, device_s) -> np.ndarray:
+        return self.offset_s + self.scale * np.asarray(device_s, dtype=float)
+
+    def rate_hz(self, device_rate_hz: float) -> float:
+        """The device's sample rate measured on the host clock."""
+        return float(device_rate_hz) / self.scale
+
+
+def fit_clock(device_s, host_s, *, max_drift_ppm: float = 2000.0, n_bins: int = 50) -> ClockFit:
+    """Robust line host = offset + scale × device through the earliest arrivals.
+
+    Arrival delays are positive and heavy-tailed (connection events, OS scheduling,
+    queued notifications), so an ordinary least-squares fit is biased by bursts. The
+    data are cut into ``n_bins`` stretches of device time; the smallest host − device
+    residual of each is a lower-envelope point; a line through those is refitted
+    twice with points more than 3 MADs above it dropped. Needs ≥ 2 points; with a
+    span under 1 s the scale is fixed to 1.
+    """
+    d = np.asarray(device_s, dtype=float)
+    h = np.asarray(host_s, dtype=float)
+    if d.shape != h.shape or d.size < 2:
+        raise ValueError(f"fit_clock needs two equal-length arrays of ≥ 2 points, got {d.shape} and {h.shape}")
+    span = d.max() - d.min()
+    resid0 = h - d
+    if span < 1.0:
+        off = float(resid0.min())
+        return ClockFit(off, 1.0, int(d.size), float(np.median(resid0 - off)))
+    edges = np.linspace(d.min(), d.max(), n_bins + 1)
+    idx = np.clip(np.searchsorted(edges, d, side="right") - 1, 0, n_bins - 1)
+    xs, ys = [], []
+    for b in range(n_bins):
+        sel = np.flatnonzero(idx == b)
+        if sel.size:
+            k = sel[np.argmin(resid0[sel])]
+            xs.append(d[k])
+            ys.append(h[k])
+    x, y = np.asarray(xs), np.asarray(ys)
+    keep = np.ones(x.size, dtype=bool)
+    scale, off = 1.0, float(np.min(y - x))
+    for _ in range(3):
+        if keep.sum() < 2:
+            break
+        scale, off = np.polyfit(x[keep], y[keep], 1)
+        r = y - (off + scale * x)
+        mad = np.median(np.abs(r[keep] - np.median(r[keep]))) + 1e-9
+        keep = r <= np.median(r[keep]) + 3.0 * 1.4826 * mad
+    if abs(1.0 / scale - 1.0) * 1e6 > max_drift_ppm:
+        raise ValueError(f"fit_clock: drift {(1.0 / scale - 1) * 1e6:.0f} ppm exceeds {max_drift_ppm:g} ppm; "
+                         "device clock or rate is wrong")
+    # Put the line on the lower envelope of all points, not of the bin minima only.
+    off = float(off + np.min(h - (off + scale * d)))
+    latency = float(np.median(h - (off + scale * d)))
+    return ClockFit(off, float(scale), int(keep.sum()), latency)
+
+
+@dataclass(frozen=True)
+class ArrivalTiming:
+    """Times for a device without counter or clock: ``t_s`` one per received sample,
+    ``uncertain`` per sample (True from a suspected loss up to the next re-anchoring),
+    ``gaps`` the suspected losses."""
+
+    t_s: np.ndarray
+    uncertain: np.ndarray
+    gaps: list[Gap]
+
+
+class ArrivalClock:
+    """Online form of `arrival_sample_times`: `place(host_s)` → (t_s, gap or None).
+
+    Sample k is put at ``t[k-1] + 1/rate``. Its residual ``arrival − placed time`` is
+    compared with the smallest residual of the previous ``window_s`` (the current link
+    latency; it follows slow clock drift). A residual more than ``max_lag_s`` above it
+    (default: 5 periods + 60 ms of BLE burstiness) means samples went missing: the
+    sample is re-anchored at ``arrival − latency``, the number missing is estimated
+    from the time jump, and the gap is uncertain. Early arrivals (bursts) never pull
+    times back.
+    """
+
+    def __init__(self, nominal_rate_hz: float, *, max_lag_s: float | None = None, window_s: float = 2.0):
+        from collections import deque
+
+        self.period_s = 1.0 / float(nominal_rate_hz)
+        self.max_lag_s = 5.0 * self.period_s + 0.06 if max_lag_s is None else float(max_lag_s)
+        self.window_s = float(window_s)
+        self.last_t: float | None = None
+        self._window: deque = deque()  # (placed time, residual), residuals increasing
+
+    def place(self, host_s: float) -> tuple[float, Gap | None]:
+        gap = None
+        if self.last_t is None:
+            t, r = float(host_s), 0.0
+        else:
+            w = self._window
+            while len(w) > 1 and w[0][0] < self.last_t - self.window_s:
+                w.popleft()
+            baseline = w[0][1]
+            t = self.last_t + self.period_s
+            r = host_s - t
+            if r - baseline > self.max_lag_s:
+                t, r = host_s - baseline, baseline
+                n_missing = max(int(round((t - self.last_t) / self.period_s)) - 1, 1)
+                gap = Gap(self.last_t, t - self.last_t, n_missing, uncertain=True)
+        while self._window and self._window[-1][1] >= r:
+            self._window.pop()
+        self._window.append((t, r))
+        self.last_t = t
+        return t, gap
+
+
+def arrival_sample_times(host_s, nominal_rate_hz: float, *, max_lag_s: float | None = None,
+                         window_s: float = 2.0) -> ArrivalTiming:
+    """Times for samples that carry neither counter nor clock (one sample per arrival).
+
+    Samples are placed at the nominal period; a loss is detected only from arrival
+    timing (see `ArrivalClock`), its size is an estimate, and the first sample after
+    it is flagged ``uncertain``. One time per received sample: nothing is invented.
+    """
+    h = np.asarray(host_s, dtype=float)
+    clock = ArrivalClock(nominal_rate_hz, max_lag_s=max_lag_s, window_s=window_s)
+    t = np.empty_like(h)
+    uncertain = np.zeros(h.shape, dtype=bool)
+    gaps: list[Gap] = []
+    for k, hk in enumerate(h):
+        t[k], gap = clock.place(float(hk))
+        if gap is not None:
+            gaps.append(gap)
+            uncertain[k] = True
+    return ArrivalTiming(t, uncertain, gaps)

@@ -1,0 +1,253 @@
+"""A hinge open sensor served through BlueZ D-Bus (bluezoo) for end-to-end tests.
+
+A BlueZ GATT server application + LE advertisement written with dbus-fast (a bleak
+dependency), registered on the second bluezoo adapter (hci1); bleak's real BlueZ backend
+uses hci0 as the central. The firmware logic and the bytes are `SimulatedHingeSensor`'s,
+the same the in-process simulated backend serves.
+"""
+
+import asyncio
+import contextlib
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from dbus_fast import BusType, Variant
+from dbus_fast.aio import MessageBus
+from dbus_fast.constants import PropertyAccess
+from dbus_fast.service import ServiceInterface, dbus_property, method
+
+from hinge.firmware_protocol import hinge_open
+from hinge.imu.simulated import GATT_LAYOUT, SimulatedHingeSensor
+
+HERE = Path(__file__).resolve().parent
+CENTRAL, PERIPHERAL = "00:11:22:33:44:55", "66:77:88:99:AA:BB"
+APP = "/com/hinge/app"
+ADV = "/com/hinge/adv0"
+DBUS_CONF = """<!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-Bus Bus Configuration 1.0//EN"
+ "http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd">
+<busconfig>
+  <type>system</type>
+  <listen>unix:path={sock}</listen>
+  <auth>EXTERNAL</auth>
+  <policy context="default">
+    <allow user="*"/> <allow own="*"/>
+    <allow send_type="method_call"/> <allow send_type="signal"/>
+    <allow send_type="method_return"/> <allow send_type="error"/>
+    <allow receive_type="method_call"/> <allow receive_type="signal"/>
+    <allow receive_type="method_return"/> <allow receive_type="error"/>
+  </policy>
+</busconfig>
+"""
+
+
+class _Advertisement(ServiceInterface):
+    def __init__(self, name: str):
+        super().__init__("org.bluez.LEAdvertisement1")
+        self.local_name = name  # not .name: ServiceInterface keeps the interface name there
+        self.counter = 0
+
+    def bump(self) -> None:
+        """bluezoo re-reports a known device only when its advertised data change."""
+        self.counter = (self.counter + 1) & 0xFF
+        self.emit_properties_changed({"ServiceData": self.ServiceData})
+
+    @dbus_property(access=PropertyAccess.READ)
+    def ServiceData(self) -> "a{sv}":  # noqa: F821
+        return {hinge_open.SERVICE_UUID: Variant("ay", bytes([self.counter]))}
+
+    @method()
+    def Release(self):
+        pass
+
+    @dbus_property(access=PropertyAccess.READ)
+    def Type(self) -> "s":  # noqa: F821
+        return "peripheral"
+
+    @dbus_property(access=PropertyAccess.READ)
+    def ServiceUUIDs(self) -> "as":  # noqa: F821
+        return [hinge_open.SERVICE_UUID]
+
+    @dbus_property(access=PropertyAccess.READ)
+    def LocalName(self) -> "s":  # noqa: F821
+        return self.local_name
+
+    @dbus_property(access=PropertyAccess.READ)
+    def Discoverable(self) -> "b":  # noqa: F821
+        return True
+
+
+class _Service(ServiceInterface):
+    def __init__(self, uuid: str):
+        super().__init__("org.bluez.GattService1")
+        self._uuid = uuid
+
+    @dbus_property(access=PropertyAccess.READ)
+    def UUID(self) -> "s":  # noqa: F821
+        return self._uuid
+
+    @dbus_property(access=PropertyAccess.READ)
+    def Primary(self) -> "b":  # noqa: F821
+        return True
+
+
+class _Characteristic(ServiceInterface):
+    def __init__(self, owner, uuid: str, service_path: str, flags: list[str]):
+        super().__init__("org.bluez.GattCharacteristic1")
+        self.owner, self._uuid, self._service, self._flags = owner, uuid, service_path, flags
+        self._value = b""
+        self.notifying = False
+
+    @method()
+    def ReadValue(self, options: "a{sv}") -> "ay":  # noqa: F821
+        return self.owner.sensor.read(self._uuid)
+
+    @method()
+    def WriteValue(self, value: "ay", options: "a{sv}"):  # noqa: F821
+        self.owner.sensor.write(self._uuid, bytes(value))
+
+    @method()
+    def StartNotify(self):
+        self.notifying = True
+
+    @method()
+    def StopNotify(self):
+        self.notifying = False
+        if self._uuid == hinge_open.DATA_UUID:
+            self.owner.sensor.link_lost()  # the patched bluezoo calls this on disconnect
+            self.owner.sensor.attach(self.owner.notify)
+
+    @method()
+    def Confirm(self):  # bluezoo calls it after every forwarded notification
+        pass
+
+    @dbus_property(access=PropertyAccess.READ)
+    def UUID(self) -> "s":  # noqa: F821
+        return self._uuid
+
+    @dbus_property(access=PropertyAccess.READ)
+    def Service(self) -> "o":  # noqa: F821
+        return self._service
+
+    @dbus_property(access=PropertyAccess.READ)
+    def Flags(self) -> "as":  # noqa: F821
+        return self._flags
+
+    @dbus_property(access=PropertyAccess.READ)
+    def Value(self) -> "ay":  # noqa: F821
+        return self._value
+
+    def notify(self, value: bytes) -> None:
+        self._value = value
+        self.emit_properties_changed({"Value": value})
+
+
+class FakeHingePeripheral:
+    """`SimulatedHingeSensor` behind a BlueZ GATT application on ``adapter``."""
+
+    def __init__(self, sensor: SimulatedHingeSensor, adapter: str = "hci1"):
+        self.sensor = sensor
+        self.adapter = f"/org/bluez/{adapter}"
+        self.bus = None
+        self.chars: dict[str, _Characteristic] = {}
+
+    def notify(self, uuid: str, value: bytes) -> None:
+        char = self.chars.get(uuid)
+        if char is not None and char.notifying:
+            char.notify(value)
+
+    async def start(self) -> "FakeHingePeripheral":
+        self.bus = await MessageBus(bus_type=BusType.SYSTEM).connect()
+        self.adv = _Advertisement(self.sensor.name)
+        self.bus.export(ADV, self.adv)
+        for i, (s_uuid, chars) in enumerate(GATT_LAYOUT.items()):
+            s_path = f"{APP}/service{i}"
+            self.bus.export(s_path, _Service(s_uuid))
+            for j, (c_uuid, flags) in enumerate(chars):
+                char = _Characteristic(self, c_uuid, s_path, flags)
+                self.chars[c_uuid] = char
+                self.bus.export(f"{s_path}/char{j}", char)
+        intro = await self.bus.introspect("org.bluez", self.adapter)
+        obj = self.bus.get_proxy_object("org.bluez", self.adapter, intro)
+        await obj.get_interface("org.bluez.GattManager1").call_register_application(APP, {})
+        await obj.get_interface("org.bluez.LEAdvertisingManager1").call_register_advertisement(ADV, {})
+        self.sensor.attach(self.notify)
+        self._adv_task = asyncio.get_running_loop().create_task(self._advertise())
+        return self
+
+    async def _advertise(self, period_s: float = 0.05) -> None:
+        while True:
+            await asyncio.sleep(period_s)
+            self.adv.bump()
+
+    async def drop_link(self, central: str = "hci0") -> None:
+        """A link loss as the central sees it: Device1.Disconnect on the central's device object."""
+        intro = await self.bus.introspect("org.bluez", self.adapter)
+        addr = await self.bus.get_proxy_object("org.bluez", self.adapter, intro).get_interface(
+            "org.bluez.Adapter1").get_address()
+        dev = f"/org/bluez/{central}/dev_" + addr.replace(":", "_")
+        intro = await self.bus.introspect("org.bluez", dev)
+        await self.bus.get_proxy_object("org.bluez", dev, intro).get_interface("org.bluez.Device1").call_disconnect()
+
+    async def stop(self) -> None:
+        self.sensor.link_lost()
+        self._adv_task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await self._adv_task
+        if self.bus is not None:
+            self.bus.disconnect()
+
+
+async def _has_owner(name: str) -> bool:
+    bus = await MessageBus(bus_type=BusType.SYSTEM).connect()
+    try:
+        intro = await bus.introspect("org.freedesktop.DBus", "/org/freedesktop/DBus")
+        obj = bus.get_proxy_object("org.freedesktop.DBus", "/org/freedesktop/DBus", intro)
+        return await obj.get_interface("org.freedesktop.DBus").call_name_has_owner(name)
+    finally:
+        bus.disconnect()
+
+
+def start_bluez(tmp_path: Path, monkeypatch):
+    """Private D-Bus 'system' bus + bluezoo (hci0 = central, hci1 = fake peripheral).
+
+    Returns a stop function. The caller skips first when ``dbus-daemon`` is missing."""
+    sock = tmp_path / "bus.sock"
+    (tmp_path / "bus.conf").write_text(DBUS_CONF.format(sock=sock))
+    daemon = subprocess.Popen([shutil.which("dbus-daemon"), f"--config-file={tmp_path / 'bus.conf'}", "--nofork"],
+                              stderr=subprocess.DEVNULL)
+    procs = [daemon]
+    log = open(tmp_path / "bluezoo.log", "w")
+
+    def stop():
+        for p in reversed(procs):
+            p.terminate()
+        for p in reversed(procs):
+            try:
+                p.wait(5)
+            except subprocess.TimeoutExpired:
+                p.kill()
+                p.wait(5)
+        log.close()
+
+    try:
+        deadline = time.monotonic() + 10
+        while not sock.exists():
+            assert daemon.poll() is None, "dbus-daemon died"
+            assert time.monotonic() < deadline, "dbus-daemon did not start"
+            time.sleep(0.01)
+        monkeypatch.setenv("DBUS_SYSTEM_BUS_ADDRESS", f"unix:path={sock}")
+        zoo = subprocess.Popen([sys.executable, str(HERE / "bluezoo_launcher.py"), "--scan-interval", "0.2",
+                                CENTRAL, PERIPHERAL], stdout=log, stderr=subprocess.STDOUT)
+        procs.append(zoo)
+        while not asyncio.run(_has_owner("org.bluez")):
+            assert zoo.poll() is None, (tmp_path / "bluezoo.log").read_text()
+            assert time.monotonic() < deadline, "bluezoo did not start"
+            time.sleep(0.05)
+        time.sleep(0.15)  # adapters are exported right after the name is taken
+    except BaseException:
+        stop()
+        raise
+    return stop

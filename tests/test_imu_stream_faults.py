@@ -1,0 +1,195 @@
+"""Recorder fault handling on a fake bleak backend (the in-process simulated sensor + injected faults).
+
+bluezoo cannot model connect failures, GATT errors or a silent sensor; these tests pass a
+backend to bleak's public `BleakScanner`/`BleakClient` instead (no BlueZ code runs).
+"""
+from __future__ import annotations
+
+import asyncio
+import time
+
+import numpy as np
+import pytest
+from bleak.exc import BleakError
+
+from hinge.firmware_protocol import get_profile, hinge_open
+from hinge.imu import simulated as sim
+from hinge.imu.scan import find_sensor, scan
+from hinge.imu.stream import StreamError, StreamRecorder, StreamSettings
+from imu_ble.memsink import MemorySink
+
+FAST = StreamSettings(backoff_s=(0.05, 0.1), scan_timeout_s=2.0, command_timeout_s=1.0, max_failures=3)
+
+
+@pytest.fixture
+def sensor():
+    s = sim.register(sim.SimulatedHingeSensor("hinge-FA17", "F0:0D:51:40:00:09", speed=10.0, seed=5))
+    yield s
+    sim.unregister(s)
+
+
+class RefusingClient(sim.SimulatedClient):
+    """Refuses the first ``refusals`` connection attempts (class attribute, set per test)."""
+
+    refusals = 0
+    attempts = 0
+
+    async def connect(self, pair: bool = False, **kwargs):
+        type(self).attempts += 1
+        if type(self).attempts <= type(self).refusals:
+            raise BleakError("le-connection-abort-by-local")
+        await super().connect(pair, **kwargs)
+
+
+class GattErrorClient(sim.SimulatedClient):
+    """The first ``failures`` CONFIGURE writes fail with a GATT error."""
+
+    failures = 0
+
+    async def write_gatt_char(self, characteristic, data, response):
+        if bytes(data)[:1] == b"\x03" and type(self).failures > 0:
+            type(self).failures -= 1
+            raise BleakError("Failed to write characteristic 12: Unlikely Error (0x0e)")
+        await super().write_gatt_char(characteristic, data, response)
+
+
+async def _record(sensor, client_cls, settings, *, until, timeout_s=10.0, during=None):
+    found = await find_sensor(sensor.name, timeout_s=2.0, backend=sim.SimulatedScanner)
+    sink, stop = MemorySink(), asyncio.Event()
+    rec = StreamRecorder(found.device, found.profile, sink, settings, backend=(sim.SimulatedScanner, client_cls))
+    task = asyncio.create_task(rec.run(stop))
+    deadline = time.monotonic() + timeout_s
+    try:
+        if during is not None:
+            await during(rec)
+        while not until(rec) and not task.done():
+            assert time.monotonic() < deadline, f"timed out; stats: {rec.stats}"
+            await asyncio.sleep(0.02)
+    finally:
+        stop.set()
+        stats = await asyncio.wait_for(task, 5)
+    return rec, stats, sink
+
+
+def _indices(sink):
+    return np.rint(sink.t_s * 100.0).astype(np.int64)
+
+
+def test_scan_finds_the_simulated_sensor_with_rssi(sensor):
+    found = asyncio.run(scan(0.5, backend=sim.SimulatedScanner))
+    assert [(f.name, f.address, f.profile.key) for f in found] == [("hinge-FA17", "F0:0D:51:40:00:09", "hinge_open")]
+    assert -70 <= found[0].rssi_dbm <= -50
+
+
+def test_two_sensors_in_range_need_a_name(sensor):
+    other = sim.register(sim.SimulatedHingeSensor("hinge-0THR", "F0:0D:51:40:00:0A"))
+    try:
+        with pytest.raises(Exception, match="2 supported sensors in range .*--device"):
+            asyncio.run(find_sensor(timeout_s=0.3, backend=sim.SimulatedScanner))
+        assert asyncio.run(find_sensor("hinge-0thr", timeout_s=2, backend=sim.SimulatedScanner)).address == other.address
+    finally:
+        sim.unregister(other)
+
+
+def test_connect_refused_once_then_records(sensor):
+    RefusingClient.refusals, RefusingClient.attempts = 1, 0
+    rec, stats, sink = asyncio.run(_record(sensor, RefusingClient, FAST, until=lambda r: r.stats.samples >= 300))
+    assert stats.failed_attempts == 1 and stats.connections == 1
+    assert "le-connection-abort-by-local" in stats.last_error
+    np.testing.assert_array_equal(_indices(sink), sensor.sent_indices())
+    assert sink.annotations == []
+
+
+def test_connect_always_refused_gives_up_with_one_line(sensor):
+    RefusingClient.refusals, RefusingClient.attempts = 99, 0
+    t0 = time.monotonic()
+    with pytest.raises(StreamError, match=r"gave up after 3 failed connection attempts \(BleakError: le-conn") as err:
+        asyncio.run(_record(sensor, RefusingClient, FAST, until=lambda r: False))
+    assert "\n" not in str(err.value) and time.monotonic() - t0 < 5
+
+
+def test_gatt_error_on_configure_is_retried(sensor):
+    GattErrorClient.failures = 1
+    rec, stats, sink = asyncio.run(_record(sensor, GattErrorClient, FAST, until=lambda r: r.stats.samples >= 300))
+    assert stats.failed_attempts == 1 and stats.connections == 1 and "Unlikely Error" in stats.last_error
+    assert sensor.connections == 2  # the failed connection was closed and a new one made
+    np.testing.assert_array_equal(_indices(sink), sensor.sent_indices())
+
+
+def test_unsupported_rate_answer_names_the_problem(sensor):
+    settings = StreamSettings(rate_hz=30.0, backoff_s=(0.05,), max_failures=2, command_timeout_s=1.0)
+    with pytest.raises(StreamError, match="command 03 answered 'unsupported rate'"):
+        asyncio.run(_record(sensor, sim.SimulatedClient, settings, until=lambda r: False))
+
+
+def test_malformed_packets_are_counted_and_skipped(sensor):
+    bad = [b"", b"\x01\x20", bytes([2, 0x30, 0, 0, 0, 0, 0, 0]) + bytes(12),  # truncated, truncated, version 2
+           bytes([1, 0xB0, 0, 0, 0, 0, 0, 0]) + bytes(12),                     # reserved bit 7
+           bytes([1, 0x30, 0, 0, 0, 0, 0, 0]) + bytes(13)]                     # body not whole samples
+
+    async def inject(rec):
+        while rec.stats.samples < 100:
+            await asyncio.sleep(0.01)
+        for value in bad:
+            sensor.inject(value)
+
+    rec, stats, sink = asyncio.run(_record(sensor, sim.SimulatedClient, FAST, during=inject,
+                                           until=lambda r: r.stats.samples >= 400))
+    assert stats.malformed == len(bad) and len(stats.malformed_reasons) == len(bad)
+    assert all("hinge_open" in r for r in stats.malformed_reasons)
+    np.testing.assert_array_equal(_indices(sink), sensor.sent_indices())
+    assert sum(1 for r in sink.raw if r[1] == hinge_open.DATA_UUID) == stats.packets + len(bad)  # all logged raw
+
+
+def test_lost_notification_is_counted_and_marked(sensor):
+    async def lose_one(rec):
+        while rec.stats.samples < 100:
+            await asyncio.sleep(0.005)
+        deliver = sensor._notify
+        state = {"n": 0}
+
+        def lossy(uuid, value):
+            if uuid == hinge_open.DATA_UUID:
+                state["n"] += 1
+                if state["n"] == 10:
+                    return  # this notification never reaches the host
+            deliver(uuid, value)
+
+        sensor._notify = lossy
+
+    rec, stats, sink = asyncio.run(_record(sensor, sim.SimulatedClient, FAST, during=lose_one,
+                                           until=lambda r: r.stats.samples >= 400))
+    sent, got = sensor.sent_indices(), _indices(sink)
+    missing = np.setdiff1d(sent, got)
+    assert missing.size == 1 and got.size == sent.size - 1
+    assert stats.lost_packets == 1 and stats.gaps == 1
+    assert len(sink.annotations) == 1, sink.annotations
+    (onset, duration, desc), = sink.annotations
+    assert desc == "BAD_gap" and onset < missing[0] / 100 < onset + duration
+    assert duration == pytest.approx(0.02, abs=1e-4)
+
+
+def test_silent_sensor_is_detected_within_3_s_and_reconnected(sensor):
+    marks = {}
+
+    async def go_silent(rec):
+        while rec.stats.samples < 200:
+            await asyncio.sleep(0.01)
+        sensor.paused = True  # still connected, sends nothing
+        marks["silent"] = time.monotonic()
+        while rec.stats.stalls == 0:
+            await asyncio.sleep(0.01)
+        marks["detected"] = time.monotonic()
+        sensor.paused = False
+
+    rec, stats, sink = asyncio.run(_record(sensor, sim.SimulatedClient, FAST, during=go_silent,
+                                           until=lambda r: r.stats.connections >= 2 and r.stats.samples >= 600))
+    assert marks["detected"] - marks["silent"] < 3.0
+    assert stats.stalls == 1 and stats.connections == 2 and "no data" in stats.last_error
+    np.testing.assert_array_equal(_indices(sink), sensor.sent_indices())
+    assert [a[2] for a in sink.annotations] == ["BAD_reconnect"]
+
+
+def test_recorder_needs_a_bledevice(sensor):
+    with pytest.raises(TypeError, match="BLEDevice"):
+        StreamRecorder(sensor.address, get_profile("hinge_open"), MemorySink())
