@@ -75,14 +75,15 @@ class SimulatedHingeSensor:
     ``speed``: device time runs this many times faster than the host clock;
     ``clock_ppm``: the device clock's error (positive = fast), as real crystals have;
     ``mtu``: ATT_MTU of the link (23 = one sample per notification, as BlueZ without
-    an exchange). Test hooks: ``paused`` (stop sending, keep the link), `inject`
+    an exchange); ``clock_start_ticks`` and ``first_sequence`` start the u32 clock and
+    the u16 sequence anywhere (e.g. just before they wrap). Test hooks: ``paused`` (stop sending, keep the link), `inject`
     (send arbitrary bytes on the data characteristic), ``sent`` (the sample indices
     sent, in order, one array per notification).
     """
 
     def __init__(self, name: str = "hinge-51M0", address: str = "F0:0D:51:40:00:01", *, seed: int = 0,
                  placement: str = "sacrum", speed: float = 1.0, clock_ppm: float = 30.0, mtu: int = 23,
-                 clock_hz: int = 32768, rssi_dbm: int = -58):
+                 clock_hz: int = 32768, rssi_dbm: int = -58, clock_start_ticks: int = 0, first_sequence: int = 0):
         self.name, self.address = name, address.upper()
         self.seed, self.placement = seed, placement
         self.speed, self.clock_ppm, self.mtu, self.clock_hz, self.rssi_dbm = speed, clock_ppm, mtu, clock_hz, rssi_dbm
@@ -93,7 +94,8 @@ class SimulatedHingeSensor:
         self._task: asyncio.Task | None = None
         self.streaming = False
         self.paused = False
-        self.sequence = 0
+        self.clock_start_ticks = int(clock_start_ticks)
+        self.sequence = int(first_sequence) & 0xFFFF
         self.sent: list[np.ndarray] = []
         self.connections = 0
 
@@ -177,7 +179,7 @@ class SimulatedHingeSensor:
     # ------------------------------------------------------------------ streaming
     def packet(self, k0: int, n: int) -> bytes:
         acc, gyr = self._source.get(k0, n)
-        ticks = int(round(k0 * self.clock_hz / self.rate_hz))
+        ticks = self.clock_start_ticks + int(round(k0 * self.clock_hz / self.rate_hz))
         payload = hinge_open.encode_data(acc, gyr if self.gyro else None, sequence=self.sequence,
                                          t_first_ticks=ticks, acc_range_g=self.acc_range_g,
                                          gyr_range_dps=self.gyr_range_dps)

@@ -235,6 +235,8 @@ class StreamRecorder:
         self._rate_history: collections.deque = collections.deque()
         self._last_fit = 0.0
         self.clock_fit: timebase.ClockFit | None = None
+        self._fatal: BaseException | None = None
+        self._writer_failed = asyncio.Event()
 
     # ------------------------------------------------------------- callback (sync, minimal)
     def _callback(self, uuid: str) -> Callable[[Any, bytearray], None]:
@@ -247,6 +249,13 @@ class StreamRecorder:
 
     # ------------------------------------------------------------- decoder / writer task
     async def _drain(self) -> None:
+        try:
+            await self._drain_loop()
+        except Exception as e:  # a full disk, a refused append: stop the recording, say why
+            self._fatal = e
+            self._writer_failed.set()
+
+    async def _drain_loop(self) -> None:
         flush_every = self.settings.flush_interval_s
         while True:
             try:
@@ -284,7 +293,7 @@ class StreamRecorder:
                 self._decoder.feed_control(payload)
 
     def _on_data(self, host_ns: int, payload: bytes) -> None:
-        self._last_data_ns = host_ns
+        self._last_data_ns = max(self._last_data_ns, host_ns)
         try:
             decoded = self._decoder.feed(payload)
         except ProtocolError as e:
@@ -362,6 +371,8 @@ class StreamRecorder:
                     streamed = await self._connection(device, stop)
                 except (BleakError, asyncio.TimeoutError, OSError, StreamError, EOFError) as e:
                     self.stats.last_error = _one_line(e)
+                if self._fatal is not None:
+                    break
                 if stop.is_set():
                     break
                 failures = 0 if streamed else failures + 1
@@ -381,6 +392,9 @@ class StreamRecorder:
         finally:
             self._queue.put_nowait(None)
             await writer
+            if self._fatal is not None:
+                raise StreamError(f"{self.device.name or self.device.address}: writing the session failed: "
+                                  f"{_one_line(self._fatal)}") from self._fatal
             if status is not None:
                 status.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
@@ -425,19 +439,32 @@ class StreamRecorder:
         if self.settings.bluez_adapter:
             kwargs["bluez"] = {"adapter": self.settings.bluez_adapter}
         client = BleakClient(device, **kwargs)
-        await client.connect()
+        connecting = asyncio.ensure_future(client.connect())
+        stopping = asyncio.ensure_future(stop.wait())
+        await asyncio.wait([connecting, stopping], return_when=asyncio.FIRST_COMPLETED)
+        stopping.cancel()
+        if not connecting.done():  # stopped while connecting
+            connecting.cancel()
+            with contextlib.suppress(BaseException):
+                await connecting
+            with contextlib.suppress(BleakError, asyncio.TimeoutError, OSError):
+                await asyncio.wait_for(client.disconnect(), 3.0)
+            return False
+        connecting.result()
         data_before = self.stats.packets
         try:
             await self._configure(client)
             self.stats.connections += 1
-            self._last_data_ns = time.monotonic_ns()
+            self._last_data_ns = max(self._last_data_ns, time.monotonic_ns())
             stall_ns = int(self.settings.stall_timeout_s * 1e9)
-            while not stop.is_set() and not lost.is_set():
-                waiters = [asyncio.ensure_future(stop.wait()), asyncio.ensure_future(lost.wait())]
+            while not stop.is_set() and not lost.is_set() and self._fatal is None:
+                waiters = [asyncio.ensure_future(stop.wait()), asyncio.ensure_future(lost.wait()),
+                           asyncio.ensure_future(self._writer_failed.wait())]
                 await asyncio.wait(waiters, timeout=0.1, return_when=asyncio.FIRST_COMPLETED)
                 for w in waiters:
                     w.cancel()
-                if time.monotonic_ns() - self._last_data_ns > stall_ns and not lost.is_set():
+                if (time.monotonic_ns() - self._last_data_ns > stall_ns and self._queue.empty()
+                        and not lost.is_set()):
                     self.stats.stalls += 1
                     self.stats.last_error = f"no data for {self.settings.stall_timeout_s:g} s while connected"
                     break

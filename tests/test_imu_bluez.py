@@ -109,3 +109,37 @@ def test_stream_with_link_loss_keeps_every_sample_once_and_marks_the_gap(bluez):
     assert len(data) == stats.packets == sent.size
     print(f"bluez e2e: {sent.size} samples ({sent.size / 100:.1f} s of device time) in {wall:.1f} s, "
           f"lost 0, reconnects {stats.reconnects}")
+
+
+def test_unannounced_link_loss_loses_only_what_was_in_flight_inside_the_marked_gap(bluez):
+    sensor = SimulatedHingeSensor(NAME, speed=5.0, seed=4)
+    sink = MemorySink()
+
+    async def scenario():
+        periph = await FakeHingePeripheral(sensor).start()
+        try:
+            found = await find_sensor(NAME, timeout_s=5.0, adapter="hci0")
+            stop = asyncio.Event()
+            rec = StreamRecorder(found.device, found.profile, sink,
+                                 StreamSettings(bluez_adapter="hci0", backoff_s=(0.1, 0.3), scan_timeout_s=5.0))
+            task = asyncio.create_task(rec.run(stop))
+            await _until(lambda: sensor.sent_indices().size >= 500, 15, "500 samples")
+            await periph.drop_link()                          # mid-stream, no warning
+            await _until(lambda: rec.stats.connections >= 2 and rec.stats.samples >= 1000, 20, "reconnect")
+            sensor.paused = True
+            await asyncio.sleep(0.4)
+            stop.set()
+            stats = await asyncio.wait_for(task, 10)
+        finally:
+            await periph.stop()
+        return stats
+
+    stats = asyncio.run(scenario())
+    sent, got = sensor.sent_indices(), np.rint(sink.t_s * 100.0).astype(np.int64)
+    assert np.all(np.diff(got) > 0) and np.isin(got, sent).all()  # in order, once, nothing invented
+    (onset, duration, desc), = sink.annotations
+    assert desc == "BAD_reconnect" and stats.connections == 2
+    missing = np.setdiff1d(sent, got)
+    assert missing.size <= 10                                     # at most what was in flight
+    print(f"unannounced link loss: {missing.size} samples were in flight and lost, inside the BAD_reconnect mark")
+    assert np.all((missing / 100.0 > onset) & (missing / 100.0 < onset + duration))

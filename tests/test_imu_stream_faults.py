@@ -193,3 +193,34 @@ def test_silent_sensor_is_detected_within_3_s_and_reconnected(sensor):
 def test_recorder_needs_a_bledevice(sensor):
     with pytest.raises(TypeError, match="BLEDevice"):
         StreamRecorder(sensor.address, get_profile("hinge_open"), MemorySink())
+
+
+def test_sequence_and_clock_wraps_are_seamless():
+    start = (1 << 32) - 5000                                          # the u32 clock wraps after ~0.15 s
+    s = sim.register(sim.SimulatedHingeSensor("hinge-WRAP", "F0:0D:51:40:00:0B", speed=10.0, mtu=247,
+                                              clock_start_ticks=start, first_sequence=65530))
+    try:
+        rec, stats, sink = asyncio.run(_record(s, sim.SimulatedClient, FAST, until=lambda r: r.stats.samples >= 400))
+    finally:
+        sim.unregister(s)
+    assert stats.packets >= 20 and s.sequence < 65530                # both wrapped during the recording
+    got = np.rint((sink.t_s - start / 32768.0) * 100.0).astype(np.int64)
+    np.testing.assert_array_equal(got, s.sent_indices())
+    assert stats.lost_packets == 0 and sink.annotations == []
+    assert 19 * stats.packets == stats.samples                        # MTU 247: 19 samples per notification
+
+
+def test_a_failing_session_writer_stops_the_recording_with_one_line(sensor):
+    class FullDisk(MemorySink):
+        def append_samples(self, t_s, acc_mps2, gyr_rad_s):
+            raise OSError(28, "No space left on device")
+
+    async def scenario():
+        found = await find_sensor(sensor.name, timeout_s=2.0, backend=sim.SimulatedScanner)
+        rec = StreamRecorder(found.device, found.profile, FullDisk(), FAST,
+                             backend=(sim.SimulatedScanner, sim.SimulatedClient))
+        return await asyncio.wait_for(rec.run(asyncio.Event()), 10)
+
+    with pytest.raises(StreamError, match=r"writing the session failed: OSError: \[Errno 28\] No space left") as err:
+        asyncio.run(scenario())
+    assert "\n" not in str(err.value)
