@@ -184,9 +184,13 @@ async def _record(args: argparse.Namespace, path: Path) -> int:
             writer.metadata["acquisition"] = {
                 "packets": stats.packets, "samples": stats.samples, "lost_packets": stats.lost_packets,
                 "malformed_packets": stats.malformed, "gaps": stats.gaps, "reconnects": stats.reconnects,
-                "stalls": stats.stalls, "device_clock_drift_ppm": None if rec.clock_fit is None
-                else round(rec.clock_fit.drift_ppm, 2),
+                "stalls": stats.stalls,
             }
+            if rec.clock_fit is not None:  # host_s = offset_s + scale * t_s (timebase.ClockFit)
+                writer.metadata["acquisition"]["clock_fit"] = {
+                    "device_clock_drift_ppm": round(rec.clock_fit.drift_ppm, 3),
+                    "host_offset_s": rec.clock_fit.offset_s, "scale": rec.clock_fit.scale,
+                    "median_latency_s": round(rec.clock_fit.latency_s, 6)}
             if rec.rate_hz:
                 writer.metadata["nominal_rate_hz"] = rec.rate_hz
             if rec.clock_hz and profile.key == "hinge_open":

@@ -249,7 +249,7 @@ class SimulatedScanner(BaseBleakScanner):
     async def _advertise(self) -> None:
         while True:
             for s in list(_REGISTRY.values()):
-                uuids = [hinge_open.SERVICE_UUID]
+                uuids = list(getattr(s, "gatt", GATT_LAYOUT))
                 if not self.is_allowed_uuid(uuids):
                     continue
                 adv = AdvertisementData(s.name, {}, {}, uuids, None, s.rssi_dbm + random.randint(-3, 3), ())
@@ -264,7 +264,13 @@ class SimulatedScanner(BaseBleakScanner):
 
 
 class SimulatedClient(BaseBleakClient):
-    """A bleak client backend connected to a registered `SimulatedHingeSensor` (MTU from the sensor)."""
+    """A bleak client backend connected to a registered `SimulatedHingeSensor` (MTU from the sensor).
+
+    Any object with the sensor's transport side (``name``, ``address``, ``mtu``,
+    ``rssi_dbm``, `attach`, `read`, `write`, `link_lost`, and optionally a ``gatt``
+    layout ``{service_uuid: [(char_uuid, [properties])]}``) can be registered, so tests
+    can serve other device profiles the same way.
+    """
 
     def __init__(self, address_or_ble_device, **kwargs: Any):
         super().__init__(address_or_ble_device, disconnected_callback=kwargs.get("disconnected_callback"),
@@ -290,7 +296,7 @@ class SimulatedClient(BaseBleakClient):
             raise BleakError(f"Device with address {self.address} was not found.")
         await asyncio.sleep(0.005)
         services, handle = BleakGATTServiceCollection(), 0
-        for s_uuid, chars in GATT_LAYOUT.items():
+        for s_uuid, chars in getattr(sensor, "gatt", GATT_LAYOUT).items():
             handle += 1
             svc = BleakGATTService(None, handle, s_uuid)
             services.add_service(svc)

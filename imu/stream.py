@@ -266,10 +266,14 @@ class StreamRecorder:
             if item is None:
                 self._flush()
                 return
-            if isinstance(item, tuple) and item[0] == "connected":
+            if item[0] == "connected":  # queued before subscribing: what follows is the new connection
                 self._flush()
-                self._decoder = _make_decoder(self.profile, self.rate_hz, item[1])
+                self._decoder = _make_decoder(self.profile, self.rate_hz, None)
                 self._timeline.connected(self.rate_hz)
+                continue
+            if item[0] == "info":       # hinge open info read after CONFIGURE, queued before START
+                self._decoder = _make_decoder(self.profile, self.rate_hz, item[1])
+                self._timeline.rate_hz = self.rate_hz
                 continue
             host_ns, uuid, payload, kind = item
             self.sink.append_raw(host_ns, uuid, payload, kind)
@@ -357,6 +361,16 @@ class StreamRecorder:
                     self.clock_fit = timebase.fit_clock(d, h)
                     self.stats.drift_ppm = self.clock_fit.drift_ppm
 
+    def _final_clock_fit(self) -> None:
+        """Drift over the whole recording (device clock vs host arrival), when it spans >= 2 s."""
+        pts = self._timeline.fit_points
+        if len(pts) >= 20:
+            d, h = np.asarray(pts).T
+            if d.max() - d.min() >= 2.0:
+                with contextlib.suppress(ValueError):
+                    self.clock_fit = timebase.fit_clock(d, h)
+                    self.stats.drift_ppm = self.clock_fit.drift_ppm
+
     # ------------------------------------------------------------- supervisor
     async def run(self, stop: asyncio.Event) -> StreamStats:
         """Record until ``stop`` is set; raise `StreamError` after ``max_failures`` failed attempts in a row."""
@@ -392,6 +406,7 @@ class StreamRecorder:
         finally:
             self._queue.put_nowait(None)
             await writer
+            self._final_clock_fit()
             if self._fatal is not None:
                 raise StreamError(f"{self.device.name or self.device.address}: writing the session failed: "
                                   f"{_one_line(self._fatal)}") from self._fatal
@@ -485,6 +500,7 @@ class StreamRecorder:
                                                       response=self.profile.write_with_response),
                                self.settings.command_timeout_s)
         if self.profile.key != "hinge_open":
+            await asyncio.sleep(0.1)  # no acknowledgement to wait for; vendor SDKs leave >= 100 ms between writes
             return
         try:
             resp = await asyncio.wait_for(self._control.get(), self.settings.command_timeout_s)
@@ -503,6 +519,7 @@ class StreamRecorder:
         info = None
         while not self._control.empty():
             self._control.get_nowait()
+        self._queue.put_nowait(("connected", None))
         for uuid in p.notify_uuids:
             await asyncio.wait_for(client.start_notify(uuid, self._callback(uuid)), self.settings.command_timeout_s)
         if p.control_uuid:
@@ -516,7 +533,8 @@ class StreamRecorder:
             except ProtocolError as e:
                 raise StreamError(f"{self.device.name or self.device.address}: {e}") from None
             self.rate_hz, self.clock_hz = float(info.rate_hz), float(info.clock_hz)
-        self._queue.put_nowait(("connected", info))  # before START: the writer sees it before the data
+        if info is not None:
+            self._queue.put_nowait(("info", info))  # before START: the writer sees it before the data
         if p.control_uuid:
             for cmd in p.start(self.rate_hz):
                 await self._command(client, cmd)

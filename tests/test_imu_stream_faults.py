@@ -224,3 +224,72 @@ def test_a_failing_session_writer_stops_the_recording_with_one_line(sensor):
     with pytest.raises(StreamError, match=r"writing the session failed: OSError: \[Errno 28\] No space left") as err:
         asyncio.run(scenario())
     assert "\n" not in str(err.value)
+
+
+class FakeWitMotion:
+    """A WitMotion BLE 5.0 sensor (no counter, no clock): streams 0x61 frames at 50 Hz while connected."""
+
+    gatt = {"0000ffe5-0000-1000-8000-00805f9a34fb": [("0000ffe4-0000-1000-8000-00805f9a34fb", ["notify"]),
+                                                     ("0000ffe9-0000-1000-8000-00805f9a34fb", ["write"])]}
+
+    def __init__(self, skip: range):
+        self.name, self.address, self.mtu, self.rssi_dbm = "WT901BLE68", "F0:0D:51:40:00:0C", 23, -60
+        self.skip, self.sent, self.writes, self._task = skip, [], [], None
+
+    def attach(self, notify):
+        self._task = asyncio.get_running_loop().create_task(self._stream(notify))
+
+    def link_lost(self):
+        if self._task is not None:
+            self._task.cancel()
+
+    def read(self, uuid):
+        return b""
+
+    def write(self, uuid, value):
+        self.writes.append(bytes(value))
+
+    async def _stream(self, notify):
+        from hinge.firmware_protocol import witmotion
+
+        t0, k = time.monotonic() + 0.1, 0  # starts once notifications are enabled
+        while True:
+            await asyncio.sleep(max(0.0, t0 + k / 50.0 - time.monotonic()))
+            if k not in self.skip:  # frames in `skip` never reach the host
+                notify(witmotion.NOTIFY_UUID, witmotion.encode_witmotion([0.0, 0.0, 9.8], [0.0, 0.0, 0.01 * k]))
+                self.sent.append(k)
+            k += 1
+
+
+def test_witmotion_losses_are_found_from_arrival_timing_and_marked_uncertain():
+    wit = sim.register(FakeWitMotion(skip=range(60, 80)))           # 20 frames (0.4 s) lost in transit
+    try:
+        rec, stats, sink = asyncio.run(_record(wit, sim.SimulatedClient, FAST,
+                                               until=lambda r: r.stats.samples >= 120))
+    finally:
+        sim.unregister(wit)
+    assert rec.profile.key == "witmotion" and stats.lost_packets == 0   # no counter: nothing to count
+    assert wit.writes[:2] == [bytes.fromhex("ffaa6988b5"), bytes.fromhex("ffaa030800")]  # unlock, 50 Hz
+    assert sink.t_s.size == stats.samples >= 120                      # nothing invented
+    (onset, duration, desc), = sink.annotations
+    assert desc == "BAD_gap_uncertain" and stats.gaps == 1
+    assert duration == pytest.approx(0.42, abs=0.03)                # 21 periods from the last good sample
+    k = np.rint(sink.gyr_rad_s[:, 2] / 0.01).astype(int)             # the frame index rides in gyr_z
+    np.testing.assert_array_equal(k[k < 60], np.arange(60))
+    t_by_k = dict(zip(k, sink.t_s))
+    assert t_by_k[80] - t_by_k[59] == pytest.approx(0.42, abs=0.03)
+
+
+def test_device_clock_drift_is_estimated_against_the_host():
+    s = sim.register(sim.SimulatedHingeSensor("hinge-DR1F", "F0:0D:51:40:00:0D", speed=1.0, clock_ppm=800.0))
+    try:
+        rec, stats, sink = asyncio.run(_record(s, sim.SimulatedClient, FAST, until=lambda r: r.stats.samples >= 300))
+    finally:
+        sim.unregister(s)
+    assert rec.clock_fit is not None
+    assert rec.clock_fit.drift_ppm == pytest.approx(800.0, abs=150.0)
+    host = rec.clock_fit.to_host(sink.t_s)                       # device times corrected onto the host clock
+    arrivals = np.array([r[0] for r in sink.raw if r[1] == hinge_open.DATA_UUID]) / 1e9
+    assert arrivals.size == host.size                            # MTU 23: one sample per notification
+    assert np.all(arrivals - host > -0.002)                      # nothing "arrives" before it exists
+    assert np.median(arrivals - host) < 0.005
