@@ -68,8 +68,8 @@ def run_scan(args: argparse.Namespace) -> int:
         sensor, backend, _ = _simulation(args)
     try:
         found = asyncio.run(scan(args.timeout, backend=backend, adapter=args.adapter))
-    except BleakError as e:
-        raise HingeInputError(f"Bluetooth scan failed: {' '.join(str(e).split())}") from None
+    except (BleakError, OSError) as e:
+        raise HingeInputError(_bluetooth_error(e)) from None
     finally:
         if sensor is not None:
             sim.unregister(sensor)
@@ -81,6 +81,14 @@ def run_scan(args: argparse.Namespace) -> int:
         rssi = "-" if f.rssi_dbm is None else f"{f.rssi_dbm} dBm"
         print(f"{(f.name or '?'):<20} {f.address:<18} {f.profile.key:<13} {rssi:>8}")
     return 0
+
+
+def _bluetooth_error(e: BaseException) -> str:
+    text = " ".join(str(e).split()) or type(e).__name__
+    if isinstance(e, OSError):  # no D-Bus system bus socket, or nobody listening on it
+        return (f"Bluetooth is not available: cannot reach BlueZ on the D-Bus system bus ({text}); "
+                "is bluetoothd running? (or try --simulate)")
+    return f"Bluetooth scan failed: {text}"
 
 
 def _session_path(out_dir: Path, participant: str | None) -> Path:
@@ -138,8 +146,8 @@ async def _record(args: argparse.Namespace, path: Path) -> int:
             wanted = args.device or (sensor.address if sensor is not None else None)
             found = await find_sensor(wanted, args.profile, args.timeout, backend=scanner_backend,
                                       adapter=args.adapter)
-        except BleakError as e:
-            raise HingeInputError(f"Bluetooth scan failed: {' '.join(str(e).split())}") from None
+        except (BleakError, OSError) as e:
+            raise HingeInputError(_bluetooth_error(e)) from None
         profile = found.profile
         rate = float(args.rate_hz or profile.default_rate_hz)
         metadata = {

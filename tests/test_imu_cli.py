@@ -57,6 +57,15 @@ def test_record_and_scan_errors_are_one_line_exit_2(argv, message, capsys, tmp_p
     assert err.startswith("hinge: error: ") and message in err and err.count("\n") == 1
 
 
+def test_no_bluetooth_stack_is_one_line_exit_2(tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("DBUS_SYSTEM_BUS_ADDRESS", f"unix:path={tmp_path / 'no-bus.sock'}")
+    for argv in (["scan", "--timeout", "0.5"], ["record", "--timeout", "0.5", "-o", str(tmp_path)]):
+        assert main(argv) == 2
+        err = capsys.readouterr().err
+        assert err.startswith("hinge: error: Bluetooth is not available: cannot reach BlueZ") and err.count("\n") == 1
+    assert list(tmp_path.iterdir()) == []                      # no session folder left behind
+
+
 def test_help_of_scan_and_record_ends_with_an_example(capsys):
     for cmd in ("scan", "record"):
         with pytest.raises(SystemExit):
