@@ -117,10 +117,21 @@ class SimulatedHingeSensor:
             self.streaming, True, self.samples_per_packet))
 
     # ------------------------------------------------------------------ transport side
-    def attach(self, notify: Callable[[str, bytes], None]) -> None:
-        """A central connected; ``notify(uuid, value)`` sends a notification or indication."""
+    def attach(self, notify: Callable[[str, bytes], None], drop: Callable[[], None] | None = None) -> None:
+        """A central connected; ``notify(uuid, value)`` sends a notification or indication,
+        ``drop()`` (optional) breaks the link from the transport's side."""
         self.connections += 1
         self._notify = notify
+        self._drop = drop
+
+    def drop_link(self) -> None:
+        """Break the link as a supervision timeout would (both sides learn of it)."""
+        drop = getattr(self, "_drop", None)
+        if drop is not None:
+            self._drop = None
+            drop()
+        else:
+            self.link_lost()
 
     def link_lost(self) -> None:
         """The link dropped: like the firmware, stop streaming and forget the central."""
@@ -227,8 +238,12 @@ def register(sensor: SimulatedHingeSensor) -> SimulatedHingeSensor:
 
 
 def unregister(sensor: SimulatedHingeSensor) -> None:
+    """Switch the sensor off: it stops advertising and its link drops."""
     _REGISTRY.pop(sensor.address, None)
-    sensor.link_lost()
+    if hasattr(sensor, "drop_link"):
+        sensor.drop_link()
+    else:
+        sensor.link_lost()
 
 
 def registered() -> list[SimulatedHingeSensor]:
@@ -305,7 +320,7 @@ class SimulatedClient(BaseBleakClient):
                 services.add_characteristic(BleakGATTCharacteristic(None, handle, c_uuid, props,
                                                                     lambda: sensor.mtu - 3, svc))
         self.services, self._sensor = services, sensor
-        sensor.attach(self._deliver)
+        sensor.attach(self._deliver, self.drop_link)
 
     def _deliver(self, uuid: str, value: bytes) -> None:
         cb = self._callbacks.get(uuid)

@@ -63,10 +63,12 @@ class StreamSettings:
     """Settings of one recording. Times in s.
 
     ``rate_hz`` None = the profile's default. ``backoff_s``: waits before reconnect
-    attempts (the last repeats). ``max_failures``: consecutive failed connection
-    attempts before giving up (the first connection and reconnects alike);
-    None = keep trying until stopped. ``stall_timeout_s``: a connected sensor that
-    sends no data this long is treated as lost (disconnected and reconnected).
+    attempts (the last repeats). ``max_failures``: failed connection attempts in a
+    row before giving up while no data has arrived yet (a wrong or absent sensor);
+    None = keep trying. Once data have flowed, a lost sensor is sought until stopped
+    (someone walked out of range), or until it has been gone ``max_outage_s``.
+    ``stall_timeout_s``: a connected sensor that sends no data this long is treated
+    as lost (disconnected and reconnected).
     """
 
     rate_hz: float | None = None
@@ -76,6 +78,7 @@ class StreamSettings:
     stall_timeout_s: float = 2.0
     backoff_s: tuple[float, ...] = (0.2, 0.5, 1.0, 2.0, 5.0)
     max_failures: int | None = 5
+    max_outage_s: float | None = None
     flush_interval_s: float = 0.5
     bluez_adapter: str | None = None
 
@@ -378,6 +381,7 @@ class StreamRecorder:
         status = asyncio.create_task(self._status_loop(stop)) if self.on_status else None
         device = self.device
         failures = 0
+        ever_streamed, last_streamed = False, time.monotonic()
         try:
             while not stop.is_set():
                 streamed = False
@@ -390,12 +394,18 @@ class StreamRecorder:
                 if stop.is_set():
                     break
                 failures = 0 if streamed else failures + 1
-                if not streamed:
+                if streamed:
+                    ever_streamed, last_streamed = True, time.monotonic()
+                else:
                     self.stats.failed_attempts += 1
-                limit = self.settings.max_failures
-                if limit is not None and failures >= limit:
-                    raise StreamError(f"{self.device.name or self.device.address}: gave up after {failures} failed "
-                                      f"connection attempts ({self.stats.last_error or 'no data'})")
+                limit, outage = self.settings.max_failures, self.settings.max_outage_s
+                who = self.device.name or self.device.address
+                if not ever_streamed and limit is not None and failures >= limit:
+                    raise StreamError(f"{who}: gave up after {failures} failed connection attempts "
+                                      f"({self.stats.last_error or 'no data'})")
+                if ever_streamed and outage is not None and time.monotonic() - last_streamed > outage:
+                    raise StreamError(f"{who}: gave up after {time.monotonic() - last_streamed:.0f} s without the "
+                                      f"sensor ({self.stats.last_error or 'no data'})")
                 backoff = self.settings.backoff_s[min(failures, len(self.settings.backoff_s) - 1)]
                 with contextlib.suppress(asyncio.TimeoutError):
                     await asyncio.wait_for(stop.wait(), backoff)

@@ -236,7 +236,7 @@ class FakeWitMotion:
         self.name, self.address, self.mtu, self.rssi_dbm = "WT901BLE68", "F0:0D:51:40:00:0C", 23, -60
         self.skip, self.sent, self.writes, self._task = skip, [], [], None
 
-    def attach(self, notify):
+    def attach(self, notify, drop=None):
         self._task = asyncio.get_running_loop().create_task(self._stream(notify))
 
     def link_lost(self):
@@ -293,3 +293,24 @@ def test_device_clock_drift_is_estimated_against_the_host():
     assert arrivals.size == host.size                            # MTU 23: one sample per notification
     assert np.all(arrivals - host > -0.002)                      # nothing "arrives" before it exists
     assert np.median(arrivals - host) < 0.005
+
+
+def test_sensor_switched_off_for_a_while_is_waited_for_and_the_outage_marked(sensor):
+    settings = StreamSettings(backoff_s=(0.05, 0.1), scan_timeout_s=0.3, command_timeout_s=1.0, max_failures=3)
+    marks = {}
+
+    async def power_cycle(rec):
+        while rec.stats.samples < 200:
+            await asyncio.sleep(0.01)
+        sim.unregister(sensor)                        # switched off: the link drops, it no longer advertises
+        marks["off"] = rec.stats.failed_attempts
+        while rec.stats.failed_attempts < 5:          # more than max_failures: data had flowed before
+            await asyncio.sleep(0.02)
+        sim.register(sensor)
+
+    rec, stats, sink = asyncio.run(_record(sensor, sim.SimulatedClient, settings, during=power_cycle, timeout_s=20,
+                                           until=lambda r: r.stats.connections >= 2 and r.stats.samples >= 500))
+    assert stats.failed_attempts >= 5 and stats.connections == 2
+    np.testing.assert_array_equal(_indices(sink), sensor.sent_indices())
+    (onset, duration, desc), = sink.annotations
+    assert desc == "BAD_reconnect" and duration > 1.0
