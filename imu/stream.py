@@ -444,14 +444,16 @@ class StreamRecorder:
             kwargs["backend"] = self.scanner_backend
         if self.settings.bluez_adapter:
             kwargs["bluez"] = {"adapter": self.settings.bluez_adapter}
+        stopping = asyncio.ensure_future(stop.wait())
         try:
             async with BleakScanner(**kwargs):
-                done, _ = await asyncio.wait([found, asyncio.ensure_future(stop.wait())],
-                                             timeout=self.settings.scan_timeout_s,
-                                             return_when=asyncio.FIRST_COMPLETED)
+                await asyncio.wait([found, stopping], timeout=self.settings.scan_timeout_s,
+                                   return_when=asyncio.FIRST_COMPLETED)
         except (BleakError, OSError) as e:
             self.stats.last_error = _one_line(e)
             return None
+        finally:
+            stopping.cancel()
         return found.result() if found.done() else None
 
     async def _connection(self, device: BLEDevice, stop: asyncio.Event) -> bool:
