@@ -143,3 +143,30 @@ def test_unannounced_link_loss_loses_only_what_was_in_flight_inside_the_marked_g
     assert missing.size <= 10                                     # at most what was in flight
     print(f"unannounced link loss: {missing.size} samples were in flight and lost, inside the BAD_reconnect mark")
     assert np.all((missing / 100.0 > onset) & (missing / 100.0 < onset + duration))
+
+
+def test_hinge_scan_and_record_commands_on_bluez(bluez, tmp_path, capsys):
+    import subprocess
+    import sys
+
+    from hinge.cli import main
+    from hinge.recordings import read_session
+    from imu_ble import fake_peripheral
+
+    proc = subprocess.Popen([sys.executable, fake_peripheral.__file__, NAME, "4"], stdout=subprocess.PIPE, text=True)
+    try:
+        assert proc.stdout.readline().strip() == "ready"
+        assert main(["scan", "--adapter", "hci0", "--timeout", "1"]) == 0
+        listing = capsys.readouterr().out
+        assert f"{NAME}" in listing and "66:77:88:99:AA:BB  hinge_open" in listing
+        assert main(["record", "--adapter", "hci0", "--device", NAME, "--duration", "2", "--participant", "P09",
+                     "-o", str(tmp_path)]) == 0
+    finally:
+        proc.terminate()
+        proc.wait(10)
+    (path,) = [p for p in tmp_path.iterdir() if p.name.startswith("P09_")]
+    session = read_session(path)
+    assert session.t_s.size >= 400 and session.metadata["status"] == "closed"   # ~2 s x 100 Hz x 4
+    np.testing.assert_allclose(np.diff(session.t_s), 0.01, atol=1e-4)
+    assert session.metadata["device"]["address"] == "66:77:88:99:AA:BB"
+    assert session.metadata["acquisition"]["lost_packets"] == 0

@@ -251,3 +251,19 @@ def start_bluez(tmp_path: Path, monkeypatch):
         stop()
         raise
     return stop
+
+
+async def _serve(name: str, speed: float) -> None:
+    periph = await FakeHingePeripheral(SimulatedHingeSensor(name, speed=speed)).start()
+    print("ready", flush=True)
+    try:
+        await asyncio.Event().wait()
+    finally:
+        await periph.stop()
+
+
+if __name__ == "__main__":  # python fake_peripheral.py NAME SPEED: serve until terminated
+    import signal
+
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+    asyncio.run(_serve(sys.argv[1], float(sys.argv[2])))
