@@ -218,7 +218,7 @@ def _run_analyse(args: argparse.Namespace) -> int:
     if Path(args.file).is_dir():
         if args.acc_unit != "m/s2" or args.gyro_unit != "rad/s":
             raise HingeInputError(f"{args.file}: a session is stored in m/s^2 and rad/s; drop --acc-unit/--gyro-unit")
-        from hinge.recordings.analysis_input import session_recording
+        from hinge.session_input import session_recording
 
         recording, session_placement, input_sha256, _ = session_recording(args.file)
     else:

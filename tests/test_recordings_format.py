@@ -10,7 +10,7 @@ from hinge.errors import HingeInputError
 from hinge.firmware_protocol import hinge_open
 from hinge.recordings._rawlog import encode_raw_record
 from hinge.recordings import SessionWriter, iter_raw_records, read_session, recover_session
-from hinge.recordings.make_examples import hinge_open_notifications
+from hinge.examples import hinge_open_notifications
 
 RATE_HZ = 100.0
 META = {"profile": "hinge_open", "placement": "L5", "participant": "p01", "device": {"name": "hinge-TEST"},

@@ -1,6 +1,6 @@
 """Build the bundled example sessions from the body model, exactly as a recorder would.
 
-Run ``python -m hinge.recordings.make_examples`` (writes ``recordings/examples/<name>/``).
+Run ``python -m hinge.examples`` (writes ``recordings/examples/<name>/``).
 Each body-model session is encoded as hinge-open notifications (MTU 247: 19 samples
 each, 32 768 Hz device clock, ±8 g, ±2000 °/s); those go to raw.log with simulated host
 arrival times, are decoded back with `RawSampleDecoder` into samples.bin, lost
@@ -17,9 +17,7 @@ import numpy as np
 
 from hinge.firmware_protocol import hinge_open
 
-from .decode import RawSampleDecoder
-from ._rawlog import RawRecord
-from .writer import SessionWriter
+from hinge.recordings import RawRecord, RawSampleDecoder, SessionWriter
 
 __all__ = ["EXAMPLE_SPECS", "hinge_open_notifications", "write_simulated_session", "build_examples"]
 
@@ -82,7 +80,7 @@ def write_simulated_session(path: Path, sim, *, participant: str, drop: set[int]
         "firmware": "1.0.0", "profile": "hinge_open", "placement": sim.spec.placement,
         "participant": participant, "nominal_rate_hz": rate_hz, "device_clock_hz": CLOCK_HZ,
         "acc_range_g": acc_range_g, "gyr_range_dps": 2000.0, "timebase": "sensor",
-        "source": {"generator": "hinge.recordings.make_examples", "body_model_seed": sim.spec.seed,
+        "source": {"generator": "hinge.examples", "body_model_seed": sim.spec.seed,
                    "n_bends": sim.spec.n_bends, "spine_led_fraction": sim.spec.spine_led_fraction},
     }
     if created_utc:
@@ -146,7 +144,7 @@ def build_examples(root: Path) -> dict[str, Path]:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--root", type=Path, default=Path(__file__).resolve().parent / "examples",
+    parser.add_argument("--root", type=Path, default=Path(__file__).resolve().parents[1] / "recordings" / "examples",
                         help="folder to write the example sessions into")
     args = parser.parse_args(argv)
     args.root.mkdir(exist_ok=True)

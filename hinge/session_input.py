@@ -11,8 +11,8 @@ from hinge.analysis.resampling import estimate_sample_rate
 from hinge.errors import HingeInputError
 from hinge.inputs import MAX_FS_HZ, MIN_DURATION_S, MIN_FS_HZ, MIN_ROWS, ImuRecording
 
-from ._files import SAMPLES
-from .reader import read_session
+from hinge.recordings._files import SAMPLES
+from hinge.recordings import read_session
 
 __all__ = ["session_recording", "ANALYSABLE_PLACEMENTS"]
 
