@@ -87,7 +87,7 @@ def _build_parser() -> argparse.ArgumentParser:
     recover.add_argument("dir", metavar="DIR", help="session directory")
     recover.set_defaults(run=_run_recover)
 
-    from hinge.imu.commands import add_record_arguments, add_scan_arguments  # argparse only; no bleak import
+    from hinge.acquisition import add_record_arguments, add_scan_arguments  # argparse only; no bleak import
 
     scan = sub.add_parser(
         "scan", formatter_class=_HelpFormatter,
@@ -293,13 +293,13 @@ def _run_recover(args: argparse.Namespace) -> int:
 
 
 def _run_scan(args: argparse.Namespace) -> int:
-    from hinge.imu.commands import run_scan
+    from hinge.acquisition import run_scan
 
     return run_scan(args)
 
 
 def _run_record(args: argparse.Namespace) -> int:
-    from hinge.imu.commands import run_record
+    from hinge.acquisition import run_record
 
     return run_record(args)
 

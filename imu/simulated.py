@@ -20,7 +20,7 @@ import asyncio
 import math
 import random
 import time
-from typing import Any, Callable
+from typing import Any, Callable, Protocol
 
 import numpy as np
 from bleak.backends.characteristic import BleakGATTCharacteristic
@@ -31,7 +31,7 @@ from bleak.exc import BleakError
 
 from hinge.firmware_protocol import ProtocolError, hinge_open
 
-__all__ = ["SimulatedHingeSensor", "SimulatedScanner", "SimulatedClient", "register", "unregister",
+__all__ = ["MotionSource", "SimulatedHingeSensor", "SimulatedScanner", "SimulatedClient", "register", "unregister",
            "registered", "GATT_LAYOUT"]
 
 GATT_LAYOUT = {
@@ -45,32 +45,17 @@ GATT_LAYOUT = {
 _STATUS = {"unknown opcode": 1, "invalid length": 2, "unsupported rate": 3, "unsupported range": 4}
 
 
-class _BodyModelSource:
-    """Samples k = 0, 1, 2, ... at ``rate_hz`` from consecutive body-model sessions."""
-
-    def __init__(self, rate_hz: float, seed: int, placement: str, bends_per_chunk: int = 6):
-        self.rate_hz, self.seed, self.placement, self.bends = float(rate_hz), seed, placement, bends_per_chunk
-        self._acc = np.zeros((0, 3))
-        self._gyr = np.zeros((0, 3))
-        self._chunks = 0
-
-    def _extend(self) -> None:
-        from hinge.analysis.body_model import SessionSpec, simulate_session
-
-        s = simulate_session(SessionSpec(n_bends=self.bends, seed=self.seed + self._chunks, fs_hz=self.rate_hz,
-                                         placement=self.placement, loss_rate=0.0))
-        self._chunks += 1
-        self._acc = np.vstack([self._acc, s.acc_mps2])
-        self._gyr = np.vstack([self._gyr, s.gyr_rad_s])
+class MotionSource(Protocol):
+    """Where a simulated sensor's samples come from (e.g. `hinge.analysis.body_model.BodyModelStream`)."""
 
     def get(self, k0: int, n: int) -> tuple[np.ndarray, np.ndarray]:
-        while self._acc.shape[0] < k0 + n:
-            self._extend()
-        return self._acc[k0:k0 + n], self._gyr[k0:k0 + n]
+        """Specific force (n, 3) m/s^2 and angular rate (n, 3) rad/s of samples k0 .. k0+n-1."""
 
 
 class SimulatedHingeSensor:
-    """A hinge open profile sensor fed by the body model.
+    """A hinge open profile sensor fed by a motion source (the body model in practice).
+
+    ``motion``: called with the configured sample rate, Hz, returns a `MotionSource`;
 
     ``speed``: device time runs this many times faster than the host clock;
     ``clock_ppm``: the device clock's error (positive = fast), as real crystals have;
@@ -81,14 +66,15 @@ class SimulatedHingeSensor:
     sent, in order, one array per notification).
     """
 
-    def __init__(self, name: str = "hinge-51M0", address: str = "F0:0D:51:40:00:01", *, seed: int = 0,
-                 placement: str = "sacrum", speed: float = 1.0, clock_ppm: float = 30.0, mtu: int = 23,
+    def __init__(self, name: str = "hinge-51M0", address: str = "F0:0D:51:40:00:01", *,
+                 motion: Callable[[float], MotionSource], speed: float = 1.0, clock_ppm: float = 30.0, mtu: int = 23,
                  clock_hz: int = 32768, rssi_dbm: int = -58, clock_start_ticks: int = 0, first_sequence: int = 0):
         self.name, self.address = name, address.upper()
-        self.seed, self.placement = seed, placement
         self.speed, self.clock_ppm, self.mtu, self.clock_hz, self.rssi_dbm = speed, clock_ppm, mtu, clock_hz, rssi_dbm
         self.rate_hz, self.acc_range_g, self.gyr_range_dps, self.gyro, self.max_samples = 100, 16.0, 2000.0, True, 0
-        self._source = _BodyModelSource(self.rate_hz, seed, placement)
+        # Built per sample rate; the acquisition layer does not know where motion comes from.
+        self._motion = motion
+        self._source = motion(self.rate_hz)
         self._power_on = time.monotonic()
         self._notify: Callable[[str, bytes], None] | None = None
         self._task: asyncio.Task | None = None
@@ -164,7 +150,7 @@ class SimulatedHingeSensor:
             if float(cmd["rate_hz"]) not in hinge_open.RATES_HZ:
                 return 3
             if cmd["rate_hz"] != self.rate_hz:
-                self._source = _BodyModelSource(cmd["rate_hz"], self.seed, self.placement)
+                self._source = self._motion(cmd["rate_hz"])
             self.rate_hz, self.acc_range_g, self.gyr_range_dps = cmd["rate_hz"], cmd["acc_range_g"], cmd["gyr_range_dps"]
             self.gyro, self.max_samples = cmd["gyro"], cmd["max_samples_per_packet"]
             return 0

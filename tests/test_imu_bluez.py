@@ -9,10 +9,12 @@ from __future__ import annotations
 import asyncio
 import shutil
 import time
+from functools import partial
 
 import numpy as np
 import pytest
 
+from hinge.analysis.body_model import BodyModelStream
 from hinge.firmware_protocol import hinge_open
 from hinge.imu.scan import find_sensor, scan
 from hinge.imu.simulated import SimulatedHingeSensor
@@ -41,7 +43,7 @@ async def _until(cond, timeout_s: float, what: str) -> None:
 
 def test_scan_lists_the_sensor_with_its_profile(bluez):
     async def scenario():
-        periph = await FakeHingePeripheral(SimulatedHingeSensor(NAME)).start()
+        periph = await FakeHingePeripheral(SimulatedHingeSensor(NAME, motion=BodyModelStream)).start()
         try:
             found = await scan(2.0, adapter="hci0", until=lambda fs: bool(fs))
         finally:
@@ -53,7 +55,7 @@ def test_scan_lists_the_sensor_with_its_profile(bluez):
 
 
 def test_stream_with_link_loss_keeps_every_sample_once_and_marks_the_gap(bluez):
-    sensor = SimulatedHingeSensor(NAME, speed=4.0, seed=3)
+    sensor = SimulatedHingeSensor(NAME, speed=4.0, motion=partial(BodyModelStream, seed=3))
     sink = MemorySink()
 
     async def scenario():
@@ -112,7 +114,7 @@ def test_stream_with_link_loss_keeps_every_sample_once_and_marks_the_gap(bluez):
 
 
 def test_unannounced_link_loss_loses_only_what_was_in_flight_inside_the_marked_gap(bluez):
-    sensor = SimulatedHingeSensor(NAME, speed=5.0, seed=4)
+    sensor = SimulatedHingeSensor(NAME, speed=5.0, motion=partial(BodyModelStream, seed=4))
     sink = MemorySink()
 
     async def scenario():

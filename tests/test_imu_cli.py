@@ -76,7 +76,7 @@ def test_help_of_scan_and_record_ends_with_an_example(capsys):
 
 def test_profile_keys_in_the_help_are_the_protocol_profiles():
     from hinge.firmware_protocol import PROFILES
-    from hinge.imu.commands import PROFILE_KEYS
+    from hinge.acquisition import PROFILE_KEYS
 
     assert PROFILE_KEYS == tuple(p.key for p in PROFILES)
 

@@ -7,11 +7,13 @@ from __future__ import annotations
 
 import asyncio
 import time
+from functools import partial
 
 import numpy as np
 import pytest
 from bleak.exc import BleakError
 
+from hinge.analysis.body_model import BodyModelStream
 from hinge.firmware_protocol import get_profile, hinge_open
 from hinge.imu import simulated as sim
 from hinge.imu.scan import find_sensor, scan
@@ -23,7 +25,7 @@ FAST = StreamSettings(backoff_s=(0.05, 0.1), scan_timeout_s=2.0, command_timeout
 
 @pytest.fixture
 def sensor():
-    s = sim.register(sim.SimulatedHingeSensor("hinge-FA17", "F0:0D:51:40:00:09", speed=10.0, seed=5))
+    s = sim.register(sim.SimulatedHingeSensor("hinge-FA17", "F0:0D:51:40:00:09", speed=10.0, motion=partial(BodyModelStream, seed=5)))
     yield s
     sim.unregister(s)
 
@@ -82,7 +84,7 @@ def test_scan_finds_the_simulated_sensor_with_rssi(sensor):
 
 
 def test_two_sensors_in_range_need_a_name(sensor):
-    other = sim.register(sim.SimulatedHingeSensor("hinge-0THR", "F0:0D:51:40:00:0A"))
+    other = sim.register(sim.SimulatedHingeSensor("hinge-0THR", "F0:0D:51:40:00:0A", motion=BodyModelStream))
     try:
         with pytest.raises(Exception, match="2 supported sensors in range .*--device"):
             asyncio.run(find_sensor(timeout_s=0.3, backend=sim.SimulatedScanner))
@@ -198,7 +200,7 @@ def test_recorder_needs_a_bledevice(sensor):
 def test_sequence_and_clock_wraps_are_seamless():
     start = (1 << 32) - 5000                                          # the u32 clock wraps after ~0.15 s
     s = sim.register(sim.SimulatedHingeSensor("hinge-WRAP", "F0:0D:51:40:00:0B", speed=10.0, mtu=247,
-                                              clock_start_ticks=start, first_sequence=65530))
+                                              clock_start_ticks=start, first_sequence=65530, motion=BodyModelStream))
     try:
         rec, stats, sink = asyncio.run(_record(s, sim.SimulatedClient, FAST, until=lambda r: r.stats.samples >= 400))
     finally:
@@ -281,7 +283,7 @@ def test_witmotion_losses_are_found_from_arrival_timing_and_marked_uncertain():
 
 
 def test_device_clock_drift_is_estimated_against_the_host():
-    s = sim.register(sim.SimulatedHingeSensor("hinge-DR1F", "F0:0D:51:40:00:0D", speed=1.0, clock_ppm=800.0))
+    s = sim.register(sim.SimulatedHingeSensor("hinge-DR1F", "F0:0D:51:40:00:0D", speed=1.0, clock_ppm=800.0, motion=BodyModelStream))
     try:
         rec, stats, sink = asyncio.run(_record(s, sim.SimulatedClient, FAST, until=lambda r: r.stats.samples >= 300))
     finally:

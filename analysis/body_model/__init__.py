@@ -9,6 +9,7 @@ Public API::
 
     simulate_session(SessionSpec(...)) -> SimulatedSession
     random_mounting(rng) -> (3, 3)
+    BodyModelStream(rate_hz, seed, placement).get(k0, n) -> (acc, gyr)   # for simulated sensors
     MOVEMENT_KINDS, PLACEMENTS
 
 Lower-level (pure) pieces for tests and studies: :func:`make_body`, :class:`Posture`,
@@ -22,11 +23,13 @@ from ._kinematics import GRAVITY_MPS2, ChainState, Posture, forward_kinematics, 
 from ._movements import MOVEMENT_KINDS, Movement, draw_movement, minimum_jerk
 from ._sensor import random_mounting
 from ._session import PLACEMENTS, SessionSpec, SimulatedSession, simulate_session
+from ._stream import BodyModelStream
 
 __all__ = [
     "SessionSpec",
     "SimulatedSession",
     "simulate_session",
+    "BodyModelStream",
     "random_mounting",
     "MOVEMENT_KINDS",
     "PLACEMENTS",

@@ -19,6 +19,7 @@ from dbus_fast.aio import MessageBus
 from dbus_fast.constants import PropertyAccess
 from dbus_fast.service import ServiceInterface, dbus_property, method
 
+from hinge.analysis.body_model import BodyModelStream
 from hinge.firmware_protocol import hinge_open
 from hinge.imu.simulated import GATT_LAYOUT, SimulatedHingeSensor
 
@@ -254,7 +255,7 @@ def start_bluez(tmp_path: Path, monkeypatch):
 
 
 async def _serve(name: str, speed: float) -> None:
-    periph = await FakeHingePeripheral(SimulatedHingeSensor(name, speed=speed)).start()
+    periph = await FakeHingePeripheral(SimulatedHingeSensor(name, speed=speed, motion=BodyModelStream)).start()
     print("ready", flush=True)
     try:
         await asyncio.Event().wait()

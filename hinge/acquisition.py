@@ -9,6 +9,7 @@ import asyncio
 import signal
 import sys
 import time
+from functools import partial
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -47,10 +48,12 @@ def add_record_arguments(p: argparse.ArgumentParser, placements) -> None:
 
 
 def _simulation(args):
-    from . import simulated as sim
+    from hinge.imu import simulated as sim
 
-    sensor = sim.register(sim.SimulatedHingeSensor(speed=getattr(args, "speed", 1.0), seed=getattr(args, "seed", 0),
-                                                   placement=getattr(args, "placement", "sacrum")))
+    from hinge.analysis.body_model import BodyModelStream
+
+    motion = partial(BodyModelStream, seed=getattr(args, "seed", 0), placement=getattr(args, "placement", "sacrum"))
+    sensor = sim.register(sim.SimulatedHingeSensor(speed=getattr(args, "speed", 1.0), motion=motion))
     return sensor, sim.SimulatedScanner, sim.SimulatedClient
 
 
@@ -59,11 +62,11 @@ def run_scan(args: argparse.Namespace) -> int:
         raise HingeInputError(f"--timeout {args.timeout:g}: must be > 0 s")
     from bleak.exc import BleakError
 
-    from .scan import scan
+    from hinge.imu.scan import scan
 
     sensor, backend = None, None
     if args.simulate:
-        from . import simulated as sim
+        from hinge.imu import simulated as sim
 
         sensor, backend, _ = _simulation(args)
     try:
@@ -133,12 +136,12 @@ async def _record(args: argparse.Namespace, path: Path) -> int:
 
     from hinge.recordings import SessionWriter
 
-    from .scan import find_sensor
-    from .stream import StreamError, StreamRecorder, StreamSettings
+    from hinge.imu.scan import find_sensor
+    from hinge.imu.stream import StreamError, StreamRecorder, StreamSettings
 
     sensor, scanner_backend, client_backend = None, None, None
     if args.simulate:
-        from . import simulated as sim
+        from hinge.imu import simulated as sim
 
         sensor, scanner_backend, client_backend = _simulation(args)
     try:

@@ -1,0 +1,36 @@
+"""The body model as an endless stream of sensor samples, for simulated devices.
+
+A simulated sensor asks for samples k0 .. k0+n at its configured rate; consecutive
+body-model sessions (quiet standing, bends, pauses) are generated as needed.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from ._session import SessionSpec, simulate_session
+
+
+class BodyModelStream:
+    """Samples k = 0, 1, 2, ... at ``rate_hz`` from consecutive body-model sessions.
+
+    Attributes after `get`: acc (n, 3) m/s^2 and gyr (n, 3) rad/s in sensor axes.
+    """
+
+    def __init__(self, rate_hz: float, seed: int = 0, placement: str = "sacrum", bends_per_chunk: int = 6):
+        self.rate_hz, self.seed, self.placement, self.bends = float(rate_hz), seed, placement, bends_per_chunk
+        self._acc = np.zeros((0, 3))
+        self._gyr = np.zeros((0, 3))
+        self._chunks = 0
+
+    def _extend(self) -> None:
+        s = simulate_session(SessionSpec(n_bends=self.bends, seed=self.seed + self._chunks, fs_hz=self.rate_hz,
+                                         placement=self.placement, loss_rate=0.0))
+        self._chunks += 1
+        self._acc = np.vstack([self._acc, s.acc_mps2])
+        self._gyr = np.vstack([self._gyr, s.gyr_rad_s])
+
+    def get(self, k0: int, n: int) -> tuple[np.ndarray, np.ndarray]:
+        """Specific force (n, 3) m/s^2 and angular rate (n, 3) rad/s of samples k0 .. k0+n-1."""
+        while self._acc.shape[0] < k0 + n:
+            self._extend()
+        return self._acc[k0:k0 + n], self._gyr[k0:k0 + n]
