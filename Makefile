@@ -15,8 +15,8 @@ $(STAMP): pyproject.toml
 
 demo: $(STAMP)
 	@tmp=$$(mktemp -d) && \
-	$(BIN)/hinge simulate --bends 10 --seed 7 --mounting random -o $$tmp/demo.csv && \
-	$(BIN)/hinge analyse $$tmp/demo.csv; status=$$?; rm -rf $$tmp; exit $$status
+	$(BIN)/hinge record --simulate --duration 9 --speed 10 --seed 7 -o $$tmp && \
+	$(BIN)/hinge analyse $$tmp/session_*; status=$$?; rm -rf $$tmp; exit $$status
 
 test: $(STAMP)
 	$(BIN)/python -m pytest tests -q

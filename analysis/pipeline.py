@@ -28,9 +28,6 @@ BEND_COLUMNS = [
 ]
 DROPPED_COLUMNS = ["start_s", "end_s", "reason"]
 
-# Median backward shift of the skin point in bends deeper than 30 deg below which the
-# sensor is probably higher than the stated placement, m (body model: sacrum ~0.09 m).
-MIN_MEDIAN_BACK_SHIFT_M = {"sacrum": 0.04, "L5": 0.03}
 # Pelvic lags beyond this are treated as this, s (a lag measures onset order, not depth).
 MAX_LAG_S = 0.3
 # Distance of the lumbar share from the decision threshold that counts as certain.
@@ -64,24 +61,6 @@ class AnalysisResult:
     params: AnalysisParams
     t_s: np.ndarray = field(repr=False, default_factory=lambda: np.empty(0))
     pitch_deg: np.ndarray = field(repr=False, default_factory=lambda: np.empty(0))
-
-
-def _placement_warnings(bends: pd.DataFrame, placement: str) -> list[str]:
-    """Check `placement` against how the skin point moved in deep bends.
-
-    At the sacrum the skin point goes back with the hips (about 10 cm in a 45 deg bend);
-    the higher the sensor, the more its own forward swing cancels that, and at T12 it
-    barely moves back at all. Pitch alone cannot tell, since any segment can tilt 60 deg.
-    """
-    expected = MIN_MEDIAN_BACK_SHIFT_M.get(placement)
-    deep = bends[(bends["sensor_pitch_deg"] > 30.0) & bends["sensor_dx_m"].notna()] if len(bends) else bends
-    if expected is None or len(deep) < 3:
-        return []
-    back_m = -float(deep["sensor_dx_m"].astype(float).median())
-    if back_m >= expected:
-        return []
-    return [f"in deep bends the sensor moved back only {100 * back_m:.0f} cm (expected >= {100 * expected:.0f} cm "
-            f"at the {placement}): is the sensor higher on the back than --placement {placement} says?"]
 
 
 def lumbar_share_with_timing(model_share: float, pelvic_lag_s: float | None, params: AnalysisParams) -> float:
@@ -229,7 +208,6 @@ def analyse(
             f"{params.placement} makes (<= {MAX_PLAUSIBLE_PITCH_DEG[params.placement]:.0f} deg): "
             "is the sensor higher on the back than --placement says?"
         )
-    warnings.extend(_placement_warnings(bends, params.placement))
     if saturated_grid.any():
         warnings.append(f"saturated samples in {len(runs(saturated_grid))} stretch(es): affected bends are flagged 'saturated'")
     return AnalysisResult(
