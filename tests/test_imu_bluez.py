@@ -41,6 +41,20 @@ async def _until(cond, timeout_s: float, what: str) -> None:
         await asyncio.sleep(0.02)
 
 
+async def _start_recording(sensor, sink):
+    """Serve `sensor` on BlueZ, find it and start recording it into `sink`."""
+    periph = await FakeHingePeripheral(sensor).start()
+    try:
+        found = await find_sensor(NAME, timeout_s=5.0, adapter="hci0")
+    except BaseException:
+        await periph.stop()
+        raise
+    stop = asyncio.Event()
+    rec = StreamRecorder(found.device, found.profile, sink,
+                         StreamSettings(bluez_adapter="hci0", backoff_s=(0.1, 0.3), scan_timeout_s=5.0))
+    return periph, rec, stop, asyncio.create_task(rec.run(stop))
+
+
 def test_scan_lists_the_sensor_with_its_profile(bluez):
     async def scenario():
         periph = await FakeHingePeripheral(SimulatedHingeSensor(NAME, motion=BodyModelStream)).start()
@@ -59,13 +73,8 @@ def test_stream_with_link_loss_keeps_every_sample_once_and_marks_the_gap(bluez):
     sink = MemorySink()
 
     async def scenario():
-        periph = await FakeHingePeripheral(sensor).start()
+        periph, rec, stop, task = await _start_recording(sensor, sink)
         try:
-            found = await find_sensor(NAME, timeout_s=5.0, adapter="hci0")
-            stop = asyncio.Event()
-            rec = StreamRecorder(found.device, found.profile, sink,
-                                 StreamSettings(bluez_adapter="hci0", backoff_s=(0.1, 0.3), scan_timeout_s=5.0))
-            task = asyncio.create_task(rec.run(stop))
             await _until(lambda: sensor.sent_indices().size >= 800, 15, "800 samples before the link loss")
             # Quiet the sensor for 0.3 s so nothing is in flight when the link drops (a real
             # link loss also loses what was in flight; the gap annotation covers it).
@@ -118,13 +127,8 @@ def test_unannounced_link_loss_loses_only_what_was_in_flight_inside_the_marked_g
     sink = MemorySink()
 
     async def scenario():
-        periph = await FakeHingePeripheral(sensor).start()
+        periph, rec, stop, task = await _start_recording(sensor, sink)
         try:
-            found = await find_sensor(NAME, timeout_s=5.0, adapter="hci0")
-            stop = asyncio.Event()
-            rec = StreamRecorder(found.device, found.profile, sink,
-                                 StreamSettings(bluez_adapter="hci0", backoff_s=(0.1, 0.3), scan_timeout_s=5.0))
-            task = asyncio.create_task(rec.run(stop))
             await _until(lambda: sensor.sent_indices().size >= 500, 15, "500 samples")
             await periph.drop_link()                          # mid-stream, no warning
             await _until(lambda: rec.stats.connections >= 2 and rec.stats.samples >= 1000, 20, "reconnect")
