@@ -27,6 +27,7 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/speed.py
 	$(BIN)/python benchmarks/protocol_speed.py
 	$(BIN)/python benchmarks/fuzz_protocols.py
+	$(BIN)/python benchmarks/ble_stream.py
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache
