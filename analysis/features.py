@@ -6,7 +6,6 @@
   hips are furthest back, i.e. when the trunk is deepest. A hinge rotates the pelvis about the hips; a rounded back moves the
   trunk mass forward without pelvic rotation, so balance pushes the hips back *more
   per degree of pelvic pitch* (research/biomechanics.md section 8.2).
-* `translation_per_pitch_m_rad`: |horizontal translation| / pitch, the same idea as one number.
 * `pitch_t50_fraction`: when, within the descent, pitch reaches half its excursion.
 * `pelvic_lag_s`: how long after the hips start moving back the pelvis starts to tilt.
   A pelvis that lags the lumbar spine tilts late (Laird et al. 2018: a 0.9 s pelvic lag
@@ -23,7 +22,7 @@ from scipy.signal import find_peaks
 from .strapdown import integrate_window
 
 FEATURE_COLUMNS = [
-    "sensor_pitch_deg", "sensor_dx_m", "sensor_dz_m", "translation_per_pitch_m_rad",
+    "sensor_pitch_deg", "sensor_dx_m", "sensor_dz_m",
     "pitch_t50_fraction", "peak_rate_deg_s", "judder_count", "down_s", "up_s", "hold_s",
     "pitch_drift_deg", "pelvic_lag_s",
 ]
@@ -73,10 +72,9 @@ def bend_features(
         back = np.flatnonzero(anterior <= 0.9 * anterior.min()) if anterior.min() < 0 else np.array([int(np.argmin(anterior))])
         dx = float(anterior[back].mean())
         dz = float(traj.up_m[bend][back].mean())
-        per_pitch = abs(dx) / max(np.radians(abs(sensor_pitch)), np.radians(2.0))
         lag = _pelvic_lag_s(pitch_deg[bend], anterior, fs_hz)
     else:
-        dx = dz = per_pitch = lag = None
+        dx = dz = lag = None
 
     rate = np.degrees(gyr_segment_rad_s[start:end + 1, 1])
     descent = pitch_deg[start - first: local_peak + 1]
@@ -89,7 +87,6 @@ def bend_features(
         "sensor_pitch_deg": sensor_pitch,
         "sensor_dx_m": dx,
         "sensor_dz_m": dz,
-        "translation_per_pitch_m_rad": per_pitch,
         "pitch_t50_fraction": float(t50),
         "peak_rate_deg_s": float(np.max(np.abs(rate))) if len(rate) else 0.0,
         "judder_count": int(len(dips)),

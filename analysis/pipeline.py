@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from .calibration import CalibrationError, calibrate_mounting, upright_still_mask
+from .calibration import CalibrationError, calibrate_mounting
 from .features import bend_features
 from .inverse_model import invert_pose, pose_grid
 from .orientation import estimate_orientation

@@ -45,7 +45,6 @@ written from the description above, vectorised with numpy.
 """
 from __future__ import annotations
 
-import math
 import struct
 from dataclasses import dataclass
 

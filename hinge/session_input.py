@@ -7,6 +7,7 @@ from pathlib import Path
 
 import numpy as np
 
+from hinge.analysis.params import PLACEMENTS
 from hinge.analysis.resampling import estimate_sample_rate
 from hinge.errors import HingeInputError
 from hinge.inputs import MAX_FS_HZ, MIN_DURATION_S, MIN_FS_HZ, MIN_ROWS, ImuRecording
@@ -14,9 +15,7 @@ from hinge.inputs import MAX_FS_HZ, MIN_DURATION_S, MIN_FS_HZ, MIN_ROWS, ImuReco
 from hinge.recordings._files import SAMPLES
 from hinge.recordings import read_session
 
-__all__ = ["session_recording", "ANALYSABLE_PLACEMENTS"]
-
-ANALYSABLE_PLACEMENTS = ("sacrum", "L5", "L4", "L3")
+__all__ = ["session_recording"]
 
 
 def session_recording(path: str | os.PathLike) -> tuple[ImuRecording, str | None, str, dict]:
@@ -40,9 +39,9 @@ def session_recording(path: str | os.PathLike) -> tuple[ImuRecording, str | None
             raise HingeInputError(f"{path}: {missing} of {n} samples have no {what} values (NaN); "
                                   "the analysis needs both accelerometer and gyroscope")
     placement = session.placement
-    if placement is not None and placement not in ANALYSABLE_PLACEMENTS:
+    if placement is not None and placement not in PLACEMENTS:
         raise HingeInputError(f"{path}: placement '{placement}' in session.json is not one of "
-                              f"{', '.join(ANALYSABLE_PLACEMENTS)}; pass --placement")
+                              f"{', '.join(PLACEMENTS)}; pass --placement")
     notes = list(session.warnings)
     bad = session.annotations[session.annotations["description"].astype(str).str.startswith("BAD_")]
     if len(bad):
