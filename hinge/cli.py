@@ -7,7 +7,6 @@ errors answer quickly.
 from __future__ import annotations
 
 import argparse
-import hashlib
 import json
 import math
 import os
@@ -114,14 +113,6 @@ def _build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 def _jsonable(value):
     """Plain Python for json: numpy scalars and arrays unwrapped, NaN/inf as null."""
     if isinstance(value, dict):
@@ -214,23 +205,13 @@ def _calibration_summary(calibration: dict) -> str:
 
 
 def _run_analyse(args: argparse.Namespace) -> int:
-    input_sha256 = session_placement = None
-    if Path(args.file).is_dir():
-        if args.acc_unit != "m/s2" or args.gyro_unit != "rad/s":
-            raise HingeInputError(f"{args.file}: a session is stored in m/s^2 and rad/s; drop --acc-unit/--gyro-unit")
-        from hinge.session_input import session_recording
+    from hinge.loading import analyse_loaded, load_recording
 
-        recording, session_placement, input_sha256, _ = session_recording(args.file)
-    else:
-        from hinge.inputs import read_imu_csv
-
-        recording = read_imu_csv(args.file, acc_unit=args.acc_unit, gyro_unit=args.gyro_unit)
-    args.placement = args.placement or session_placement or "sacrum"
-    from hinge.analysis.pipeline import analyse
-
-    result = analyse(recording.t_s, recording.acc_mps2, recording.gyr_rad_s, fs_hz=recording.fs_hz,
-                     placement=args.placement, saturated=recording.saturated)
-    warnings = [*recording.warnings, *result.warnings]
+    loaded = load_recording(args.file, acc_unit=args.acc_unit, gyro_unit=args.gyro_unit)
+    recording = loaded.recording
+    args.placement = args.placement or loaded.placement or "sacrum"
+    result = analyse_loaded(loaded, args.placement)
+    warnings = list(result.warnings)
     records = _bend_records(result.bends)
     if not args.json:
         _print_table(records, result, warnings, recording)
@@ -248,7 +229,7 @@ def _run_analyse(args: argparse.Namespace) -> int:
         ],
         "input": {
             "file": str(args.file),
-            "sha256": input_sha256 or _sha256(Path(args.file)),
+            "sha256": loaded.sha256,
             "fs_hz": round(recording.fs_hz, 6),
             "n_samples": int(len(recording.t_s)),
             "duration_s": round(recording.duration_s, 6),
