@@ -17,12 +17,9 @@ D-Bus (bluezoo) too.
 from __future__ import annotations
 
 import asyncio
-import math
 import random
-import time
-from typing import Any, Callable, Protocol
+from typing import Any, Callable
 
-import numpy as np
 from bleak.backends.characteristic import BleakGATTCharacteristic
 from bleak.backends.client import BaseBleakClient
 from bleak.backends.scanner import AdvertisementData, BaseBleakScanner
@@ -31,7 +28,9 @@ from bleak.exc import BleakError
 
 from hinge.firmware_protocol import ProtocolError, hinge_open
 
-__all__ = ["MotionSource", "SimulatedHingeSensor", "SimulatedScanner", "SimulatedClient", "register", "unregister",
+from .simulated_base import MotionSource, SimulatedSensor, chunks
+
+__all__ = ["MotionSource", "SimulatedSensor", "SimulatedHingeSensor", "SimulatedScanner", "SimulatedClient", "register", "unregister",
            "registered", "GATT_LAYOUT"]
 
 GATT_LAYOUT = {
@@ -45,52 +44,33 @@ GATT_LAYOUT = {
 _STATUS = {"unknown opcode": 1, "invalid length": 2, "unsupported rate": 3, "unsupported range": 4}
 
 
-class MotionSource(Protocol):
-    """Where a simulated sensor's samples come from (e.g. `hinge.analysis.body_model.BodyModelStream`)."""
-
-    def get(self, k0: int, n: int) -> tuple[np.ndarray, np.ndarray]:
-        """Specific force (n, 3) m/s^2 and angular rate (n, 3) rad/s of samples k0 .. k0+n-1."""
-
-
-class SimulatedHingeSensor:
+class SimulatedHingeSensor(SimulatedSensor):
     """A hinge open profile sensor fed by a motion source (the body model in practice).
 
     ``motion``: called with the configured sample rate, Hz, returns a `MotionSource`;
-
     ``speed``: device time runs this many times faster than the host clock;
     ``clock_ppm``: the device clock's error (positive = fast), as real crystals have;
     ``mtu``: ATT_MTU of the link (23 = one sample per notification, as BlueZ without
     an exchange); ``clock_start_ticks`` and ``first_sequence`` start the u32 clock and
     the u16 sequence anywhere (e.g. just before they wrap). Test hooks: ``paused`` (stop sending, keep the link), `inject`
-    (send arbitrary bytes on the data characteristic), ``sent`` (the sample indices
-    sent, in order, one array per notification).
+    (send arbitrary bytes on the data characteristic), `sent_indices` (the sample indices
+    sent, in order).
     """
+
+    gatt = GATT_LAYOUT
+    advertised_uuids = (hinge_open.SERVICE_UUID,)
+    data_uuid = hinge_open.DATA_UUID
+    profile_key = "hinge_open"
 
     def __init__(self, name: str = "hinge-51M0", address: str = "F0:0D:51:40:00:01", *,
                  motion: Callable[[float], MotionSource], speed: float = 1.0, clock_ppm: float = 30.0, mtu: int = 23,
                  clock_hz: int = 32768, rssi_dbm: int = -58, clock_start_ticks: int = 0, first_sequence: int = 0):
-        self.name, self.address = name, address.upper()
-        self.speed, self.clock_ppm, self.mtu, self.clock_hz, self.rssi_dbm = speed, clock_ppm, mtu, clock_hz, rssi_dbm
-        self.rate_hz, self.acc_range_g, self.gyr_range_dps, self.gyro, self.max_samples = 100, 16.0, 2000.0, True, 0
-        # Built per sample rate; the acquisition layer does not know where motion comes from.
-        self._motion = motion
-        self._source = motion(self.rate_hz)
-        self._power_on = time.monotonic()
-        self._notify: Callable[[str, bytes], None] | None = None
-        self._task: asyncio.Task | None = None
-        self.streaming = False
-        self.paused = False
+        super().__init__(name, address, motion=motion, speed=speed, clock_ppm=clock_ppm, mtu=mtu, rssi_dbm=rssi_dbm,
+                         rate_hz=100.0)
+        self.clock_hz = clock_hz
+        self.acc_range_g, self.gyr_range_dps, self.gyro, self.max_samples = 16.0, 2000.0, True, 0
         self.clock_start_ticks = int(clock_start_ticks)
         self.sequence = int(first_sequence) & 0xFFFF
-        self.sent: list[np.ndarray] = []
-        self.connections = 0
-
-    # ------------------------------------------------------------------ clock
-    def _device_s(self, host_s: float) -> float:
-        return (host_s - self._power_on) * self.speed * (1.0 + self.clock_ppm * 1e-6)
-
-    def _host_s(self, device_s: float) -> float:
-        return self._power_on + device_s / (self.speed * (1.0 + self.clock_ppm * 1e-6))
 
     @property
     def samples_per_packet(self) -> int:
@@ -103,27 +83,6 @@ class SimulatedHingeSensor:
             self.streaming, True, self.samples_per_packet))
 
     # ------------------------------------------------------------------ transport side
-    def attach(self, notify: Callable[[str, bytes], None], drop: Callable[[], None] | None = None) -> None:
-        """A central connected; ``notify(uuid, value)`` sends a notification or indication,
-        ``drop()`` (optional) breaks the link from the transport's side."""
-        self.connections += 1
-        self._notify = notify
-        self._drop = drop
-
-    def drop_link(self) -> None:
-        """Break the link as a supervision timeout would (both sides learn of it)."""
-        drop = getattr(self, "_drop", None)
-        if drop is not None:
-            self._drop = None
-            drop()
-        else:
-            self.link_lost()
-
-    def link_lost(self) -> None:
-        """The link dropped: like the firmware, stop streaming and forget the central."""
-        self._notify = None
-        self._stop_stream()
-
     def read(self, uuid: str) -> bytes:
         if uuid.lower() == hinge_open.INFO_UUID:
             return self.info()
@@ -140,8 +99,7 @@ class SimulatedHingeSensor:
         except ProtocolError as e:
             text = str(e)
             status = next((code for key, code in _STATUS.items() if key in text), 2)
-        if self._notify is not None:
-            self._notify(hinge_open.CONTROL_UUID, hinge_open.encode_control_response(op, status))
+        self.send(hinge_open.CONTROL_UUID, hinge_open.encode_control_response(op, status))
 
     def _execute(self, cmd: dict) -> int:
         if cmd["op"] == "configure":
@@ -149,33 +107,19 @@ class SimulatedHingeSensor:
                 return 5
             if float(cmd["rate_hz"]) not in hinge_open.RATES_HZ:
                 return 3
-            if cmd["rate_hz"] != self.rate_hz:
-                self._source = self._motion(cmd["rate_hz"])
-            self.rate_hz, self.acc_range_g, self.gyr_range_dps = cmd["rate_hz"], cmd["acc_range_g"], cmd["gyr_range_dps"]
+            self.set_rate(cmd["rate_hz"])
+            self.acc_range_g, self.gyr_range_dps = cmd["acc_range_g"], cmd["gyr_range_dps"]
             self.gyro, self.max_samples = cmd["gyro"], cmd["max_samples_per_packet"]
             return 0
         if cmd["op"] == "start":
-            if not self.streaming:
-                self.streaming = True
-                self._task = asyncio.get_running_loop().create_task(self._stream())
+            self.start_streaming()
             return 0
-        self._stop_stream()
+        self.stop_streaming()
         return 0
-
-    def _stop_stream(self) -> None:
-        self.streaming = False
-        if self._task is not None:
-            self._task.cancel()
-            self._task = None
-
-    def inject(self, value: bytes) -> None:
-        """Send raw bytes on the data characteristic (malformed-packet tests)."""
-        if self._notify is not None:
-            self._notify(hinge_open.DATA_UUID, bytes(value))
 
     # ------------------------------------------------------------------ streaming
     def packet(self, k0: int, n: int) -> bytes:
-        acc, gyr = self._source.get(k0, n)
+        acc, gyr = self.samples(k0, n)
         ticks = self.clock_start_ticks + int(round(k0 * self.clock_hz / self.rate_hz))
         payload = hinge_open.encode_data(acc, gyr if self.gyro else None, sequence=self.sequence,
                                          t_first_ticks=ticks, acc_range_g=self.acc_range_g,
@@ -183,33 +127,8 @@ class SimulatedHingeSensor:
         self.sequence = (self.sequence + 1) & 0xFFFF
         return payload
 
-    async def _stream(self) -> None:
-        """Sends each packet when its last sample exists on the device clock."""
-        n = self.samples_per_packet
-        k = int(math.ceil(self._device_s(time.monotonic()) * self.rate_hz))
-        burst = 0
-        while self.streaming:
-            due = self._host_s((k + n - 1) / self.rate_hz)
-            delay = due - time.monotonic()
-            if delay > 0:
-                burst = 0
-                await asyncio.sleep(delay)
-            else:
-                burst += 1
-                if burst % 20 == 0:
-                    await asyncio.sleep(0)
-            if not self.streaming or self._notify is None:
-                break
-            if self.paused:
-                k += n  # the device keeps sampling; nothing goes out
-                continue
-            value = self.packet(k, n)
-            self.sent.append(np.arange(k, k + n))
-            self._notify(hinge_open.DATA_UUID, value)
-            k += n
-
-    def sent_indices(self) -> np.ndarray:
-        return np.concatenate(self.sent) if self.sent else np.zeros(0, dtype=np.int64)
+    def _streams(self, k0: int):
+        return [chunks(k0, self.samples_per_packet, hinge_open.DATA_UUID, self.packet)]
 
 
 # ---------------------------------------------------------------------- in-process bleak backend
@@ -250,7 +169,8 @@ class SimulatedScanner(BaseBleakScanner):
     async def _advertise(self) -> None:
         while True:
             for s in list(_REGISTRY.values()):
-                uuids = list(getattr(s, "gatt", GATT_LAYOUT))
+                uuids = getattr(s, "advertised_uuids", None)
+                uuids = list(getattr(s, "gatt", GATT_LAYOUT) if uuids is None else uuids)
                 if not self.is_allowed_uuid(uuids):
                     continue
                 adv = AdvertisementData(s.name, {}, {}, uuids, None, s.rssi_dbm + random.randint(-3, 3), ())
@@ -349,8 +269,12 @@ class SimulatedClient(BaseBleakClient):
         pass
 
     async def start_notify(self, characteristic: BleakGATTCharacteristic, callback, **kwargs: Any) -> None:
-        self._require()
+        sensor = self._require()
         self._callbacks[characteristic.uuid] = callback
+        if hasattr(sensor, "subscribed"):
+            sensor.subscribed(characteristic.uuid, True)
 
     async def stop_notify(self, characteristic: BleakGATTCharacteristic) -> None:
         self._callbacks.pop(characteristic.uuid, None)
+        if self._sensor is not None and hasattr(self._sensor, "subscribed"):
+            self._sensor.subscribed(characteristic.uuid, False)

@@ -1,0 +1,191 @@
+"""What every simulated sensor shares: a device clock, the transport side and a packet scheduler.
+
+A simulated sensor is the firmware logic of one device family fed by a `MotionSource`
+(the body model in practice). Subclasses say what they send (`_streams`: one or more
+packet streams, e.g. Polar's separate acc and gyro frames) and how they answer writes;
+this base sends each packet when its samples exist on the device clock, in real time or
+``speed`` times faster, and records what went out (``sent``) so that tests can check
+that every sample sent reached the session exactly once.
+
+Transport side (used by `SimulatedClient` in-process and by the BlueZ fake peripheral in
+the tests): ``name``, ``address``, ``mtu``, ``rssi_dbm``, ``gatt``, ``advertised_uuids``,
+`attach`, `read`, `write`, `link_lost`, `drop_link`.
+"""
+from __future__ import annotations
+
+import asyncio
+import math
+import time
+from dataclasses import dataclass
+from typing import Callable, Iterator, Protocol
+
+import numpy as np
+
+__all__ = ["MotionSource", "Packet", "SimulatedSensor"]
+
+
+class MotionSource(Protocol):
+    """Where a simulated sensor's samples come from (e.g. `hinge.analysis.body_model.BodyModelStream`)."""
+
+    def get(self, k0: int, n: int) -> tuple[np.ndarray, np.ndarray]:
+        """Specific force (n, 3) m/s^2 and angular rate (n, 3) rad/s of samples k0 .. k0+n-1."""
+
+
+@dataclass(frozen=True)
+class Packet:
+    """One notification a sensor will send.
+
+    ``due_k``: the sample index whose existence on the device clock releases it (the
+    last sample it carries, or the first that no longer fits for devices that fill
+    frames); ``build()`` makes the bytes at sending time (so a paused sensor does not
+    advance its sequence number); ``indices``: the sample indices it carries.
+    """
+
+    due_k: int
+    uuid: str
+    build: Callable[[], bytes]
+    indices: np.ndarray
+    stream: str = "data"
+
+
+class SimulatedSensor:
+    """Base of the simulated sensors (see the module docstring).
+
+    ``motion``: called with the configured sample rate, Hz, returns a `MotionSource`;
+    ``speed``: device time runs this many times faster than the host clock;
+    ``clock_ppm``: the device clock's error (positive = fast), as real crystals have;
+    ``mtu``: ATT_MTU of the link. Test hooks: ``paused`` (stop sending, keep the link
+    and keep sampling), `inject` (send arbitrary bytes on the data characteristic),
+    ``sent`` (per stream, the sample indices sent, one array per notification).
+    """
+
+    gatt: dict[str, list[tuple[str, list[str]]]] = {}
+    advertised_uuids: tuple[str, ...] = ()
+    data_uuid: str = ""
+    profile_key: str = ""
+
+    def __init__(self, name: str, address: str, *, motion: Callable[[float], MotionSource], speed: float = 1.0,
+                 clock_ppm: float = 30.0, mtu: int = 23, rssi_dbm: int = -60, rate_hz: float = 100.0):
+        self.name, self.address = name, address.upper()
+        self.speed, self.clock_ppm, self.mtu, self.rssi_dbm = speed, clock_ppm, mtu, rssi_dbm
+        self.rate_hz = float(rate_hz)
+        self._motion = motion  # built per sample rate; the acquisition layer does not know where motion comes from
+        self._source = motion(self.rate_hz)
+        self._power_on = time.monotonic()
+        self._notify: Callable[[str, bytes], None] | None = None
+        self._drop: Callable[[], None] | None = None
+        self._task: asyncio.Task | None = None
+        self.streaming = False
+        self.paused = False
+        self.sent: dict[str, list[np.ndarray]] = {}
+        self.connections = 0
+
+    # ------------------------------------------------------------------ clock
+    def _device_s(self, host_s: float) -> float:
+        return (host_s - self._power_on) * self.speed * (1.0 + self.clock_ppm * 1e-6)
+
+    def _host_s(self, device_s: float) -> float:
+        return self._power_on + device_s / (self.speed * (1.0 + self.clock_ppm * 1e-6))
+
+    def set_rate(self, rate_hz: float) -> None:
+        if float(rate_hz) != self.rate_hz:
+            self.rate_hz = float(rate_hz)
+            self._source = self._motion(self.rate_hz)
+
+    def samples(self, k0: int, n: int) -> tuple[np.ndarray, np.ndarray]:
+        """The motion source's samples k0 .. k0+n-1 at the current rate: acc (n, 3) m/s^2, gyr (n, 3) rad/s."""
+        return self._source.get(k0, n)
+
+    # ------------------------------------------------------------------ transport side
+    def attach(self, notify: Callable[[str, bytes], None], drop: Callable[[], None] | None = None) -> None:
+        """A central connected; ``notify(uuid, value)`` sends a notification or indication,
+        ``drop()`` (optional) breaks the link from the transport's side."""
+        self.connections += 1
+        self._notify = notify
+        self._drop = drop
+
+    def drop_link(self) -> None:
+        """Break the link as a supervision timeout would (both sides learn of it)."""
+        drop = self._drop
+        if drop is not None:
+            self._drop = None
+            drop()
+        else:
+            self.link_lost()
+
+    def link_lost(self) -> None:
+        """The link dropped: like the firmware, stop streaming and forget the central."""
+        self._notify = None
+        self.stop_streaming()
+
+    def read(self, uuid: str) -> bytes:
+        return b""
+
+    def write(self, uuid: str, value: bytes) -> None:
+        pass
+
+    def subscribed(self, uuid: str, enabled: bool) -> None:
+        """The central enabled or disabled notifications on ``uuid`` (WitMotion streams on this)."""
+
+    def send(self, uuid: str, value: bytes) -> None:
+        if self._notify is not None:
+            self._notify(uuid, bytes(value))
+
+    def inject(self, value: bytes) -> None:
+        """Send raw bytes on the data characteristic (malformed-packet tests)."""
+        self.send(self.data_uuid, value)
+
+    # ------------------------------------------------------------------ streaming
+    def start_streaming(self) -> None:
+        if not self.streaming:
+            self.streaming = True
+            self._task = asyncio.get_running_loop().create_task(self._stream())
+
+    def stop_streaming(self) -> None:
+        self.streaming = False
+        if self._task is not None:
+            self._task.cancel()
+            self._task = None
+
+    def _streams(self, k0: int) -> list[Iterator[Packet]]:
+        """Packet streams starting at sample ``k0``, each in order of ``due_k``."""
+        raise NotImplementedError
+
+    async def _stream(self) -> None:
+        """Sends each packet when its due sample exists on the device clock; streams interleave by due time."""
+        k0 = int(math.ceil(self._device_s(time.monotonic()) * self.rate_hz))
+        streams = self._streams(k0)
+        heads = [next(s) for s in streams]
+        burst = 0
+        while self.streaming:
+            i = min(range(len(heads)), key=lambda j: heads[j].due_k)
+            p = heads[i]
+            delay = self._host_s(p.due_k / self.rate_hz) - time.monotonic()
+            if delay > 0:
+                burst = 0
+                await asyncio.sleep(delay)
+            else:
+                burst += 1
+                if burst % 20 == 0:
+                    await asyncio.sleep(0)
+            if not self.streaming or self._notify is None:
+                break
+            heads[i] = next(streams[i])
+            if self.paused:
+                continue  # the device keeps sampling; nothing goes out
+            value = p.build()
+            self.sent.setdefault(p.stream, []).append(p.indices)
+            self._notify(p.uuid, value)
+
+    def sent_indices(self, stream: str | None = None) -> np.ndarray:
+        """Sample indices sent, in order (``stream`` None: the sensor's only or main stream)."""
+        parts = self.sent.get(stream or next(iter(self.sent), "data"), [])
+        return np.concatenate(parts) if parts else np.zeros(0, dtype=np.int64)
+
+
+def chunks(k0: int, n: int, uuid: str, build: Callable[[int, int], bytes], stream: str = "data") -> Iterator[Packet]:
+    """Fixed-size packets of ``n`` samples from ``k0`` on, each due when its last sample exists."""
+    k = k0
+    while True:
+        yield Packet(k + n - 1, uuid, (lambda k=k: build(k, n)), np.arange(k, k + n), stream)
+        k += n
