@@ -3,6 +3,12 @@
 resample -> still detection -> mounting calibration -> orientation (Fusion) ->
 segmentation -> per-bend strapdown features -> body-model inversion -> class and score.
 Pure: arrays in, tables out; reading files and printing belong to the command line.
+
+The per-bend part is `bend_verdict.judge_candidate`, which the streaming pipeline
+(`streaming.StreamingAnalyser`, behind `hinge live`) calls too. A recording made with a
+guided calibration ("stand still 3 s, then one slow hinge"; `hinge live` annotates the
+stretch as ``calibration``) is analysed from that stretch on, with the mounting found
+from it alone (`calibration_window_s`), so that the offline verdicts equal the live ones.
 """
 from __future__ import annotations
 
@@ -11,13 +17,13 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from .calibration import CalibrationError, calibrate_mounting
-from .features import bend_features
-from .inverse_model import invert_pose, pose_grid
+from .bend_verdict import CONFIDENT_MARGIN, MAX_LAG_S, judge_candidate, lumbar_share_with_timing  # noqa: F401
+from .calibration import CalibrationError, MountingCalibration, calibrate_mounting
+from .guided_calibration import calibrate_window
+from .inverse_model import pose_grid
 from .orientation import estimate_orientation
 from .params import AnalysisParams, params_for_placement
 from .resampling import estimate_sample_rate, resample_uniform
-from .scoring import score_bend
 from .segmentation import segment_bends
 from .stillness import runs, still_mask
 
@@ -27,11 +33,8 @@ BEND_COLUMNS = [
     "pitch_t50_fraction", "pelvic_lag_s", "peak_rate_deg_s", "reasons", "flags",
 ]
 DROPPED_COLUMNS = ["start_s", "end_s", "reason"]
+CALIBRATION_HINGE = "calibration hinge (guided calibration), not part of the set"
 
-# Pelvic lags beyond this are treated as this, s (a lag measures onset order, not depth).
-MAX_LAG_S = 0.3
-# Distance of the lumbar share from the decision threshold that counts as certain.
-CONFIDENT_MARGIN = 0.15
 # Calibration quality limits; below them the verdicts are still given, with a warning.
 MIN_PLANARITY = 0.8
 MIN_SIGN_MARGIN = 0.3
@@ -63,18 +66,11 @@ class AnalysisResult:
     pitch_deg: np.ndarray = field(repr=False, default_factory=lambda: np.empty(0))
 
 
-def lumbar_share_with_timing(model_share: float, pelvic_lag_s: float | None, params: AnalysisParams) -> float:
-    """The body-model share, moved by the timing evidence of a lagging pelvis.
-
-    A pelvis that starts tilting after the hips began to move back means the lumbar spine
-    moved the trunk first. The weight (share per second of lag, lag clipped to +-0.3 s) is
-    fitted on a simulated training cohort; with one sensor this is evidence, not a
-    measurement, and healthy bends are somewhat lumbar-first early too (Esola 1996).
-    """
-    if pelvic_lag_s is None:
-        return model_share
-    lag = float(np.clip(pelvic_lag_s, -MAX_LAG_S, MAX_LAG_S))
-    return float(np.clip(model_share + params.timing_weight_per_s * lag, 0.0, 1.0))
+def calibrated_signals(acc_mps2: np.ndarray, gyr_rad_s: np.ndarray,
+                       calibration: MountingCalibration) -> tuple[np.ndarray, np.ndarray]:
+    """Sensor-axis (K, 3) signals in segment axes: specific force m/s^2, bias-corrected rate rad/s."""
+    rotation = calibration.segment_from_sensor
+    return acc_mps2 @ rotation.T, (gyr_rad_s - calibration.gyro_bias_rad_s) @ rotation.T
 
 
 def _empty_bends() -> pd.DataFrame:
@@ -91,6 +87,7 @@ def analyse(
     placement: str = "sacrum",
     saturated: np.ndarray | None = None,
     params: AnalysisParams | None = None,
+    calibration_window_s: tuple[float, float] | None = None,
 ) -> AnalysisResult:
     """Analyse one recording.
 
@@ -102,6 +99,10 @@ def analyse(
         placement: skin site of the sensor (sacrum, L5, L4, L3).
         saturated: (N,) bool, samples with a clipped channel.
         params: settings; the placement preset when None.
+        calibration_window_s: (onset, duration), s on the `t_s` axis, of a guided
+            calibration ("stand still 3 s, then one slow hinge"): the analysis then
+            starts there, takes the mounting from that stretch alone
+            (`guided_calibration.calibrate_window`) and logs the hinge in it as dropped.
     """
     params = params or params_for_placement(placement)
     fs_hz = float(fs_hz or estimate_sample_rate(t_s))
@@ -119,18 +120,36 @@ def analyse(
             f"(longest {long_gaps['duration_s'].max():.2f} s): bends overlapping them are flagged 'gap'"
         )
 
+    first = 0
+    guided_stop = None
+    if calibration_window_s is not None:
+        # Guided calibration: the analysis starts with the calibration stretch, and the
+        # mounting comes from that stretch alone (the same samples the live view used).
+        onset_s, duration_s = calibration_window_s
+        first = int(np.clip(round((onset_s - grid.t_s[0]) * fs_hz), 0, len(grid.t_s)))
+        guided_stop = int(np.clip(round(duration_s * fs_hz), 0, len(grid.t_s) - first))
+        t_grid = grid.t_s[first:]
+        acc, gyr, gap_mask, saturated_grid = acc[first:], gyr[first:], grid.gap_mask[first:], saturated_grid[first:]
+    else:
+        t_grid, gap_mask = grid.t_s, grid.gap_mask
+
     still = still_mask(
         acc, gyr, fs_hz, params.still_gyro_rad_s, params.still_acc_tolerance_mps2, params.still_min_s
-    ) & ~grid.gap_mask
+    ) & ~gap_mask
     try:
-        calibration = calibrate_mounting(acc, gyr, fs_hz, still, params.upright_tolerance_deg)
+        if guided_stop is not None:
+            calibration = calibrate_window(acc[:guided_stop], gyr[:guided_stop], gap_mask[:guided_stop], fs_hz, params)
+        else:
+            calibration = calibrate_mounting(acc, gyr, fs_hz, still, params.upright_tolerance_deg)
     except CalibrationError as error:
         warnings.append(f"mounting calibration failed: {error}; no bends can be judged")
         return AnalysisResult(_empty_bends(), {"ok": False, "reason": str(error)}, warnings,
-                              pd.DataFrame(columns=DROPPED_COLUMNS), fs_hz, params, grid.t_s,
-                              np.zeros(len(grid.t_s)))
+                              pd.DataFrame(columns=DROPPED_COLUMNS), fs_hz, params, t_grid,
+                              np.zeros(len(t_grid)))
     calibration_info = {"ok": True, **calibration.as_dict(),
                         "segment_from_sensor": np.round(calibration.segment_from_sensor, 6).tolist()}
+    if guided_stop is not None:
+        calibration_info["guided_window_s"] = [round(float(t_grid[0]), 6), round(guided_stop / fs_hz, 6)]
     if calibration.planarity < MIN_PLANARITY:
         warnings.append(
             f"only {100 * calibration.planarity:.0f}% of the movement is about one flexion axis "
@@ -139,67 +158,27 @@ def analyse(
     if calibration.sign_margin < MIN_SIGN_MARGIN:
         warnings.append("forward and backward excursions were similar: the flexion direction is uncertain")
 
-    rotation = calibration.segment_from_sensor
-    acc_seg = acc @ rotation.T
-    gyr_seg = (gyr - calibration.gyro_bias_rad_s) @ rotation.T
+    acc_seg, gyr_seg = calibrated_signals(acc, gyr, calibration)
     orientation = estimate_orientation(acc_seg, gyr_seg, fs_hz, gain=params.ahrs_gain)
     # Segmentation needs a tighter notion of upright than calibration: a rounded back
     # can hold its deepest point with the pelvis tilted by only 5 deg.
     upright = still & (np.abs(orientation.pitch_deg) < params.upright_pitch_deg)
 
     candidates, dropped_samples = segment_bends(orientation.pitch_deg, upright, fs_hz)
-    anchor = max(1, int(round(0.3 * fs_hz)))
     model = pose_grid(params.height_m, params.placement)
     rows, dropped = [], [
-        (grid.t_s[r.start], grid.t_s[min(r.end, len(grid.t_s) - 1)], r.reason)
+        (t_grid[r.start], t_grid[min(r.end, len(t_grid) - 1)], r.reason)
         for r in dropped_samples.itertuples()
     ]
-    bad = grid.gap_mask | saturated_grid
     for c in candidates.itertuples():
-        anchored = bool(c.anchored_before and c.anchored_after)
-        feats = bend_features(acc_seg, gyr_seg, fs_hz, (c.window_start, c.window_stop),
-                              c.start, c.peak, c.end, anchored, anchor)
-        if not anchored or bad[c.window_start:c.window_stop].any():
-            # Translation needs still ends and clean samples; without it only pitch is used.
-            dx = dz = None
+        if guided_stop is not None and c.end < guided_stop:
+            dropped.append((t_grid[c.start], t_grid[c.end], CALIBRATION_HINGE))
+            continue
+        row, drop = judge_candidate(c, t_grid, acc_seg, gyr_seg, gap_mask, saturated_grid, fs_hz, params, model)
+        if row is not None:
+            rows.append(row)
         else:
-            dx, dz = feats["sensor_dx_m"], feats["sensor_dz_m"]
-        hip_back_m = -dx if dx is not None else 0.0
-        if feats["sensor_pitch_deg"] < params.min_bend_deg and hip_back_m < params.min_hip_back_m:
-            dropped.append((grid.t_s[c.start], grid.t_s[min(c.end, len(grid.t_s) - 1)],
-                            f"too small to be a bend: pitch {feats['sensor_pitch_deg']:.1f} deg < {params.min_bend_deg:.1f} deg "
-                            f"and hips {100 * hip_back_m:.0f} cm back < {100 * params.min_hip_back_m:.0f} cm"))
-            continue
-        pose = invert_pose(feats["sensor_pitch_deg"], dx, dz, model, params.spine_led_share)
-        start_s, end_s = grid.t_s[c.start], grid.t_s[min(c.end, len(grid.t_s) - 1)]
-        if dz is not None and dz < -params.squat_drop_m:
-            dropped.append((start_s, end_s, f"squat, not a bend: hips dropped {100 * -dz:.0f} cm "
-                                            f"(a hinge drops them < {100 * params.squat_drop_m:.0f} cm)"))
-            continue
-        flags = []
-        if grid.gap_mask[c.window_start:c.window_stop].any():
-            flags.append("gap")
-        if saturated_grid[c.window_start:c.window_stop].any():
-            flags.append("saturated")
-        if dx is None:
-            flags.append("pitch-only")
-        share = lumbar_share_with_timing(pose.lumbar_share, feats["pelvic_lag_s"] if dx is not None else None, params)
-        label = "spine-led" if share > params.decision_share else "hip-led"
-        margin = abs(share - params.decision_share)
-        score = score_bend(share, pose.hip_shift_m if dx is not None else None,
-                           feats["judder_count"], feats["peak_rate_deg_s"],
-                           feats["pelvic_lag_s"] if dx is not None else None)
-        rows.append({
-            "start_s": start_s, "peak_s": grid.t_s[c.peak], "end_s": end_s, "label": label,
-            "score": round(score.points, 1), "lumbar_share": round(share, 3),
-            "depth_deg": round(pose.trunk_deg, 1), "confidence": round(min(1.0, margin / CONFIDENT_MARGIN), 3),
-            "sensor_pitch_deg": round(feats["sensor_pitch_deg"], 1),
-            "hip_shift_m": round(pose.hip_shift_m, 3), "sensor_dx_m": dx, "sensor_dz_m": dz,
-            "pitch_t50_fraction": round(feats["pitch_t50_fraction"], 3),
-            "pelvic_lag_s": None if dx is None else round(feats["pelvic_lag_s"], 3),
-            "peak_rate_deg_s": round(feats["peak_rate_deg_s"], 1),
-            "reasons": list(score.reasons), "flags": flags,
-        })
+            dropped.append(drop)
     bends = pd.DataFrame(rows, columns=BEND_COLUMNS) if rows else _empty_bends()
     bends.index = pd.RangeIndex(1, len(bends) + 1, name="bend_id")
     if len(bends) and bends["sensor_pitch_deg"].max() > MAX_PLAUSIBLE_PITCH_DEG[params.placement]:
@@ -217,6 +196,6 @@ def analyse(
         dropped=pd.DataFrame(dropped, columns=DROPPED_COLUMNS),
         fs_hz=fs_hz,
         params=params,
-        t_s=grid.t_s,
+        t_s=t_grid,
         pitch_deg=orientation.pitch_deg,
     )

@@ -28,6 +28,8 @@ def segment_bends(
     onset_fraction: float = 0.1,
     anchor_s: float = 0.3,
     min_movement_deg: float = 1.5,
+    baseline_max_s: float = 3.0,
+    max_movement_s: float = 120.0,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Find bend candidates.
 
@@ -41,6 +43,11 @@ def segment_bends(
         onset_fraction: onset/return are where pitch crosses this fraction of the peak.
         anchor_s: still time included at both ends of a window for drift correction, s.
         min_movement_deg: movements smaller than this are postural sway, not logged.
+        baseline_max_s: the stance pitch before a movement is the median over at most
+            this much of the still stretch before it, s (bounded, so that the streaming
+            pipeline needs no more history than this).
+        max_movement_s: movements longer than this without upright standing are not
+            judged (logged as dropped), s; this bounds the streaming pipeline's memory.
 
     Returns:
         (candidates, dropped). Candidates: sample indices `window_start`/`window_stop`
@@ -52,9 +59,15 @@ def segment_bends(
     anchor = max(1, int(round(anchor_s * fs_hz)))
     rows, dropped = [], []
     still_runs = runs(upright_still)
+    baseline_n = max(1, int(round(baseline_max_s * fs_hz)))
     for a, b in runs(~np.asarray(upright_still, bool)):
+        if b - a > max_movement_s * fs_hz:
+            dropped.append((a, b, float("nan"), f"no quiet upright standing for {(b - a) / fs_hz:.0f} s "
+                                                f"(> {max_movement_s:.0f} s): movement not judged"))
+            continue
         before = still_runs[still_runs[:, 1] == a]
-        baseline = float(np.median(pitch_deg[before[0, 0]:a])) if len(before) else float(pitch_deg[a])
+        baseline = (float(np.median(pitch_deg[max(before[0, 0], a - baseline_n):a])) if len(before)
+                    else float(pitch_deg[a]))
         rel = pitch_deg[a:b] - baseline
         # Prominence only separates repeated bends; the height decides candidacy.
         peaks, _ = find_peaks(rel, height=min_peak_deg, prominence=0.5 * min_peak_deg)

@@ -1,0 +1,112 @@
+"""One bend candidate in, one verdict (or a drop-log entry) out: shared by the offline
+pipeline (`pipeline.analyse`) and the streaming one (`streaming.StreamingAnalyser`).
+
+Everything here depends only on the samples of the candidate's own window, so a
+verdict given live, as soon as the bend has returned to upright standing, equals the
+one the offline pipeline gives on the whole recording.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from .features import bend_features
+from .inverse_model import PoseGrid, invert_pose
+from .params import AnalysisParams
+from .scoring import score_bend
+
+# Pelvic lags beyond this are treated as this, s (a lag measures onset order, not depth).
+MAX_LAG_S = 0.3
+# Distance of the lumbar share from the decision threshold that counts as certain.
+CONFIDENT_MARGIN = 0.15
+# Still time at both ends of a bend window used as anchors for the strapdown integration, s.
+ANCHOR_S = 0.3
+
+
+def lumbar_share_with_timing(model_share: float, pelvic_lag_s: float | None, params: AnalysisParams) -> float:
+    """The body-model share, moved by the timing evidence of a lagging pelvis.
+
+    A pelvis that starts tilting after the hips began to move back means the lumbar spine
+    moved the trunk first. The weight (share per second of lag, lag clipped to +-0.3 s) is
+    fitted on a simulated training cohort; with one sensor this is evidence, not a
+    measurement, and healthy bends are somewhat lumbar-first early too (Esola 1996).
+    """
+    if pelvic_lag_s is None:
+        return model_share
+    lag = float(np.clip(pelvic_lag_s, -MAX_LAG_S, MAX_LAG_S))
+    return float(np.clip(model_share + params.timing_weight_per_s * lag, 0.0, 1.0))
+
+
+def judge_candidate(
+    candidate,
+    t_s: np.ndarray,
+    acc_seg_mps2: np.ndarray,
+    gyr_seg_rad_s: np.ndarray,
+    gap_mask: np.ndarray,
+    saturated: np.ndarray,
+    fs_hz: float,
+    params: AnalysisParams,
+    model: PoseGrid,
+) -> tuple[dict | None, tuple | None]:
+    """Verdict of one segmentation candidate.
+
+    Args:
+        candidate: a row of `segmentation.segment_bends` (attributes window_start,
+            window_stop, start, peak, end, anchored_before, anchored_after), sample
+            indices into the arrays below.
+        t_s: (N,) uniform grid times, s.
+        acc_seg_mps2, gyr_seg_rad_s: (N, 3) calibrated signals in segment axes (m/s^2,
+            bias-corrected rad/s).
+        gap_mask, saturated: (N,) bool, grid samples inside long gaps / with a clipped channel.
+        model: `inverse_model.pose_grid` for the params' height and placement.
+
+    Returns:
+        (row, None) with the bend-table fields (pipeline.BEND_COLUMNS), or
+        (None, (start_s, end_s, reason)) for a movement that is not a bend.
+    """
+    c = candidate
+    n = len(t_s)
+    anchor = max(1, int(round(ANCHOR_S * fs_hz)))
+    anchored = bool(c.anchored_before and c.anchored_after)
+    feats = bend_features(acc_seg_mps2, gyr_seg_rad_s, fs_hz, (c.window_start, c.window_stop),
+                          c.start, c.peak, c.end, anchored, anchor)
+    window = slice(c.window_start, c.window_stop)
+    bad = gap_mask[window].any() or saturated[window].any()
+    if not anchored or bad:
+        # Translation needs still ends and clean samples; without it only pitch is used.
+        dx = dz = None
+    else:
+        dx, dz = feats["sensor_dx_m"], feats["sensor_dz_m"]
+    start_s, end_s = float(t_s[c.start]), float(t_s[min(c.end, n - 1)])
+    hip_back_m = -dx if dx is not None else 0.0
+    if feats["sensor_pitch_deg"] < params.min_bend_deg and hip_back_m < params.min_hip_back_m:
+        return None, (start_s, end_s,
+                      f"too small to be a bend: pitch {feats['sensor_pitch_deg']:.1f} deg < {params.min_bend_deg:.1f} deg "
+                      f"and hips {100 * hip_back_m:.0f} cm back < {100 * params.min_hip_back_m:.0f} cm")
+    pose = invert_pose(feats["sensor_pitch_deg"], dx, dz, model, params.spine_led_share)
+    if dz is not None and dz < -params.squat_drop_m:
+        return None, (start_s, end_s, f"squat, not a bend: hips dropped {100 * -dz:.0f} cm "
+                                      f"(a hinge drops them < {100 * params.squat_drop_m:.0f} cm)")
+    flags = []
+    if gap_mask[window].any():
+        flags.append("gap")
+    if saturated[window].any():
+        flags.append("saturated")
+    if dx is None:
+        flags.append("pitch-only")
+    lag = feats["pelvic_lag_s"] if dx is not None else None
+    share = lumbar_share_with_timing(pose.lumbar_share, lag, params)
+    label = "spine-led" if share > params.decision_share else "hip-led"
+    margin = abs(share - params.decision_share)
+    score = score_bend(share, pose.hip_shift_m if dx is not None else None,
+                       feats["judder_count"], feats["peak_rate_deg_s"], lag)
+    return {
+        "start_s": start_s, "peak_s": float(t_s[c.peak]), "end_s": end_s, "label": label,
+        "score": round(score.points, 1), "lumbar_share": round(share, 3),
+        "depth_deg": round(pose.trunk_deg, 1), "confidence": round(min(1.0, margin / CONFIDENT_MARGIN), 3),
+        "sensor_pitch_deg": round(feats["sensor_pitch_deg"], 1),
+        "hip_shift_m": round(pose.hip_shift_m, 3), "sensor_dx_m": dx, "sensor_dz_m": dz,
+        "pitch_t50_fraction": round(feats["pitch_t50_fraction"], 3),
+        "pelvic_lag_s": None if lag is None else round(lag, 3),
+        "peak_rate_deg_s": round(feats["peak_rate_deg_s"], 1),
+        "reasons": list(score.reasons), "flags": flags,
+    }, None

@@ -1,0 +1,197 @@
+"""Guided mounting calibration: "stand still 3 s, then do one slow hinge".
+
+`calibrate_window` finds the mounting from that stretch alone (the offline pipeline
+calls it on a recording's annotated ``calibration`` stretch, the streaming pipeline on
+the stretch it has just watched, so both get the same mounting). `GuidedCalibration`
+watches a live stream for the protocol, reports progress, and says in one line why a
+calibration failed (kept moving, no hinge, a movement that is not a forward bend about
+one horizontal axis). Any mounting works, upside down included: "up" comes from gravity
+in the still phase and the flexion axis from the hinge.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from .calibration import CalibrationError, MountingCalibration, calibrate_mounting
+from .params import AnalysisParams
+from .stillness import runs, still_mask
+
+# The protocol, s and deg.
+STILL_S = 3.0
+STILL_TIMEOUT_S = 20.0
+HINGE_TIMEOUT_S = 20.0
+MIN_HINGE_DEG = 20.0
+# Still standing after the hinge that closes the calibration stretch, s (more than the
+# 0.4 s a still stretch needs, so the hinge's return is a still stretch of its own).
+SETTLE_S = 0.6
+# A calibrated hinge must be this planar and this clearly forward (else: not on the back).
+MIN_PLANARITY = 0.8
+MIN_SIGN_MARGIN = 0.5
+
+
+class GuidedCalibrationError(CalibrationError):
+    """The guided calibration failed; the message says why and what to do, in one line."""
+
+
+def calibrate_window(acc_mps2: np.ndarray, gyr_rad_s: np.ndarray, gap_mask: np.ndarray, fs_hz: float,
+                     params: AnalysisParams) -> MountingCalibration:
+    """Mounting from one calibration stretch, using nothing outside it.
+
+    Args:
+        acc_mps2, gyr_rad_s: (M, 3) grid samples of the stretch in sensor axes (m/s^2, rad/s).
+        gap_mask: (M,) bool, samples inside long gaps.
+
+    Raises:
+        GuidedCalibrationError: no still standing or no hinge in the stretch, or a
+            movement that is not a forward bend about one horizontal axis.
+    """
+    still = still_mask(acc_mps2, gyr_rad_s, fs_hz, params.still_gyro_rad_s, params.still_acc_tolerance_mps2,
+                       params.still_min_s) & ~gap_mask
+    try:
+        cal = calibrate_mounting(acc_mps2, gyr_rad_s, fs_hz, still, params.upright_tolerance_deg)
+    except CalibrationError as e:
+        raise GuidedCalibrationError(str(e)) from None
+    if cal.planarity < MIN_PLANARITY:
+        raise GuidedCalibrationError(
+            f"the hinge was not a rotation about one horizontal axis ({100 * cal.planarity:.0f}% of it, "
+            f"need >= {100 * MIN_PLANARITY:.0f}%): is the sensor on the lower back, and was it a forward bend?")
+    if cal.sign_margin < MIN_SIGN_MARGIN:
+        raise GuidedCalibrationError(
+            "the movement went backwards as far as forwards: bend forward only, once, slowly")
+    pitch = hinge_excursion_deg(acc_mps2, gyr_rad_s, fs_hz, cal)
+    if pitch < MIN_HINGE_DEG:
+        raise GuidedCalibrationError(
+            f"the hinge tilted the sensor by only {pitch:.0f} deg (need >= {MIN_HINGE_DEG:.0f} deg): "
+            "bend further forward from the hips")
+    return cal
+
+
+def hinge_excursion_deg(acc_mps2: np.ndarray, gyr_rad_s: np.ndarray, fs_hz: float, cal: MountingCalibration) -> float:
+    """Largest forward pitch reached in the stretch, deg (gyro integration from its start)."""
+    rate = (gyr_rad_s - cal.gyro_bias_rad_s) @ cal.segment_from_sensor[1]
+    return float(np.degrees(np.max(np.cumsum(rate) / fs_hz))) if len(rate) else 0.0
+
+
+@dataclass(frozen=True)
+class CalibrationProgress:
+    """What the guided calibration is doing: `phase` ("still", "hinge", "done", "failed"),
+    `fraction` 0-1 of the phase, a one-line `message`, and on success the grid
+    window [start, stop) and the calibration."""
+
+    phase: str
+    fraction: float
+    message: str
+    window: tuple[int, int] | None = None
+    calibration: MountingCalibration | None = None
+
+
+class GuidedCalibration:
+    """Watch grid samples for "stand still 3 s, then one slow hinge" and calibrate from them.
+
+    Feed it the grid samples in order (`update`, any block size). It keeps only the
+    samples since the start of the current attempt (at most STILL_TIMEOUT_S +
+    HINGE_TIMEOUT_S plus the hinge). After a failure the next attempt starts at once.
+    """
+
+    def __init__(self, fs_hz: float, params: AnalysisParams):
+        self.fs_hz, self.params = fs_hz, params
+        self._margin = max(1, int(round(0.3 * fs_hz)))
+        self._start = 0  # grid index of the attempt's first sample
+        self._acc: list[np.ndarray] = []
+        self._gyr: list[np.ndarray] = []
+        self._gap: list[np.ndarray] = []
+        self._n = 0
+        self._attempt = 0  # grid index where the current attempt began (for the timeouts)
+        self.progress = CalibrationProgress("still", 0.0, f"stand still for {STILL_S:.0f} s")
+
+    def _arrays(self):
+        acc, gyr, gap = np.concatenate(self._acc), np.concatenate(self._gyr), np.concatenate(self._gap)
+        self._acc, self._gyr, self._gap = [acc], [gyr], [gap]
+        return acc, gyr, gap
+
+    def _drop_before(self, at: int) -> None:
+        """Forget samples before grid index `at` (absolute)."""
+        acc, gyr, gap = self._arrays()
+        k = at - self._start
+        self._acc, self._gyr, self._gap = [acc[k:]], [gyr[k:]], [gap[k:]]
+        self._start, self._n = at, len(acc) - k
+
+    def _fail(self, at: int, message: str) -> CalibrationProgress:
+        """End the attempt with `message`; the next one begins at grid index `at`."""
+        self._drop_before(at)
+        self._attempt = at
+        self.progress = CalibrationProgress("failed", 0.0, message)
+        return self.progress
+
+    def update(self, acc_mps2: np.ndarray, gyr_rad_s: np.ndarray, gap_mask: np.ndarray) -> CalibrationProgress:
+        """Add (K, 3), (K, 3), (K,) grid samples; returns the progress (phase "done" once)."""
+        if self.progress.phase == "done":
+            return self.progress
+        self._acc.append(acc_mps2)
+        self._gyr.append(gyr_rad_s)
+        self._gap.append(gap_mask)
+        self._n += len(acc_mps2)
+        if self._n < 2 * self._margin:
+            return self.progress
+        acc, gyr, gap = self._arrays()
+        fs, p = self.fs_hz, self.params
+        # Only the samples whose stillness no longer depends on samples yet to come.
+        known = self._n - self._margin
+        still = (still_mask(acc, gyr, fs, p.still_gyro_rad_s, p.still_acc_tolerance_mps2, p.still_min_s)
+                 & ~gap)[:known]
+        still_runs = runs(still)
+        need = int(round(STILL_S * fs))
+        long_runs = still_runs[still_runs[:, 1] - still_runs[:, 0] >= need]
+        if len(long_runs) == 0:
+            # Still phase: keep only the current still run (and a margin) while waiting.
+            current = still_runs[-1, 1] - still_runs[-1, 0] if len(still_runs) and still_runs[-1, 1] == known else 0
+            if self._start + known - self._attempt >= STILL_TIMEOUT_S * fs:
+                return self._fail(self._start + known,
+                                  f"the sensor kept moving: no {STILL_S:.0f} s of standing still in "
+                                  f"{STILL_TIMEOUT_S:.0f} s; stand still, then do one slow hinge")
+            if current == 0 and known > 2 * self._margin:
+                self._drop_before(self._start + known - self._margin)
+            self.progress = CalibrationProgress("still", min(1.0, current / need),
+                                                f"stand still: {current / fs:.1f} of {STILL_S:.0f} s")
+            return self.progress
+        a = int(long_runs[0, 0])
+        stance_end = int(long_runs[0, 1])
+        if stance_end == known and stance_end - a > 2 * need:
+            a = stance_end - need  # still standing: keep the last STILL_S of it
+        if a > 0:
+            self._drop_before(self._start + a)
+            if stance_end == known:
+                self._attempt = max(self._attempt, self._start)
+            return self.update(np.empty((0, 3)), np.empty((0, 3)), np.empty(0, bool))
+        # Hinge phase: a movement after the still run, then still standing again for SETTLE_S.
+        later = still_runs[still_runs[:, 0] > stance_end]
+        waited_s = (known - stance_end) / fs if stance_end < known else 0.0
+        settle = int(round(SETTLE_S * fs))
+        for s0, s1 in later:
+            if s1 - s0 < settle:
+                continue
+            stop = int(s0) + settle
+            try:
+                cal = calibrate_window(acc[:stop], gyr[:stop], gap[:stop], fs, p)
+            except GuidedCalibrationError as e:
+                if "only" in str(e) and "tilted" in str(e) and waited_s < HINGE_TIMEOUT_S:
+                    continue  # a fidget, not the hinge yet: keep waiting
+                return self._fail(self._start + known, str(e))
+            window = (self._start, self._start + stop)
+            self._acc = self._gyr = self._gap = []
+            self.progress = CalibrationProgress(
+                "done", 1.0, f"calibrated: sensor tilted {cal.as_dict()['sensor_tilt_from_upright_deg']:.0f} deg "
+                             f"from upright, hinge {hinge_excursion_deg(acc[:stop], gyr[:stop], fs, cal):.0f} deg",
+                window, cal)
+            return self.progress
+        if waited_s >= HINGE_TIMEOUT_S:
+            return self._fail(
+                self._start + known, f"no hinge within {HINGE_TIMEOUT_S:.0f} s after standing still: bend forward "
+                               f"slowly (at least {MIN_HINGE_DEG:.0f} deg) and stand up again; is the sensor on your back?")
+        moving = known > stance_end
+        self.progress = CalibrationProgress(
+            "hinge", 0.5 if moving else 0.0,
+            "now stand up again and hold still" if moving else "now do one slow hinge: bend forward from the hips")
+        return self.progress
