@@ -122,6 +122,10 @@ def _one_line(error: BaseException) -> str:
     return f"{type(error).__name__}: {text}" if text else type(error).__name__
 
 
+# Profiles whose packet clock is a wrapping u32 tick counter (hinge open, Movesense ms).
+_U32_CLOCK_PROFILES = ("hinge_open", "movesense")
+
+
 def _make_decoder(profile: DeviceProfile, rate_hz: float, info: hinge_open.HingeInfo | None):
     if profile.key == "hinge_open":
         return hinge_open.HingeStreamDecoder.from_info(info) if info else hinge_open.HingeStreamDecoder(rate_hz)
@@ -312,7 +316,9 @@ class StreamRecorder:
         for s in decoded:
             if s.n == 0 or s.acc_mps2 is None:
                 continue
-            t, notes = self._timeline.place(s, host_ns / 1e9, self.clock_hz)
+            # Only u32 tick clocks wrap; Polar's u64 ns times are used as they are.
+            wrapping = self.clock_hz if self.profile.key in _U32_CLOCK_PROFILES else None
+            t, notes = self._timeline.place(s, host_ns / 1e9, wrapping)
             if t is None:
                 self.stats.dropped_samples += s.n
                 continue
