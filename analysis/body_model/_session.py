@@ -10,7 +10,7 @@ import pandas as pd
 
 from ._anthropometry import PLACEMENT_SEGMENT, make_body
 from ._kinematics import Posture, forward_kinematics, segment_signals
-from ._movements import CHANNELS, Movement, draw_movement
+from ._movements import CHANNELS, Movement, _timing, draw_movement
 from ._sensor import degrade, draw_sensor_errors, lost_sample_mask, random_mounting
 
 PLACEMENTS: tuple[str, ...] = tuple(PLACEMENT_SEGMENT)
@@ -40,6 +40,9 @@ class SessionSpec:
     ``ideal_sensor`` removes noise, bias, scale error, quantisation, clock drift, sample
     loss *and* the soft-tissue pitch-gain artefact, so signals are exact physics.
     ``postural_sway`` (extension) switches the quiet-stance sway on/off.
+    ``guided_calibration`` starts the session with the guided-calibration protocol of
+    ``hinge live``: at least 4.5 s of quiet standing, then one slow hip hinge
+    (:func:`calibration_hinge`, a truth row of kind "hip-led"), then the set.
     """
 
     n_bends: int = 10
@@ -57,6 +60,7 @@ class SessionSpec:
     acc_range_g: float = 8.0
     gyro_range_dps: float = 2000.0
     postural_sway: bool = True
+    guided_calibration: bool = False
 
 
 @dataclass(frozen=True)
@@ -134,6 +138,15 @@ class _Plan:
         return Posture(**{c: v.reshape(t_s.shape) for c, v in ch.items()})
 
 
+def calibration_hinge() -> Movement:
+    """The slow hip hinge of the guided calibration: 2.5 s down to 55 deg of trunk
+    inclination (lumbar share 0.2), 0.5 s hold, 2.5 s up."""
+    rise, fall, peak, duration, lag = _timing(None, ("pelvis_rad", "knee_rad"), ("lumbar_rad",), 0.1,
+                                              2.5, 0.5, 2.5, CHANNELS)
+    return Movement(kind="hip-led", pelvis_deg=44.0, lumbar_deg=11.0, knee_deg=15.0, lateral_m=0.0, roll_deg=0.0,
+                    rise_s=rise, fall_s=fall, peak_s=peak, duration_s=duration, pelvis_lag_s=-lag)
+
+
 def _draw_sway(rng: np.random.Generator) -> dict:
     sway = {}
     for c, std in _SWAY_STD.items():
@@ -171,6 +184,9 @@ def simulate_session(spec: SessionSpec) -> SimulatedSession:
     kinds = [kinds[i] for i in rng_plan.permutation(len(kinds))]
     movements = [draw_movement(k, rng_plan) for k in kinds]
     t = rng_plan.uniform(3.0, 5.0)
+    if spec.guided_calibration:
+        movements.insert(0, calibration_hinge())
+        t += 1.5
     onsets = []
     for i, m in enumerate(movements):
         onsets.append(t)

@@ -16,15 +16,21 @@ class BodyModelStream:
     Attributes after `get`: acc (n, 3) m/s^2 and gyr (n, 3) rad/s in sensor axes.
     """
 
-    def __init__(self, rate_hz: float, seed: int = 0, placement: str = "sacrum", bends_per_chunk: int = 6):
+    def __init__(self, rate_hz: float, seed: int = 0, placement: str = "sacrum", bends_per_chunk: int = 6,
+                 guided_calibration: bool = False):
         self.rate_hz, self.seed, self.placement, self.bends = float(rate_hz), seed, placement, bends_per_chunk
+        # The first session starts with the guided calibration of `hinge live`.
+        self.guided_calibration = guided_calibration
         self._acc = np.zeros((0, 3))
         self._gyr = np.zeros((0, 3))
         self._chunks = 0
 
     def _extend(self) -> None:
         s = simulate_session(SessionSpec(n_bends=self.bends, seed=self.seed + self._chunks, fs_hz=self.rate_hz,
-                                         placement=self.placement, loss_rate=0.0))
+                                         placement=self.placement, loss_rate=0.0,
+                                         guided_calibration=self.guided_calibration and self._chunks == 0))
+        if self._chunks == 0:
+            self._first_n = len(s.acc_mps2)
         self._chunks += 1
         self._acc = np.vstack([self._acc, s.acc_mps2])
         self._gyr = np.vstack([self._gyr, s.gyr_rad_s])
@@ -34,3 +40,9 @@ class BodyModelStream:
         while self._acc.shape[0] < k0 + n:
             self._extend()
         return self._acc[k0:k0 + n], self._gyr[k0:k0 + n]
+
+    def first_session_s(self) -> float:
+        """Duration of the first simulated session (its set of bends), s on the sensor clock."""
+        if self._chunks == 0:
+            self._extend()
+        return self._first_n / self.rate_hz
