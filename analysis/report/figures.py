@@ -1,0 +1,174 @@
+"""The report's plots: matplotlib figures rendered off-screen to PNG bytes.
+
+The Agg canvas is used directly (no pyplot, no display, no global figure state), so the
+report renders the same on a headless server as on a laptop. Colours are from the
+Okabe-Ito palette, which stays distinguishable with the common colour-vision deficiencies.
+"""
+from __future__ import annotations
+
+import io
+from datetime import datetime
+
+import numpy as np
+import pandas as pd
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure
+from matplotlib.patches import Patch
+
+from .base import HIP_LED, SPINE_LED, ReportSession
+
+__all__ = ["CLASS_COLOURS", "timeline_png", "score_histogram_png", "share_vs_depth_png", "progress_png",
+           "envelope"]
+
+CLASS_COLOURS = {HIP_LED: "#0072B2", SPINE_LED: "#D55E00"}
+DROPPED_COLOUR = "#9a9a9a"
+LINE_COLOUR = "#222222"
+DPI = 144
+# More points than pixels only bloat the PNG and slow drawing; 3000 min/max pairs keep
+# every peak of an hour-long recording visible.
+MAX_TIMELINE_POINTS = 6000
+
+
+def _png(fig: Figure) -> bytes:
+    FigureCanvasAgg(fig)
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", dpi=DPI, metadata={"Software": None})
+    return buffer.getvalue()
+
+
+def _style(ax) -> None:
+    ax.spines[["top", "right"]].set_visible(False)
+    ax.grid(True, color="#e6e6e6", linewidth=0.8)
+    ax.set_axisbelow(True)
+    ax.tick_params(labelsize=8)
+
+
+def envelope(t: np.ndarray, y: np.ndarray, max_points: int = MAX_TIMELINE_POINTS) -> tuple[np.ndarray, np.ndarray]:
+    """Thin a long trace to at most ``max_points`` points, keeping each bucket's min and max.
+
+    t, y: (N,) arrays. Returns (t', y') with the extremes of every bucket in time order, so
+    no bend peak is lost however long the recording.
+    """
+    t, y = np.asarray(t, float), np.asarray(y, float)
+    n = len(t)
+    if n <= max_points:
+        return t, y
+    n_buckets = max_points // 2
+    edges = np.linspace(0, n, n_buckets + 1).astype(int)
+    idx = []
+    for lo, hi in zip(edges[:-1], edges[1:]):
+        if hi <= lo:
+            continue
+        segment = y[lo:hi]
+        if not np.isfinite(segment).any():
+            idx.extend((lo, hi - 1))
+            continue
+        idx.extend(sorted((lo + int(np.nanargmin(segment)), lo + int(np.nanargmax(segment)))))
+    idx = np.asarray(idx)
+    return t[idx], y[idx]
+
+
+def _time_axis(duration_s: float) -> tuple[float, str]:
+    """(divisor, label): minutes for recordings longer than 5 min, else seconds."""
+    return (60.0, "time since start, min") if duration_s > 300 else (1.0, "time since start, s")
+
+
+def timeline_png(session: ReportSession, width_in: float = 10.0) -> bytes:
+    """Sagittal pitch of the sensor over time, each bend shaded by its class, PNG bytes."""
+    fig = Figure(figsize=(width_in, 3.0), layout="constrained")
+    ax = fig.add_subplot()
+    _style(ax)
+    t0 = float(session.t_s[0]) if len(session.t_s) else 0.0
+    scale, xlabel = _time_axis(session.duration_s)
+    for row in session.dropped.itertuples():
+        ax.axvspan((row.start_s - t0) / scale, (row.end_s - t0) / scale, color=DROPPED_COLOUR, alpha=0.18, lw=0)
+    for bend_id, row in session.bends.iterrows():
+        colour = CLASS_COLOURS.get(str(row["label"]), DROPPED_COLOUR)
+        ax.axvspan((row["start_s"] - t0) / scale, (row["end_s"] - t0) / scale, color=colour, alpha=0.25, lw=0)
+    t, pitch = envelope(session.t_s, session.pitch_deg)
+    ax.plot((t - t0) / scale, pitch, color=LINE_COLOUR, lw=0.8)
+    if len(session.bends) and len(session.t_s):
+        top = float(np.nanmax(session.pitch_deg)) if np.isfinite(session.pitch_deg).any() else 0.0
+        # Bend numbers match the table; skip them when they would overlap into a smear.
+        if len(session.bends) <= 60:
+            for bend_id, row in session.bends.iterrows():
+                ax.annotate(str(bend_id), ((row["peak_s"] - t0) / scale, top), xytext=(0, 3),
+                            textcoords="offset points", ha="center", va="bottom", fontsize=7, color="#444444")
+        ax.set_ylim(top=top * 1.12 + 2)
+    ax.set_xlim(0, max(session.duration_s, 1e-9) / scale)
+    ax.set_xlabel(xlabel, fontsize=9)
+    ax.set_ylabel("sensor pitch, deg\n(forward +)", fontsize=9)
+    handles = [Patch(color=CLASS_COLOURS[HIP_LED], alpha=0.35, label="hip-led bend"),
+               Patch(color=CLASS_COLOURS[SPINE_LED], alpha=0.35, label="spine-led bend"),
+               Patch(color=DROPPED_COLOUR, alpha=0.3, label="not a bend (squat, small)")]
+    ax.legend(handles=handles, loc="upper left", fontsize=7, frameon=False, ncols=3, bbox_to_anchor=(0, 1.16))
+    return _png(fig)
+
+
+def score_histogram_png(bends: pd.DataFrame, width_in: float = 4.8) -> bytes:
+    """Histogram of hinge scores (0-100 in steps of 10), stacked by class, PNG bytes."""
+    fig = Figure(figsize=(width_in, 3.0), layout="constrained")
+    ax = fig.add_subplot()
+    _style(ax)
+    bins = np.arange(0, 101, 10)
+    data = [bends.loc[bends["label"] == label, "score"].to_numpy(float) for label in (HIP_LED, SPINE_LED)]
+    ax.hist(data, bins=bins, stacked=True, color=[CLASS_COLOURS[HIP_LED], CLASS_COLOURS[SPINE_LED]],
+            label=["hip-led", "spine-led"], edgecolor="white", linewidth=0.8)
+    ax.set_xlim(0, 100)
+    ax.set_xlabel("hinge score, points /100", fontsize=9)
+    ax.set_ylabel("bends", fontsize=9)
+    ax.yaxis.get_major_locator().set_params(integer=True)
+    ax.legend(fontsize=7, frameon=False)
+    ax.set_title("Score distribution", fontsize=10, loc="left")
+    return _png(fig)
+
+
+def share_vs_depth_png(bends: pd.DataFrame, decision_share: float | None = None, width_in: float = 4.8) -> bytes:
+    """Lumbar share (%) against trunk depth (deg), one dot per bend coloured by class, PNG bytes."""
+    fig = Figure(figsize=(width_in, 3.0), layout="constrained")
+    ax = fig.add_subplot()
+    _style(ax)
+    for label in (HIP_LED, SPINE_LED):
+        part = bends[bends["label"] == label]
+        ax.scatter(part["depth_deg"].astype(float), 100 * part["lumbar_share"].astype(float), s=26,
+                   color=CLASS_COLOURS[label], label=label, edgecolor="white", linewidth=0.5, zorder=3)
+    if decision_share is not None:
+        ax.axhline(100 * decision_share, color="#666666", lw=0.8, ls="--")
+        ax.annotate("class boundary", (0.99, 100 * decision_share), xycoords=("axes fraction", "data"),
+                    xytext=(0, 2), textcoords="offset points", ha="right", va="bottom", fontsize=7, color="#666666")
+    ax.set_ylim(0, 100)
+    depth = bends["depth_deg"].astype(float)
+    ax.set_xlim(0, max(120.0, float(depth.max()) + 5 if len(depth) else 120.0))
+    ax.set_xlabel("trunk depth at the deepest point, deg", fontsize=9)
+    ax.set_ylabel("lumbar share, %", fontsize=9)
+    ax.legend(fontsize=7, frameon=False, loc="upper right")
+    ax.set_title("Lumbar share vs depth", fontsize=10, loc="left")
+    return _png(fig)
+
+
+def progress_png(dates: list[datetime | None], mean_scores: list[float], hip_led_pcts: list[float],
+                 width_in: float = 10.0) -> bytes:
+    """Mean score and hip-led share per session, in session order, PNG bytes.
+
+    dates: session start per session (None when unknown: the axis then numbers sessions);
+    mean_scores: points /100; hip_led_pcts: %. NaN (a session without bends) leaves a gap.
+    """
+    fig = Figure(figsize=(width_in, 2.8), layout="constrained")
+    axes = fig.subplots(1, 2)
+    use_dates = all(d is not None for d in dates)
+    x = list(dates) if use_dates else list(range(1, len(dates) + 1))
+    for ax, values, label, colour in ((axes[0], mean_scores, "mean hinge score, points /100", "#333333"),
+                                      (axes[1], hip_led_pcts, "hip-led bends, %", CLASS_COLOURS[HIP_LED])):
+        _style(ax)
+        ax.plot(x, values, marker="o", color=colour, lw=1.5, ms=5)
+        ax.set_ylim(0, 105)
+        ax.set_ylabel(label, fontsize=9)
+        if use_dates:
+            fig.autofmt_xdate(rotation=25, ha="right")
+            ax.set_xlabel("session start (UTC)", fontsize=9)
+        else:
+            ax.set_xticks(x)
+            ax.set_xlabel("session, in order given", fontsize=9)
+    axes[0].set_title("Score over sessions", fontsize=10, loc="left")
+    axes[1].set_title("Hip-led share over sessions", fontsize=10, loc="left")
+    return _png(fig)

@@ -1,0 +1,125 @@
+"""`hinge report`: analyse sessions and write one self-contained HTML report.
+
+`write_report` is the one entry point (the command line, `hinge live` and `make demo`
+call it): each input is read with `hinge.loading` (CSV, session directory, or any format
+the loader knows), analysed, and rendered by `hinge.analysis.report`, one section per
+participant with a progress section when a participant has several sessions.
+"""
+from __future__ import annotations
+
+import os
+import tempfile
+from datetime import datetime, timezone
+from pathlib import Path
+
+from hinge import __version__
+from hinge.errors import HingeInputError
+from hinge.progress import progress_bar, want_progress
+
+__all__ = ["write_report", "report_session"]
+
+
+def _check_output(out_html: Path) -> None:
+    parent = out_html.parent if str(out_html.parent) else Path(".")
+    if out_html.is_dir():
+        raise HingeInputError(f"{out_html}: is a directory; give a file name such as {out_html / 'report.html'}")
+    if not parent.is_dir():
+        raise HingeInputError(f"{out_html}: directory '{parent}' does not exist; create it first or choose another -o")
+
+
+def _started_utc(metadata: dict) -> datetime | None:
+    for key in ("created_utc", "start_utc", "acq_time"):
+        value = metadata.get(key)
+        if isinstance(value, str) and value:
+            try:
+                started = datetime.fromisoformat(value)
+            except ValueError:
+                continue
+            return started if started.tzinfo else started.replace(tzinfo=timezone.utc)
+    return None
+
+
+def _device(metadata: dict) -> str | None:
+    device = metadata.get("device")
+    name = device.get("name") if isinstance(device, dict) else device
+    parts = [str(name)] if name else []
+    if metadata.get("profile"):
+        parts.append(f"profile {metadata['profile']}")
+    if metadata.get("firmware"):
+        parts.append(f"firmware {metadata['firmware']}")
+    if isinstance(device, dict) and device.get("simulated"):
+        parts.append("simulated")
+    return ", ".join(parts) or None
+
+
+def report_session(loaded, result, placement: str):
+    """A `ReportSession` from a `LoadedRecording` and its `AnalysisResult`."""
+    from hinge.analysis.report import ReportSession
+
+    metadata = loaded.metadata or {}
+    participant = metadata.get("participant") or metadata.get("subject")
+    recording = loaded.recording
+    path = Path(loaded.path)
+    return ReportSession(
+        name=path.name or str(path), source=str(loaded.path),
+        participant=str(participant) if participant else None,
+        started_utc=_started_utc(metadata), device=_device(metadata), placement=placement,
+        fs_hz=float(result.fs_hz), duration_s=float(recording.duration_s), calibration=dict(result.calibration),
+        warnings=tuple(result.warnings), bends=result.bends, dropped=result.dropped,
+        t_s=result.t_s, pitch_deg=result.pitch_deg, decision_share=float(result.params.decision_share),
+    )
+
+
+def write_report(paths: list[Path], out_html: Path, *, placement: str | None = None,
+                 progress: bool | str = True) -> Path:
+    """Analyse every recording in ``paths`` and write one HTML report to ``out_html``.
+
+    paths: CSV files or session directories (anything `hinge.loading.load_recording` reads);
+        duplicates are read once. placement: sensor site for all inputs; None takes each
+        input's own metadata, else sacrum. progress: True/"auto" draws a bar on stderr when
+        it is a terminal, "always" draws it anyway, False/"never" never.
+    Returns ``out_html``. The file is written atomically (a complete report or none).
+
+    Raises:
+        HingeInputError: no inputs, an unreadable input (naming the file), or an unusable
+            output path (one line each).
+    """
+    from hinge.analysis.report import render_report
+    from hinge.loading import DEFAULT_PLACEMENT, analyse_loaded, load_recording
+
+    out_html = Path(out_html)
+    unique: dict[Path, Path] = {}
+    for p in paths:
+        unique.setdefault(Path(p).resolve(), Path(p))
+    inputs = list(unique.values())
+    if not inputs:
+        raise HingeInputError("no recordings given; name at least one session directory or CSV file")
+    _check_output(out_html)
+    enabled = want_progress(progress)
+    sessions = []
+    with progress_bar("analysing", 2 * len(inputs), enabled) as advance:
+        for path in inputs:
+            advance(f"analysing {path.name}")
+            loaded = load_recording(path)
+            site = placement or loaded.placement or DEFAULT_PLACEMENT
+            sessions.append(report_session(loaded, analyse_loaded(loaded, site), site))
+        now = datetime.now(timezone.utc)
+        generator = (f"hinge {__version__} · generated {now:%Y-%m-%d %H:%M} UTC · "
+                     f"{len(sessions)} recording{'s' if len(sessions) != 1 else ''}")
+        html = render_report(sessions, generator,
+                             on_session=lambda s: advance(f"plotting {s.name}"))
+    # Write next to the target and rename, so a reader never sees half a report.
+    directory = out_html.parent if str(out_html.parent) else Path(".")
+    handle, tmp = tempfile.mkstemp(prefix=f".{out_html.name}.", suffix=".tmp", dir=directory)
+    try:
+        with os.fdopen(handle, "w", encoding="utf-8") as stream:
+            stream.write(html)
+        # mkstemp makes the file private (0600); a report is an ordinary file, so honour the umask.
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)
+        os.replace(tmp, out_html)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return out_html
