@@ -110,6 +110,13 @@ def _build_parser() -> argparse.ArgumentParser:
     )
     add_record_arguments(record, PLACEMENTS)
     record.set_defaults(run=_run_record)
+
+    from hinge.batch_cli import BATCH_DESCRIPTION, BATCH_EPILOG, add_batch_arguments  # argparse only
+
+    batch = sub.add_parser("batch", formatter_class=_HelpFormatter, help="analyse a whole study into one table",
+                           description=BATCH_DESCRIPTION, epilog=BATCH_EPILOG)
+    add_batch_arguments(batch, PLACEMENTS)
+    batch.set_defaults(run=_run_batch)
     return parser
 
 
@@ -283,6 +290,12 @@ def _run_record(args: argparse.Namespace) -> int:
     from hinge.acquisition import run_record
 
     return run_record(args)
+
+
+def _run_batch(args: argparse.Namespace) -> int:
+    from hinge.batch_cli import run_batch_command
+
+    return run_batch_command(args)
 
 
 def _one_line(error: BaseException) -> str:

@@ -1,0 +1,71 @@
+"""`hinge batch` on the command line: arguments, help and what is printed.
+
+Kept apart from hinge.batch so that building the parser imports neither pandas nor numpy.
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+
+from hinge.batch_runner import available_cores  # stdlib only at import time
+
+__all__ = ["add_batch_arguments", "run_batch_command", "BATCH_DESCRIPTION", "BATCH_EPILOG",
+           "EXIT_OK", "EXIT_SOME_FAILED"]
+
+EXIT_OK = 0
+EXIT_SOME_FAILED = 1
+
+BATCH_DESCRIPTION = """\
+Find every recording under the given folders or glob patterns (CSV files, session
+directories, BIDS-Motion *_motion.tsv), analyse them in parallel and write one row per
+bend (study, subject, session, task, file, bend_index, times, class, score, lumbar share,
+depth, reasons, warnings, hinge_version, params) as CSV or Parquet by the extension of
+-o, plus one row per recording beside it (NAME_recordings.EXT). A recording that cannot
+be analysed is reported and skipped; the tables are written anyway.
+
+exit status: 0 every recording analysed; 1 tables written but some recordings failed
+(listed on stderr and in the recordings table); 2 bad arguments or nothing to analyse."""
+BATCH_EPILOG = """\
+examples:
+  hinge batch study/ -o bends.csv
+  hinge batch 'study/sub-*/**/*_motion.tsv' -o bends.parquet --jobs 4
+  hinge batch /shared/study -o bends.parquet --scheduler tcp://10.0.0.5:8786"""
+
+
+def add_batch_arguments(parser: argparse.ArgumentParser, placements: tuple[str, ...]) -> None:
+    parser.add_argument("inputs", nargs="+", metavar="DIR_OR_GLOB",
+                        help="study folder (searched recursively), recording, or glob pattern (quote it; ** recurses)")
+    parser.add_argument("-o", "--output", required=True, metavar="BENDS.csv|BENDS.parquet",
+                        help="bends table to write; the per-recording table goes beside it as NAME_recordings.EXT")
+    parser.add_argument("--jobs", "-j", type=int, default=available_cores(),
+                        help="local worker processes (all cores by default; 1 = in this process)")
+    parser.add_argument("--scheduler", metavar="ADDRESS", default=None,
+                        help="run on an existing Dask cluster instead (tcp://HOST:8786; needs hinge[dask]); "
+                             "the workers must see the input paths")
+    parser.add_argument("--placement", choices=placements, default=None,
+                        help="skin site of the sensor for every recording (None: each session's own, else sacrum)")
+    parser.add_argument("--no-progress", action="store_true", help="no progress bar on stderr")
+
+
+def run_batch_command(args: argparse.Namespace) -> int:
+    """The `hinge batch` subcommand: prints where the tables went and the failures; returns the exit status."""
+    from hinge.batch import run_batch
+
+    outcome = run_batch(args.inputs, args.output, workers=args.jobs, scheduler=args.scheduler,
+                        placement=args.placement, progress=not args.no_progress)
+    recordings, bends = outcome.recordings, outcome.bends
+    if outcome.skipped_csv:
+        print(f"hinge: skipped {len(outcome.skipped_csv)} CSV file(s) without IMU columns "
+              f"(e.g. {outcome.skipped_csv[0]})", file=sys.stderr)
+    n_ok = int((recordings["status"] == "ok").sum())
+    n_hip = int((bends["label"] == "hip-led").sum())
+    n_spine = int((bends["label"] == "spine-led").sum())
+    print(f"wrote {outcome.bends_path}: {len(bends)} bends ({n_hip} hip-led, {n_spine} spine-led) "
+          f"from {n_ok} of {len(recordings)} recordings; per recording: {outcome.recordings_path}")
+    if outcome.failures:
+        print(f"hinge: {len(outcome.failures)} of {len(recordings)} recordings failed and were skipped:",
+              file=sys.stderr)
+        for _, error in outcome.failures:
+            print(f"  - {error}", file=sys.stderr)
+        return EXIT_SOME_FAILED
+    return EXIT_OK

@@ -1,0 +1,224 @@
+"""Find the recordings of a study: directories (recursive) and glob patterns.
+
+A recording is one of:
+- a session directory (it holds ``session.json``; recordings/FORMAT.md) - read whole, never
+  searched inside, so its ``truth.csv`` or other files are not taken for recordings;
+- a BIDS-Motion data file ``*_motion.tsv`` (its ``_channels.tsv``, ``_events.tsv`` and
+  ``.json`` sidecars are not recordings);
+- a ``*.csv`` file whose header names an IMU column (``time_s``, ``acc_*`` or ``gyr_*``).
+  CSVs without one (a truth table, a previous batch's own ``bends.csv``) are skipped and
+  counted, so that re-running a batch over its own output folder does not fail on it. A
+  CSV named explicitly (no wildcard) is always taken, so a misnamed header is reported.
+
+Who and what each recording is (``study``, ``subject``, ``session``, ``task``):
+- BIDS: ``sub-``, ``ses-`` and ``task-`` entities of the file name; the study is the
+  ``Name`` in the dataset's ``dataset_description.json``, else the dataset folder's name.
+- session directory: subject = ``participant`` in session.json, session = the directory's
+  name, task empty; the study is the folder the search started from.
+- CSV: ``sub-<label>``, ``ses-<label>``, ``task-<label>`` tokens anywhere in the path
+  relative to the search root (folder names or ``_``-separated parts of the file name),
+  as in BIDS; without a ``sub-`` token, the first folder below the search root is the
+  subject and the second the session (``study/P01/morning/bends1.csv``); a CSV directly in
+  the root has no subject. The study is the search root's folder name.
+The search root is the directory argument itself, or for a glob the folder before its
+first wildcard.
+"""
+from __future__ import annotations
+
+import glob
+import json
+import os
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+from hinge.errors import HingeInputError
+
+__all__ = ["FoundRecording", "Discovery", "discover"]
+
+SESSION_MARKER = "session.json"
+BIDS_SUFFIX = "_motion.tsv"
+BIDS_DESCRIPTION = "dataset_description.json"
+_IMU_HEADER = re.compile(r"(^|[,;\t ])\"?(time_s|acc_[xyz]|gyr_[xyz])\"?([,;\t ]|$)")
+_ENTITY = re.compile(r"(?:^|[_/])(sub|ses|task)-([A-Za-z0-9]+)")
+
+
+@dataclass(frozen=True)
+class FoundRecording:
+    """One recording to analyse.
+
+    ``file``: the path as found (built from the argument as given; shown in the tables);
+    ``path``: absolute path (what workers open, whatever their working directory);
+    ``kind``: "csv", "session" or "bids"; identity fields are "" when unknown.
+    """
+
+    file: str
+    path: str
+    kind: str
+    study: str
+    subject: str
+    session: str
+    task: str
+
+
+@dataclass
+class Discovery:
+    """The recordings found (sorted by ``file``, no duplicates) and what was passed over."""
+
+    recordings: list[FoundRecording]
+    skipped_csv: list[str]
+
+
+def _is_session_dir(path: Path) -> bool:
+    return (path / SESSION_MARKER).is_file()
+
+
+def _csv_has_imu_header(path: Path) -> bool:
+    try:
+        with open(path, "r", encoding="utf-8", errors="replace") as handle:
+            first = handle.readline(4096)
+    except OSError:
+        return True  # unreadable: let the analysis report why
+    return bool(_IMU_HEADER.search(first.strip().lower()))
+
+
+def _entities(relative: str) -> dict[str, str]:
+    found: dict[str, str] = {}
+    for key, value in _ENTITY.findall(relative.replace(os.sep, "/")):
+        found.setdefault(key, value)
+    return found
+
+
+def _bids_root(path: Path) -> Path | None:
+    for parent in path.parents:
+        if (parent / BIDS_DESCRIPTION).is_file():
+            return parent
+    return None
+
+
+def _bids_study(root: Path | None, fallback: str) -> str:
+    if root is None:
+        return fallback
+    try:
+        name = json.loads((root / BIDS_DESCRIPTION).read_text(encoding="utf-8")).get("Name")
+    except (OSError, ValueError, AttributeError):
+        name = None
+    return str(name) if name else root.resolve().name
+
+
+def _session_participant(path: Path) -> str:
+    try:
+        participant = json.loads((path / SESSION_MARKER).read_text(encoding="utf-8")).get("participant")
+    except (OSError, ValueError, AttributeError):
+        return ""  # the analysis reports a broken session.json
+    return "" if participant is None else str(participant)
+
+
+def _describe(path: Path, root: Path, kind: str) -> FoundRecording:
+    study = root.resolve().name
+    try:
+        relative = str(path.resolve().relative_to(root.resolve()))
+    except ValueError:
+        relative = path.name
+    if kind == "session":
+        subject, session, task = _session_participant(path), path.name, ""
+    elif kind == "bids":
+        entities = _entities(path.name)
+        subject, session, task = entities.get("sub", ""), entities.get("ses", ""), entities.get("task", "")
+        study = _bids_study(_bids_root(path.resolve()), study)
+    else:
+        entities = _entities(relative)
+        if "sub" in entities:
+            subject, session = entities["sub"], entities.get("ses", "")
+        else:
+            folders = Path(relative).parts[:-1]
+            subject = folders[0] if folders else ""
+            session = entities.get("ses", folders[1] if len(folders) > 1 else "")
+        task = entities.get("task", "")
+    return FoundRecording(file=str(path), path=str(path.resolve()), kind=kind, study=study,
+                          subject=subject, session=session, task=task)
+
+
+def _classify(path: Path, explicit: bool, skipped: list[str]) -> str | None:
+    """Kind of recording at ``path``, or None when it is not one."""
+    if path.is_dir():
+        return "session" if _is_session_dir(path) else None
+    name = path.name.lower()
+    if name.endswith(BIDS_SUFFIX):
+        return "bids"
+    if name.endswith(".csv"):
+        if explicit or _csv_has_imu_header(path):
+            return "csv"
+        skipped.append(str(path))
+    return None
+
+
+def _walk(root: Path, skipped: list[str]) -> list[Path]:
+    """Recordings below ``root``, not descending into session directories or hidden folders."""
+    found = []
+    for here, dirs, files in os.walk(root):
+        here_path = Path(here)
+        if _is_session_dir(here_path):
+            found.append(here_path)
+            dirs[:] = []
+            continue
+        dirs[:] = sorted(d for d in dirs if not d.startswith("."))
+        for name in sorted(files):
+            path = here_path / name
+            if _classify(path, explicit=False, skipped=skipped) is not None:
+                found.append(path)
+    return found
+
+
+def _glob_root(pattern: str) -> Path:
+    parts = Path(pattern).parts
+    fixed = []
+    for part in parts:
+        if glob.has_magic(part):
+            break
+        fixed.append(part)
+    return Path(*fixed) if fixed else Path(".")
+
+
+def discover(arguments: list[str]) -> Discovery:
+    """Recordings named by directories, files or glob patterns (``**`` recurses).
+
+    Raises:
+        HingeInputError: an argument matches nothing, or nothing at all is a recording.
+    """
+    by_path: dict[str, FoundRecording] = {}
+    skipped: list[str] = []
+    for argument in arguments:
+        literal = Path(argument)
+        if literal.exists():
+            candidates = [(literal, True)]
+            root = literal if literal.is_dir() else literal.parent
+        elif glob.has_magic(argument):
+            matches = sorted(glob.glob(argument, recursive=True))
+            if not matches:
+                raise HingeInputError(f"{argument}: the pattern matches no file or directory")
+            candidates = [(Path(match), False) for match in matches]
+            root = _glob_root(argument)
+        else:
+            raise HingeInputError(f"{argument}: no such file or directory")
+        for candidate, explicit in candidates:
+            if candidate.is_dir() and not _is_session_dir(candidate):
+                paths = [(p, _classify(p, False, [])) for p in _walk(candidate, skipped)]
+                walk_root = candidate if explicit else root
+            else:
+                kind = _classify(candidate, explicit, skipped)
+                if kind is None and explicit:
+                    raise HingeInputError(f"{candidate}: not a recording (expected a .csv file, a *_motion.tsv "
+                                          "BIDS file or a session directory)")
+                paths, walk_root = [(candidate, kind)], root
+            for path, kind in paths:
+                if kind is None:
+                    continue
+                key = os.path.realpath(path)
+                if key not in by_path:  # the same recording named twice is analysed once
+                    by_path[key] = _describe(path, walk_root, kind)
+    if not by_path:
+        raise HingeInputError(f"{' '.join(arguments)}: no recordings found (expected .csv files, *_motion.tsv BIDS "
+                              "files or session directories)")
+    recordings = sorted(by_path.values(), key=lambda r: (r.file, r.path))
+    return Discovery(recordings=recordings, skipped_csv=sorted(set(skipped)))
