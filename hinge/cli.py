@@ -55,6 +55,8 @@ def _build_parser() -> argparse.ArgumentParser:
                          help="unit of the gyr_* columns")
     analyse.add_argument("--json", action="store_true",
                          help="print one JSON document instead of the table")
+    analyse.add_argument("--progress", choices=("auto", "always", "never"), default="auto",
+                         help="progress bar on stderr: auto draws it when stderr is a terminal")
     analyse.set_defaults(run=_run_analyse)
 
     simulate = sub.add_parser(
@@ -74,6 +76,14 @@ def _build_parser() -> argparse.ArgumentParser:
                           help="sensor mounting: aligned with the body, or randomly rotated")
     simulate.add_argument("--truth", metavar="TRUTH.csv", help="also write the true bend table here")
     simulate.set_defaults(run=_run_simulate)
+
+    from hinge.reporting import REPORT_DESCRIPTION, REPORT_EPILOG, add_report_arguments, run_report_command
+
+    report = sub.add_parser("report", formatter_class=_HelpFormatter,
+                            help="write one self-contained HTML report of one or more sessions",
+                            description=REPORT_DESCRIPTION, epilog=REPORT_EPILOG)
+    add_report_arguments(report, PLACEMENTS)
+    report.set_defaults(run=run_report_command)
 
     recover = sub.add_parser(
         "recover", formatter_class=_HelpFormatter,
@@ -214,10 +224,17 @@ def _calibration_summary(calibration: dict) -> str:
 def _run_analyse(args: argparse.Namespace) -> int:
     from hinge.loading import analyse_loaded, load_recording
 
-    loaded = load_recording(args.file, acc_unit=args.acc_unit, gyro_unit=args.gyro_unit)
-    recording = loaded.recording
-    args.placement = args.placement or loaded.placement or "sacrum"
-    result = analyse_loaded(loaded, args.placement)
+    from hinge.progress import progress_bar, want_progress
+
+    # Coarse stages on stderr: a one-hour recording takes a few seconds.
+    mode = getattr(args, "progress", "auto")
+    with progress_bar("reading", 2, "always" if mode == "always" else want_progress(mode)) as advance:
+        loaded = load_recording(args.file, acc_unit=args.acc_unit, gyro_unit=args.gyro_unit)
+        advance("analysing")
+        recording = loaded.recording
+        args.placement = args.placement or loaded.placement or "sacrum"
+        result = analyse_loaded(loaded, args.placement)
+        advance()
     warnings = list(result.warnings)
     records = _bend_records(result.bends)
     if not args.json:

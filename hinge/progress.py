@@ -24,10 +24,12 @@ def want_progress(mode: str | bool | None = "auto") -> bool:
 
 
 @contextmanager
-def progress_bar(description: str, total: int, enabled: bool) -> Iterator[Callable[..., None]]:
+def progress_bar(description: str, total: int, enabled: bool | str) -> Iterator[Callable[..., None]]:
     """A bar of ``total`` steps on stderr; yields ``advance(description=None)``.
 
-    When not enabled, ``advance`` does nothing and rich is not even imported.
+    enabled: True draws on stderr as it is; "always" also draws when stderr is not a
+    terminal (asked for explicitly). When not enabled, ``advance`` does nothing and rich is
+    not even imported.
     """
     if not enabled:
         yield lambda description=None: None
@@ -36,7 +38,7 @@ def progress_bar(description: str, total: int, enabled: bool) -> Iterator[Callab
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
     columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
-    with Progress(*columns, console=Console(stderr=True), transient=True) as bar:
+    with Progress(*columns, console=Console(stderr=True, force_terminal=True if enabled == "always" else None), transient=True) as bar:
         task = bar.add_task(description, total=total)
 
         def advance(description: str | None = None) -> None:

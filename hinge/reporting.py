@@ -16,7 +16,20 @@ from hinge import __version__
 from hinge.errors import HingeInputError
 from hinge.progress import progress_bar, want_progress
 
-__all__ = ["write_report", "report_session"]
+__all__ = ["write_report", "report_session", "add_report_arguments", "run_report_command",
+           "REPORT_DESCRIPTION", "REPORT_EPILOG"]
+
+REPORT_DESCRIPTION = (
+    "Analyse one or more recordings (session directories, CSV files, or anything `hinge analyse` reads) and "
+    "write one self-contained HTML file (no network, plots embedded) to open in a browser or send by e-mail: "
+    "participant, date, device, placement and calibration quality; a timeline of the sagittal angle with every "
+    "bend shaded by class; a table of bends with score and reasons; score and lumbar-share distributions; a "
+    "plain-language summary of what to work on. Recordings of several participants get one section each; "
+    "a participant with two or more sessions also gets a progress section (mean score and hip-led share per "
+    "session, by date)."
+)
+REPORT_EPILOG = ("example:\n  hinge report sessions/session_20261124T0930Z -o report.html\n"
+                 "  hinge report sessions/session_* --placement sacrum -o P01_progress.html")
 
 
 def _check_output(out_html: Path) -> None:
@@ -95,7 +108,7 @@ def write_report(paths: list[Path], out_html: Path, *, placement: str | None = N
     if not inputs:
         raise HingeInputError("no recordings given; name at least one session directory or CSV file")
     _check_output(out_html)
-    enabled = want_progress(progress)
+    enabled = "always" if progress == "always" else want_progress(progress)
     sessions = []
     with progress_bar("analysing", 2 * len(inputs), enabled) as advance:
         for path in inputs:
@@ -123,3 +136,25 @@ def write_report(paths: list[Path], out_html: Path, *, placement: str | None = N
         Path(tmp).unlink(missing_ok=True)
         raise
     return out_html
+
+
+def add_report_arguments(parser, placements) -> None:
+    """The `hinge report` options (argparse only; nothing heavy is imported)."""
+    from hinge.progress import PROGRESS_MODES
+
+    parser.add_argument("inputs", nargs="+", metavar="SESSION",
+                        help="session directory, CSV recording or other recording hinge analyse reads")
+    parser.add_argument("-o", "--output", default="report.html", metavar="FILE.html", help="HTML file to write")
+    parser.add_argument("--placement", choices=placements, default=None,
+                        help="skin site of the sensor for all inputs (None: each session's own, else sacrum)")
+    parser.add_argument("--progress", choices=PROGRESS_MODES, default="auto",
+                        help="progress bar on stderr: auto draws it when stderr is a terminal")
+
+
+def run_report_command(args) -> int:
+    """`hinge report`: write the report and say where it is (one line on stdout)."""
+    out = write_report([Path(p) for p in args.inputs], Path(args.output), placement=args.placement,
+                       progress=args.progress)
+    n = len(set(Path(p).resolve() for p in args.inputs))
+    print(f"wrote {out} ({n} recording{'s' if n != 1 else ''}); open it in a web browser")
+    return 0
