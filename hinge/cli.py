@@ -39,13 +39,14 @@ def _build_parser() -> argparse.ArgumentParser:
 
     analyse = sub.add_parser(
         "analyse", aliases=["analyze"], formatter_class=_HelpFormatter,
-        help="classify every forward bend in a CSV recording or a session directory",
+        help="classify every forward bend in a CSV recording, a session directory or a BIDS-Motion file",
         description="Read a CSV recording (header time_s,acc_x,acc_y,acc_z,gyr_x,gyr_y,gyr_z; "
                     "s, m/s^2, rad/s unless told otherwise) or a recorded session directory "
-                    "(recordings/FORMAT.md) and print one verdict per bend.",
+                    "(recordings/FORMAT.md) or a BIDS-Motion *_motion.tsv (units and time from its "
+                    "_channels.tsv and _motion.json) and print one verdict per bend.",
         epilog="example:\n  hinge analyse session.csv --placement L5 --acc-unit g --gyro-unit deg/s --json",
     )
-    analyse.add_argument("file", metavar="FILE", help="CSV recording, or session directory")
+    analyse.add_argument("file", metavar="FILE", help="CSV recording, session directory, or BIDS *_motion.tsv")
     analyse.add_argument("--placement", choices=PLACEMENTS, default=None,
                          help="skin site of the sensor on the lower back "
                               "(None: the session's placement, else sacrum)")
@@ -95,6 +96,26 @@ def _build_parser() -> argparse.ArgumentParser:
     )
     recover.add_argument("dir", metavar="DIR", help="session directory")
     recover.set_defaults(run=_run_recover)
+
+    export = sub.add_parser(
+        "export", formatter_class=_HelpFormatter,
+        help="write a recording and its bends into a BIDS-Motion dataset",
+        description="Analyse a session directory (or CSV recording) and write it as one BIDS-Motion entry "
+                    "(BIDS 1.11.1): _motion.tsv, _channels.tsv, _motion.json, _events.tsv with one row per "
+                    "bend, plus dataset_description.json, participants.tsv and scans.tsv. DIR is created or "
+                    "added to; an existing entry is replaced only with --force.",
+        epilog="example:\n  hinge export sessions/session_20261124T0930Z --bids study --subject P01 --session 1\n"
+               "  hinge analyse study/sub-P01/ses-1/motion/sub-P01_ses-1_task-bending_tracksys-imu_motion.tsv",
+    )
+    export.add_argument("source", metavar="SESSION", help="session directory (or CSV recording)")
+    export.add_argument("--bids", required=True, metavar="DIR", help="BIDS dataset folder (created if missing)")
+    export.add_argument("--subject", required=True, metavar="ID", help="participant label, letters and digits")
+    export.add_argument("--session", metavar="ID", default=None, help="session label, letters and digits")
+    export.add_argument("--task", metavar="ID", default="bending", help="task label, letters and digits")
+    export.add_argument("--placement", choices=PLACEMENTS, default=None,
+                        help="skin site of the sensor (None: the session's placement, else sacrum)")
+    export.add_argument("--force", action="store_true", help="replace an existing entry of the same name")
+    export.set_defaults(run=_run_export)
 
     from hinge.acquisition import add_record_arguments, add_scan_arguments  # argparse only; no bleak import
 
@@ -294,6 +315,16 @@ def _run_recover(args: argparse.Namespace) -> int:
 
     for line in recover_session(args.dir).lines():
         print(line)
+    return 0
+
+
+def _run_export(args: argparse.Namespace) -> int:
+    from hinge.bids_export import export_bids
+
+    done = export_bids(args.source, args.bids, args.subject, session=args.session, task=args.task,
+                       placement=args.placement, force=args.force)
+    print(f"wrote {done.paths['motion']} and its sidecars ({done.n_bends} bends, {done.n_bad} BAD_ events, "
+          f"{done.placement})")
     return 0
 
 

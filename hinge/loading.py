@@ -1,9 +1,9 @@
 """One entry point for every recording format the analysis reads.
 
-`load_recording` looks at a path and reads it as a plain CSV file or a recorded session
-directory (the list grows with the formats hinge reads), checked the same way; the
-command line, the public API, reports and batch runs all go through it, so a format is
-recognised identically everywhere.
+`load_recording` looks at a path and reads it as a plain CSV file, a recorded session
+directory or a BIDS-Motion ``*_motion.tsv`` (the list grows with the formats hinge
+reads), checked the same way; the command line, the public API, reports and batch runs
+all go through it, so a format is recognised identically everywhere.
 """
 from __future__ import annotations
 
@@ -24,7 +24,7 @@ DEFAULT_PLACEMENT = "sacrum"
 class LoadedRecording:
     """A checked recording and what is known about where it came from.
 
-    ``kind``: "csv" or "session"; ``placement``: from the file's metadata or None;
+    ``kind``: "csv", "session" or "bids"; ``placement``: from the file's metadata or None;
     ``sha256``: digest of the sample data; ``metadata``: the format's own metadata (dict).
     """
 
@@ -45,12 +45,27 @@ def _file_sha256(path: Path) -> str:
 
 
 def load_recording(path: str | os.PathLike, acc_unit: str = "m/s2", gyro_unit: str = "rad/s") -> LoadedRecording:
-    """Read and check a recording at ``path`` (CSV file or session directory).
+    """Read and check a recording at ``path`` (CSV file, session directory, or BIDS-Motion
+    ``*_motion.tsv``, whose units and time come from its ``_channels.tsv`` and ``_motion.json``).
 
     Raises:
         HingeInputError: one line naming the file and the problem.
     """
     path = Path(path)
+    from hinge.bids_input import is_bids_motion
+
+    if is_bids_motion(path):
+        if acc_unit != "m/s2" or gyro_unit != "rad/s":
+            raise HingeInputError(f"{path}: a BIDS recording declares its units in the _channels.tsv; "
+                                  "drop --acc-unit/--gyro-unit")
+        from hinge.bids_input import bids_recording
+
+        recording, placement, digest, metadata = bids_recording(path)
+        return LoadedRecording(path, "bids", recording, placement, digest, metadata)
+    if path.is_dir() and not (path / "session.json").exists() and any(path.rglob("*_motion.tsv")):
+        found = sorted(p.name for p in path.rglob("*_motion.tsv"))
+        raise HingeInputError(f"{path}: is a BIDS folder, not a session; pass one *_motion.tsv file "
+                              f"(found {len(found)}: {', '.join(found[:3])}{', ...' if len(found) > 3 else ''})")
     if path.is_dir():
         if acc_unit != "m/s2" or gyro_unit != "rad/s":
             raise HingeInputError(f"{path}: a session is stored in m/s^2 and rad/s; drop --acc-unit/--gyro-unit")

@@ -1,0 +1,167 @@
+"""`hinge export --bids`: a recording and its bends as a BIDS-Motion dataset entry.
+
+The glue between the layers: the recording is read and analysed here (hinge.loading, the
+pipeline), the bends become an events table, and hinge.recordings.bids writes the files.
+"""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from hinge import __version__
+from hinge.errors import HingeInputError
+from hinge.loading import DEFAULT_PLACEMENT, analyse_loaded, load_recording
+from hinge.recordings.bids import MotionEntry, check_label, write_motion_entry
+
+__all__ = ["ExportResult", "export_bids", "bend_events", "EVENT_COLUMNS"]
+
+# Manufacturer per device profile (firmware_protocol/DEVICES.md).
+MANUFACTURERS = {"hinge_open": "DIY (hinge open profile firmware)", "witmotion": "WitMotion",
+                 "polar_verity": "Polar Electro", "polar_h10": "Polar Electro", "movesense": "Movesense"}
+PLACEMENT_TEXT = {"sacrum": "sacrum (S1-S2 midline)", "L5": "L5 spinous process", "L4": "L4 spinous process",
+                  "L3": "L3 spinous process"}
+TRACKED_POINT = "LowerBack"
+
+EVENT_COLUMNS = {
+    "trial_type": {
+        "Description": "What the event is: a forward bend as classified by hinge, or a stretch of "
+                       "distrusted data carried over from the recording.",
+        "Levels": {
+            "hip-led": "Forward bend led by the hips (hip hinge: pelvis tilts, spine near neutral).",
+            "spine-led": "Forward bend led by lumbar flexion (the back rounds).",
+            "BAD_gap": "Samples missing (lost packets, recorder interruption).",
+            "BAD_reconnect": "The sensor link dropped and was re-established.",
+            "BAD_saturation": "A sensor channel sat at its full-scale range.",
+        },
+    },
+    "score": {"Description": "Hinge quality of the bend, 0-100 (100 = ideal hip hinge); n/a for non-bends.",
+              "Units": "n/a"},
+    "peak": {"Description": "Time of the bend's deepest point, from the first sample of the recording.",
+             "Units": "s"},
+    "lumbar_share": {"Description": "Estimated lumbar flexion / trunk flexion at the deepest point, 0-1.",
+                     "Units": "n/a"},
+    "depth_deg": {"Description": "Estimated lower-trunk inclination at the deepest point.", "Units": "deg"},
+    "confidence": {"Description": "How far the class probability is from 50/50, 0-1.", "Units": "n/a"},
+}
+
+
+@dataclass(frozen=True)
+class ExportResult:
+    """What `export_bids` wrote: the entry's paths, the number of bends and of BAD_ events."""
+
+    paths: dict[str, Path]
+    n_bends: int
+    n_bad: int
+    placement: str
+
+
+def bend_events(bends: pd.DataFrame) -> pd.DataFrame:
+    """Events table (onset_s, duration_s, trial_type, score, peak_s, ...) from the pipeline's bends."""
+    return pd.DataFrame({
+        "onset_s": bends["start_s"].astype(float).to_numpy(),
+        "duration_s": (bends["end_s"] - bends["start_s"]).astype(float).to_numpy(),
+        "trial_type": bends["label"].astype(str).to_numpy(),
+        "score": bends["score"].astype(float).round(3).to_numpy(),
+        "peak_s": bends["peak_s"].astype(float).to_numpy(),
+        "lumbar_share": bends["lumbar_share"].astype(float).round(4).to_numpy(),
+        "depth_deg": bends["depth_deg"].astype(float).round(2).to_numpy(),
+        "confidence": bends["confidence"].astype(float).round(4).to_numpy(),
+    })
+
+
+def _annotation_events(annotations: pd.DataFrame) -> pd.DataFrame:
+    bad = annotations[annotations["description"].astype(str).str.startswith("BAD_")]
+    return pd.DataFrame({"onset_s": bad["onset_s"].astype(float).to_numpy(),
+                         "duration_s": bad["duration_s"].astype(float).to_numpy(),
+                         "trial_type": bad["description"].astype(str).to_numpy()})
+
+
+def _acq_time(metadata: dict) -> str | None:
+    """BIDS datetime (YYYY-MM-DDThh:mm:ss[.000000], UTC) of the session's wall-clock start."""
+    text = metadata.get("created_utc")
+    if not text:
+        return None
+    try:
+        when = datetime.fromisoformat(str(text))
+    except ValueError:
+        return None
+    return when.strftime("%Y-%m-%dT%H:%M:%S.%f")
+
+
+def _sidecar(metadata: dict, task: str) -> dict:
+    device = metadata.get("device") or {}
+    profile = metadata.get("profile")
+    model = None
+    if profile:
+        from hinge.firmware_protocol import get_profile
+
+        try:
+            model = get_profile(profile).name
+        except (KeyError, ValueError):
+            model = str(profile)
+    name = device.get("name") or "IMU"
+    if device.get("simulated"):
+        name += " (simulated sensor)"
+    return {
+        "TaskName": task,
+        "TaskDescription": "Forward bends while standing, recorded with one IMU on the lower back.",
+        "TrackingSystemName": name,
+        "Manufacturer": MANUFACTURERS.get(profile) if profile else None,
+        "ManufacturersModelName": model,
+        "DeviceSerialNumber": device.get("serial"),
+        "SoftwareVersions": metadata.get("firmware"),
+    }
+
+
+def export_bids(source: str | os.PathLike, root: str | os.PathLike, subject: str, session: str | None = None,
+                task: str = "bending", placement: str | None = None, force: bool = False) -> ExportResult:
+    """Analyse ``source`` (session directory or any file `load_recording` reads) and write it
+    with one event per bend into the BIDS dataset at ``root`` (created if missing).
+
+    Raises:
+        HingeInputError: unreadable source, bad labels, an existing entry without ``force``.
+    """
+    for label, what in ((subject, "subject"), (task, "task")):
+        check_label(label, what)
+    if session is not None:
+        check_label(session, "session")
+    loaded = load_recording(source)
+    if loaded.kind == "bids":
+        raise HingeInputError(f"{source}: is already a BIDS recording; copy its entry instead of exporting it")
+    placement = placement or loaded.placement or DEFAULT_PLACEMENT
+    result = analyse_loaded(loaded, placement)
+    recording = loaded.recording
+    metadata = dict(loaded.metadata)
+    annotations = pd.DataFrame(columns=["onset_s", "duration_s", "description"])
+    if loaded.kind == "session":
+        from hinge.recordings import read_session
+
+        annotations = read_session(loaded.path).annotations
+    events = pd.concat([bend_events(result.bends), _annotation_events(annotations)], ignore_index=True)
+    # The writer wants onsets on the recording's own time base; peaks go out the same way.
+    t0 = float(recording.t_s[0])
+    events["peak"] = (events.pop("peak_s") - t0).round(6)
+    events = events[["onset_s", "duration_s", "trial_type", "score", "peak", "lumbar_share", "depth_deg",
+                     "confidence"]]
+    entry = MotionEntry(
+        t_s=recording.t_s, acc_mps2=recording.acc_mps2, gyr_rad_s=recording.gyr_rad_s,
+        nominal_fs_hz=_nominal_rate(metadata), tracked_point=TRACKED_POINT, placement=placement,
+        sidecar=_sidecar(metadata, task), events=events, event_columns=EVENT_COLUMNS,
+    )
+    generated_by = {"Name": "hinge", "Version": __version__,
+                    "Description": "hinge export --bids: IMU samples as recorded; events are the bends "
+                                   "found by hinge analyse (class and score) and the recording's BAD_ stretches."}
+    paths = write_motion_entry(root, entry, subject, session, task, acq_time=_acq_time(metadata),
+                               generated_by=generated_by, force=force)
+    return ExportResult(paths=paths, n_bends=len(result.bends), n_bad=int(len(events) - len(result.bends)),
+                        placement=placement)
+
+
+def _nominal_rate(metadata: dict) -> float | None:
+    value = metadata.get("nominal_rate_hz")
+    return float(value) if isinstance(value, (int, float)) and np.isfinite(value) and value > 0 else None
