@@ -74,6 +74,10 @@ def hinge_excursion_deg(acc_mps2: np.ndarray, gyr_rad_s: np.ndarray, fs_hz: floa
     return float(np.degrees(np.max(np.cumsum(rate) / fs_hz))) if len(rate) else 0.0
 
 
+def _unit(v: np.ndarray) -> np.ndarray:
+    return v / np.linalg.norm(v)
+
+
 @dataclass(frozen=True)
 class CalibrationProgress:
     """What the guided calibration is doing: `phase` ("still", "hinge", "done", "failed"),
@@ -103,6 +107,7 @@ class GuidedCalibration:
         self._gyr: list[np.ndarray] = []
         self._gap: list[np.ndarray] = []
         self._n = 0
+        self.kept = None
         self._attempt = 0  # grid index where the current attempt began (for the timeouts)
         self.progress = CalibrationProgress("still", 0.0, f"stand still for {STILL_S:.0f} s")
 
@@ -169,9 +174,12 @@ class GuidedCalibration:
         later = still_runs[still_runs[:, 0] > stance_end]
         waited_s = (known - stance_end) / fs if stance_end < known else 0.0
         settle = int(round(SETTLE_S * fs))
+        stance_up = _unit(acc[a:stance_end].mean(axis=0)) if a < stance_end else _unit(acc[0])
         for s0, s1 in later:
             if s1 - s0 < settle:
                 continue
+            if _unit(acc[s0:s0 + settle].mean(axis=0)) @ stance_up < np.cos(np.radians(p.upright_tolerance_deg)):
+                continue  # a held pose in the hinge, not standing again
             stop = int(s0) + settle
             try:
                 cal = calibrate_window(acc[:stop], gyr[:stop], gap[:stop], fs, p)
@@ -181,6 +189,7 @@ class GuidedCalibration:
                 return self._fail(self._start + known, str(e))
             window = (self._start, self._start + stop)
             self._acc = self._gyr = self._gap = []
+            self.kept = (acc, gyr, gap)  # the samples from the window's start on, for the analysis
             self.progress = CalibrationProgress(
                 "done", 1.0, f"calibrated: sensor tilted {cal.as_dict()['sensor_tilt_from_upright_deg']:.0f} deg "
                              f"from upright, hinge {hinge_excursion_deg(acc[:stop], gyr[:stop], fs, cal):.0f} deg",

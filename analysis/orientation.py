@@ -47,16 +47,7 @@ def estimate_orientation(
         gain: Fusion gain (default 0.5, Fusion's own default).
     """
     n = len(acc_mps2)
-    ahrs = imufusion.Ahrs()
-    settings = imufusion.AhrsSettings()
-    settings.convention = imufusion.CONVENTION_NWU
-    settings.gain = gain
-    settings.gyroscope_range = 2000.0
-    settings.acceleration_rejection = 10.0
-    settings.sample_rate = int(round(fs_hz))
-    settings.rejection_timeout = int(5 * fs_hz)
-    ahrs.set_settings(settings)
-    ahrs.set_sample_period(1.0 / fs_hz)
+    ahrs = make_ahrs(fs_hz, gain)
     # Fusion wants deg/s and g.
     gyr_dps = np.ascontiguousarray(np.degrees(gyr_rad_s), dtype=np.float64)
     acc_g = np.ascontiguousarray(acc_mps2 / GRAVITY_MPS2, dtype=np.float64)
@@ -71,6 +62,40 @@ def estimate_orientation(
         startup[i] = ahrs.get_flags().startup
     pitch_deg, roll_deg = quaternion_to_pitch_roll_deg(quaternion)
     return SegmentOrientation(quaternion, pitch_deg, roll_deg, ignored, startup)
+
+
+def make_ahrs(fs_hz: float, gain: float = 0.5) -> "imufusion.Ahrs":
+    """A Fusion AHRS with hinge's settings (NWU, acceleration rejection 10 deg, 5 s timeout)."""
+    ahrs = imufusion.Ahrs()
+    settings = imufusion.AhrsSettings()
+    settings.convention = imufusion.CONVENTION_NWU
+    settings.gain = gain
+    settings.gyroscope_range = 2000.0
+    settings.acceleration_rejection = 10.0
+    settings.sample_rate = int(round(fs_hz))
+    settings.rejection_timeout = int(5 * fs_hz)
+    ahrs.set_settings(settings)
+    ahrs.set_sample_period(1.0 / fs_hz)
+    return ahrs
+
+
+class StreamingOrientation:
+    """`estimate_orientation` one block at a time: the same Fusion state carried across
+    blocks, so the pitch equals the offline one on the same samples."""
+
+    def __init__(self, fs_hz: float, gain: float = 0.5):
+        self._ahrs = make_ahrs(fs_hz, gain)
+
+    def update(self, acc_mps2: np.ndarray, gyr_rad_s: np.ndarray) -> np.ndarray:
+        """Pitch (K,) deg of a block of (K, 3) calibrated signals (segment axes, m/s^2, rad/s)."""
+        gyr_dps = np.ascontiguousarray(np.degrees(gyr_rad_s), dtype=np.float64)
+        acc_g = np.ascontiguousarray(acc_mps2 / GRAVITY_MPS2, dtype=np.float64)
+        quaternion = np.empty((len(acc_g), 4))
+        update, get = self._ahrs.update_no_magnetometer, self._ahrs.get_quaternion
+        for i in range(len(acc_g)):
+            update(gyr_dps[i], acc_g[i])
+            quaternion[i] = get()
+        return quaternion_to_pitch_roll_deg(quaternion)[0]
 
 
 def quaternion_to_pitch_roll_deg(quaternion: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

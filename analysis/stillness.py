@@ -52,6 +52,29 @@ def still_mask(
     return drop_short_runs(candidate, int(round(still_min_s * fs_hz)))
 
 
+def still_candidate(
+    acc_mps2: np.ndarray,
+    gyr_rad_s: np.ndarray,
+    fs_hz: float,
+    still_gyro_rad_s: float = 0.05,
+    still_acc_tolerance_mps2: float = 0.3,
+    window_s: float = 0.2,
+    still_acc_change_mps2: float = 0.06,
+) -> np.ndarray:
+    """`still_mask` before short stretches are dropped: (N,) bool per sample.
+
+    Each value depends only on samples within `lookahead_samples` on either side (the
+    streaming pipeline relies on this).
+    """
+    return still_mask(acc_mps2, gyr_rad_s, fs_hz, still_gyro_rad_s, still_acc_tolerance_mps2, 0.0,
+                      window_s, still_acc_change_mps2)
+
+
+def lookahead_samples(fs_hz: float, window_s: float = 0.2) -> int:
+    """Samples on either side that a `still_candidate` value depends on (with a safety margin)."""
+    return max(1, int(round(window_s * fs_hz))) + max(1, int(round(0.05 * fs_hz))) + 2
+
+
 def runs(mask: np.ndarray) -> np.ndarray:
     """(K, 2) array of [start, stop) sample indices of the True runs of `mask`."""
     padded = np.concatenate(([False], np.asarray(mask, bool), [False]))

@@ -1,0 +1,391 @@
+"""The streaming pipeline behind `hinge live`: blocks of samples in, a verdict per bend
+as soon as the bend is back to upright standing.
+
+The same steps as `pipeline.analyse`, one block at a time and with bounded memory:
+
+    raw samples -> StreamingResampler (the offline grid, point for point)
+      -> GuidedCalibration ("stand still 3 s, then one slow hinge"; its stretch is the
+         start of the analysis, as `analyse(calibration_window_s=...)` does offline)
+      -> still detection (only samples whose neighbourhood is complete)
+      -> StreamingOrientation (Fusion, state carried across blocks)
+      -> segmentation of each movement between upright-still stretches
+      -> bend_verdict.judge_candidate (the offline per-bend code)
+
+Every decision depends only on samples near it: a still sample on its 0.25 s
+neighbourhood, a movement on the 3 s of standing before it and the 0.3 s after it, a
+bend on its own window. So the live verdicts equal the offline ones on the same
+recording. Memory holds the current movement (at most `max_movement_s`, 120 s, beyond
+which a movement is dropped unjudged, offline too) plus a few seconds.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from .bend_verdict import ANCHOR_S, judge_candidate
+from .calibration import MountingCalibration
+from .guided_calibration import CalibrationProgress, GuidedCalibration
+from .inverse_model import pose_grid
+from .orientation import StreamingOrientation
+from .params import AnalysisParams, params_for_placement
+from .pipeline import BEND_COLUMNS, CALIBRATION_HINGE, calibrated_signals
+from .resampling import GAP_FACTOR, estimate_sample_rate
+from .segmentation import segment_bends
+from .stillness import lookahead_samples, runs, still_candidate
+
+__all__ = ["LiveEvent", "StreamingAnalyser", "StreamingResampler"]
+
+# Raw samples used to estimate the sample rate before the grid starts, s.
+RATE_ESTIMATE_S = 2.0
+# Segmentation settings the offline pipeline uses (segment_bends defaults).
+BASELINE_MAX_S = 3.0
+MAX_MOVEMENT_S = 120.0
+
+
+class StreamingResampler:
+    """`resampling.resample_uniform` one block at a time.
+
+    The grid starts at the first sample and runs at `fs_hz`; each grid point is
+    interpolated from the two samples around it exactly as offline, and grid points
+    inside gaps longer than `max_interp_gap_s` are marked.
+    """
+
+    def __init__(self, fs_hz: float, max_interp_gap_s: float = 0.1):
+        self.fs_hz, self.max_gap_s = float(fs_hz), max_interp_gap_s
+        self.t0: float | None = None
+        self.next_k = 0  # index of the next grid point
+        self._last_t = None
+        self._last_v = None
+
+    def push(self, t_s: np.ndarray, values: np.ndarray) -> tuple[int, np.ndarray, np.ndarray, np.ndarray]:
+        """Add (K,) times (s, increasing) and (K, C) values.
+
+        Returns:
+            (index of the first new grid point, grid times (G,), values (G, C), gap mask (G,)).
+        """
+        t_s = np.asarray(t_s, float)
+        values = np.asarray(values, float).reshape(len(t_s), -1)
+        k0 = self.next_k
+        if len(t_s) == 0:
+            return k0, np.empty(0), np.empty((0, values.shape[1])), np.zeros(0, bool)
+        if self._last_t is not None:
+            t_s = np.concatenate(([self._last_t], t_s))
+            values = np.vstack([self._last_v, values])
+        if self.t0 is None:
+            self.t0 = float(t_s[0])
+        fs = self.fs_hz
+        n_grid = int(np.floor((t_s[-1] - self.t0) * fs + 1e-6)) + 1
+        grid = self.t0 + np.arange(k0, n_grid) / fs
+        out = np.empty((len(grid), values.shape[1]))
+        for c in range(values.shape[1]):
+            out[:, c] = np.interp(grid, t_s, values[:, c])
+        gap = np.zeros(len(grid), bool)
+        dt = np.diff(t_s)
+        for j in np.flatnonzero((dt > GAP_FACTOR / fs) & (dt > self.max_gap_s)):
+            first = np.searchsorted(grid, t_s[j], side="right")
+            stop = np.searchsorted(grid, t_s[j] + dt[j], side="left")
+            gap[first:stop] = True
+        self.next_k = n_grid
+        self._last_t, self._last_v = float(t_s[-1]), values[-1].copy()
+        return k0, grid, out, gap
+
+
+@dataclass(frozen=True)
+class LiveEvent:
+    """Something the live view shows.
+
+    kind: "calibration" (progress of the guided calibration, `progress`), "bend" (a
+    verdict, `bend`: the offline bend-table fields plus `bend_id`), "dropped" (a movement
+    that is not a bend, `dropped`: (start_s, end_s, reason)).
+    detectable_t_s: sensor time of the newest sample when the event was decided, s.
+    """
+
+    kind: str
+    detectable_t_s: float
+    progress: CalibrationProgress | None = None
+    bend: dict | None = None
+    dropped: tuple | None = None
+
+
+class _Buffer:
+    """Named (K, ...) arrays that grow at the end and are trimmed at the front."""
+
+    def __init__(self):
+        self.base = 0  # absolute grid index of row 0
+        self.arrays: dict[str, np.ndarray] = {}
+        self.n = 0
+
+    @property
+    def stop(self) -> int:
+        return self.base + self.n
+
+    def append(self, **columns: np.ndarray) -> None:
+        k = len(next(iter(columns.values())))
+        for name, col in columns.items():
+            arr = self.arrays.get(name)
+            if arr is None:
+                arr = np.empty((max(1024, 2 * k),) + col.shape[1:], col.dtype)
+            elif len(arr) < self.n + k:
+                bigger = np.empty((max(2 * len(arr), self.n + k),) + arr.shape[1:], arr.dtype)
+                bigger[:self.n] = arr[:self.n]
+                arr = bigger
+            arr[self.n:self.n + k] = col
+            self.arrays[name] = arr
+        self.n += k
+
+    def set(self, name: str, start: int, values: np.ndarray) -> None:
+        """Write `values` at absolute index `start` of an existing column."""
+        self.arrays[name][start - self.base:start - self.base + len(values)] = values
+
+    def get(self, name: str, start: int, stop: int) -> np.ndarray:
+        return self.arrays[name][start - self.base:stop - self.base]
+
+    def trim(self, keep_from: int) -> None:
+        k = keep_from - self.base
+        if k <= 0:
+            return
+        for name, arr in self.arrays.items():
+            arr[:self.n - k] = arr[k:self.n].copy()
+        self.base, self.n = keep_from, self.n - k
+
+
+class _Tracker:
+    """Everything after the calibration: stillness, orientation, segmentation, verdicts.
+
+    Indices are absolute grid indices; the analysis starts at `start` (the calibration
+    stretch's first sample), where the offline analysis of a guided recording starts.
+    """
+
+    def __init__(self, start: int, calib_stop: int, t0: float, fs_hz: float, calibration: MountingCalibration,
+                 params: AnalysisParams):
+        self.start, self.calib_stop, self.t0, self.fs = start, calib_stop, t0, fs_hz
+        self.cal, self.params = calibration, params
+        self.buf = _Buffer()
+        self.buf.base = start
+        self.orientation = StreamingOrientation(fs_hz, params.ahrs_gain)
+        self.model = pose_grid(params.height_m, params.placement)
+        self.margin = lookahead_samples(fs_hz)
+        self.min_still = int(round(params.still_min_s * fs_hz))
+        self.anchor = max(1, int(round(ANCHOR_S * fs_hz)))
+        self.baseline_n = max(1, int(round(BASELINE_MAX_S * fs_hz)))
+        self.max_movement = MAX_MOVEMENT_S * fs_hz
+        self.F = start  # still candidates final below this
+        self.S = start  # still (and upright) final below this
+        self.carry = 0  # length of a still run that continues at S
+        self.U = start  # segmentation has scanned below this
+        self.upright_start: int | None = None  # start of the current upright run
+        self.prev_upright: int | None = None  # start of the upright run before the movement
+        self.move_start: int | None = None
+        self.move_stop: int | None = None  # a movement ended here; waiting for its anchor
+        self.too_long = False
+
+    def push(self, acc: np.ndarray, gyr: np.ndarray, gap: np.ndarray, sat: np.ndarray, final: bool = False):
+        """Add grid samples (sensor axes); returns [(kind, payload)] of decided bends/drops."""
+        if len(acc):
+            acc_seg, gyr_seg = calibrated_signals(acc, gyr, self.cal)
+            pitch = self.orientation.update(acc_seg, gyr_seg)
+            self.buf.append(acc=acc, gyr=gyr, acc_seg=acc_seg, gyr_seg=gyr_seg, gap=gap, sat=sat, pitch=pitch,
+                            cand=np.zeros(len(acc), bool), upright=np.zeros(len(acc), bool))
+        n = self.buf.stop
+        p = self.params
+        # 1. Still candidates whose neighbourhood is complete (or the recording has ended).
+        new_f = n if final else n - self.margin
+        if new_f > self.F:
+            lo = max(self.start, self.F - 2 * self.margin)
+            cand = still_candidate(self.buf.get("acc", lo, n), self.buf.get("gyr", lo, n), self.fs,
+                                   p.still_gyro_rad_s, p.still_acc_tolerance_mps2)
+            self.buf.set("cand", self.F, cand[self.F - lo:new_f - lo])
+            self.F = new_f
+        # 2. Still runs of at least still_min_s; upright = still, not a long gap, pitch near stance.
+        if self.F > self.S:
+            cand = self.buf.get("cand", self.S, self.F)
+            still = np.zeros(len(cand), bool)
+            new_s, carry = self.F, 0
+            for s0, s1 in runs(cand):
+                length = s1 - s0 + (self.carry if s0 == 0 else 0)
+                if s1 == len(cand) and not final:  # a still run that may go on
+                    if length >= self.min_still:
+                        still[s0:s1], carry = True, length
+                    else:
+                        new_s = self.S + s0
+                    break
+                still[s0:s1] = length >= self.min_still
+            self.carry = carry
+            k = new_s - self.S
+            upright = (still[:k] & ~self.buf.get("gap", self.S, new_s)
+                       & (np.abs(self.buf.get("pitch", self.S, new_s)) < p.upright_pitch_deg))
+            self.buf.set("upright", self.S, upright)
+            self.S = new_s
+        events = self._segment(final)
+        self._trim()
+        return events
+
+    def _segment(self, final: bool) -> list:
+        """Scan the upright mask for movements; judge each once its anchor after is known."""
+        events = []
+        upright, base = self.buf.arrays.get("upright"), self.buf.base
+        i = self.U
+        while i < self.S:
+            if self.move_start is None:
+                if upright[i - base]:
+                    if self.upright_start is None:
+                        self.upright_start = i
+                else:
+                    self.prev_upright, self.upright_start, self.move_start = self.upright_start, None, i
+                    self.too_long = False
+                i += 1
+            elif self.move_stop is None:
+                if upright[i - base]:
+                    self.move_stop = i
+                elif i - self.move_start > self.max_movement:
+                    self.too_long = True
+                i += 1
+            if self.move_stop is not None:
+                if self.S < self.move_stop + self.anchor:
+                    break  # wait for the still anchor after the movement
+                b = self.move_stop
+                events += self._judge(self.move_start, b, b + self.anchor)
+                self.move_start = self.move_stop = self.upright_start = None
+                i = b  # the samples after the movement start the next one
+        self.U = i
+        if final and self.move_start is not None:
+            b = self.move_stop if self.move_stop is not None else self.S
+            events += self._judge(self.move_start, b, self.S)
+            self.move_start = self.move_stop = None
+        return events
+
+    def _judge(self, a: int, b: int, stop: int) -> list:
+        """Bends of the movement [a, b), from samples [slice start, stop)."""
+        fs = self.fs
+        t = lambda i: self.t0 + i / fs  # noqa: E731 - the grid time of absolute index i
+        if self.too_long or b - a > self.max_movement:
+            return [("dropped", (t(a), t(min(b, self.buf.stop - 1)),
+                                 f"no quiet upright standing for {(b - a) / fs:.0f} s "
+                                 f"(> {MAX_MOVEMENT_S:.0f} s): movement not judged"))]
+        lo = a if self.prev_upright is None else max(self.prev_upright, a - self.baseline_n)
+        lo = max(lo, self.buf.base)
+        stop = min(stop, self.buf.stop)
+        get = lambda name: self.buf.get(name, lo, stop)  # noqa: E731
+        candidates, dropped = segment_bends(get("pitch"), get("upright"), fs,
+                                            baseline_max_s=BASELINE_MAX_S, max_movement_s=MAX_MOVEMENT_S)
+        t_slice = self.t0 + np.arange(lo, stop) / fs
+        events = [("dropped", (float(t_slice[r.start]), float(t_slice[min(r.end, len(t_slice) - 1)]), r.reason))
+                  for r in dropped.itertuples() if a <= lo + r.start < b]
+        for c in candidates.itertuples():
+            if not a <= lo + c.start < b:
+                continue  # a movement that began inside the anchor: judged later
+            if lo + c.end < self.calib_stop:
+                events.append(("dropped", (float(t_slice[c.start]), float(t_slice[c.end]), CALIBRATION_HINGE)))
+                continue
+            row, drop = judge_candidate(c, t_slice, get("acc_seg"), get("gyr_seg"), get("gap"), get("sat"),
+                                        fs, self.params, self.model)
+            events.append(("bend", row) if row is not None else ("dropped", drop))
+        return events
+
+    def _trim(self) -> None:
+        """Forget samples no later decision needs (bounded memory)."""
+        if self.move_start is not None and not self.too_long:
+            a = self.move_start
+            first = a if self.prev_upright is None else max(self.prev_upright, a - self.baseline_n)
+        elif self.move_start is not None:
+            first = self.U
+        elif self.upright_start is not None:
+            first = max(self.upright_start, self.U - self.baseline_n)
+        else:
+            first = self.U
+        keep = min(first, self.F - 2 * self.margin, self.S, self.U)
+        if keep - self.buf.base > 4 * self.baseline_n:
+            self.buf.trim(keep)
+
+
+class StreamingAnalyser:
+    """Feed sample blocks (`push`), get `LiveEvent`s; `finish` at the end of the recording.
+
+    Args:
+        placement: skin site of the sensor (sacrum, L5, L4, L3).
+        fs_hz: analysis rate, Hz; estimated from the first 2 s of samples when None
+            (as the offline pipeline estimates it from the whole recording).
+        params: settings; the placement preset when None.
+    """
+
+    def __init__(self, placement: str = "sacrum", fs_hz: float | None = None, params: AnalysisParams | None = None):
+        self.params = params or params_for_placement(placement)
+        self.fs_hz = fs_hz
+        self._pending_t: list[np.ndarray] = []
+        self._pending_v: list[np.ndarray] = []
+        self.resampler: StreamingResampler | None = None
+        self.calibrator: GuidedCalibration | None = None
+        self.tracker: _Tracker | None = None
+        self.calibration_window_s: tuple[float, float] | None = None
+        self.calibration: MountingCalibration | None = None
+        self.bends: list[dict] = []
+        self.dropped: list[tuple] = []
+        self.last_t_s = float("nan")
+
+    def push(self, t_s: np.ndarray, acc_mps2: np.ndarray, gyr_rad_s: np.ndarray) -> list[LiveEvent]:
+        """Add (K,) sample times (s, increasing) and (K, 3) specific force (m/s^2) and rate (rad/s)."""
+        t_s = np.asarray(t_s, float)
+        if len(t_s) == 0:
+            return []
+        self.last_t_s = float(t_s[-1])
+        values = np.column_stack([acc_mps2, gyr_rad_s])
+        if self.resampler is None:
+            self._pending_t.append(t_s)
+            self._pending_v.append(values)
+            t_all = np.concatenate(self._pending_t)
+            if self.fs_hz is None and (t_all[-1] - t_all[0] < RATE_ESTIMATE_S or len(t_all) < 50):
+                return []
+            self.fs_hz = float(self.fs_hz or estimate_sample_rate(t_all))
+            self.resampler = StreamingResampler(self.fs_hz, self.params.max_interp_gap_s)
+            self.calibrator = GuidedCalibration(self.fs_hz, self.params)
+            t_s, values = t_all, np.vstack(self._pending_v)
+            self._pending_t = self._pending_v = []
+        k0, _, grid_v, gap = self.resampler.push(t_s, values)
+        return self._grid(k0, grid_v[:, :3], grid_v[:, 3:6], gap)
+
+    def _grid(self, k0: int, acc: np.ndarray, gyr: np.ndarray, gap: np.ndarray, final: bool = False) -> list[LiveEvent]:
+        events: list[LiveEvent] = []
+        if self.tracker is None:
+            if final or self.calibrator is None:
+                return events
+            before = self.calibrator.progress
+            progress = self.calibrator.update(acc, gyr, gap)
+            if progress != before:
+                events.append(LiveEvent("calibration", self.last_t_s, progress=progress))
+            if progress.phase != "done":
+                return events
+            w0, w1 = progress.window
+            self.calibration = progress.calibration
+            t0 = self.resampler.t0
+            self.calibration_window_s = (t0 + w0 / self.fs_hz, (w1 - w0) / self.fs_hz)
+            self.tracker = _Tracker(w0, w1, t0, self.fs_hz, progress.calibration, self.params)
+            # The calibration stretch and everything since: the analysis starts there.
+            acc, gyr, gap = self.calibrator.kept
+            self.calibrator.kept = None
+        return events + self._events(self.tracker.push(acc, gyr, gap, np.zeros(len(acc), bool), final))
+
+    def _events(self, decided: list) -> list[LiveEvent]:
+        out = []
+        for kind, payload in decided:
+            if kind == "bend":
+                row = {"bend_id": len(self.bends) + 1, **payload}
+                self.bends.append(row)
+                out.append(LiveEvent("bend", self.last_t_s, bend=row))
+            else:
+                self.dropped.append(payload)
+                out.append(LiveEvent("dropped", self.last_t_s, dropped=payload))
+        return out
+
+    def finish(self) -> list[LiveEvent]:
+        """The recording has ended: decide what the last samples allow (a trailing movement)."""
+        if self.tracker is None:
+            return []
+        return self._grid(0, np.empty((0, 3)), np.empty((0, 3)), np.zeros(0, bool), final=True)
+
+    def bends_table(self) -> pd.DataFrame:
+        """The verdicts so far as the offline bend table (index bend_id, BEND_COLUMNS)."""
+        frame = pd.DataFrame([{c: b[c] for c in BEND_COLUMNS} for b in self.bends], columns=BEND_COLUMNS)
+        frame.index = pd.RangeIndex(1, len(frame) + 1, name="bend_id")
+        return frame
