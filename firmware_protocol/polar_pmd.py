@@ -55,7 +55,7 @@ from .samples import DEG_TO_RAD, STANDARD_GRAVITY_MPS2, ImuSamples
 
 __all__ = [
     "SERVICE_UUID", "CONTROL_UUID", "DATA_UUID", "MIN_MTU", "MEASUREMENT", "STATUS", "PmdFrame", "PmdResponse",
-    "decode_pmd_frame", "decode_pmd", "encode_pmd_frame", "sample_times_ns", "decode_settings", "encode_settings",
+    "decode_pmd_frame", "decode_pmd", "encode_pmd_frame", "compressed_samples_that_fit", "sample_times_ns", "decode_settings", "encode_settings",
     "decode_control_response", "encode_control_response", "decode_features", "decode_command", "command_get_settings",
     "command_start", "command_stop", "command_sdk_mode", "verity_start_commands", "verity_stop_commands",
     "h10_start_commands", "h10_stop_commands", "PmdStreamDecoder", "POLAR_EPOCH_UNIX_S",
@@ -151,6 +151,37 @@ def _encode_deltas(raw: np.ndarray, ref_bytes: int, block_size: int) -> bytes:
     return bytes(out)
 
 
+def _delta_width(d: np.ndarray) -> np.ndarray:
+    """Bits per sample (the widest of its channels) for two's-complement deltas (n, channels)."""
+    a = np.where(d < 0, ~d, d).max(axis=1)
+    return np.where(a > 0, np.floor(np.log2(np.maximum(a, 1))).astype(np.int64) + 2, 1)
+
+
+def compressed_samples_that_fit(values, max_bytes: int, block_size: int = 64) -> int:
+    """How many leading samples of ``values`` (n, 3) device units fit one compressed frame of ``max_bytes``.
+
+    Mirrors `encode_pmd_frame` (16-bit reference, blocks of at most ``block_size``
+    deltas at the narrowest width that fits); a device that fills frames to the MTU
+    (the Verity Sense) sends a frame when the next sample would not fit.
+    """
+    raw = np.rint(np.asarray(values, dtype=float)).astype(np.int64)
+    if raw.shape[0] == 0 or 10 + 6 > max_bytes:
+        return 0
+    widths = _delta_width(np.diff(raw, axis=0))
+    size, fit = 16, 1
+    for b0 in range(0, len(widths), block_size):
+        w = np.maximum.accumulate(widths[b0:b0 + block_size])
+        cost = size + 2 + (np.arange(1, len(w) + 1) * 3 * w + 7) // 8
+        ok = np.flatnonzero(cost <= max_bytes)
+        if ok.size == 0:
+            return fit
+        if ok[-1] < len(w) - 1:
+            return fit + int(ok[-1]) + 1
+        fit += len(w)
+        size = int(cost[-1])
+    return fit
+
+
 # ------------------------------------------------------------------ frames
 
 def decode_pmd_frame(payload: bytes, *, factor: float = 1.0) -> PmdFrame:
@@ -193,11 +224,17 @@ def decode_pmd_frame(payload: bytes, *, factor: float = 1.0) -> PmdFrame:
 
 
 def sample_times_ns(timestamp_ns: int, n: int, sample_rate_hz: float, previous_timestamp_ns: int | None = None) -> np.ndarray:
-    """Per-sample sensor times (float64 ns) by the Polar SDK rule: last = frame time."""
-    if previous_timestamp_ns is not None and previous_timestamp_ns < timestamp_ns:
+    """Per-sample sensor times (float64 ns) by the Polar SDK rule: last = frame time.
+
+    The SDK spreads a frame's samples evenly back to the previous frame's time; when
+    that spacing is over 1.5 nominal periods a frame was lost in between, and spreading
+    would hide the gap and stretch the samples, so the nominal spacing is used instead.
+    """
+    delta = 1e9 / sample_rate_hz
+    if previous_timestamp_ns is not None and previous_timestamp_ns < timestamp_ns \
+            and (timestamp_ns - previous_timestamp_ns) / n <= 1.5 * delta:
         delta = (timestamp_ns - previous_timestamp_ns) / n
         return previous_timestamp_ns + delta * np.arange(1, n + 1)
-    delta = 1e9 / sample_rate_hz
     return timestamp_ns - delta * np.arange(n - 1, -1, -1)
 
 

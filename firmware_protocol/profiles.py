@@ -16,7 +16,7 @@ import re
 from dataclasses import dataclass, field, replace
 from typing import Callable
 
-from . import hinge_open, movesense, polar_pmd, witmotion
+from . import hinge_open, movesense, polar_merge, polar_pmd, witmotion
 
 __all__ = ["DeviceProfile", "PROFILES", "profile_for_advertisement", "get_profile"]
 
@@ -148,7 +148,7 @@ POLAR_VERITY = DeviceProfile(
     configure=lambda *_a, **_k: [polar_pmd.command_get_settings("acc"), polar_pmd.command_get_settings("gyro")],
     start=polar_pmd.verity_start_commands,
     stop=polar_pmd.verity_stop_commands,
-    make_decoder=polar_pmd.PmdStreamDecoder,
+    make_decoder=polar_merge.VerityStreamDecoder,  # acc + gyro frames merged into 6-axis samples
     limits=("acc and gyro arrive as separate frames with their own times; frames fill to the MTU, so "
             "latency is about 1 s; 52 Hz unless SDK mode (26-416 Hz, optical sensor off); clock defaults to "
             "2017/2019 until set, so anchor to host time"),
@@ -168,6 +168,7 @@ POLAR_H10 = replace(
     configure=lambda *_a, **_k: [polar_pmd.command_get_settings("acc")],
     start=polar_pmd.h10_start_commands,
     stop=polar_pmd.h10_stop_commands,
+    make_decoder=polar_pmd.PmdStreamDecoder,
     limits=("no gyroscope; a chest strap that wakes on electrode contact and drops BLE 45 s after leaving "
             "the strap, awkward on the lower back; clock resets on shutdown"),
 )

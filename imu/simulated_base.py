@@ -37,7 +37,7 @@ class Packet:
 
     ``due_k``: the sample index whose existence on the device clock releases it (the
     last sample it carries, or the first that no longer fits for devices that fill
-    frames); ``build()`` makes the bytes at sending time (so a paused sensor does not
+    frames); ``build()`` makes the bytes (or a list of notifications) at sending time (so a paused sensor does not
     advance its sequence number); ``indices``: the sample indices it carries.
     """
 
@@ -75,6 +75,7 @@ class SimulatedSensor:
         self._notify: Callable[[str, bytes], None] | None = None
         self._drop: Callable[[], None] | None = None
         self._task: asyncio.Task | None = None
+        self._heads: dict[str, tuple[Packet, Iterator[Packet]]] = {}
         self.streaming = False
         self.paused = False
         self.sent: dict[str, list[np.ndarray]] = {}
@@ -136,13 +137,32 @@ class SimulatedSensor:
         self.send(self.data_uuid, value)
 
     # ------------------------------------------------------------------ streaming
+    def sample_now(self) -> int:
+        """Index of the next sample on the device clock."""
+        return int(math.ceil(self._device_s(time.monotonic()) * self.rate_hz))
+
     def start_streaming(self) -> None:
+        """Start every stream of `_streams` from the current sample on."""
         if not self.streaming:
-            self.streaming = True
+            for s in self._streams(self.sample_now()):
+                self.add_stream(s)
+
+    def add_stream(self, stream: Iterator[Packet]) -> None:
+        """Start sending one packet stream (keyed by its packets' ``stream`` name) alongside the others."""
+        first = next(stream)
+        self._heads[first.stream] = (first, stream)
+        self.streaming = True
+        if self._task is None:
             self._task = asyncio.get_running_loop().create_task(self._stream())
+
+    def remove_stream(self, name: str) -> None:
+        self._heads.pop(name, None)
+        if not self._heads:
+            self.stop_streaming()
 
     def stop_streaming(self) -> None:
         self.streaming = False
+        self._heads.clear()
         if self._task is not None:
             self._task.cancel()
             self._task = None
@@ -153,13 +173,10 @@ class SimulatedSensor:
 
     async def _stream(self) -> None:
         """Sends each packet when its due sample exists on the device clock; streams interleave by due time."""
-        k0 = int(math.ceil(self._device_s(time.monotonic()) * self.rate_hz))
-        streams = self._streams(k0)
-        heads = [next(s) for s in streams]
         burst = 0
-        while self.streaming:
-            i = min(range(len(heads)), key=lambda j: heads[j].due_k)
-            p = heads[i]
+        while self.streaming and self._heads:
+            name = min(self._heads, key=lambda j: self._heads[j][0].due_k)
+            p = self._heads[name][0]
             delay = self._host_s(p.due_k / self.rate_hz) - time.monotonic()
             if delay > 0:
                 burst = 0
@@ -170,12 +187,15 @@ class SimulatedSensor:
                     await asyncio.sleep(0)
             if not self.streaming or self._notify is None:
                 break
-            heads[i] = next(streams[i])
+            if self._heads.get(name, (None,))[0] is not p:
+                continue  # the stream was stopped or restarted while waiting
+            self._heads[name] = (next(self._heads[name][1]), self._heads[name][1])
             if self.paused:
                 continue  # the device keeps sampling; nothing goes out
             value = p.build()
             self.sent.setdefault(p.stream, []).append(p.indices)
-            self._notify(p.uuid, value)
+            for v in (value if isinstance(value, list) else [value]):
+                self._notify(p.uuid, v)
 
     def sent_indices(self, stream: str | None = None) -> np.ndarray:
         """Sample indices sent, in order (``stream`` None: the sensor's only or main stream)."""

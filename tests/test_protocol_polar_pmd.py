@@ -95,8 +95,11 @@ def test_h10_raw_frame_and_sample_times_follow_the_sdk_rule():
     s1 = p.decode_pmd(b, sample_rate_hz=200.0)
     np.testing.assert_allclose(s1.acc_mps2, vals * 9.80665e-3, rtol=1e-12)
     np.testing.assert_allclose(s1.timestamp_s, [4.99, 4.995, 5.0], rtol=0, atol=1e-12)
-    s2 = p.decode_pmd(b, sample_rate_hz=200.0, previous_timestamp_ns=4_970_000_000)
-    np.testing.assert_allclose(s2.timestamp_s, [4.98, 4.99, 5.0], rtol=0, atol=1e-12)
+    s2 = p.decode_pmd(b, sample_rate_hz=200.0, previous_timestamp_ns=4_982_000_000)
+    np.testing.assert_allclose(s2.timestamp_s, [4.988, 4.994, 5.0], rtol=0, atol=1e-12)
+    # Over 1.5 nominal periods apart, a frame was lost in between: nominal spacing, the gap stays visible.
+    s3 = p.decode_pmd(b, sample_rate_hz=200.0, previous_timestamp_ns=4_970_000_000)
+    np.testing.assert_allclose(s3.timestamp_s, [4.99, 4.995, 5.0], rtol=0, atol=1e-12)
     for ftype, width, v in ((0, 1, vals // 10), (2, 3, vals * 1000)):
         b = p.encode_pmd_frame(v, timestamp_ns=1, compressed=False, frame_type=ftype)
         assert len(b) == 10 + 9 * width
