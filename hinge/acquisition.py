@@ -52,7 +52,8 @@ def _simulation(args):
 
     from hinge.analysis.body_model import BodyModelStream
 
-    motion = partial(BodyModelStream, seed=getattr(args, "seed", 0), placement=getattr(args, "placement", "sacrum"))
+    motion = partial(BodyModelStream, seed=getattr(args, "seed", 0), placement=getattr(args, "placement", "sacrum"),
+                     **getattr(args, "motion_options", {}))  # hinge live: guided calibration, set size
     sensor = sim.register(sim.SimulatedHingeSensor(speed=getattr(args, "speed", 1.0), motion=motion))
     return sensor, sim.SimulatedScanner, sim.SimulatedClient
 
@@ -109,7 +110,9 @@ def _session_path(out_dir: Path, participant: str | None) -> Path:
     return path
 
 
-def run_record(args: argparse.Namespace) -> int:
+def run_record(args: argparse.Namespace, live=None) -> int:
+    """`hinge record`; `hinge live` passes `live` (hinge.live.LiveSession): it wraps the session
+    writer to see every appended sample, shows the status, and annotates before the close."""
     if args.duration is not None and not args.duration > 0:
         raise HingeInputError(f"--duration {args.duration:g}: must be > 0 s")
     if not args.timeout > 0:
@@ -128,10 +131,10 @@ def run_record(args: argparse.Namespace) -> int:
         if rates is not None and float(args.rate_hz) not in rates:
             raise HingeInputError(f"--rate-hz {args.rate_hz:g}: {args.profile or 'hinge_open'} supports "
                                   f"{', '.join(f'{r:g}' for r in rates)} Hz")
-    return asyncio.run(_record(args, path))
+    return asyncio.run(_record(args, path, live))
 
 
-async def _record(args: argparse.Namespace, path: Path) -> int:
+async def _record(args: argparse.Namespace, path: Path, live=None) -> int:
     from bleak.exc import BleakError
 
     from hinge.recordings import SessionWriter
@@ -178,7 +181,9 @@ async def _record(args: argparse.Namespace, path: Path) -> int:
         if args.duration is not None:
             loop.call_later(args.duration, stop.set)
         print(f"recording {found.name or '?'} {found.address} ({profile.key}) to {path}", flush=True)
-        rec = StreamRecorder(found.device, profile, writer,
+        if live is not None:
+            status = live.status
+        rec = StreamRecorder(found.device, profile, writer if live is None else live.wrap(writer),
                              StreamSettings(rate_hz=rate, bluez_adapter=args.adapter, scan_timeout_s=args.timeout),
                              backend=(scanner_backend, client_backend) if args.simulate else None, on_status=status)
         t0 = time.monotonic()
@@ -206,6 +211,8 @@ async def _record(args: argparse.Namespace, path: Path) -> int:
                 writer.metadata["nominal_rate_hz"] = rec.rate_hz
             if rec.clock_hz and profile.key == "hinge_open":
                 writer.metadata["device_clock_hz"] = rec.clock_hz
+            if live is not None:
+                live.finish(writer)  # never raises: the session is closed below regardless
             writer.close()
         if error is not None:
             raise HingeInputError(f"{error} (session so far kept in {path})")
