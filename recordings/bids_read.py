@@ -1,0 +1,222 @@
+"""Read one BIDS-Motion recording (`*_motion.tsv` with its channels and sidecar) in SI units."""
+from __future__ import annotations
+
+import json
+import math
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from hinge.errors import HingeInputError
+
+from .bids_layout import CHANNEL_COLUMNS, NA, companion, fail, read_table
+
+GRAVITY_MPS2 = 9.80665
+# Unit spellings accepted on reading, as factors to SI; the writer uses the spec's own
+# example spellings, "m/s^2" and "rad/s".
+ACC_UNITS_TO_MPS2 = {"m/s^2": 1.0, "m/s2": 1.0, "m/s²": 1.0, "m*s^-2": 1.0, "g": GRAVITY_MPS2}
+GYR_UNITS_TO_RAD_S = {"rad/s": 1.0, "deg/s": math.pi / 180.0, "°/s": math.pi / 180.0}
+
+
+@dataclass(frozen=True)
+class BidsMotion:
+    """One IMU read from a BIDS-Motion entry, in SI units.
+
+    t_s: (N,) sample times, s from the first sample (LATENCY channel, else row / rate).
+    acc_mps2, gyr_rad_s: (N, 3) sensor axes; rows of n/a (lost samples) are left out.
+    fs_hz: the sidecar's SamplingFrequencyEffective, else SamplingFrequency, Hz.
+    placement: the channels' placement, or None when absent.
+    sidecar: the `_motion.json` document; events: `_events.tsv` (empty when absent);
+    units: the declared units, {"acc": ..., "gyr": ...}; warnings: one-line notes.
+    """
+
+    path: Path
+    t_s: np.ndarray
+    acc_mps2: np.ndarray
+    gyr_rad_s: np.ndarray
+    fs_hz: float
+    placement: str | None
+    sidecar: dict
+    events: pd.DataFrame
+    units: dict = field(default_factory=dict)
+    warnings: tuple[str, ...] = ()
+
+
+def _read_sidecar(path: Path) -> dict:
+    if not path.is_file():
+        raise fail(path, "file not found; a BIDS motion recording needs its _motion.json (SamplingFrequency)")
+    try:
+        document = json.loads(path.read_text(encoding="utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as error:
+        where = f" (line {error.lineno})" if isinstance(error, json.JSONDecodeError) else ""
+        raise fail(path, f"is not valid JSON{where}") from None
+    if not isinstance(document, dict):
+        raise fail(path, "is not a JSON object")
+    return document
+
+
+def _rate(sidecar: dict, path: Path) -> float:
+    for key in ("SamplingFrequencyEffective", "SamplingFrequency"):
+        value = sidecar.get(key)
+        if isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value) and value > 0:
+            return float(value)
+        if key == "SamplingFrequency":
+            raise fail(path, f"SamplingFrequency is {value!r}; need the sample rate in Hz (a positive number)")
+    raise AssertionError  # unreachable
+
+
+def _pick_channels(channels: pd.DataFrame, path: Path) -> tuple[list[int], list[int], int | None, str | None]:
+    """Rows of acc x/y/z, gyro x/y/z, latency (or None) and the placement."""
+    missing = [c for c in CHANNEL_COLUMNS if c not in channels.columns]
+    if missing:
+        raise fail(path, f"column(s) {', '.join(missing)} missing (found: {', '.join(channels.columns)}); "
+                          f"required: {', '.join(CHANNEL_COLUMNS)}")
+    kinds = channels["type"].str.strip()
+    imu = channels[kinds.isin(["ACCEL", "GYRO"])]
+    points = sorted(set(imu["tracked_point"]))
+    if len(points) > 1:
+        raise fail(path, f"ACCEL/GYRO channels of {len(points)} tracked points ({', '.join(points)}); "
+                          "hinge analyses one sensor: split them into one entry per sensor")
+    picked: dict[str, list[int]] = {}
+    for kind in ("ACCEL", "GYRO"):
+        rows = []
+        for axis in "xyz":
+            hits = np.flatnonzero((kinds == kind).to_numpy() & (channels["component"].str.strip() == axis).to_numpy())
+            if hits.size != 1:
+                found = "none" if hits.size == 0 else f"{hits.size}"
+                raise fail(path, f"need one {kind} channel with component {axis} (found {found}); "
+                                  "hinge needs accelerometer and gyroscope x, y, z")
+            rows.append(int(hits[0]))
+        picked[kind] = rows
+    latency = np.flatnonzero((kinds == "LATENCY").to_numpy())
+    placement = None
+    if "placement" in channels.columns:
+        values = sorted({p.strip() for p in channels["placement"].iloc[picked["ACCEL"] + picked["GYRO"]]} - {NA, ""})
+        placement = values[0] if len(values) == 1 else None
+    return picked["ACCEL"], picked["GYRO"], (int(latency[0]) if latency.size else None), placement
+
+
+def _unit_factor(channels: pd.DataFrame, row: int, table: dict[str, float], path: Path) -> float:
+    unit = channels["units"].iloc[row].strip()
+    if unit not in table:
+        raise fail(path, f"channel {channels['name'].iloc[row]!r}: unit {unit!r} is not one hinge reads "
+                          f"for {channels['type'].iloc[row]} (known: {', '.join(table)})")
+    return table[unit]
+
+
+def _read_values(path: Path, n_columns: int) -> np.ndarray:
+    """The headerless `_motion.tsv` as an (N, n_columns) float array, n/a as NaN."""
+    if not path.is_file():
+        raise fail(path, "file not found; check the path")
+    try:
+        with open(path, encoding="utf-8") as handle:
+            first = handle.readline()
+    except UnicodeDecodeError:
+        raise fail(path, "is not UTF-8 text; a _motion.tsv holds tab-separated numbers") from None
+    cells = first.rstrip("\n").split("\t")
+    if not first.strip():
+        raise fail(path, "is empty; expected tab-separated numbers, one column per channel")
+    if len(cells) != n_columns:
+        raise fail(path, f"has {len(cells)} column(s) but the _channels.tsv lists {n_columns} channel(s); "
+                          "they must match")
+    if any(c.strip() != NA and not _is_number(c) for c in cells):
+        raise fail(path, "first line is not numbers; a BIDS _motion.tsv has no header row")
+    try:
+        frame = pd.read_csv(path, sep="\t", header=None, na_values=[NA], keep_default_na=False, dtype=float,
+                            engine="c")
+    except (ValueError, pd.errors.ParserError):
+        raise _first_bad_line(path, n_columns) from None
+    if frame.shape[1] != n_columns:
+        raise _first_bad_line(path, n_columns)
+    return frame.to_numpy(dtype=float)
+
+
+def _first_bad_line(path: Path, n_columns: int) -> HingeInputError:
+    """The error for the first line that is short, long, or holds a non-number (slow path)."""
+    with open(path, encoding="utf-8") as handle:
+        for number, line in enumerate(handle, 1):
+            cells = line.rstrip("\n").split("\t")
+            if len(cells) != n_columns:
+                return fail(path, f"line {number} has {len(cells)} cell(s), expected {n_columns} (one per "
+                                   "channel); the file is truncated or damaged")
+            bad = [c for c in cells if c != NA and not _is_number(c)]
+            if bad:
+                return fail(path, f"line {number}: {bad[0]!r} is neither a number nor n/a")
+    return fail(path, "cannot be read as tab-separated numbers")
+
+
+def _is_number(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
+
+
+def read_motion(path: str | os.PathLike) -> BidsMotion:
+    """Read a ``*_motion.tsv`` with its ``_channels.tsv``, ``_motion.json`` (and ``_events.tsv``).
+
+    Units come from the channels file (m/s^2 or g, rad/s or deg/s); time from the LATENCY
+    channel when there is one, else from the row number and the sampling frequency. Rows
+    without data (n/a) are left out, so lost samples stay lost, as in the source.
+
+    Raises:
+        HingeInputError: one line naming the file and the problem.
+    """
+    path = Path(path)
+    if not path.name.endswith("_motion.tsv"):
+        raise fail(path, "is not a BIDS motion data file (name ending in _motion.tsv)")
+    channels_path = companion(path, "_channels.tsv")
+    channels = read_table(channels_path)
+    if len(channels) == 0:
+        raise fail(channels_path, "lists no channels")
+    acc_rows, gyr_rows, latency_row, placement = _pick_channels(channels, channels_path)
+    acc_factors = [_unit_factor(channels, r, ACC_UNITS_TO_MPS2, channels_path) for r in acc_rows]
+    gyr_factors = [_unit_factor(channels, r, GYR_UNITS_TO_RAD_S, channels_path) for r in gyr_rows]
+    sidecar_path = companion(path, "_motion.json")
+    sidecar = _read_sidecar(sidecar_path)
+    fs_hz = _rate(sidecar, sidecar_path)
+    values = _read_values(path, len(channels))
+    notes: list[str] = []
+
+    acc = values[:, acc_rows] * acc_factors
+    gyr = values[:, gyr_rows] * gyr_factors
+    present = np.isfinite(acc).all(axis=1) & np.isfinite(gyr).all(axis=1)
+    if latency_row is not None:
+        unit = channels["units"].iloc[latency_row].strip()
+        if unit not in ("s", NA):
+            raise fail(channels_path, f"LATENCY channel unit is {unit!r}; the spec defines it in s")
+        t_s = values[:, latency_row]
+        missing_time = present & ~np.isfinite(t_s)
+        if missing_time.any():
+            row = int(np.flatnonzero(missing_time)[0])
+            raise fail(path, f"line {row + 1}: samples without a LATENCY value; fill it or write the row as n/a")
+    else:
+        t_s = np.arange(len(values)) / fs_hz
+    partial = ~present & (np.isfinite(acc).any(axis=1) | np.isfinite(gyr).any(axis=1))
+    if partial.any():
+        notes.append(f"{path}: {int(partial.sum())} row(s) with some channels n/a were left out")
+    n_missing = int((~present).sum())
+    if n_missing:
+        notes.append(f"{path}: {n_missing} of {len(values)} rows have no data (n/a: samples the device lost)")
+    t_s, acc, gyr = t_s[present], acc[present], gyr[present]
+    if len(t_s) > 1:
+        bad = np.flatnonzero(~(np.diff(t_s) > 0))
+        if bad.size:
+            i = int(bad[0]) + 1
+            raise fail(path, f"LATENCY does not increase at data row {i + 1} "
+                              f"({t_s[i - 1]:.6f} s then {t_s[i]:.6f} s)")
+
+    events_path = companion(path, "_events.tsv")
+    events = read_table(events_path) if events_path.is_file() else pd.DataFrame(columns=["onset", "duration"])
+    for column in ("onset", "duration"):
+        if column not in events.columns:
+            raise fail(events_path, f"column '{column}' is missing; BIDS events need onset and duration")
+    return BidsMotion(path=path, t_s=np.ascontiguousarray(t_s), acc_mps2=np.ascontiguousarray(acc),
+                      gyr_rad_s=np.ascontiguousarray(gyr), fs_hz=fs_hz, placement=placement, sidecar=sidecar,
+                      events=events, warnings=tuple(notes),
+                      units={"acc": channels["units"].iloc[acc_rows[0]].strip(),
+                             "gyr": channels["units"].iloc[gyr_rows[0]].strip()})
