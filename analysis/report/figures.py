@@ -7,7 +7,7 @@ Okabe-Ito palette, which stays distinguishable with the common colour-vision def
 from __future__ import annotations
 
 import io
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import numpy as np
 import pandas as pd
@@ -146,6 +146,22 @@ def share_vs_depth_png(bends: pd.DataFrame, decision_share: float | None = None,
     return _png(fig)
 
 
+def _date_ticks(ax, dates: list[datetime]) -> None:
+    """Ticks at the session dates themselves (a few sessions), or automatic ones (many)."""
+    import matplotlib.dates as mdates
+
+    if len(dates) > 8:
+        locator = mdates.AutoDateLocator(minticks=3, maxticks=8)
+        ax.xaxis.set_major_locator(locator)
+        ax.xaxis.set_major_formatter(mdates.ConciseDateFormatter(locator))
+        return
+    days = [d.date() for d in dates]
+    fmt = "%d %b %H:%M" if len(set(days)) < len(days) else "%d %b %Y"
+    ax.set_xticks(dates, [d.strftime(fmt) for d in dates], rotation=25, ha="right")
+    span = (max(dates) - min(dates)) or timedelta(days=1)
+    ax.set_xlim(min(dates) - span * 0.08, max(dates) + span * 0.08)
+
+
 def progress_png(dates: list[datetime | None], mean_scores: list[float], hip_led_pcts: list[float],
                  width_in: float = 10.0) -> bytes:
     """Mean score and hip-led share per session, in session order, PNG bytes.
@@ -161,10 +177,10 @@ def progress_png(dates: list[datetime | None], mean_scores: list[float], hip_led
                                       (axes[1], hip_led_pcts, "hip-led bends, %", CLASS_COLOURS[HIP_LED])):
         _style(ax)
         ax.plot(x, values, marker="o", color=colour, lw=1.5, ms=5)
-        ax.set_ylim(0, 105)
+        ax.set_ylim(-4, 104)
         ax.set_ylabel(label, fontsize=9)
         if use_dates:
-            fig.autofmt_xdate(rotation=25, ha="right")
+            _date_ticks(ax, dates)
             ax.set_xlabel("session start (UTC)", fontsize=9)
         else:
             ax.set_xticks(x)
