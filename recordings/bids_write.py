@@ -224,7 +224,7 @@ def write_motion_entry(root: str | os.PathLike, entry: MotionEntry, subject: str
         **{f"{kind}ChannelCount": 0 for kind in ("ANGACCEL", "JNTANG", "MAGN", "MISC", "ORNT", "POS", "VEL")},
         "TrackedPointsCount": 1,
         "MissingValues": NA,
-        "SubjectArtefactDescription": (f"{n_lost} sample period(s) without data (device losses), "
+        "SubjectArtefactDescription": (f"{n_lost} sample period(s) without data (lost samples), "
                                        "written as n/a rows" if n_lost else "n/a"),
     } | {k: v for k, v in entry.sidecar.items() if v is not None}
     _write_json(paths["motion_json"], sidecar)

@@ -370,3 +370,44 @@ def test_units_flags_are_refused_for_bids(entry):
 def test_bids_folder_is_pointed_at_its_motion_file(dataset):
     message = _error(dataset)
     assert "pass one *_motion.tsv file" in message and "found 2" in message
+
+
+def test_bad_saturation_events_mark_samples_saturated(entry):
+    events_path = _companion(entry, "_events.tsv")
+    events = pd.read_csv(events_path, sep="\t", dtype=str, keep_default_na=False)
+    row = {c: "n/a" for c in events.columns} | {"onset": "20.0", "duration": "0.5", "trial_type": "BAD_saturation"}
+    pd.concat([events, pd.DataFrame([row])]).to_csv(events_path, sep="\t", index=False)
+    recording = load_recording(entry).recording
+    inside = (recording.t_s >= 20.0) & (recording.t_s <= 20.5)
+    assert 49 <= inside.sum() <= 51 and (recording.saturated == inside).all()
+    assert any("BAD_saturation" in w for w in recording.warnings)
+
+
+def test_uniform_rows_leave_empty_rows_for_lost_samples():
+    from hinge.recordings.bids import uniform_rows
+
+    rng = np.random.default_rng(4)
+    period_s = 1 / 99.7  # a device a little slower than its nominal 100 Hz
+    t_s = 50.0 + np.arange(20_000) * period_s + rng.uniform(-0.2, 0.2, 20_000) * period_s
+    lost = np.zeros(t_s.size, bool)
+    lost[[100, 5000, 5001, 5002]] = True
+    lost[12_000:12_040] = True
+    kept = t_s[~lost]
+    rows = uniform_rows(kept, 99.7)
+    assert rows[0] == 0 and (np.diff(rows) >= 1).all()
+    assert rows[-1] + 1 == t_s.size  # every lost sample left exactly one empty row
+    np.testing.assert_allclose(rows / 99.7, kept - kept[0], atol=0.5 * period_s)
+
+
+def test_a_csv_recording_exports_without_device_metadata(tmp_path):
+    from hinge.analysis.body_model import SessionSpec, simulate_session
+
+    csv_path = tmp_path / "demo.csv"
+    simulate_session(SessionSpec(n_bends=3, placement="L5", fs_hz=50.0, seed=5)).to_csv(csv_path)
+    done = export_bids(csv_path, tmp_path / "study", "7", task="demo", placement="L5")
+    sidecar = json.loads(done.paths["motion_json"].read_text())
+    assert sidecar["SamplingFrequency"] == pytest.approx(50.0, rel=1e-3) and "Manufacturer" not in sidecar
+    loaded = load_recording(done.paths["motion"])
+    assert loaded.kind == "bids" and loaded.placement == "L5"
+    direct = hinge.analyse_file(csv_path, placement="L5").bends
+    assert list(hinge.analyse_file(done.paths["motion"]).bends["label"]) == list(direct["label"])
