@@ -106,6 +106,7 @@ class GuidedCalibration:
         self._acc: list[np.ndarray] = []
         self._gyr: list[np.ndarray] = []
         self._gap: list[np.ndarray] = []
+        self._sat: list[np.ndarray] = []
         self._n = 0
         self.kept = None
         self._attempt = 0  # grid index where the current attempt began (for the timeouts)
@@ -113,14 +114,15 @@ class GuidedCalibration:
 
     def _arrays(self):
         acc, gyr, gap = np.concatenate(self._acc), np.concatenate(self._gyr), np.concatenate(self._gap)
-        self._acc, self._gyr, self._gap = [acc], [gyr], [gap]
-        return acc, gyr, gap
+        sat = np.concatenate(self._sat)
+        self._acc, self._gyr, self._gap, self._sat = [acc], [gyr], [gap], [sat]
+        return acc, gyr, gap, sat
 
     def _drop_before(self, at: int) -> None:
         """Forget samples before grid index `at` (absolute)."""
-        acc, gyr, gap = self._arrays()
+        acc, gyr, gap, sat = self._arrays()
         k = at - self._start
-        self._acc, self._gyr, self._gap = [acc[k:]], [gyr[k:]], [gap[k:]]
+        self._acc, self._gyr, self._gap, self._sat = [acc[k:]], [gyr[k:]], [gap[k:]], [sat[k:]]
         self._start, self._n = at, len(acc) - k
 
     def _fail(self, at: int, message: str) -> CalibrationProgress:
@@ -130,17 +132,20 @@ class GuidedCalibration:
         self.progress = CalibrationProgress("failed", 0.0, message)
         return self.progress
 
-    def update(self, acc_mps2: np.ndarray, gyr_rad_s: np.ndarray, gap_mask: np.ndarray) -> CalibrationProgress:
-        """Add (K, 3), (K, 3), (K,) grid samples; returns the progress (phase "done" once)."""
+    def update(self, acc_mps2: np.ndarray, gyr_rad_s: np.ndarray, gap_mask: np.ndarray,
+               saturated: np.ndarray | None = None) -> CalibrationProgress:
+        """Add (K, 3), (K, 3), (K,) grid samples (and (K,) saturated, carried along for the
+        analysis); returns the progress (phase "done" once)."""
         if self.progress.phase == "done":
             return self.progress
         self._acc.append(acc_mps2)
         self._gyr.append(gyr_rad_s)
         self._gap.append(gap_mask)
+        self._sat.append(np.zeros(len(gap_mask), bool) if saturated is None else saturated)
         self._n += len(acc_mps2)
         if self._n < 2 * self._margin:
             return self.progress
-        acc, gyr, gap = self._arrays()
+        acc, gyr, gap, sat = self._arrays()
         fs, p = self.fs_hz, self.params
         # Only the samples whose stillness no longer depends on samples yet to come.
         known = self._n - self._margin
@@ -169,7 +174,7 @@ class GuidedCalibration:
             self._drop_before(self._start + a)
             if stance_end == known:
                 self._attempt = max(self._attempt, self._start)
-            return self.update(np.empty((0, 3)), np.empty((0, 3)), np.empty(0, bool))
+            return self.update(np.empty((0, 3)), np.empty((0, 3)), np.empty(0, bool), np.empty(0, bool))
         # Hinge phase: a movement after the still run, then still standing again for SETTLE_S.
         later = still_runs[still_runs[:, 0] > stance_end]
         waited_s = (known - stance_end) / fs if stance_end < known else 0.0
@@ -188,8 +193,8 @@ class GuidedCalibration:
                     continue  # a fidget, not the hinge yet: keep waiting
                 return self._fail(self._start + known, str(e))
             window = (self._start, self._start + stop)
-            self._acc = self._gyr = self._gap = []
-            self.kept = (acc, gyr, gap)  # the samples from the window's start on, for the analysis
+            self._acc = self._gyr = self._gap = self._sat = []
+            self.kept = (acc, gyr, gap, sat)  # the samples from the window's start on, for the analysis
             self.progress = CalibrationProgress(
                 "done", 1.0, f"calibrated: sensor tilted {cal.as_dict()['sensor_tilt_from_upright_deg']:.0f} deg "
                              f"from upright, hinge {hinge_excursion_deg(acc[:stop], gyr[:stop], fs, cal):.0f} deg",

@@ -324,13 +324,16 @@ class StreamingAnalyser:
         self.dropped: list[tuple] = []
         self.last_t_s = float("nan")
 
-    def push(self, t_s: np.ndarray, acc_mps2: np.ndarray, gyr_rad_s: np.ndarray) -> list[LiveEvent]:
-        """Add (K,) sample times (s, increasing) and (K, 3) specific force (m/s^2) and rate (rad/s)."""
+    def push(self, t_s: np.ndarray, acc_mps2: np.ndarray, gyr_rad_s: np.ndarray,
+             saturated: np.ndarray | None = None) -> list[LiveEvent]:
+        """Add (K,) sample times (s, increasing), (K, 3) specific force (m/s^2) and rate (rad/s),
+        and optionally (K,) bool samples with a clipped channel (as offline, `analyse(saturated=)`)."""
         t_s = np.asarray(t_s, float)
         if len(t_s) == 0:
             return []
         self.last_t_s = float(t_s[-1])
-        values = np.column_stack([acc_mps2, gyr_rad_s])
+        sat = np.zeros(len(t_s)) if saturated is None else np.asarray(saturated, float)
+        values = np.column_stack([acc_mps2, gyr_rad_s, sat])
         if self.resampler is None:
             self._pending_t.append(t_s)
             self._pending_v.append(values)
@@ -343,15 +346,16 @@ class StreamingAnalyser:
             t_s, values = t_all, np.vstack(self._pending_v)
             self._pending_t = self._pending_v = []
         k0, _, grid_v, gap = self.resampler.push(t_s, values)
-        return self._grid(k0, grid_v[:, :3], grid_v[:, 3:6], gap)
+        return self._grid(k0, grid_v[:, :3], grid_v[:, 3:6], gap, grid_v[:, 6] > 0)
 
-    def _grid(self, k0: int, acc: np.ndarray, gyr: np.ndarray, gap: np.ndarray, final: bool = False) -> list[LiveEvent]:
+    def _grid(self, k0: int, acc: np.ndarray, gyr: np.ndarray, gap: np.ndarray, sat: np.ndarray,
+              final: bool = False) -> list[LiveEvent]:
         events: list[LiveEvent] = []
         if self.tracker is None:
             if final or self.calibrator is None:
                 return events
             before = self.calibrator.progress
-            progress = self.calibrator.update(acc, gyr, gap)
+            progress = self.calibrator.update(acc, gyr, gap, sat)
             if progress != before:
                 events.append(LiveEvent("calibration", self.last_t_s, progress=progress))
             if progress.phase != "done":
@@ -362,9 +366,9 @@ class StreamingAnalyser:
             self.calibration_window_s = (t0 + w0 / self.fs_hz, (w1 - w0) / self.fs_hz)
             self.tracker = _Tracker(w0, w1, t0, self.fs_hz, progress.calibration, self.params)
             # The calibration stretch and everything since: the analysis starts there.
-            acc, gyr, gap = self.calibrator.kept
+            acc, gyr, gap, sat = self.calibrator.kept
             self.calibrator.kept = None
-        return events + self._events(self.tracker.push(acc, gyr, gap, np.zeros(len(acc), bool), final))
+        return events + self._events(self.tracker.push(acc, gyr, gap, sat, final))
 
     def _events(self, decided: list) -> list[LiveEvent]:
         out = []
@@ -382,7 +386,7 @@ class StreamingAnalyser:
         """The recording has ended: decide what the last samples allow (a trailing movement)."""
         if self.tracker is None:
             return []
-        return self._grid(0, np.empty((0, 3)), np.empty((0, 3)), np.zeros(0, bool), final=True)
+        return self._grid(0, np.empty((0, 3)), np.empty((0, 3)), np.zeros(0, bool), np.zeros(0, bool), final=True)
 
     def bends_table(self) -> pd.DataFrame:
         """The verdicts so far as the offline bend table (index bend_id, BEND_COLUMNS)."""

@@ -142,6 +142,14 @@ def _build_parser() -> argparse.ArgumentParser:
     add_record_arguments(record, PLACEMENTS)
     record.set_defaults(run=_run_record)
 
+    from hinge.live import LIVE_DESCRIPTION, LIVE_EPILOG, add_live_arguments  # argparse only
+
+    live = sub.add_parser("live", formatter_class=_HelpFormatter,
+                          help="record a sensor and judge every bend as it ends (guided calibration first)",
+                          description=LIVE_DESCRIPTION, epilog=LIVE_EPILOG)
+    add_live_arguments(live, PLACEMENTS)
+    live.set_defaults(run=_run_live)
+
     from hinge.batch_cli import BATCH_DESCRIPTION, BATCH_EPILOG, add_batch_arguments  # argparse only
 
     batch = sub.add_parser("batch", formatter_class=_HelpFormatter, help="analyse a whole study into one table",
@@ -338,6 +346,12 @@ def _run_record(args: argparse.Namespace) -> int:
     from hinge.acquisition import run_record
 
     return run_record(args)
+
+
+def _run_live(args: argparse.Namespace) -> int:
+    from hinge.live import run_live
+
+    return run_live(args)
 
 
 def _run_batch(args: argparse.Namespace) -> int:

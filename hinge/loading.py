@@ -87,7 +87,14 @@ def analyse_loaded(loaded: LoadedRecording, placement: str | None = None):
     from hinge.analysis.pipeline import analyse
 
     recording = loaded.recording
+    window = None
+    if loaded.kind == "session":
+        # A `hinge live` session: analyse from its guided calibration, as the live view did.
+        from hinge.live_session import session_calibration_window
+
+        window = session_calibration_window(loaded.path)
     result = analyse(recording.t_s, recording.acc_mps2, recording.gyr_rad_s, fs_hz=recording.fs_hz,
-                     placement=placement or loaded.placement or DEFAULT_PLACEMENT, saturated=recording.saturated)
+                     placement=placement or loaded.placement or DEFAULT_PLACEMENT, saturated=recording.saturated,
+                     calibration_window_s=window)
     result.warnings[:0] = list(recording.warnings)
     return result
