@@ -223,3 +223,33 @@ def test_envelope_keeps_every_peak_of_a_long_trace():
     t2, y2 = envelope(t, y, max_points=6000)
     assert len(t2) <= 6000 and np.all(np.diff(t2) >= 0)
     assert set(np.round(y[peaks], 6)) <= set(np.round(y2, 6)) and y2.min() == -7.0
+
+
+def test_long_recordings_are_drawn_in_rows_with_readable_bend_numbers(examples):
+    from matplotlib.image import imread
+    import io
+
+    from hinge.analysis.report.figures import label_every, timeline_png, timeline_rows
+
+    assert timeline_rows(80.0) == (1, 80.0) and timeline_rows(3600.0) == (6, 600.0)
+    assert timeline_rows(10 * 3600.0) == (12, 3000.0)
+    sparse = pd.Series([10.0, 30.0, 50.0], index=[1, 2, 3])
+    assert label_every(sparse, 12.0) == [1, 2, 3]
+    crowded = pd.Series(np.arange(1, 101) * 3.0, index=range(1, 101))
+    assert label_every(crowded, 12.0) == list(range(5, 101, 5))  # every 5th: 15 s apart
+
+    # An hour at 20 Hz with a bend every 20 s, built from a real session's rows.
+    t = 1000.0 + np.arange(0, 3600.0, 0.05)
+    pitch = np.zeros_like(t)
+    template = examples["hip_led"].bends.iloc[0]
+    rows = []
+    for k, start in enumerate(np.arange(5.0, 3590.0, 20.0)):
+        pitch[(t - 1000.0 >= start) & (t - 1000.0 < start + 4)] = 40.0 + k % 30
+        rows.append({**template.to_dict(), "start_s": 1000 + start, "peak_s": 1002 + start, "end_s": 1004 + start,
+                     "label": "hip-led" if k % 3 else "spine-led"})
+    bends = pd.DataFrame(rows, index=pd.RangeIndex(1, len(rows) + 1, name="bend_id"))
+    long = dataclasses.replace(examples["hip_led"], t_s=t, pitch_deg=pitch, bends=bends, duration_s=3600.0,
+                               dropped=examples["hip_led"].dropped.iloc[:0])
+    image = imread(io.BytesIO(timeline_png(long)))
+    short = imread(io.BytesIO(timeline_png(examples["hip_led"])))
+    assert image.shape[1] == short.shape[1] and image.shape[0] > 3 * short.shape[0]  # six stacked rows

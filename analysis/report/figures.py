@@ -68,40 +68,85 @@ def envelope(t: np.ndarray, y: np.ndarray, max_points: int = MAX_TIMELINE_POINTS
     return t[idx], y[idx]
 
 
-def _time_axis(duration_s: float) -> tuple[float, str]:
-    """(divisor, label): minutes for recordings longer than 5 min, else seconds."""
-    return (60.0, "time since start, min") if duration_s > 300 else (1.0, "time since start, s")
+# A long recording is drawn as stacked rows of this length, so each bend stays a few
+# pixels wide and its number readable; at most MAX_ROWS rows (longer rows beyond that).
+ROW_S = 600.0
+SINGLE_ROW_MAX_S = 900.0
+MAX_ROWS = 12
+# Smallest distance between two bend numbers, as a fraction of the row's length (about
+# 25 px at the report's width), so they never overlap into a smear.
+MIN_LABEL_GAP = 0.02
+
+
+def label_every(peaks_s: pd.Series, min_gap_s: float) -> list:
+    """Bend ids to number on the timeline: all of them when they fit ``min_gap_s`` apart,
+    else every k-th (k = 2, 5, 10, 20, 50, 100: round numbers are easy to count on from).
+
+    peaks_s: peak times, s, indexed by bend id.
+    """
+    if len(peaks_s) == 0:
+        return []
+    ids = list(peaks_s.index)
+    for k in (1, 2, 5, 10, 20, 50, 100):
+        chosen = [i for i in ids if k == 1 or int(i) % k == 0]
+        times = np.sort(peaks_s.loc[chosen].to_numpy(float))
+        if len(times) < 2 or np.diff(times).min() >= min_gap_s:
+            return chosen
+    return []
+
+
+def timeline_rows(duration_s: float) -> tuple[int, float]:
+    """(rows, row length in s) of the timeline: one row up to 15 min, else 10-min rows."""
+    if duration_s <= SINGLE_ROW_MAX_S:
+        return 1, max(duration_s, 1e-9)
+    rows = min(MAX_ROWS, int(np.ceil(duration_s / ROW_S)))
+    return rows, max(ROW_S, duration_s / rows)
 
 
 def timeline_png(session: ReportSession, width_in: float = 10.0) -> bytes:
-    """Sagittal pitch of the sensor over time, each bend shaded by its class, PNG bytes."""
-    fig = Figure(figsize=(width_in, 3.0), layout="constrained")
-    ax = fig.add_subplot()
-    _style(ax)
+    """Sagittal pitch of the sensor over time, each bend shaded by its class, PNG bytes.
+
+    Up to 15 min in one row with seconds on the axis; longer recordings in stacked 10-min
+    rows with minutes on the axis.
+    """
+    n_rows, row_s = timeline_rows(session.duration_s)
+    fig = Figure(figsize=(width_in, 3.0 if n_rows == 1 else 0.7 + 1.55 * n_rows), layout="constrained")
+    axes = np.atleast_1d(fig.subplots(n_rows, 1, squeeze=False)[:, 0])
+    scale = 1.0 if n_rows == 1 and session.duration_s <= 300 else 60.0
+    unit = "s" if scale == 1.0 else "min"
     t0 = float(session.t_s[0]) if len(session.t_s) else 0.0
-    scale, xlabel = _time_axis(session.duration_s)
-    for row in session.dropped.itertuples():
-        ax.axvspan((row.start_s - t0) / scale, (row.end_s - t0) / scale, color=DROPPED_COLOUR, alpha=0.18, lw=0)
-    for bend_id, row in session.bends.iterrows():
-        colour = CLASS_COLOURS.get(str(row["label"]), DROPPED_COLOUR)
-        ax.axvspan((row["start_s"] - t0) / scale, (row["end_s"] - t0) / scale, color=colour, alpha=0.25, lw=0)
-    t, pitch = envelope(session.t_s, session.pitch_deg)
-    ax.plot((t - t0) / scale, pitch, color=LINE_COLOUR, lw=0.8)
-    if len(session.bends) and len(session.t_s):
-        top = float(np.nanmax(session.pitch_deg)) if np.isfinite(session.pitch_deg).any() else 0.0
-        # Bend numbers match the table; skip them when they would overlap into a smear.
-        if len(session.bends) <= 60:
-            for bend_id, row in session.bends.iterrows():
-                ax.annotate(str(bend_id), ((row["peak_s"] - t0) / scale, top), xytext=(0, 3),
-                            textcoords="offset points", ha="center", va="bottom", fontsize=7, color="#444444")
-        ax.set_ylim(top=top * 1.12 + 2)
-    ax.set_xlim(0, max(session.duration_s, 1e-9) / scale)
-    ax.set_xlabel(xlabel, fontsize=9)
-    ax.set_ylabel("sensor pitch, deg\n(forward +)", fontsize=9)
+    t, pitch = envelope(session.t_s - t0, session.pitch_deg, MAX_TIMELINE_POINTS * n_rows)
+    finite = np.isfinite(session.pitch_deg)
+    top = float(np.nanmax(session.pitch_deg)) if finite.any() else 0.0
+    bottom = float(np.nanmin(session.pitch_deg)) if finite.any() else 0.0
+    bends = session.bends
+    for i, ax in enumerate(axes):
+        _style(ax)
+        lo, hi = i * row_s, (i + 1) * row_s
+        for row in session.dropped.itertuples():
+            if row.end_s - t0 >= lo and row.start_s - t0 <= hi:
+                ax.axvspan((row.start_s - t0) / scale, (row.end_s - t0) / scale, color=DROPPED_COLOUR,
+                           alpha=0.18, lw=0)
+        in_row = bends[(bends["end_s"] - t0 >= lo) & (bends["start_s"] - t0 <= hi)] if len(bends) else bends
+        for _, row in in_row.iterrows():
+            colour = CLASS_COLOURS.get(str(row["label"]), DROPPED_COLOUR)
+            ax.axvspan((row["start_s"] - t0) / scale, (row["end_s"] - t0) / scale, color=colour, alpha=0.25, lw=0)
+        keep = (t >= lo - row_s * 0.01) & (t <= hi + row_s * 0.01)
+        ax.plot(t[keep] / scale, pitch[keep], color=LINE_COLOUR, lw=0.8)
+        peaks = in_row["peak_s"] - t0 if len(in_row) else in_row
+        if n_rows > 1 and len(peaks):
+            peaks = peaks[(peaks >= lo) & (peaks < hi)]
+        for bend_id in label_every(peaks, MIN_LABEL_GAP * row_s):
+            ax.annotate(str(bend_id), (peaks[bend_id] / scale, top), xytext=(0, 3),
+                        textcoords="offset points", ha="center", va="bottom", fontsize=7, color="#444444")
+        ax.set_ylim(min(bottom, 0.0) - 3, top * 1.12 + 4)
+        ax.set_xlim(lo / scale, (hi if n_rows > 1 else max(session.duration_s, 1e-9)) / scale)
+        ax.set_ylabel("pitch, deg" if n_rows > 1 else "sensor pitch, deg\n(forward +)", fontsize=9)
+    axes[-1].set_xlabel(f"time since start, {unit}", fontsize=9)
     handles = [Patch(color=CLASS_COLOURS[HIP_LED], alpha=0.35, label="hip-led bend"),
                Patch(color=CLASS_COLOURS[SPINE_LED], alpha=0.35, label="spine-led bend"),
                Patch(color=DROPPED_COLOUR, alpha=0.3, label="not a bend (squat, small)")]
-    ax.legend(handles=handles, loc="upper left", fontsize=7, frameon=False, ncols=3, bbox_to_anchor=(0, 1.16))
+    fig.legend(handles=handles, loc="outside upper left", fontsize=7, frameon=False, ncols=3)
     return _png(fig)
 
 

@@ -197,7 +197,9 @@ def session_section(session: ReportSession, anchor: str) -> str:
              _kpis(session), _facts(session), "<h4>Summary</h4>", _summary(session), "<h4>Timeline</h4>",
              _img(figures.timeline_png(session), f"Sagittal pitch over time, {session.name}",
                   "Sensor pitch over time (forward bending is positive), deg. Each bend is shaded by its class "
-                  "and numbered as in the table; grey stretches are movements that were not bends."),
+                  "and numbered as in the table (where crowded, every 5th or 10th); grey stretches are movements "
+                  "that were not bends." + (f" Drawn in rows of {figures.ROW_S / 60:.0f} min."
+                                            if figures.timeline_rows(session.duration_s)[0] > 1 else "")),
              "<h4>Bends</h4>", _bends_table(session)]
     if session.n_bends:
         parts.append('<div class="two">'
@@ -212,7 +214,7 @@ def session_section(session: ReportSession, anchor: str) -> str:
     return "".join(parts)
 
 
-def progress_section(sessions: list[ReportSession]) -> str:
+def progress_section(sessions: list[ReportSession], anchor: str = "progress") -> str:
     """Mean score and hip-led share per session for one participant (sessions in date order)."""
     rows = "".join(
         f"<tr><td>{escape(s.name)}</td><td>{escape(_date(s.started_utc))}</td><td class=num>{s.n_bends}</td>"
@@ -230,7 +232,7 @@ def progress_section(sessions: list[ReportSession]) -> str:
                   f"{delta_score:+.0f} points and the share of hip-led bends by {delta_hip:+.0f} percentage points.</p>")
     png = figures.progress_png([s.started_utc for s in sessions], [s.mean_score for s in sessions],
                                [s.hip_led_pct for s in sessions])
-    return ('<article class="card progress"><h3>Progress across sessions</h3>' + change
+    return ('<article class="card progress" id="' + escape(anchor) + '"><h3>Progress across sessions</h3>' + change
             + _img(png, "Progress across sessions",
                    "Mean hinge score (points out of 100) and share of hip-led bends (%) per session, in date order.")
             + table + "</article>")
@@ -239,10 +241,10 @@ def progress_section(sessions: list[ReportSession]) -> str:
 def participant_section(participant: str | None, sessions: list[ReportSession], session_html: list[str],
                         anchor: str) -> str:
     """A participant's heading, progress (two or more sessions) and session cards."""
-    title = f"Participant {participant}" if participant else f"Participant not recorded: {sessions[0].name}"
+    title = f"Participant {participant}" if participant else f"{sessions[0].name} (participant not recorded)"
     parts = [f'<section class="participant" id="{escape(anchor)}"><h2>{escape(title)}</h2>']
     if participant and len(sessions) >= 2:
-        parts.append(progress_section(sessions))
+        parts.append(progress_section(sessions, f"{anchor}-progress"))
     parts.extend(session_html)
     parts.append("</section>")
     return "".join(parts)
@@ -279,7 +281,7 @@ def group_by_participant(sessions: list[ReportSession]) -> list[tuple[str | None
 def document(title: str, sections: list[str], toc: list[tuple[str, str, int]], generator: str) -> str:
     """The whole page. toc: (anchor, label, depth 0/1) entries, shown when there is more than one."""
     nav = ""
-    if len(toc) > 1:
+    if sum(depth == 1 for _, _, depth in toc) > 1:
         items = "".join(f'<li style="margin-left:{16 * depth}px"><a href="#{escape(a)}">{escape(label)}</a></li>'
                         for a, label, depth in toc)
         nav = f"<nav><strong>Contents</strong><ul>{items}</ul></nav>"
@@ -301,11 +303,14 @@ def render_report(sessions: list[ReportSession], generator: str, on_session=None
     for p_index, (participant, members) in enumerate(groups, start=1):
         p_anchor = f"participant-{p_index}"
         toc.append((p_anchor, f"Participant {participant}" if participant else members[0].name, 0))
+        if participant and len(members) >= 2:
+            toc.append((f"{p_anchor}-progress", "Progress across sessions", 1))
         cards = []
         for s_index, session in enumerate(members, start=1):
             anchor = f"{p_anchor}-session-{s_index}"
             cards.append(session_section(session, anchor))
-            toc.append((anchor, f"{session.name} ({_date(session.started_utc)})", 1))
+            when = f" ({_date(session.started_utc)})" if session.started_utc else ""
+            toc.append((anchor, f"{session.name}{when}", 1))
             if on_session is not None:
                 on_session(session)
         sections.append(participant_section(participant, members, cards, p_anchor))
