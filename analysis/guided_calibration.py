@@ -35,6 +35,10 @@ class GuidedCalibrationError(CalibrationError):
     """The guided calibration failed; the message says why and what to do, in one line."""
 
 
+class HingeTooSmall(GuidedCalibrationError):
+    """The movement was too small or too slow to be the calibration hinge (live: keep waiting)."""
+
+
 def calibrate_window(acc_mps2: np.ndarray, gyr_rad_s: np.ndarray, gap_mask: np.ndarray, fs_hz: float,
                      params: AnalysisParams) -> MountingCalibration:
     """Mounting from one calibration stretch, using nothing outside it.
@@ -52,6 +56,9 @@ def calibrate_window(acc_mps2: np.ndarray, gyr_rad_s: np.ndarray, gap_mask: np.n
     try:
         cal = calibrate_mounting(acc_mps2, gyr_rad_s, fs_hz, still, params.upright_tolerance_deg)
     except CalibrationError as e:
+        if "no bends found" in str(e):
+            raise HingeTooSmall(f"the movement was too small or too slow for the hinge: bend forward at least "
+                                f"{MIN_HINGE_DEG:.0f} deg, taking about 2 s down and 2 s up") from None
         raise GuidedCalibrationError(str(e)) from None
     if cal.planarity < MIN_PLANARITY:
         raise GuidedCalibrationError(
@@ -62,7 +69,7 @@ def calibrate_window(acc_mps2: np.ndarray, gyr_rad_s: np.ndarray, gap_mask: np.n
             "the movement went backwards as far as forwards: bend forward only, once, slowly")
     pitch = hinge_excursion_deg(acc_mps2, gyr_rad_s, fs_hz, cal)
     if pitch < MIN_HINGE_DEG:
-        raise GuidedCalibrationError(
+        raise HingeTooSmall(
             f"the hinge tilted the sensor by only {pitch:.0f} deg (need >= {MIN_HINGE_DEG:.0f} deg): "
             "bend further forward from the hips")
     return cal
@@ -110,6 +117,8 @@ class GuidedCalibration:
         self._n = 0
         self.kept = None
         self._attempt = 0  # grid index where the current attempt began (for the timeouts)
+        self._stance_at: int | None = None  # grid index where the 3 s of standing were complete
+        self._too_small: str | None = None  # why the last movement was not the hinge
         self.progress = CalibrationProgress("still", 0.0, f"stand still for {STILL_S:.0f} s")
 
     def _arrays(self):
@@ -128,7 +137,7 @@ class GuidedCalibration:
     def _fail(self, at: int, message: str) -> CalibrationProgress:
         """End the attempt with `message`; the next one begins at grid index `at`."""
         self._drop_before(at)
-        self._attempt = at
+        self._attempt, self._stance_at, self._too_small = at, None, None
         self.progress = CalibrationProgress("failed", 0.0, message)
         return self.progress
 
@@ -170,14 +179,14 @@ class GuidedCalibration:
         stance_end = int(long_runs[0, 1])
         if stance_end == known and stance_end - a > 2 * need:
             a = stance_end - need  # still standing: keep the last STILL_S of it
+        if self._stance_at is None:
+            self._stance_at = self._start + int(long_runs[0, 0]) + need
         if a > 0:
             self._drop_before(self._start + a)
-            if stance_end == known:
-                self._attempt = max(self._attempt, self._start)
             return self.update(np.empty((0, 3)), np.empty((0, 3)), np.empty(0, bool), np.empty(0, bool))
         # Hinge phase: a movement after the still run, then still standing again for SETTLE_S.
         later = still_runs[still_runs[:, 0] > stance_end]
-        waited_s = (known - stance_end) / fs if stance_end < known else 0.0
+        waited_s = (self._start + known - self._stance_at) / fs
         settle = int(round(SETTLE_S * fs))
         stance_up = _unit(acc[a:stance_end].mean(axis=0)) if a < stance_end else _unit(acc[0])
         for s0, s1 in later:
@@ -189,8 +198,9 @@ class GuidedCalibration:
             try:
                 cal = calibrate_window(acc[:stop], gyr[:stop], gap[:stop], fs, p)
             except GuidedCalibrationError as e:
-                if "only" in str(e) and "tilted" in str(e) and waited_s < HINGE_TIMEOUT_S:
-                    continue  # a fidget, not the hinge yet: keep waiting
+                if isinstance(e, HingeTooSmall):
+                    self._too_small = str(e)
+                    continue  # a fidget, not the hinge yet: keep waiting (until the timeout below)
                 return self._fail(self._start + known, str(e))
             window = (self._start, self._start + stop)
             self._acc = self._gyr = self._gap = self._sat = []
@@ -201,9 +211,12 @@ class GuidedCalibration:
                 window, cal)
             return self.progress
         if waited_s >= HINGE_TIMEOUT_S:
+            if self._too_small:
+                return self._fail(self._start + known, f"no hinge within {HINGE_TIMEOUT_S:.0f} s: {self._too_small}")
             return self._fail(
                 self._start + known, f"no hinge within {HINGE_TIMEOUT_S:.0f} s after standing still: bend forward "
-                               f"slowly (at least {MIN_HINGE_DEG:.0f} deg) and stand up again; is the sensor on your back?")
+                                     f"slowly (at least {MIN_HINGE_DEG:.0f} deg) and stand up again; "
+                                     "is the sensor on your back?")
         moving = known > stance_end
         self.progress = CalibrationProgress(
             "hinge", 0.5 if moving else 0.0,

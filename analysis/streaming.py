@@ -58,6 +58,7 @@ class StreamingResampler:
         self.next_k = 0  # index of the next grid point
         self._last_t = None
         self._last_v = None
+        self._n_full = 0
 
     def push(self, t_s: np.ndarray, values: np.ndarray) -> tuple[int, np.ndarray, np.ndarray, np.ndarray]:
         """Add (K,) times (s, increasing) and (K, C) values.
@@ -76,8 +77,12 @@ class StreamingResampler:
         if self.t0 is None:
             self.t0 = float(t_s[0])
         fs = self.fs_hz
-        n_grid = int(np.floor((t_s[-1] - self.t0) * fs + 1e-6)) + 1
-        grid = self.t0 + np.arange(k0, n_grid) / fs
+        self._n_full = int(np.floor((t_s[-1] - self.t0) * fs + 1e-6)) + 1  # the offline grid if it ended here
+        grid = self.t0 + np.arange(k0, self._n_full) / fs
+        # A grid point at (or rounding-close to) the last sample waits for the next one: a gap
+        # that follows it would mark it offline.
+        grid = grid[grid < t_s[-1]] if len(t_s) > 1 else grid
+        n_grid = k0 + len(grid)
         out = np.empty((len(grid), values.shape[1]))
         for c in range(values.shape[1]):
             out[:, c] = np.interp(grid, t_s, values[:, c])
@@ -90,6 +95,15 @@ class StreamingResampler:
         self.next_k = n_grid
         self._last_t, self._last_v = float(t_s[-1]), values[-1].copy()
         return k0, grid, out, gap
+
+    def flush(self) -> tuple[int, np.ndarray, np.ndarray, np.ndarray]:
+        """The recording has ended: the grid points held back at its last sample (as `push`)."""
+        k0 = self.next_k
+        if self._last_t is None:
+            return k0, np.empty(0), np.empty((0, 0)), np.zeros(0, bool)
+        n = max(self._n_full - k0, 0)
+        self.next_k = k0 + n
+        return k0, self.t0 + np.arange(k0, k0 + n) / self.fs_hz, np.tile(self._last_v, (n, 1)), np.zeros(n, bool)
 
 
 @dataclass(frozen=True)
@@ -384,9 +398,14 @@ class StreamingAnalyser:
 
     def finish(self) -> list[LiveEvent]:
         """The recording has ended: decide what the last samples allow (a trailing movement)."""
-        if self.tracker is None:
+        if self.resampler is None:
             return []
-        return self._grid(0, np.empty((0, 3)), np.empty((0, 3)), np.zeros(0, bool), np.zeros(0, bool), final=True)
+        k0, _, grid_v, gap = self.resampler.flush()
+        events = self._grid(k0, grid_v[:, :3], grid_v[:, 3:6], gap, grid_v[:, 6] > 0) if len(gap) else []
+        if self.tracker is None:
+            return events
+        return events + self._grid(0, np.empty((0, 3)), np.empty((0, 3)), np.zeros(0, bool), np.zeros(0, bool),
+                                   final=True)
 
     def bends_table(self) -> pd.DataFrame:
         """The verdicts so far as the offline bend table (index bend_id, BEND_COLUMNS)."""
