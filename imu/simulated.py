@@ -31,7 +31,7 @@ from hinge.firmware_protocol import ProtocolError, hinge_open
 from .simulated_base import MotionSource, SimulatedSensor, chunks
 
 __all__ = ["MotionSource", "SimulatedSensor", "SimulatedHingeSensor", "SimulatedScanner", "SimulatedClient", "register", "unregister",
-           "registered", "GATT_LAYOUT"]
+           "registered", "GATT_LAYOUT", "SIMULATED_PROFILES", "make_simulated_sensor"]
 
 GATT_LAYOUT = {
     hinge_open.SERVICE_UUID: [
@@ -129,6 +129,33 @@ class SimulatedHingeSensor(SimulatedSensor):
 
     def _streams(self, k0: int):
         return [chunks(k0, self.samples_per_packet, hinge_open.DATA_UUID, self.packet)]
+
+
+def _sensor_classes() -> dict[str, type]:
+    from .simulated_movesense import SimulatedMovesense
+    from .simulated_polar import SimulatedVeritySense
+    from .simulated_witmotion import SimulatedWitMotion
+
+    return {"hinge_open": SimulatedHingeSensor, "witmotion": SimulatedWitMotion,
+            "polar_verity": SimulatedVeritySense, "movesense": SimulatedMovesense}
+
+
+# Profiles with a simulated sensor (the Polar H10 has no gyroscope, which the analysis needs).
+SIMULATED_PROFILES = ("hinge_open", "witmotion", "polar_verity", "movesense")
+
+
+def make_simulated_sensor(profile: str, *, motion: Callable[[float], MotionSource], name: str | None = None,
+                          address: str | None = None, **kwargs: Any) -> SimulatedSensor:
+    """A simulated sensor speaking ``profile``'s protocol (default name and address per profile).
+
+    ``kwargs`` go to the sensor (``speed``, ``clock_ppm``, ``mtu``, ...). Raises KeyError
+    for a profile without a simulated sensor.
+    """
+    classes = _sensor_classes()
+    if profile not in classes:
+        raise KeyError(f"no simulated sensor for profile {profile!r}; simulated: {', '.join(SIMULATED_PROFILES)}")
+    named = {k: v for k, v in (("name", name), ("address", address)) if v is not None}
+    return classes[profile](motion=motion, **named, **kwargs)
 
 
 # ---------------------------------------------------------------------- in-process bleak backend

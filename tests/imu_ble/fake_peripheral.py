@@ -1,9 +1,10 @@
-"""A hinge open sensor served through BlueZ D-Bus (bluezoo) for end-to-end tests.
+"""Any simulated sensor served through BlueZ D-Bus (bluezoo) for end-to-end tests.
 
 A BlueZ GATT server application + LE advertisement written with dbus-fast (a bleak
 dependency), registered on the second bluezoo adapter (hci1); bleak's real BlueZ backend
-uses hci0 as the central. The firmware logic and the bytes are `SimulatedHingeSensor`'s,
-the same the in-process simulated backend serves.
+uses hci0 as the central. The GATT layout, advertised name and service UUIDs, firmware
+logic and bytes are the simulated sensor's (`hinge.imu.simulated`: hinge open, WitMotion,
+Polar Verity Sense, Movesense), the same the in-process simulated backend serves.
 """
 
 import asyncio
@@ -20,8 +21,7 @@ from dbus_fast.constants import PropertyAccess
 from dbus_fast.service import ServiceInterface, dbus_property, method
 
 from hinge.analysis.body_model import BodyModelStream
-from hinge.firmware_protocol import hinge_open
-from hinge.imu.simulated import GATT_LAYOUT, SimulatedHingeSensor
+from hinge.imu.simulated import make_simulated_sensor
 
 HERE = Path(__file__).resolve().parent
 CENTRAL, PERIPHERAL = "00:11:22:33:44:55", "66:77:88:99:AA:BB"
@@ -44,10 +44,16 @@ DBUS_CONF = """<!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-Bus Bus Configu
 """
 
 
+# The advertisement counter rides in service data under this UUID when the sensor advertises
+# no service (Movesense); it is in no profile, so it never decides the profile match.
+_COUNTER_UUID = "0000fff0-0000-1000-8000-00805f9b34fb"
+
+
 class _Advertisement(ServiceInterface):
-    def __init__(self, name: str):
+    def __init__(self, name: str, uuids: list[str]):
         super().__init__("org.bluez.LEAdvertisement1")
         self.local_name = name  # not .name: ServiceInterface keeps the interface name there
+        self.uuids = list(uuids)
         self.counter = 0
 
     def bump(self) -> None:
@@ -57,7 +63,7 @@ class _Advertisement(ServiceInterface):
 
     @dbus_property(access=PropertyAccess.READ)
     def ServiceData(self) -> "a{sv}":  # noqa: F821
-        return {hinge_open.SERVICE_UUID: Variant("ay", bytes([self.counter]))}
+        return {(self.uuids or [_COUNTER_UUID])[0]: Variant("ay", bytes([self.counter]))}
 
     @method()
     def Release(self):
@@ -69,7 +75,7 @@ class _Advertisement(ServiceInterface):
 
     @dbus_property(access=PropertyAccess.READ)
     def ServiceUUIDs(self) -> "as":  # noqa: F821
-        return [hinge_open.SERVICE_UUID]
+        return self.uuids
 
     @dbus_property(access=PropertyAccess.READ)
     def LocalName(self) -> "s":  # noqa: F821
@@ -112,11 +118,13 @@ class _Characteristic(ServiceInterface):
     @method()
     def StartNotify(self):
         self.notifying = True
+        self.owner.sensor.subscribed(self._uuid, True)  # WitMotion streams once notifications are on
 
     @method()
     def StopNotify(self):
         self.notifying = False
-        if self._uuid == hinge_open.DATA_UUID:
+        self.owner.sensor.subscribed(self._uuid, False)
+        if self._uuid == self.owner.sensor.data_uuid:
             self.owner.sensor.link_lost()  # the patched bluezoo calls this on disconnect
             self.owner.sensor.attach(self.owner.notify)
 
@@ -145,10 +153,10 @@ class _Characteristic(ServiceInterface):
         self.emit_properties_changed({"Value": value})
 
 
-class FakeHingePeripheral:
-    """`SimulatedHingeSensor` behind a BlueZ GATT application on ``adapter``."""
+class FakePeripheral:
+    """A simulated sensor (`hinge.imu.simulated_base.SimulatedSensor`) behind a BlueZ GATT application on ``adapter``."""
 
-    def __init__(self, sensor: SimulatedHingeSensor, adapter: str = "hci1"):
+    def __init__(self, sensor, adapter: str = "hci1"):
         self.sensor = sensor
         self.adapter = f"/org/bluez/{adapter}"
         self.bus = None
@@ -159,11 +167,11 @@ class FakeHingePeripheral:
         if char is not None and char.notifying:
             char.notify(value)
 
-    async def start(self) -> "FakeHingePeripheral":
+    async def start(self) -> "FakePeripheral":
         self.bus = await MessageBus(bus_type=BusType.SYSTEM).connect()
-        self.adv = _Advertisement(self.sensor.name)
+        self.adv = _Advertisement(self.sensor.name, self.sensor.advertised_uuids)
         self.bus.export(ADV, self.adv)
-        for i, (s_uuid, chars) in enumerate(GATT_LAYOUT.items()):
+        for i, (s_uuid, chars) in enumerate(self.sensor.gatt.items()):
             s_path = f"{APP}/service{i}"
             self.bus.export(s_path, _Service(s_uuid))
             for j, (c_uuid, flags) in enumerate(chars):
@@ -254,8 +262,12 @@ def start_bluez(tmp_path: Path, monkeypatch):
     return stop
 
 
-async def _serve(name: str, speed: float) -> None:
-    periph = await FakeHingePeripheral(SimulatedHingeSensor(name, speed=speed, motion=BodyModelStream)).start()
+FakeHingePeripheral = FakePeripheral  # the name the hinge-open tests use
+
+
+async def _serve(name: str, speed: float, profile: str = "hinge_open") -> None:
+    sensor = make_simulated_sensor(profile, motion=BodyModelStream, name=name, speed=speed)
+    periph = await FakePeripheral(sensor).start()
     print("ready", flush=True)
     try:
         await asyncio.Event().wait()
@@ -263,8 +275,8 @@ async def _serve(name: str, speed: float) -> None:
         await periph.stop()
 
 
-if __name__ == "__main__":  # python fake_peripheral.py NAME SPEED: serve until terminated
+if __name__ == "__main__":  # python fake_peripheral.py NAME SPEED [PROFILE]: serve until terminated
     import signal
 
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
-    asyncio.run(_serve(sys.argv[1], float(sys.argv[2])))
+    asyncio.run(_serve(sys.argv[1], float(sys.argv[2]), *sys.argv[3:4]))
