@@ -26,7 +26,8 @@ def add_scan_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--timeout", type=float, default=5.0, metavar="S", help="how long to listen, s")
     p.add_argument("--adapter", metavar="HCI", help="Bluetooth adapter (Linux), e.g. hci0; default: the system's")
     p.add_argument("--simulate", action="store_true",
-                   help="also list the simulated sensor (hinge open profile driven by the body model)")
+                   help="also list the simulated sensors, one per simulated profile (hinge_open, witmotion, "
+                        "polar_verity, movesense), each driven by the body model")
 
 
 def add_record_arguments(p: argparse.ArgumentParser, placements) -> None:
@@ -41,21 +42,24 @@ def add_record_arguments(p: argparse.ArgumentParser, placements) -> None:
     p.add_argument("--timeout", type=float, default=5.0, metavar="S", help="scan time to find the sensor, s")
     p.add_argument("--adapter", metavar="HCI", help="Bluetooth adapter (Linux), e.g. hci0")
     p.add_argument("--simulate", action="store_true",
-                   help="record the simulated sensor (hinge open profile, body-model bends) instead of a real one")
+                   help="record a simulated sensor (body-model bends) speaking the --profile's protocol "
+                        "(hinge_open, witmotion, polar_verity or movesense; default hinge_open) instead of a real one")
     p.add_argument("--speed", type=float, default=1.0,
                    help="with --simulate: the simulated sensor's clock runs this many times faster than real time")
     p.add_argument("--seed", type=int, default=0, help="with --simulate: body-model random seed")
 
 
-def _simulation(args):
+def _simulation(args, profiles: tuple[str, ...] = ("hinge_open",)):
+    """Register one simulated sensor per profile; returns (sensors, scanner backend, client backend)."""
     from hinge.imu import simulated as sim
 
     from hinge.analysis.body_model import BodyModelStream
 
     motion = partial(BodyModelStream, seed=getattr(args, "seed", 0), placement=getattr(args, "placement", "sacrum"),
                      **getattr(args, "motion_options", {}))  # hinge live: guided calibration, set size
-    sensor = sim.register(sim.SimulatedHingeSensor(speed=getattr(args, "speed", 1.0), motion=motion))
-    return sensor, sim.SimulatedScanner, sim.SimulatedClient
+    sensors = [sim.register(sim.make_simulated_sensor(p, motion=motion, speed=getattr(args, "speed", 1.0)))
+               for p in profiles]
+    return sensors, sim.SimulatedScanner, sim.SimulatedClient
 
 
 def run_scan(args: argparse.Namespace) -> int:
@@ -65,25 +69,26 @@ def run_scan(args: argparse.Namespace) -> int:
 
     from hinge.imu.scan import scan
 
-    sensor, backend = None, None
+    sensors, backend = [], None
     if args.simulate:
         from hinge.imu import simulated as sim
 
-        sensor, backend, _ = _simulation(args)
+        sensors, backend, _ = _simulation(args, sim.SIMULATED_PROFILES)
     try:
         found = asyncio.run(scan(args.timeout, backend=backend, adapter=args.adapter))
     except (BleakError, OSError) as e:
         raise HingeInputError(_bluetooth_error(e)) from None
     finally:
-        if sensor is not None:
+        for sensor in sensors:
             sim.unregister(sensor)
     if not found:
         print(f"no supported sensor found in {args.timeout:g} s")
         return 0
-    print(f"{'name':<20} {'address':<18} {'profile':<13} {'RSSI':>8}")
+    width = max(20, *(len(f.name or "?") + 1 for f in found))
+    print(f"{'name':<{width}} {'address':<18} {'profile':<13} {'RSSI':>8}")
     for f in found:
         rssi = "-" if f.rssi_dbm is None else f"{f.rssi_dbm} dBm"
-        print(f"{(f.name or '?'):<20} {f.address:<18} {f.profile.key:<13} {rssi:>8}")
+        print(f"{(f.name or '?'):<{width}} {f.address:<18} {f.profile.key:<13} {rssi:>8}")
     return 0
 
 
@@ -119,10 +124,18 @@ def run_record(args: argparse.Namespace, live=None) -> int:
         raise HingeInputError(f"--timeout {args.timeout:g}: must be > 0 s")
     if not args.speed > 0 or (args.speed != 1.0 and not args.simulate):
         raise HingeInputError(f"--speed {args.speed:g}: must be > 0, and only with --simulate")
-    if args.simulate and args.profile not in (None, "hinge_open"):
-        raise HingeInputError(f"--profile {args.profile}: the simulated sensor speaks hinge_open")
     if args.profile is not None and args.profile not in PROFILE_KEYS:
         raise HingeInputError(f"--profile {args.profile}: unknown; choose one of {', '.join(PROFILE_KEYS)}")
+    if args.simulate:
+        from hinge.imu.simulated import SIMULATED_PROFILES
+
+        if args.profile is not None and args.profile not in SIMULATED_PROFILES:
+            raise HingeInputError(f"--profile {args.profile}: no simulated sensor for it (accelerometer only); "
+                                  f"simulated: {', '.join(SIMULATED_PROFILES)}")
+        if args.profile == "witmotion" and args.speed != 1.0:
+            # No device clock: times come from arrival, so a faster-than-real-time sensor would be misdated.
+            raise HingeInputError(f"--speed {args.speed:g}: the simulated witmotion sensor has no clock (times come "
+                                  "from arrival), so it runs in real time; leave --speed at 1")
     path = _session_path(Path(args.output), args.participant)
     from hinge.firmware_protocol import get_profile
 
@@ -146,7 +159,7 @@ async def _record(args: argparse.Namespace, path: Path, live=None) -> int:
     if args.simulate:
         from hinge.imu import simulated as sim
 
-        sensor, scanner_backend, client_backend = _simulation(args)
+        (sensor,), scanner_backend, client_backend = _simulation(args, (args.profile or "hinge_open",))
     try:
         try:
             wanted = args.device or (sensor.address if sensor is not None else None)

@@ -42,7 +42,8 @@ def test_record_simulate_writes_a_session_that_recovery_decodes_identically(tmp_
 @pytest.mark.parametrize("argv, message", [
     (["record", "--duration", "0"], "--duration 0: must be > 0 s"),
     (["record", "--speed", "3"], "--speed 3: must be > 0, and only with --simulate"),
-    (["record", "--simulate", "--profile", "witmotion"], "the simulated sensor speaks hinge_open"),
+    (["record", "--simulate", "--profile", "polar_h10"], "--profile polar_h10: no simulated sensor for it"),
+    (["record", "--simulate", "--profile", "witmotion", "--speed", "5"], "the simulated witmotion sensor has no clock"),
     (["record", "--simulate", "--rate-hz", "30"], "--rate-hz 30: hinge_open supports 25, 50, 100, 200, 400 Hz"),
     (["record", "--simulate", "-o", "/no/such/dir"], "/no/such/dir: output directory does not exist"),
     (["record", "--simulate", "--participant", "../x"], "must not contain '/'"),
