@@ -15,6 +15,7 @@ import pandas as pd
 
 from hinge import __version__
 from hinge.errors import HingeInputError
+from hinge.live_session import CALIBRATION_ANNOTATION
 from hinge.loading import DEFAULT_PLACEMENT, analyse_loaded, load_recording
 from hinge.recordings.bids import MotionEntry, check_label, write_motion_entry
 
@@ -37,6 +38,8 @@ EVENT_COLUMNS = {
             "BAD_gap": "Samples missing (lost packets, recorder interruption).",
             "BAD_reconnect": "The sensor link dropped and was re-established.",
             "BAD_saturation": "A sensor channel sat at its full-scale range.",
+            CALIBRATION_ANNOTATION: "Guided calibration of hinge live (quiet standing, then hinges); "
+                                    "the analysis calibrates the sensor mounting from this stretch.",
         },
     },
     "score": {"Description": "Hinge quality of the bend, 0-100 (100 = ideal hip hinge); n/a for non-bends.",
@@ -75,7 +78,9 @@ def bend_events(bends: pd.DataFrame) -> pd.DataFrame:
 
 
 def _annotation_events(annotations: pd.DataFrame) -> pd.DataFrame:
-    bad = annotations[annotations["description"].astype(str).str.startswith("BAD_")]
+    """The session's BAD_ stretches and its guided calibration (`hinge live`), as events."""
+    kinds = annotations["description"].astype(str)
+    bad = annotations[kinds.str.startswith("BAD_") | (kinds == CALIBRATION_ANNOTATION)]
     return pd.DataFrame({"onset_s": bad["onset_s"].astype(float).to_numpy(),
                          "duration_s": bad["duration_s"].astype(float).to_numpy(),
                          "trial_type": bad["description"].astype(str).to_numpy()})
@@ -158,8 +163,8 @@ def export_bids(source: str | os.PathLike, root: str | os.PathLike, subject: str
                                    "found by hinge analyse (class and score) and the recording's BAD_ stretches."}
     paths = write_motion_entry(root, entry, subject, session, task, acq_time=_acq_time(metadata),
                                generated_by=generated_by, force=force)
-    return ExportResult(paths=paths, n_bends=len(result.bends), n_bad=int(len(events) - len(result.bends)),
-                        placement=placement)
+    n_bad = int(events["trial_type"].astype(str).str.startswith("BAD_").sum())
+    return ExportResult(paths=paths, n_bends=len(result.bends), n_bad=n_bad, placement=placement)
 
 
 def _nominal_rate(metadata: dict) -> float | None:

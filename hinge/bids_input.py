@@ -12,9 +12,9 @@ from hinge.analysis.resampling import estimate_sample_rate
 from hinge.errors import HingeInputError
 from hinge.inputs import (GRAVITY_MPS2, GRAVITY_TOLERANCE, MAX_FS_HZ, MAX_GYRO_RAD_S, MIN_DURATION_S, MIN_FS_HZ,
                           MIN_PEAK_GYRO_DEG_S, MIN_ROWS, ImuRecording)
-from hinge.recordings.bids import read_motion
+from hinge.recordings.bids import read_motion, read_motion_events
 
-__all__ = ["bids_recording", "is_bids_motion"]
+__all__ = ["bids_recording", "is_bids_motion", "bids_calibration_window"]
 
 
 def is_bids_motion(path: str | os.PathLike) -> bool:
@@ -93,3 +93,24 @@ def bids_recording(path: str | os.PathLike) -> tuple[ImuRecording, str | None, s
                              saturated=saturated, fs_hz=fs_hz, warnings=tuple(notes), source=name)
     digest = hashlib.sha256(path.read_bytes()).hexdigest()
     return recording, placement, digest, motion.sidecar
+
+
+def bids_calibration_window(path: str | os.PathLike) -> tuple[float, float] | None:
+    """(onset_s, duration_s) of the last guided-calibration event of a `*_motion.tsv`, or None.
+
+    A `hinge live` session exported to BIDS keeps its calibration as an event, so that the
+    BIDS recording is analysed from the same stretch as the session.
+    """
+    from hinge.live_session import CALIBRATION_ANNOTATION
+
+    events = read_motion_events(Path(path))
+    if "trial_type" not in events.columns:
+        return None
+    rows = events[events["trial_type"].astype(str) == CALIBRATION_ANNOTATION]
+    if not len(rows):
+        return None
+    try:
+        return float(rows["onset"].iloc[-1]), float(rows["duration"].iloc[-1])
+    except ValueError:
+        raise HingeInputError(f"{path}: the calibration event's onset or duration in the _events.tsv is not "
+                              "a number") from None

@@ -93,6 +93,11 @@ def analyse_loaded(loaded: LoadedRecording, placement: str | None = None):
         from hinge.live_session import session_calibration_window
 
         window = session_calibration_window(loaded.path)
+    elif loaded.kind == "bids":
+        # The same, for a live session exported to BIDS (its calibration is an event).
+        from hinge.bids_input import bids_calibration_window
+
+        window = bids_calibration_window(loaded.path)
     result = analyse(recording.t_s, recording.acc_mps2, recording.gyr_rad_s, fs_hz=recording.fs_hz,
                      placement=placement or loaded.placement or DEFAULT_PLACEMENT, saturated=recording.saturated,
                      calibration_window_s=window)

@@ -26,9 +26,9 @@ lives above this layer); reading returns arrays in s, m/s^2 and rad/s. Every pro
 one-line HingeInputError naming the file.
 """
 from .bids_layout import BIDS_VERSION, check_label, entry_name, entry_paths
-from .bids_read import ACC_UNITS_TO_MPS2, GYR_UNITS_TO_RAD_S, BidsMotion, read_motion
+from .bids_read import ACC_UNITS_TO_MPS2, GYR_UNITS_TO_RAD_S, BidsMotion, read_motion, read_motion_events
 from .bids_write import MotionEntry, channels_table, uniform_rows, write_motion_entry
 
-__all__ = ["BIDS_VERSION", "MotionEntry", "BidsMotion", "write_motion_entry", "read_motion", "entry_name",
-           "entry_paths", "check_label", "channels_table", "uniform_rows", "ACC_UNITS_TO_MPS2",
+__all__ = ["BIDS_VERSION", "MotionEntry", "BidsMotion", "write_motion_entry", "read_motion", "read_motion_events",
+           "entry_name", "entry_paths", "check_label", "channels_table", "uniform_rows", "ACC_UNITS_TO_MPS2",
            "GYR_UNITS_TO_RAD_S"]

@@ -156,6 +156,16 @@ def _is_number(text: str) -> bool:
     return True
 
 
+def read_motion_events(path: Path) -> pd.DataFrame:
+    """The `_events.tsv` next to a `*_motion.tsv` as text cells (empty table when absent)."""
+    events_path = companion(Path(path), "_events.tsv")
+    events = read_table(events_path) if events_path.is_file() else pd.DataFrame(columns=["onset", "duration"])
+    for column in ("onset", "duration"):
+        if column not in events.columns:
+            raise fail(events_path, f"column '{column}' is missing; BIDS events need onset and duration")
+    return events
+
+
 def read_motion(path: str | os.PathLike) -> BidsMotion:
     """Read a ``*_motion.tsv`` with its ``_channels.tsv``, ``_motion.json`` (and ``_events.tsv``).
 
@@ -210,11 +220,7 @@ def read_motion(path: str | os.PathLike) -> BidsMotion:
             raise fail(path, f"LATENCY does not increase at data row {i + 1} "
                               f"({t_s[i - 1]:.6f} s then {t_s[i]:.6f} s)")
 
-    events_path = companion(path, "_events.tsv")
-    events = read_table(events_path) if events_path.is_file() else pd.DataFrame(columns=["onset", "duration"])
-    for column in ("onset", "duration"):
-        if column not in events.columns:
-            raise fail(events_path, f"column '{column}' is missing; BIDS events need onset and duration")
+    events = read_motion_events(path)
     return BidsMotion(path=path, t_s=np.ascontiguousarray(t_s), acc_mps2=np.ascontiguousarray(acc),
                       gyr_rad_s=np.ascontiguousarray(gyr), fs_hz=fs_hz, placement=placement, sidecar=sidecar,
                       events=events, warnings=tuple(notes),

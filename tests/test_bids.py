@@ -219,9 +219,10 @@ def test_events_columns_are_described(dataset):
 
 def test_official_validator(dataset):
     """bids-validator 3.0.2 (Deno build, from the test extra) finds no error; it does find a broken copy."""
-    validator = shutil.which("bids-validator-deno") or str(Path(sys.executable).with_name("bids-validator-deno"))
-    if not Path(validator).exists() and shutil.which("bids-validator-deno") is None:
-        pytest.skip("bids-validator-deno is not installed (pip install bids-validator-deno==3.0.2)")
+    candidates = (str(Path(sys.executable).with_name("bids-validator-deno")), shutil.which("bids-validator-deno"))
+    validator = next((c for c in candidates if c and Path(c).is_file()), None)
+    if validator is None:
+        pytest.skip("bids-validator-deno is not installed (the test extra: pip install bids-validator-deno==3.0.2)")
 
     def errors(root: Path) -> list[str]:
         done = subprocess.run([validator, str(root), "--format", "json", "--max-rows", "-1"],
@@ -411,3 +412,19 @@ def test_a_csv_recording_exports_without_device_metadata(tmp_path):
     assert loaded.kind == "bids" and loaded.placement == "L5"
     direct = hinge.analyse_file(csv_path, placement="L5").bends
     assert list(hinge.analyse_file(done.paths["motion"]).bends["label"]) == list(direct["label"])
+
+
+def test_a_live_sessions_calibration_travels_with_it(tmp_path):
+    """hinge live sessions are analysed from their guided calibration; so is their BIDS export."""
+    session_path = tmp_path / "live"
+    shutil.copytree(example_session_path("hip_led"), session_path)
+    t0 = read_session(session_path).t_s[0]
+    with open(session_path / "annotations.tsv", "a", encoding="utf-8") as handle:
+        handle.write(f"{t0 + 1.0:.6f}\t30.000000\tcalibration\n")
+    direct = hinge.analyse_file(session_path).bends
+    assert len(direct) < len(hinge.analyse_file(example_session_path("hip_led")).bends)  # the window matters
+    done = export_bids(session_path, tmp_path / "study", "01")
+    via_bids = hinge.analyse_file(done.paths["motion"]).bends
+    assert list(via_bids["label"]) == list(direct["label"])
+    np.testing.assert_allclose(via_bids["start_s"], direct["start_s"] - t0, atol=0.01)
+    np.testing.assert_allclose(via_bids["score"], direct["score"], atol=1e-6)
