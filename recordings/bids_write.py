@@ -187,6 +187,10 @@ def write_motion_entry(root: str | os.PathLike, entry: MotionEntry, subject: str
         check_label(session, "session")
     if root.exists() and not root.is_dir():
         raise fail(root, "exists and is not a directory; choose a BIDS dataset folder")
+    if root.is_dir() and not (root / "dataset_description.json").exists() and any(root.iterdir()):
+        # Never scatter BIDS files into an unrelated folder.
+        raise fail(root, "is a folder with files but no dataset_description.json, so not a BIDS dataset; "
+                         "choose a new or empty folder, or an existing BIDS dataset")
     paths = entry_paths(root, subject, session, task, tracksys)
     if paths["motion"].exists() and not force:
         raise fail(paths["motion"], "already exists; choose another --subject/--session/--task, "

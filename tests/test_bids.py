@@ -428,3 +428,13 @@ def test_a_live_sessions_calibration_travels_with_it(tmp_path):
     assert list(via_bids["label"]) == list(direct["label"])
     np.testing.assert_allclose(via_bids["start_s"], direct["start_s"] - t0, atol=0.01)
     np.testing.assert_allclose(via_bids["score"], direct["score"], atol=1e-6)
+
+
+def test_refuses_to_write_into_a_folder_that_is_not_a_bids_dataset(tmp_path):
+    (tmp_path / "notes.txt").write_text("my files\n")
+    with pytest.raises(HingeInputError, match="no dataset_description.json"):
+        export_bids(example_session_path("hip_led"), tmp_path, "01")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["notes.txt"]
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    assert export_bids(example_session_path("hip_led"), empty, "01").paths["motion"].is_file()
