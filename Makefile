@@ -13,10 +13,12 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[test]'
 	touch $(STAMP)
 
+# The simulated sensor (over the same BLE decoding path as a real one) stands still, does the
+# guided calibration hinge and a mixed set of 10 bends at 4x real time; `hinge live` judges each
+# bend as it ends, then writes the session and its HTML report under DEMO_DIR.
+DEMO_DIR ?= $${TMPDIR:-/tmp}/hinge-demo
 demo: $(STAMP)
-	@tmp=$$(mktemp -d) && \
-	$(BIN)/hinge record --simulate --duration 9 --speed 10 --seed 7 -o $$tmp && \
-	$(BIN)/hinge analyse $$tmp/session_*; status=$$?; rm -rf $$tmp; exit $$status
+	@mkdir -p $(DEMO_DIR) && $(BIN)/hinge live --simulate --speed 4 --seed 4 --bends 10 --participant demo -o $(DEMO_DIR)
 
 test: $(STAMP)
 	$(BIN)/python -m pytest tests -q
@@ -28,6 +30,7 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/protocol_speed.py
 	$(BIN)/python benchmarks/fuzz_protocols.py
 	$(BIN)/python benchmarks/ble_stream.py
+	$(BIN)/python benchmarks/live_latency.py
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache

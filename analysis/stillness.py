@@ -71,8 +71,12 @@ def still_candidate(
 
 
 def lookahead_samples(fs_hz: float, window_s: float = 0.2) -> int:
-    """Samples on either side that a `still_candidate` value depends on (with a safety margin)."""
-    return max(1, int(round(window_s * fs_hz))) + max(1, int(round(0.05 * fs_hz))) + 2
+    """Samples on either side that a `still_candidate` value depends on, plus one.
+
+    A centred moving mean of w samples reaches w // 2 samples out; the 50 ms smoothing
+    inside the window mean adds its own half width.
+    """
+    return max(1, int(round(window_s * fs_hz))) // 2 + max(1, int(round(0.05 * fs_hz))) // 2 + 1
 
 
 def runs(mask: np.ndarray) -> np.ndarray:

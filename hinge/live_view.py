@@ -131,8 +131,11 @@ class LiveView:
         self.bends.append(bend)
         self.summary.add(bend)
         if self.beep and bend["label"] == "spine-led":
-            self.stream.write("\a")
-            self.stream.flush()
+            if self._live is not None:
+                self._console.bell()  # through rich, so the live display is not disturbed
+            else:
+                self.stream.write("\a")
+                self.stream.flush()
         if not self.fancy:
             self._print(f"bend {bend['bend_id']}: {bend['label']}, score {bend['score']:.0f}/100, "
                         f"{main_reason(bend)} (ended at {bend['end_s']:.2f} s)")

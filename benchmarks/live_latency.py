@@ -1,0 +1,133 @@
+"""How fast `hinge live` gives each verdict, what it costs, and what the guided calibration costs in accuracy.
+
+Latency: simulated guided sessions (stand still, one slow hinge, a mixed set of bends;
+commodity-IMU noise, random mounting) are fed to the streaming pipeline in blocks as a
+recorder appends them (`--block-s`, 50 ms by default). A bend's verdict becomes possible
+with the sample that completes the still stretch after its return to upright (0.3 s
+anchor, 0.4 s shortest still stretch, 0.25 s filter look-ahead: about 0.7-1.5 s of
+device time after the return); the latency is the host time from handing that block to
+the pipeline to the verdict coming out. CPU: process time of the whole stream over its
+duration, in % of one core.
+
+Accuracy (`--accuracy`): the held-out cohort of benchmarks/accuracy.py (sacrum, seeds
+1000+, 50/100/200 Hz, random mountings), each session starting with the guided
+calibration, analysed with the mounting from the whole recording (as a CSV is) and from
+the calibration stretch alone (as `hinge live` and `hinge analyse` of a live session do).
+
+    python benchmarks/live_latency.py [--sessions 5] [--block-s 0.05] [--accuracy]
+"""
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from hinge.analysis.body_model import SessionSpec, simulate_session  # noqa: E402
+from hinge.analysis.calibration import rotation_angle_deg  # noqa: E402
+from hinge.analysis.pipeline import analyse  # noqa: E402
+from hinge.analysis.streaming import StreamingAnalyser  # noqa: E402
+
+
+def stream_session(seed: int, fs_hz: float, block_s: float, n_bends: int) -> dict:
+    session = simulate_session(SessionSpec(n_bends=n_bends, seed=seed, fs_hz=fs_hz, mounting="random",
+                                           guided_calibration=True))
+    analyser = StreamingAnalyser()
+    block = max(1, int(round(block_s * fs_hz)))
+    latencies_ms, delays_s = [], []
+    cpu0 = time.process_time()
+    for i in range(0, len(session.t_s), block):
+        start = time.perf_counter()
+        events = analyser.push(session.t_s[i:i + block], session.acc_mps2[i:i + block],
+                               session.gyr_rad_s[i:i + block])
+        elapsed_ms = (time.perf_counter() - start) * 1000.0
+        for event in events:
+            if event.kind == "bend":
+                latencies_ms.append(elapsed_ms)
+                delays_s.append(event.detectable_t_s - event.bend["end_s"])
+    analyser.finish()
+    cpu_s = time.process_time() - cpu0
+    duration_s = float(session.t_s[-1] - session.t_s[0])
+    offline = analyse(session.t_s, session.acc_mps2, session.gyr_rad_s,
+                      calibration_window_s=analyser.calibration_window_s).bends
+    live = analyser.bends_table()
+    same = (len(live) == len(offline) and list(live.label) == list(offline.label)
+            and bool(np.all(np.abs(live.score.to_numpy() - offline.score.to_numpy()) <= 2.0)))
+    return {"seed": seed, "fs_hz": fs_hz, "bends": len(live), "latencies_ms": latencies_ms,
+            "delays_s": delays_s, "cpu_pct": 100.0 * cpu_s / duration_s, "duration_s": duration_s,
+            "live_equals_offline": same, "buffer_rows": analyser.tracker.buf.n if analyser.tracker else 0}
+
+
+def latency(args) -> None:
+    rows = [stream_session(1000 + k, fs, args.block_s, args.bends)
+            for k in range(args.sessions) for fs in args.rates]
+    all_ms = [v for r in rows for v in r["latencies_ms"]]
+    all_delay = [v for r in rows for v in r["delays_s"]]
+    print(f"{len(rows)} simulated guided sessions ({args.bends} bends each, random mounting), "
+          f"blocks of {1000 * args.block_s:.0f} ms")
+    print(f"{'seed':>5} {'fs Hz':>6} {'bends':>5} {'median ms':>10} {'max ms':>8} {'CPU % core':>11} {'live==offline':>14}")
+    for r in rows:
+        print(f"{r['seed']:>5} {r['fs_hz']:>6.0f} {r['bends']:>5} {statistics.median(r['latencies_ms']):>10.1f} "
+              f"{max(r['latencies_ms']):>8.1f} {r['cpu_pct']:>11.2f} {str(r['live_equals_offline']):>14}")
+    print(f"verdict latency over {len(all_ms)} bends (host time from the block that made the return detectable "
+          f"to the verdict): median {statistics.median(all_ms):.1f} ms, 95th percentile "
+          f"{np.percentile(all_ms, 95):.1f} ms, max {max(all_ms):.1f} ms (target < 300 ms)")
+    print(f"device time from the bend's return (10 % of its excursion) to the sample that completes the still "
+          f"stretch after it: median {statistics.median(all_delay):.2f} s, max {max(all_delay):.2f} s")
+    print(f"CPU: median {statistics.median(r['cpu_pct'] for r in rows):.2f} % of one core "
+          f"(max {max(r['cpu_pct'] for r in rows):.2f} %); live == offline in "
+          f"{sum(r['live_equals_offline'] for r in rows)} of {len(rows)} sessions")
+
+
+def accuracy(args) -> None:
+    from evaluation import balanced_accuracy, detection_counts, f1, match_bends
+
+    matched = {"whole recording": [], "guided stretch": []}
+    counts = {name: np.zeros(3, int) for name in matched}
+    errors = {name: [] for name in matched}
+    for seed in range(1000, 1000 + args.cohort):
+        fs_hz = float(np.random.default_rng(seed).choice([50.0, 100.0, 200.0]))
+        session = simulate_session(SessionSpec(n_bends=12, fs_hz=fs_hz, mounting="random", seed=seed,
+                                               guided_calibration=True))
+        truth = session.truth.iloc[1:]  # the set, without the calibration hinge
+        analyser = StreamingAnalyser()
+        analyser.push(session.t_s, session.acc_mps2, session.gyr_rad_s)
+        analyser.finish()
+        for name, window in (("whole recording", None), ("guided stretch", analyser.calibration_window_s)):
+            result = analyse(session.t_s, session.acc_mps2, session.gyr_rad_s, calibration_window_s=window)
+            bends = result.bends[result.bends.end_s > truth.start_s.min()]
+            m = match_bends(bends, truth)
+            counts[name] += detection_counts(m, truth)
+            matched[name].append(m[m["true_kind"].isin(["hip-led", "spine-led"])])
+            errors[name].append(rotation_angle_deg(np.asarray(result.calibration["segment_from_sensor"]),
+                                                   session.sensor_from_segment.T))
+    print(f"\nguided calibration, {args.cohort} held-out sacrum sessions (12 bends each, after the calibration hinge)")
+    print(f"{'mounting from':<16} {'F1':>6} {'balanced acc':>13} {'calibration error median / max':>32}")
+    for name in matched:
+        m = pd.concat(matched[name])
+        print(f"{name:<16} {f1(*counts[name]):>6.3f} {balanced_accuracy(m['true_label'], m['label']):>13.3f} "
+              f"{np.median(errors[name]):>19.2f} / {np.max(errors[name]):.2f} deg")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sessions", type=int, default=3, help="sessions per sample rate")
+    parser.add_argument("--rates", type=float, nargs="+", default=[100.0, 400.0], help="sample rates, Hz")
+    parser.add_argument("--bends", type=int, default=10)
+    parser.add_argument("--block-s", type=float, default=0.05, help="samples handed over per call, s")
+    parser.add_argument("--accuracy", action="store_true", help="also the guided-calibration accuracy cohort")
+    parser.add_argument("--cohort", type=int, default=24, help="sessions in the accuracy cohort")
+    args = parser.parse_args()
+    latency(args)
+    if args.accuracy:
+        accuracy(args)
+
+
+if __name__ == "__main__":
+    main()
