@@ -8,6 +8,7 @@ participant with a progress section when a participant has several sessions.
 from __future__ import annotations
 
 import os
+import re
 import tempfile
 from datetime import datetime, timezone
 from pathlib import Path
@@ -65,18 +66,52 @@ def _device(metadata: dict) -> str | None:
     return ", ".join(parts) or None
 
 
+def _bids_entity(path: Path, key: str) -> str | None:
+    match = re.search(rf"(?:^|_){key}-([A-Za-z0-9]+)(?=_)", path.name)
+    return match.group(1) if match else None
+
+
+def _bids_acq_time(path: Path) -> datetime | None:
+    """The recording's acq_time from the subject's or session's *_scans.tsv, if listed."""
+    folder = path.parent.parent  # sub-<S>[/ses-<E>]/motion/<file>
+    for scans in sorted(folder.glob("*_scans.tsv")):
+        try:
+            lines = scans.read_text(encoding="utf-8").splitlines()
+        except OSError:
+            continue
+        header = lines[0].split("\t") if lines else []
+        if "filename" not in header or "acq_time" not in header:
+            continue
+        for line in lines[1:]:
+            cells = dict(zip(header, line.split("\t")))
+            if Path(cells.get("filename", "")).name == path.name:
+                return _started_utc({"acq_time": cells.get("acq_time", "")})
+    return None
+
+
+def _context(loaded) -> dict:
+    """participant, started_utc, device and display name from the input's own metadata."""
+    metadata = loaded.metadata or {}
+    path = Path(loaded.path)
+    if loaded.kind == "bids":
+        device = metadata.get("TrackingSystemName") or metadata.get("ManufacturersModelName")
+        name = path.name.removesuffix("_motion.tsv")
+        return {"participant": _bids_entity(path, "sub"), "started_utc": _bids_acq_time(path),
+                "device": str(device) if device else None, "name": name}
+    participant = metadata.get("participant") or metadata.get("subject")
+    return {"participant": str(participant) if participant else None, "started_utc": _started_utc(metadata),
+            "device": _device(metadata), "name": path.name or str(path)}
+
+
 def report_session(loaded, result, placement: str):
     """A `ReportSession` from a `LoadedRecording` and its `AnalysisResult`."""
     from hinge.analysis.report import ReportSession
 
-    metadata = loaded.metadata or {}
-    participant = metadata.get("participant") or metadata.get("subject")
     recording = loaded.recording
-    path = Path(loaded.path)
+    context = _context(loaded)
     return ReportSession(
-        name=path.name or str(path), source=str(loaded.path),
-        participant=str(participant) if participant else None,
-        started_utc=_started_utc(metadata), device=_device(metadata), placement=placement,
+        name=context["name"], source=str(loaded.path), participant=context["participant"],
+        started_utc=context["started_utc"], device=context["device"], placement=placement,
         fs_hz=float(result.fs_hz), duration_s=float(recording.duration_s), calibration=dict(result.calibration),
         warnings=tuple(result.warnings), bends=result.bends, dropped=result.dropped,
         t_s=result.t_s, pitch_deg=result.pitch_deg, decision_share=float(result.params.decision_share),

@@ -253,3 +253,14 @@ def test_long_recordings_are_drawn_in_rows_with_readable_bend_numbers(examples):
     image = imread(io.BytesIO(timeline_png(long)))
     short = imread(io.BytesIO(timeline_png(examples["hip_led"])))
     assert image.shape[1] == short.shape[1] and image.shape[0] > 3 * short.shape[0]  # six stacked rows
+
+
+def test_bids_motion_inputs_take_participant_and_date_from_the_dataset(tmp_path):
+    from hinge.bids_export import export_bids
+
+    motion = [export_bids(example_session_path(name), tmp_path / "study", "P07", session=str(i)).paths["motion"]
+              for i, name in enumerate(("spine_led", "hip_led"), start=1)]
+    html = write_report(motion, tmp_path / "bids.html", progress=False).read_text(encoding="utf-8")
+    assert "<h2>Participant P07</h2>" in html and "<h3>Progress across sessions</h3>" in html
+    assert "<th>Date</th><td>2026-11-24 12:00 UTC</td>" in html  # acq_time from the scans file
+    assert "<th>Device</th><td>hinge-51M0" in html
