@@ -26,10 +26,12 @@ from hinge.analysis.pipeline import analyse
 from hinge.imu.scan import scan
 from hinge.imu.simulated import make_simulated_sensor
 from hinge.imu.stream import StreamRecorder, StreamSettings
-from hinge.recordings import SessionWriter, read_session
+from hinge.recordings import SessionWriter, iter_raw_records, read_session
+from hinge.recordings.decode import decode_raw_records
 from imu_ble.fake_peripheral import FakePeripheral, start_bluez
 
-DEVICE_S = 30.0   # device time of samples to stream, s
+DEVICE_S = 30.0   # device time of samples to stream, s (at least)
+SEED = 4
 G = 9.80665
 
 
@@ -68,6 +70,25 @@ async def _until(cond, timeout_s: float, what: str) -> None:
         await asyncio.sleep(0.02)
 
 
+def _moving(rate_hz: float, seed: int, seconds: float = 300.0) -> np.ndarray:
+    """Per sample of the body-model signal: is the trunk moving (|gyro| > 0.3 rad/s within 0.5 s)?"""
+    _, gyr = BodyModelStream(rate_hz, seed=seed).get(0, int(seconds * rate_hz))
+    fast = np.linalg.norm(gyr, axis=1) > 0.3
+    w = int(0.5 * rate_hz)
+    return np.convolve(fast, np.ones(2 * w + 1), mode="same") > 0
+
+
+def _after_a_movement(sent: np.ndarray, since: int, moving: np.ndarray, rate_hz: float) -> bool:
+    """True once a whole movement lies in the samples sent since index ``since`` and the last second is quiet,
+    so that the link loss (or the end) falls between bends, never inside one."""
+    if sent.size <= since + 1:
+        return False
+    k0, k1 = int(sent[since]), int(sent[-1])
+    seg = moving[k0:k1 + 1]
+    starts = np.flatnonzero(np.diff(seg.astype(np.int8)) == 1)
+    return starts.size > 0 and not moving[max(k1 - int(rate_hz), starts[0]):k1 + 1].any()
+
+
 def _sample_index(case: Case, sensor, t_s: np.ndarray) -> np.ndarray:
     """Sample index of each recorded time from the device clock the profile's packets carry."""
     if case.profile == "polar_verity":
@@ -85,10 +106,11 @@ def _bends(path, capsys) -> list[dict]:
 
 @pytest.mark.parametrize("case", CASES, ids=[c.profile for c in CASES])
 def test_profile_end_to_end_with_a_link_loss(case, bluez, tmp_path, capsys):
-    sensor = make_simulated_sensor(case.profile, motion=partial(BodyModelStream, seed=4), name=case.name,
+    sensor = make_simulated_sensor(case.profile, motion=partial(BodyModelStream, seed=SEED), name=case.name,
                                    speed=case.speed, **dict(case.kwargs))
     path = tmp_path / "session"
     n_target = int(DEVICE_S * case.rate_hz)
+    moving = _moving(case.rate_hz, SEED)
 
     async def scenario():
         periph = await FakePeripheral(sensor).start()
@@ -106,7 +128,11 @@ def test_profile_end_to_end_with_a_link_loss(case, bluez, tmp_path, capsys):
                                                 scan_timeout_s=5.0))
             task = asyncio.create_task(rec.run(stop))
             try:
-                await _until(lambda: sensor.sent_indices().size >= n_target // 2 or task.done(), 30, "half the samples")
+                def first_half_done():
+                    sent = sensor.sent_indices()
+                    return sent.size >= n_target // 2 and _after_a_movement(sent, 0, moving, case.rate_hz)
+
+                await _until(lambda: first_half_done() or task.done(), 40, "half the samples and a bend")
                 assert not task.done(), task.result()
                 # Quiet the sensor so nothing is in flight when the link drops (a real link loss
                 # also loses what was in flight; the reconnection mark covers it).
@@ -115,7 +141,11 @@ def test_profile_end_to_end_with_a_link_loss(case, bluez, tmp_path, capsys):
                 n_before = sensor.sent_indices().size
                 await periph.drop_link()
                 sensor.paused = False
-                await _until(lambda: sensor.sent_indices().size >= n_target or task.done(), 40,
+                def second_half_done():
+                    sent = sensor.sent_indices()
+                    return sent.size >= n_target and _after_a_movement(sent, n_before, moving, case.rate_hz)
+
+                await _until(lambda: second_half_done() or task.done(), 60,
                              lambda: f"the rest of the samples ({rec.stats.status_line()}; {rec.stats.last_error}; "
                                      f"sent {sensor.sent_indices().size}, streaming {sensor.streaming})")
                 sensor.paused = True
@@ -134,7 +164,7 @@ def test_profile_end_to_end_with_a_link_loss(case, bluez, tmp_path, capsys):
     wall_s = time.monotonic() - t0
     session = read_session(path)
     sent = sensor.sent_indices()
-    acc_all, gyr_all = BodyModelStream(case.rate_hz, seed=4).get(0, int(sent.max()) + 1)
+    acc_all, gyr_all = BodyModelStream(case.rate_hz, seed=SEED).get(0, int(sent.max()) + 1)
     assert stats.connections == 2 and stats.malformed == 0
     assert np.all(np.diff(session.t_s) > 0)
 
@@ -159,6 +189,14 @@ def test_profile_end_to_end_with_a_link_loss(case, bluez, tmp_path, capsys):
     assert covering["description"].iloc[0] in (("BAD_reconnect", "BAD_gap_uncertain") if case.profile == "witmotion"
                                                else ("BAD_reconnect",))
     assert sent[n_before] - sent[n_before - 1] > 1                   # a real gap on the device's sampling
+
+    # The raw log alone (what `hinge recover` rebuilds from) decodes to the same samples:
+    # for Polar, the acc and gyro frames merge the same way in both.
+    t_raw, acc_raw, gyr_raw, _, _ = decode_raw_records(iter_raw_records(path / "raw.log"), case.profile,
+                                                       case.rate_hz)
+    np.testing.assert_array_equal(t_raw, session.t_s)
+    np.testing.assert_allclose(acc_raw, session.acc_mps2, atol=2e-6)
+    np.testing.assert_allclose(gyr_raw, session.gyr_rad_s, atol=2e-7)
 
     # hinge analyse on the session = the analysis of the sent signal at its true sample times.
     recorded = _bends(path, capsys)
