@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timezone
 from pathlib import Path
 
 import numpy as np
@@ -87,7 +87,7 @@ def _annotation_events(annotations: pd.DataFrame) -> pd.DataFrame:
 
 
 def _acq_time(metadata: dict) -> str | None:
-    """BIDS datetime (YYYY-MM-DDThh:mm:ss[.000000], UTC) of the session's wall-clock start."""
+    """BIDS datetime (YYYY-MM-DDThh:mm:ss.000000Z) of the session's wall-clock start (created_utc)."""
     text = metadata.get("created_utc")
     if not text:
         return None
@@ -95,7 +95,9 @@ def _acq_time(metadata: dict) -> str | None:
         when = datetime.fromisoformat(str(text))
     except ValueError:
         return None
-    return when.strftime("%Y-%m-%dT%H:%M:%S.%f")
+    if when.tzinfo is not None:
+        when = when.astimezone(timezone.utc)
+    return when.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
 def _sidecar(metadata: dict, task: str) -> dict:
