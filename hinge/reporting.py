@@ -21,7 +21,8 @@ __all__ = ["write_report", "report_session", "add_report_arguments", "run_report
            "REPORT_DESCRIPTION", "REPORT_EPILOG"]
 
 REPORT_DESCRIPTION = (
-    "Analyse one or more recordings (session directories, CSV files, or anything `hinge analyse` reads) and "
+    "Analyse one or more recordings (session directories, CSV files, or anything `hinge analyse` reads; a "
+    "folder of them, such as a BIDS dataset, stands for every recording inside) and "
     "write one self-contained HTML file (no network, plots embedded) to open in a browser or send by e-mail: "
     "participant, date, device, placement and calibration quality; a timeline of the sagittal angle with every "
     "bend shaded by class; a table of bends with score and reasons; score and lumbar-share distributions; a "
@@ -30,7 +31,7 @@ REPORT_DESCRIPTION = (
     "session, by date)."
 )
 REPORT_EPILOG = ("example:\n  hinge report sessions/session_20261124T0930Z -o report.html\n"
-                 "  hinge report sessions/session_* --placement sacrum -o P01_progress.html")
+                 "  hinge report sessions/ -o all_sessions.html")
 
 
 def _check_output(out_html: Path) -> None:
@@ -118,12 +119,26 @@ def report_session(loaded, result, placement: str):
     )
 
 
+def _expand(paths) -> list[Path]:
+    """Folders that are not sessions themselves (a folder of sessions, a BIDS dataset, a
+    study tree) stand for every recording found inside them, as in `hinge batch`."""
+    out = []
+    for p in map(Path, paths):
+        if p.is_dir() and not (p / "session.json").exists():
+            from hinge.batch_discovery import discover
+
+            out.extend(Path(found.file) for found in discover([str(p)]).recordings)
+        else:
+            out.append(p)
+    return out
+
+
 def write_report(paths: list[Path], out_html: Path, *, placement: str | None = None,
                  progress: bool | str = True) -> Path:
     """Analyse every recording in ``paths`` and write one HTML report to ``out_html``.
 
-    paths: CSV files or session directories (anything `hinge.loading.load_recording` reads);
-        duplicates are read once. placement: sensor site for all inputs; None takes each
+    paths: CSV files or session directories (anything `hinge.loading.load_recording` reads),
+        or folders holding them (searched like `hinge batch` does); duplicates are read once. placement: sensor site for all inputs; None takes each
         input's own metadata, else sacrum. progress: True/"auto" draws a bar on stderr when
         it is a terminal, "always" draws it anyway, False/"never" never.
     Returns ``out_html``. The file is written atomically (a complete report or none).
@@ -137,8 +152,8 @@ def write_report(paths: list[Path], out_html: Path, *, placement: str | None = N
 
     out_html = Path(out_html)
     unique: dict[Path, Path] = {}
-    for p in paths:
-        unique.setdefault(Path(p).resolve(), Path(p))
+    for p in _expand(paths):
+        unique.setdefault(p.resolve(), p)
     inputs = list(unique.values())
     if not inputs:
         raise HingeInputError("no recordings given; name at least one session directory or CSV file")
@@ -178,7 +193,7 @@ def add_report_arguments(parser, placements) -> None:
     from hinge.progress import PROGRESS_MODES
 
     parser.add_argument("inputs", nargs="+", metavar="SESSION",
-                        help="session directory, CSV recording or other recording hinge analyse reads")
+                        help="session directory, CSV or BIDS *_motion.tsv recording, or a folder of them")
     parser.add_argument("-o", "--output", default="report.html", metavar="FILE.html", help="HTML file to write")
     parser.add_argument("--placement", choices=placements, default=None,
                         help="skin site of the sensor for all inputs (None: each session's own, else sacrum)")
@@ -188,8 +203,8 @@ def add_report_arguments(parser, placements) -> None:
 
 def run_report_command(args) -> int:
     """`hinge report`: write the report and say where it is (one line on stdout)."""
+    n = len({p.resolve() for p in _expand(args.inputs)})
     out = write_report([Path(p) for p in args.inputs], Path(args.output), placement=args.placement,
                        progress=args.progress)
-    n = len(set(Path(p).resolve() for p in args.inputs))
     print(f"wrote {out} ({n} recording{'s' if n != 1 else ''}); open it in a web browser")
     return 0

@@ -264,3 +264,13 @@ def test_bids_motion_inputs_take_participant_and_date_from_the_dataset(tmp_path)
     assert "<h2>Participant P07</h2>" in html and "<h3>Progress across sessions</h3>" in html
     assert "<th>Date</th><td>2026-11-24 12:00 UTC</td>" in html  # acq_time from the scans file
     assert "<th>Device</th><td>hinge-51M0" in html
+
+
+def test_a_folder_stands_for_the_recordings_inside(tmp_path):
+    dirs = multi_session_dirs(tmp_path / "sessions")
+    (tmp_path / "sessions" / "notes.txt").write_text("not a recording")
+    html = write_report([tmp_path / "sessions", dirs[0]], tmp_path / "all.html", progress=False).read_text()
+    assert html.count('<article class="card session"') == len(dirs)
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(HingeInputError, match="empty: no recordings found"):
+        write_report([tmp_path / "empty"], tmp_path / "x.html")
