@@ -8,7 +8,7 @@ from hinge.analysis.body_model import SessionSpec, simulate_session
 from hinge.analysis.guided_calibration import HINGE_TIMEOUT_S, STILL_TIMEOUT_S, GuidedCalibration
 from hinge.analysis.params import params_for_placement
 from hinge.analysis.pipeline import CALIBRATION_HINGE, analyse
-from hinge.analysis.streaming import StreamingAnalyser, StreamingResampler
+from hinge.analysis.streaming import MAX_MOVEMENT_S, StreamingAnalyser, StreamingResampler
 from hinge.analysis.resampling import resample_uniform
 
 G = 9.80665
@@ -181,3 +181,34 @@ def test_guided_calibration_names_a_hinge_that_is_too_small_and_recovers_after_a
     assert [p.phase for p in seen].count("failed") == 1 and seen[-1].phase == "done"
     start, stop = seen[-1].window
     assert HINGE_TIMEOUT_S * FS < start < stop <= (4 + HINGE_TIMEOUT_S + 11) * FS  # in the second attempt
+
+
+def test_memory_stays_bounded_through_a_long_movement_and_matches_offline():
+    # Calibration and a few bends, then 150 s without standing still (walking about), then more bends.
+    first = simulate_session(SessionSpec(n_bends=3, seed=31, guided_calibration=True, loss_rate=0.0))
+    second = simulate_session(SessionSpec(n_bends=3, seed=32, loss_rate=0.0))
+    fs = 100.0
+    n = int(150 * fs)
+    rng = np.random.default_rng(3)
+    tau = np.arange(n) / fs
+    moving_gyr = 0.3 * np.column_stack([np.sin(2 * np.pi * 0.5 * tau), np.cos(2 * np.pi * 0.5 * tau), np.zeros(n)])
+    moving_acc = np.array([0.0, 0.0, G]) + rng.normal(0, 0.5, (n, 3))
+    t_moving = first.t_s[-1] + (1 + np.arange(n)) / fs
+    t_second = t_moving[-1] + 1 / fs + (second.t_s - second.t_s[0])
+
+    class Joined:
+        t_s = np.concatenate([first.t_s, t_moving, t_second])
+        acc_mps2 = np.vstack([first.acc_mps2, moving_acc, second.acc_mps2])
+        gyr_rad_s = np.vstack([first.gyr_rad_s, moving_gyr, second.gyr_rad_s])
+        spec = first.spec
+
+    analyser, _, largest = stream(Joined, 31)
+    offline = analyse(Joined.t_s, Joined.acc_mps2, Joined.gyr_rad_s, calibration_window_s=analyser.calibration_window_s)
+    live = analyser.bends_table()
+    assert len(live) >= 4 and list(live["label"]) == list(offline.bends["label"])
+    np.testing.assert_allclose(live["score"], offline.bends["score"], atol=2.0)
+    unjudged = [d for d in analyser.dropped if d[2].startswith("no quiet upright standing for")]
+    assert len(unjudged) == 1 and offline.dropped["reason"].str.startswith("no quiet upright standing for").sum() == 1
+    # Memory: at most the 120 s a movement may last (then it is dropped unjudged), not the 150 s
+    # of this one, and a few seconds again once standing.
+    assert 100 * fs < largest < (MAX_MOVEMENT_S + 10) * fs and analyser.tracker.buf.n < 30 * fs
