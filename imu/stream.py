@@ -42,6 +42,7 @@ from bleak.exc import BleakError
 from hinge.firmware_protocol import DeviceProfile, ProtocolError, hinge_open
 
 from . import timebase
+from .timeline import LINK_CHARACTERISTIC, SampleTimeline, link_payload
 
 __all__ = ["StreamSettings", "StreamStats", "StreamRecorder", "StreamError", "SessionSink", "record_stream"]
 
@@ -68,7 +69,12 @@ class StreamSettings:
     None = keep trying. Once data have flowed, a lost sensor is sought until stopped
     (someone walked out of range), or until it has been gone ``max_outage_s``.
     ``stall_timeout_s``: a connected sensor that sends no data this long is treated
-    as lost (disconnected and reconnected).
+    as lost (disconnected and reconnected). ``scan_timeout_s``: one scan for a lost
+    sensor (it ends as soon as the sensor advertises; scans repeat back to back, and a
+    connection is only attempted once the sensor was seen, so a sensor that comes back
+    is reconnected within about one advertising interval plus the connection set-up).
+    ``max_drift_ppm``: a fitted clock drift beyond this is not believed (None: any;
+    a simulated sensor run ``speed`` times faster needs None).
     """
 
     rate_hz: float | None = None
@@ -81,6 +87,7 @@ class StreamSettings:
     max_outage_s: float | None = None
     flush_interval_s: float = 0.5
     bluez_adapter: str | None = None
+    max_drift_ppm: float | None = 2000.0
 
 
 @dataclass
@@ -92,6 +99,11 @@ class StreamStats:
     malformed: int = 0
     lost_packets: int = 0
     dropped_samples: int = 0
+    duplicates: int = 0
+    reordered: int = 0
+    late_packets: int = 0
+    clock_jumps: int = 0
+    clock_restarts: int = 0
     gaps: int = 0
     connections: int = 0
     stalls: int = 0
@@ -112,108 +124,17 @@ class StreamStats:
         return max(self.connections - 1, 0)
 
     def status_line(self) -> str:
-        rate = "-" if np.isnan(self.rate_hz) else f"{self.rate_hz:.1f} Hz"
-        return (f"{self.elapsed_s:7.1f} s  rate {rate}  samples {self.samples}  lost packets {self.lost_packets}  "
+        rate = "-" if np.isnan(self.rate_hz) else f"{self.rate_hz:.2f} Hz"
+        line = (f"{self.elapsed_s:7.1f} s  rate {rate}  samples {self.samples}  lost packets {self.lost_packets}  "
                 f"malformed {self.malformed}  reconnects {self.reconnects}")
+        extra = [f"{name} {n}" for name, n in (("duplicates", self.duplicates), ("late", self.late_packets),
+                                                ("clock jumps", self.clock_jumps)) if n]
+        return "  ".join([line, *extra])
 
 
 def _one_line(error: BaseException) -> str:
     text = " ".join(str(error).split())
     return f"{type(error).__name__}: {text}" if text else type(error).__name__
-
-
-# Profiles whose packet clock is a wrapping u32 tick counter (hinge open, Movesense ms).
-_U32_CLOCK_PROFILES = ("hinge_open", "movesense")
-
-
-def _make_decoder(profile: DeviceProfile, rate_hz: float, info: hinge_open.HingeInfo | None):
-    if profile.key == "hinge_open":
-        return hinge_open.HingeStreamDecoder.from_info(info) if info else hinge_open.HingeStreamDecoder(rate_hz)
-    try:
-        return profile.make_decoder(sample_rate_hz=rate_hz)
-    except TypeError:
-        return profile.make_decoder()
-
-
-class _Timeline:
-    """Sample times and gaps for one recording (the writer task owns it).
-
-    Times follow the session format's timebase: the device clock in seconds (u32 ticks
-    unwrapped) where packets carry one, else host arrival time placed by
-    `timebase.ArrivalClock`. If the device clock went back or jumped across a
-    reconnect (a reboot), later times are shifted to continue on host time.
-    """
-
-    def __init__(self, rate_hz: float):
-        self.rate_hz = float(rate_hz)
-        self.shift_s = 0.0                     # recording t = device s + shift_s
-        self.last_t: float | None = None       # recording time of the last sample placed
-        self.last_host_s: float | None = None
-        self.last_seq: int | None = None
-        self.new_connection = False
-        self.clock_unwrap = timebase.Unwrapper(32)
-        self.arrival: timebase.ArrivalClock | None = None
-        self.fit_points: list[tuple[float, float]] = []
-        self.lost_packets = 0
-
-    def connected(self, rate_hz: float) -> None:
-        self.rate_hz = float(rate_hz)
-        self.new_connection = True
-        self.last_seq = None
-        self.arrival = None
-
-    def place(self, s, host_s: float, clock_hz: float | None) -> tuple[np.ndarray | None, list[tuple[float, float, str]]]:
-        """Recording times for the samples of one packet (None: drop them) and the annotations it causes."""
-        notes: list[tuple[float, float, str]] = []
-        period = 1.0 / self.rate_hz
-        lost = 0
-        if s.sequence is not None and self.last_seq is not None and not self.new_connection:
-            lost = (s.sequence - self.last_seq - 1) % 65536
-            if lost > 32768:  # backwards: a duplicate or a reset, not a loss
-                lost = 0
-        if s.sequence is not None:
-            self.last_seq = s.sequence
-        if s.packet_time_s is not None and s.timestamp_s is not None:
-            ts = np.asarray(s.timestamp_s, dtype=float)
-            if clock_hz:
-                dev0 = self.clock_unwrap(int(round(s.packet_time_s * clock_hz))) / clock_hz
-                dev = dev0 + (ts - ts[0])
-            else:
-                dev = ts
-            t = dev + self.shift_s
-            self.fit_points.append((float(dev[0]), host_s))
-            if self.new_connection and self.last_t is not None:
-                dev_gap = float(t[0]) - self.last_t
-                host_gap = host_s - self.last_host_s
-                if dev_gap <= 0 or dev_gap > 10.0 * host_gap + 10.0:
-                    # the device clock restarted: continue on host time (gap length approximate)
-                    self.shift_s += self.last_t + max(host_gap, period) - float(t[0])
-                    t = dev + self.shift_s
-                    self.fit_points = []
-        else:
-            if self.arrival is None:
-                self.arrival = timebase.ArrivalClock(self.rate_hz)
-            times = []
-            for i in range(s.n):
-                ti, gap = self.arrival.place(host_s + i * 1e-6)
-                times.append(ti)
-                if gap is not None:
-                    notes.append((gap.onset_s, gap.duration_s, "BAD_gap_uncertain"))
-            t = np.asarray(times)
-        if self.last_t is not None and t[0] <= self.last_t:
-            self.new_connection = False
-            return None, []  # a duplicate or a step back: never write time backwards
-        if self.last_t is not None:
-            step = float(t[0]) - self.last_t
-            if self.new_connection:
-                notes = [(self.last_t, step, "BAD_reconnect")]
-            elif lost or s.overflow or (s.timestamp_s is not None and step > 1.5 * period):
-                notes.append((self.last_t, step, "BAD_gap"))
-        self.new_connection = False
-        self.last_t = float(t[-1])
-        self.last_host_s = host_s
-        self.lost_packets = lost
-        return t, notes
 
 
 class StreamRecorder:
@@ -231,8 +152,7 @@ class StreamRecorder:
         self.rate_hz = float(settings.rate_hz or profile.default_rate_hz)
         self.clock_hz: float | None = profile.timestamp_clock_hz
         self._queue: asyncio.Queue = asyncio.Queue()
-        self._decoder = _make_decoder(profile, self.rate_hz, None)
-        self._timeline = _Timeline(self.rate_hz)
+        self._timeline = SampleTimeline(profile, self.rate_hz, self.clock_hz)
         self._control: asyncio.Queue = asyncio.Queue()
         self._last_data_ns = 0
         self._buf_t: list[np.ndarray] = []
@@ -241,6 +161,7 @@ class StreamRecorder:
         self._last_flush = time.monotonic()
         self._rate_history: collections.deque = collections.deque()
         self._last_fit = 0.0
+        self._fit_count = 0
         self.clock_fit: timebase.ClockFit | None = None
         self._fatal: BaseException | None = None
         self._writer_failed = asyncio.Event()
@@ -271,69 +192,43 @@ class StreamRecorder:
                 self._flush()
                 continue
             if item is None:
+                self._take(self._timeline.flush())
                 self._flush()
                 return
-            if item[0] == "connected":  # queued before subscribing: what follows is the new connection
-                self._flush()
-                self._decoder = _make_decoder(self.profile, self.rate_hz, None)
-                self._timeline.connected(self.rate_hz)
-                continue
-            if item[0] == "info":       # hinge open info read after CONFIGURE, queued before START
-                self._decoder = _make_decoder(self.profile, self.rate_hz, item[1])
-                self._timeline.rate_hz = self.rate_hz
-                continue
             host_ns, uuid, payload, kind = item
             self.sink.append_raw(host_ns, uuid, payload, kind)
-            if kind != "notify":
-                continue
-            if uuid == self.profile.data_uuid:
-                self._on_data(host_ns, payload)
-            elif uuid == self.profile.control_uuid:
+            if kind == "notify" and uuid == self.profile.data_uuid:
+                self._last_data_ns = max(self._last_data_ns, host_ns)
+            elif kind == "notify" and uuid == self.profile.control_uuid:
                 self._on_control(payload)
+            self._take(self._timeline.feed(host_ns, uuid, payload, kind))
             if time.monotonic() - self._last_flush >= flush_every:
                 self._flush()
 
     def _on_control(self, payload: bytes) -> None:
+        """hinge open: the indicated answer to a command (the timeline gives other profiles' control values to their decoder)."""
         if self.profile.key == "hinge_open":
             try:
                 self._control.put_nowait(hinge_open.decode_control_response(payload))
             except ProtocolError as e:
                 self._control.put_nowait(e)
-        elif hasattr(self._decoder, "feed_control"):
-            with contextlib.suppress(ProtocolError):
-                self._decoder.feed_control(payload)
 
-    def _on_data(self, host_ns: int, payload: bytes) -> None:
-        self._last_data_ns = max(self._last_data_ns, host_ns)
-        try:
-            decoded = self._decoder.feed(payload)
-        except ProtocolError as e:
-            self.stats.malformed += 1
-            if len(self.stats.malformed_reasons) < 20:
-                self.stats.malformed_reasons.append(str(e))
-            return
-        self.stats.packets += 1
-        for s in decoded:
-            if s.n == 0 or s.acc_mps2 is None:
-                continue
-            # Only u32 tick clocks wrap; Polar's u64 ns times are used as they are.
-            wrapping = self.clock_hz if self.profile.key in _U32_CLOCK_PROFILES else None
-            t, notes = self._timeline.place(s, host_ns / 1e9, wrapping)
-            if t is None:
-                self.stats.dropped_samples += s.n
-                continue
-            if notes:
+    def _take(self, blocks) -> None:
+        """Buffer the samples the timeline released, write its annotations, mirror its counters."""
+        for block in blocks:
+            if block.notes:
                 self._flush()
-                for onset, duration, desc in notes:
+                for onset, duration, desc in block.notes:
                     self.sink.annotate(onset, duration, desc)
-                    if desc != "BAD_reconnect":
-                        self.stats.gaps += 1
-            self.stats.lost_packets += self._timeline.lost_packets
-            self._buf_t.append(t)
-            self._buf_acc.append(np.asarray(s.acc_mps2, dtype=float))
-            self._buf_gyr.append(None if s.gyr_rad_s is None else np.asarray(s.gyr_rad_s, dtype=float))
-            self.stats.samples += s.n
-            self.stats.last_t_s = float(t[-1])
+            self._buf_t.append(block.t_s)
+            self._buf_acc.append(block.acc_mps2)
+            self._buf_gyr.append(block.gyr_rad_s)
+            self.stats.last_t_s = float(block.t_s[-1])
+        c, st = self._timeline.counts, self.stats
+        st.packets, st.samples, st.malformed, st.lost_packets = c.packets, c.samples, c.malformed, c.lost_packets
+        st.dropped_samples, st.gaps, st.duplicates, st.reordered = c.dropped_samples, c.gaps, c.duplicates, c.reordered
+        st.late_packets, st.clock_jumps, st.clock_restarts = c.late_packets, c.clock_jumps, c.clock_restarts
+        st.malformed_reasons = c.malformed_reasons
 
     def _flush(self) -> None:
         self._last_flush = time.monotonic()
@@ -341,8 +236,7 @@ class StreamRecorder:
             return
         t = np.concatenate(self._buf_t)
         acc = np.vstack(self._buf_acc)
-        gyr = np.vstack([np.full((len(a), 3), np.nan) if g is None else g
-                         for a, g in zip(self._buf_acc, self._buf_gyr)])
+        gyr = np.vstack(self._buf_gyr)
         self._buf_t, self._buf_acc, self._buf_gyr = [], [], []
         self.sink.append_samples(t, acc, gyr)
         flush = getattr(self.sink, "flush_if_due", None) or getattr(self.sink, "flush", None)
@@ -351,34 +245,49 @@ class StreamRecorder:
         self._update_rate()
 
     def _update_rate(self) -> None:
-        """Arrival rate over the last ~5 s of host time; device clock drift from `timebase.fit_clock`."""
+        """Sample rate on the host clock: the device-clock rate corrected by the drift fit
+        (refitted every 5 s); until a fit exists, samples per host second over the last ~5 s."""
         now = time.monotonic()
         hist = self._rate_history
         hist.append((now, self.stats.samples))
         while len(hist) > 2 and now - hist[1][0] >= 5.0:
             hist.popleft()
-        if len(hist) >= 2 and hist[-1][0] - hist[0][0] >= 0.5:
+        if now - self._last_fit >= 5.0 and len(self._timeline.fit_points) != self._fit_count:
+            self._last_fit, self._fit_count = now, len(self._timeline.fit_points)
+            fit = self._timeline.clock_fit(self.settings.max_drift_ppm)
+            if fit is not None:
+                self.clock_fit = fit
+                self.stats.drift_ppm = fit.drift_ppm
+        if self.clock_fit is not None:
+            self.stats.rate_hz = self._timeline.host_rate_hz(self.clock_fit)
+        elif len(hist) >= 2 and hist[-1][0] - hist[0][0] >= 0.5:
             self.stats.rate_hz = (hist[-1][1] - hist[0][1]) / (hist[-1][0] - hist[0][0])
-        pts = self._timeline.fit_points
-        if len(pts) > 20000:
-            del pts[::2]
-        if len(pts) >= 20 and now - self._last_fit >= 5.0:
-            self._last_fit = now
-            d, h = np.asarray(pts).T
-            if d[-1] - d[0] >= 5.0:
-                with contextlib.suppress(ValueError):
-                    self.clock_fit = timebase.fit_clock(d, h)
-                    self.stats.drift_ppm = self.clock_fit.drift_ppm
 
     def _final_clock_fit(self) -> None:
-        """Drift over the whole recording (device clock vs host arrival), when it spans >= 2 s."""
-        pts = self._timeline.fit_points
-        if len(pts) >= 20:
-            d, h = np.asarray(pts).T
-            if d.max() - d.min() >= 2.0:
-                with contextlib.suppress(ValueError):
-                    self.clock_fit = timebase.fit_clock(d, h)
-                    self.stats.drift_ppm = self.clock_fit.drift_ppm
+        """Drift and rate over the whole recording (t_s against host arrival), when it spans >= 2 s."""
+        fit = self._timeline.clock_fit(self.settings.max_drift_ppm)
+        if fit is not None:
+            self.clock_fit = fit
+            self.stats.drift_ppm = fit.drift_ppm
+            self.stats.rate_hz = self._timeline.host_rate_hz(fit)
+
+    def summary(self) -> dict:
+        """What session.json keeps under ``acquisition`` (FORMAT.md): counts, the host-clock
+        sample rate (Hz, drift-corrected), and the clock fit ``host_s = host_offset_s + scale * t_s``."""
+        st = self.stats
+        out = {"packets": st.packets, "samples": st.samples, "lost_packets": st.lost_packets,
+               "malformed_packets": st.malformed, "duplicate_packets": st.duplicates,
+               "reordered_packets": st.reordered, "late_packets": st.late_packets,
+               "dropped_samples": st.dropped_samples, "gaps": st.gaps, "clock_jumps": st.clock_jumps,
+               "clock_restarts": st.clock_restarts, "reconnects": st.reconnects, "stalls": st.stalls,
+               "device_rate_hz": round(self._timeline.device_rate_hz, 6)}
+        if not np.isnan(st.rate_hz):
+            out["rate_hz"] = round(st.rate_hz, 6)
+        if self.clock_fit is not None:
+            out["clock_fit"] = {"device_clock_drift_ppm": round(self.clock_fit.drift_ppm, 3),
+                                "host_offset_s": self.clock_fit.offset_s, "scale": self.clock_fit.scale,
+                                "median_latency_s": round(self.clock_fit.latency_s, 6)}
+        return out
 
     # ------------------------------------------------------------- supervisor
     async def run(self, stop: asyncio.Event) -> StreamStats:
@@ -387,7 +296,7 @@ class StreamRecorder:
         status = asyncio.create_task(self._status_loop(stop)) if self.on_status else None
         device = self.device
         failures = 0
-        ever_streamed, last_streamed = False, time.monotonic()
+        self._ever_streamed, self._last_streamed = False, time.monotonic()
         try:
             while not stop.is_set():
                 streamed = False
@@ -395,29 +304,26 @@ class StreamRecorder:
                     streamed = await self._connection(device, stop)
                 except (BleakError, asyncio.TimeoutError, OSError, StreamError, EOFError) as e:
                     self.stats.last_error = _one_line(e)
-                if self._fatal is not None:
-                    break
-                if stop.is_set():
+                if self._fatal is not None or stop.is_set():
                     break
                 failures = 0 if streamed else failures + 1
                 if streamed:
-                    ever_streamed, last_streamed = True, time.monotonic()
+                    self._ever_streamed, self._last_streamed = True, time.monotonic()
                 else:
                     self.stats.failed_attempts += 1
-                limit, outage = self.settings.max_failures, self.settings.max_outage_s
-                who = self.device.name or self.device.address
-                if not ever_streamed and limit is not None and failures >= limit:
-                    raise StreamError(f"{who}: gave up after {failures} failed connection attempts "
-                                      f"({self.stats.last_error or 'no data'})")
-                if ever_streamed and outage is not None and time.monotonic() - last_streamed > outage:
-                    raise StreamError(f"{who}: gave up after {time.monotonic() - last_streamed:.0f} s without the "
-                                      f"sensor ({self.stats.last_error or 'no data'})")
+                self._check_give_up(failures)
+                # Back off between connection attempts only; then scan until the sensor
+                # advertises again, and connect at once (never to a sensor not seen).
                 backoff = self.settings.backoff_s[min(failures, len(self.settings.backoff_s) - 1)]
                 with contextlib.suppress(asyncio.TimeoutError):
                     await asyncio.wait_for(stop.wait(), backoff)
-                if stop.is_set():
-                    break
-                found = await self._find_again(stop)
+                found = None
+                while found is None and not stop.is_set():
+                    found = await self._find_again(stop)
+                    if found is None and not stop.is_set():
+                        failures += 1
+                        self.stats.failed_attempts += 1
+                        self._check_give_up(failures)
                 device = found or device
         finally:
             self._queue.put_nowait(None)
@@ -431,6 +337,17 @@ class StreamRecorder:
                 with contextlib.suppress(asyncio.CancelledError):
                     await status
         return self.stats
+
+    def _check_give_up(self, failures: int) -> None:
+        limit, outage = self.settings.max_failures, self.settings.max_outage_s
+        who = self.device.name or self.device.address
+        if not self._ever_streamed and limit is not None and failures >= limit:
+            raise StreamError(f"{who}: gave up after {failures} failed connection attempts "
+                              f"({self.stats.last_error or 'no data'})")
+        gone_s = time.monotonic() - self._last_streamed
+        if self._ever_streamed and outage is not None and gone_s > outage:
+            raise StreamError(f"{who}: gave up after {gone_s:.0f} s without the sensor "
+                              f"({self.stats.last_error or 'no data'})")
 
     async def _status_loop(self, stop: asyncio.Event) -> None:
         while True:
@@ -460,7 +377,11 @@ class StreamRecorder:
             return None
         finally:
             stopping.cancel()
-        return found.result() if found.done() else None
+        if found.done():
+            return found.result()
+        if not stop.is_set():
+            self.stats.last_error = f"not seen in a {self.settings.scan_timeout_s:g} s scan"
+        return None
 
     async def _connection(self, device: BLEDevice, stop: asyncio.Event) -> bool:
         """One connection: returns True when data arrived on it."""
@@ -511,6 +432,9 @@ class StreamRecorder:
                                 self.profile.control_uuid, cmd, response=self.profile.write_with_response), 1.0)
                 with contextlib.suppress(BleakError, asyncio.TimeoutError, OSError):
                     await asyncio.wait_for(client.disconnect(), 3.0)
+            why = "stopped" if stop.is_set() else "lost" if lost.is_set() else "dropped"
+            self._queue.put_nowait((time.monotonic_ns(), LINK_CHARACTERISTIC, link_payload(f"disconnected:{why}"),
+                                    "notify"))
 
     async def _command(self, client: BleakClient, cmd: bytes) -> None:
         self._queue.put_nowait((time.monotonic_ns(), self.profile.control_uuid, bytes(cmd), "write"))
@@ -537,7 +461,10 @@ class StreamRecorder:
         info = None
         while not self._control.empty():
             self._control.get_nowait()
-        self._queue.put_nowait(("connected", None))
+        # Logged in raw.log before subscribing (some devices stream on subscribe): what
+        # follows is a new connection, for the recorder and for `hinge recover` alike.
+        self._queue.put_nowait((time.monotonic_ns(), LINK_CHARACTERISTIC, link_payload("connected", self.rate_hz),
+                                "notify"))
         for uuid in p.notify_uuids:
             await asyncio.wait_for(client.start_notify(uuid, self._callback(uuid)), self.settings.command_timeout_s)
         if p.control_uuid:
@@ -551,8 +478,6 @@ class StreamRecorder:
             except ProtocolError as e:
                 raise StreamError(f"{self.device.name or self.device.address}: {e}") from None
             self.rate_hz, self.clock_hz = float(info.rate_hz), float(info.clock_hz)
-        if info is not None:
-            self._queue.put_nowait(("info", info))  # before START: the writer sees it before the data
         if p.control_uuid:
             for cmd in p.start(self.rate_hz):
                 await self._command(client, cmd)

@@ -31,9 +31,10 @@ __all__ = ["unwrap_counter", "packet_losses", "sample_times", "estimate_rate_hz"
 
 @dataclass(frozen=True)
 class Gap:
-    """A stretch with missing samples: ``onset_s`` (time of the last good sample before),
-    ``duration_s`` (to the first good sample after), ``n_missing`` (exact when the
-    device counts, an estimate when ``uncertain``)."""
+    """A stretch with missing samples: ``onset_s`` (where the first missing sample
+    belongs: one period after the last good one), ``duration_s`` (from there to the first
+    good sample after), ``n_missing`` (exact when the device counts, an estimate when
+    ``uncertain``)."""
 
     onset_s: float
     duration_s: float
@@ -134,14 +135,16 @@ class ClockFit:
         return float(device_rate_hz) / self.scale
 
 
-def fit_clock(device_s, host_s, *, max_drift_ppm: float = 2000.0, n_bins: int = 50) -> ClockFit:
+def fit_clock(device_s, host_s, *, max_drift_ppm: float | None = 2000.0, n_bins: int = 50) -> ClockFit:
     """Robust line host = offset + scale × device through the earliest arrivals.
 
     Arrival delays are positive and heavy-tailed (connection events, OS scheduling,
     queued notifications), so an ordinary least-squares fit is biased by bursts. The
-    data are cut into ``n_bins`` stretches of device time; the smallest host − device
-    residual of each is a lower-envelope point; a line through those is refitted
-    twice with points more than 3 MADs above it dropped. Needs ≥ 2 points; with a
+    data are cut into ``n_bins`` stretches of device time; the point of each with the
+    smallest residual above the current line (first host − device) is a lower-envelope
+    point; a line through those is refitted with points more than 3 MADs above it
+    dropped; then the bin points are picked again against that line and refitted (so
+    a clock far from 1 s/s, e.g. a simulated sensor run fast, is fitted as well). Needs ≥ 2 points; with a
     span under 1 s the scale is fixed to 1.
     """
     d = np.asarray(device_s, dtype=float)
@@ -155,24 +158,25 @@ def fit_clock(device_s, host_s, *, max_drift_ppm: float = 2000.0, n_bins: int = 
         return ClockFit(off, 1.0, int(d.size), float(np.median(resid0 - off)))
     edges = np.linspace(d.min(), d.max(), n_bins + 1)
     idx = np.clip(np.searchsorted(edges, d, side="right") - 1, 0, n_bins - 1)
-    xs, ys = [], []
-    for b in range(n_bins):
-        sel = np.flatnonzero(idx == b)
-        if sel.size:
-            k = sel[np.argmin(resid0[sel])]
-            xs.append(d[k])
-            ys.append(h[k])
-    x, y = np.asarray(xs), np.asarray(ys)
-    keep = np.ones(x.size, dtype=bool)
-    scale, off = 1.0, float(np.min(y - x))
-    for _ in range(3):
-        if keep.sum() < 2:
-            break
-        scale, off = np.polyfit(x[keep], y[keep], 1)
-        r = y - (off + scale * x)
-        mad = np.median(np.abs(r[keep] - np.median(r[keep]))) + 1e-9
-        keep = r <= np.median(r[keep]) + 3.0 * 1.4826 * mad
-    if abs(1.0 / scale - 1.0) * 1e6 > max_drift_ppm:
+    order = np.argsort(idx, kind="stable")
+    starts = np.searchsorted(idx[order], np.arange(n_bins))
+    ends = np.r_[starts[1:], d.size]
+    scale, off = 1.0, 0.0
+    # Twice: the earliest arrival of each bin is judged against the line fitted so far, so
+    # a clock far from 1 s/s (a simulated sensor run fast) does not bias which one it is.
+    for _ in range(2):
+        resid = h - (off + scale * d)
+        pick = [order[a0 + np.argmin(resid[order[a0:a1]])] for a0, a1 in zip(starts, ends) if a1 > a0]
+        x, y = d[pick], h[pick]
+        keep = np.ones(x.size, dtype=bool)
+        for _ in range(3):
+            if keep.sum() < 2:
+                break
+            scale, off = np.polyfit(x[keep], y[keep], 1)
+            r = y - (off + scale * x)
+            mad = np.median(np.abs(r[keep] - np.median(r[keep]))) + 1e-9
+            keep = r <= np.median(r[keep]) + 3.0 * 1.4826 * mad
+    if max_drift_ppm is not None and abs(1.0 / scale - 1.0) * 1e6 > max_drift_ppm:
         raise ValueError(f"fit_clock: drift {(1.0 / scale - 1) * 1e6:.0f} ppm exceeds {max_drift_ppm:g} ppm; "
                          "device clock or rate is wrong")
     # Put the line on the lower envelope of all points, not of the bin minima only.
@@ -193,46 +197,95 @@ class ArrivalTiming:
 
 
 class ArrivalClock:
-    """Online form of `arrival_sample_times`: `place(host_s)` → (t_s, gap or None).
+    """Online form of `arrival_sample_times`: `push(host_s)` -> samples released, each (t_s, gap or None).
 
-    Sample k is put at ``t[k-1] + 1/rate``. Its residual ``arrival − placed time`` is
+    Sample k is put at ``t[k-1] + 1/rate``. Its residual ``arrival - placed time`` is
     compared with the smallest residual of the previous ``window_s`` (the current link
     latency; it follows slow clock drift). A residual more than ``max_lag_s`` above it
-    (default: 5 periods + 60 ms of BLE burstiness) means samples went missing: the
-    sample is re-anchored at ``arrival − latency``, the number missing is estimated
-    from the time jump, and the gap is uncertain. Early arrivals (bursts) never pull
-    times back.
+    (default: 5 periods + 60 ms of BLE burstiness) means samples went missing, or the
+    radio held them back and is about to deliver them in a burst. The two are told apart
+    by waiting: the sample and those after it are held until either one of them arrives
+    with a normal residual again (a burst that caught up: nothing missing, times
+    unchanged) or ``resolve_s`` of arrivals later the smallest excess residual among
+    the held samples is still above ``max_lag_s`` (a loss: the held samples move later
+    by that excess in whole periods, and the gap is uncertain: its size is an estimate).
+    Early arrivals (bursts) never pull times back.
     """
 
-    def __init__(self, nominal_rate_hz: float, *, max_lag_s: float | None = None, window_s: float = 2.0):
+    def __init__(self, nominal_rate_hz: float, *, max_lag_s: float | None = None, window_s: float = 2.0,
+                 resolve_s: float = 0.25):
         from collections import deque
 
         self.period_s = 1.0 / float(nominal_rate_hz)
         self.max_lag_s = 5.0 * self.period_s + 0.06 if max_lag_s is None else float(max_lag_s)
         self.window_s = float(window_s)
-        self.last_t: float | None = None
-        self._window: deque = deque()  # (placed time, residual), residuals increasing
+        self.resolve_s = float(resolve_s)
+        self.last_t: float | None = None      # last placed time (released or held)
+        self._released_t: float | None = None
+        self._window: deque = deque()         # (placed time, residual), residuals increasing
+        self._held: list[tuple[float, float]] = []   # (tentative time, arrival)
+        self._baseline = 0.0
 
-    def place(self, host_s: float) -> tuple[float, Gap | None]:
-        gap = None
+    @property
+    def held(self) -> int:
+        """Samples waiting for a decision."""
+        return len(self._held)
+
+    def _remember(self, t: float, r: float) -> None:
+        w = self._window
+        while w and w[-1][1] >= r:
+            w.pop()
+        w.append((t, r))
+
+    def push(self, host_s: float) -> list[tuple[float, Gap | None]]:
+        host_s = float(host_s)
         if self.last_t is None:
-            t, r = float(host_s), 0.0
-        else:
-            w = self._window
-            while len(w) > 1 and w[0][0] < self.last_t - self.window_s:
-                w.popleft()
-            baseline = w[0][1]
-            t = self.last_t + self.period_s
-            r = host_s - t
-            if r - baseline > self.max_lag_s:
-                t, r = host_s - baseline, baseline
-                n_missing = max(int(round((t - self.last_t) / self.period_s)) - 1, 1)
-                gap = Gap(self.last_t, t - self.last_t, n_missing, uncertain=True)
-        while self._window and self._window[-1][1] >= r:
-            self._window.pop()
-        self._window.append((t, r))
+            self.last_t = self._released_t = host_s
+            self._remember(host_s, 0.0)
+            return [(host_s, None)]
+        t = self.last_t + self.period_s
         self.last_t = t
-        return t, gap
+        if self._held:
+            self._held.append((t, host_s))
+            excess = min(h - ti for ti, h in self._held) - self._baseline
+            if excess <= self.max_lag_s:
+                return self._release(0.0)
+            if host_s - self._held[0][1] >= self.resolve_s:
+                return self._release(excess)
+            return []
+        w = self._window
+        while len(w) > 1 and w[0][0] < t - self.window_s:
+            w.popleft()
+        self._baseline = w[0][1]
+        if host_s - t - self._baseline > self.max_lag_s:
+            self._held.append((t, host_s))
+            return []
+        self._remember(t, host_s - t)
+        self._released_t = t
+        return [(t, None)]
+
+    def _release(self, excess_s: float) -> list[tuple[float, Gap | None]]:
+        n_missing = int(round(excess_s / self.period_s)) if excess_s > self.max_lag_s else 0
+        shift = n_missing * self.period_s
+        out: list[tuple[float, Gap | None]] = []
+        for i, (t, h) in enumerate(self._held):
+            t += shift
+            gap = None
+            if i == 0 and n_missing:
+                onset = self._released_t + self.period_s
+                gap = Gap(onset, t - onset, n_missing, uncertain=True)
+            self._remember(t, h - t)
+            out.append((t, gap))
+        self._held = []
+        self.last_t = self._released_t = out[-1][0]
+        return out
+
+    def finish(self) -> list[tuple[float, Gap | None]]:
+        """Release the held samples with the best estimate so far (end of the stream)."""
+        if not self._held:
+            return []
+        excess = min(h - t for t, h in self._held) - self._baseline
+        return self._release(excess)
 
 
 def arrival_sample_times(host_s, nominal_rate_hz: float, *, max_lag_s: float | None = None,
@@ -248,9 +301,12 @@ def arrival_sample_times(host_s, nominal_rate_hz: float, *, max_lag_s: float | N
     t = np.empty_like(h)
     uncertain = np.zeros(h.shape, dtype=bool)
     gaps: list[Gap] = []
-    for k, hk in enumerate(h):
-        t[k], gap = clock.place(float(hk))
-        if gap is not None:
-            gaps.append(gap)
-            uncertain[k] = True
+    k = 0
+    for released in [*(clock.push(float(hk)) for hk in h), clock.finish()]:
+        for tk, gap in released:
+            t[k] = tk
+            if gap is not None:
+                gaps.append(gap)
+                uncertain[k] = True
+            k += 1
     return ArrivalTiming(t, uncertain, gaps)

@@ -3,7 +3,9 @@
 Steps: cut the damaged tail of raw.log, samples.bin and annotations.tsv (the cut bytes
 are kept beside them as ``<file>.cut-at-<byte>``); if samples.bin is missing, rebuild it
 from raw.log with the profile's decoder, and if raw.log holds samples beyond its end,
-append those (the recorder's own samples are kept); annotate BAD_gap for gaps in the rebuilt part and for the interruption; mark
+append those (the recorder's own samples are kept); annotate the rebuilt part as the recorder
+would have (BAD_gap, BAD_gap_uncertain, BAD_reconnect, BAD_clock_jump) and the interruption
+as BAD_gap; mark
 the session "recovered" in session.json. Running it again changes nothing.
 """
 from __future__ import annotations
@@ -136,7 +138,7 @@ def recover_session(path: str | os.PathLike) -> RecoveryReport:
         _cut(ann_path, len(text[:valid_chars].encode("utf-8")), report, problem)
 
     # Rebuild samples from the raw log when it holds more.
-    new_gaps: list[tuple[float, float]] = []
+    new_notes: list[tuple[float, float, str]] = []
     profile_key = meta.get("profile")
     if records and profile_key:
         try:
@@ -150,7 +152,7 @@ def recover_session(path: str | os.PathLike) -> RecoveryReport:
                                       "together; kept the recorder's samples")
             elif len(t_s) == 0 and len(rt):
                 t_s, acc, gyr = rt, racc, rgyr
-                new_gaps = list(gaps)
+                new_notes = list(decoder.annotations)
                 write_bytes_atomic(samples_path, SAMPLES_SIGNATURE + encode_sample_blocks(t_s, acc, gyr))
                 report.rebuilt_from_raw = True
                 report.samples_after = len(t_s)
@@ -166,7 +168,7 @@ def recover_session(path: str | os.PathLike) -> RecoveryReport:
                         handle.write(encode_sample_blocks(rt[tail], racc[tail], rgyr[tail]))
                         handle.flush()
                         os.fsync(handle.fileno())
-                    new_gaps = [g for g in gaps if g[0] > last_s]
+                    new_notes = [a for a in decoder.annotations if a[0] > last_s]
                     t_s = np.concatenate([t_s, rt[tail]])
                     report.extended_from_raw = True
                     report.samples_after = len(t_s)
@@ -179,7 +181,7 @@ def recover_session(path: str | os.PathLike) -> RecoveryReport:
     elif records and not profile_key:
         report.decode_note = "raw.log not decoded: session.json names no device profile"
 
-    additions = [(onset_s, duration_s, "BAD_gap") for onset_s, duration_s in new_gaps]
+    additions = list(new_notes)
     rate_hz = float(meta.get("nominal_rate_hz") or 100.0)
     if len(t_s):
         end_s = float(t_s[-1]) + 1.0 / rate_hz
