@@ -160,7 +160,7 @@ class _Buffer:
         k = keep_from - self.base
         if k <= 0:
             return
-        for name, arr in self.arrays.items():
+        for arr in self.arrays.values():
             arr[:self.n - k] = arr[k:self.n].copy()
         self.base, self.n = keep_from, self.n - k
 
@@ -359,10 +359,10 @@ class StreamingAnalyser:
             self.calibrator = GuidedCalibration(self.fs_hz, self.params)
             t_s, values = t_all, np.vstack(self._pending_v)
             self._pending_t = self._pending_v = []
-        k0, _, grid_v, gap = self.resampler.push(t_s, values)
-        return self._grid(k0, grid_v[:, :3], grid_v[:, 3:6], gap, grid_v[:, 6] > 0)
+        _, _, grid_v, gap = self.resampler.push(t_s, values)
+        return self._grid(grid_v[:, :3], grid_v[:, 3:6], gap, grid_v[:, 6] > 0)
 
-    def _grid(self, k0: int, acc: np.ndarray, gyr: np.ndarray, gap: np.ndarray, sat: np.ndarray,
+    def _grid(self, acc: np.ndarray, gyr: np.ndarray, gap: np.ndarray, sat: np.ndarray,
               final: bool = False) -> list[LiveEvent]:
         events: list[LiveEvent] = []
         if self.tracker is None:
@@ -400,11 +400,11 @@ class StreamingAnalyser:
         """The recording has ended: decide what the last samples allow (a trailing movement)."""
         if self.resampler is None:
             return []
-        k0, _, grid_v, gap = self.resampler.flush()
-        events = self._grid(k0, grid_v[:, :3], grid_v[:, 3:6], gap, grid_v[:, 6] > 0) if len(gap) else []
+        _, _, grid_v, gap = self.resampler.flush()
+        events = self._grid(grid_v[:, :3], grid_v[:, 3:6], gap, grid_v[:, 6] > 0) if len(gap) else []
         if self.tracker is None:
             return events
-        return events + self._grid(0, np.empty((0, 3)), np.empty((0, 3)), np.zeros(0, bool), np.zeros(0, bool),
+        return events + self._grid(np.empty((0, 3)), np.empty((0, 3)), np.zeros(0, bool), np.zeros(0, bool),
                                    final=True)
 
     def bends_table(self) -> pd.DataFrame:

@@ -91,7 +91,7 @@ def test_live_argument_errors_are_one_line_exit_2(tmp_path, capsys):
 
 def _bend(i: int, label: str, score: float) -> dict:
     return {"bend_id": i, "label": label, "score": score, "end_s": 10.0 * i, "lumbar_share": 0.7,
-            "reasons": [f"lumbar flexion about 70% of the bend: rounded back"], "flags": []}
+            "reasons": ["lumbar flexion about 70% of the bend: rounded back"], "flags": []}
 
 
 def test_plain_view_prints_verdicts_summary_and_beeps_for_spine_led_bends():

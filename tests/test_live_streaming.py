@@ -94,7 +94,8 @@ def test_streaming_resampler_equals_the_offline_grid():
 FS = 100.0
 
 
-def _still(seconds: float, up=(0.0, 0.0, 1.0), rng=np.random.default_rng(0)):
+def _still(seconds: float, up=(0.0, 0.0, 1.0), seed: int = 0):
+    rng = np.random.default_rng(seed)
     n = int(seconds * FS)
     acc = G * np.asarray(up) + rng.normal(0, 0.02, (n, 3))
     gyr = rng.normal(0, 0.003, (n, 3))
