@@ -197,7 +197,9 @@ async def _record(args: argparse.Namespace, path: Path, live=None) -> int:
         if live is not None:
             status = live.status
         rec = StreamRecorder(found.device, profile, writer if live is None else live.wrap(writer),
-                             StreamSettings(rate_hz=rate, bluez_adapter=args.adapter, scan_timeout_s=args.timeout),
+                             StreamSettings(rate_hz=rate, bluez_adapter=args.adapter, scan_timeout_s=args.timeout,
+                                            # a simulated sensor run fast "drifts" by its speed
+                                            max_drift_ppm=None if args.simulate and args.speed != 1 else 2000.0),
                              backend=(scanner_backend, client_backend) if args.simulate else None, on_status=status)
         t0 = time.monotonic()
         error = None
@@ -210,16 +212,8 @@ async def _record(args: argparse.Namespace, path: Path, live=None) -> int:
                 loop.remove_signal_handler(signal.SIGINT)
             if tty:
                 print(file=sys.stderr)
-            writer.metadata["acquisition"] = {
-                "packets": stats.packets, "samples": stats.samples, "lost_packets": stats.lost_packets,
-                "malformed_packets": stats.malformed, "gaps": stats.gaps, "reconnects": stats.reconnects,
-                "stalls": stats.stalls,
-            }
-            if rec.clock_fit is not None:  # host_s = offset_s + scale * t_s (timebase.ClockFit)
-                writer.metadata["acquisition"]["clock_fit"] = {
-                    "device_clock_drift_ppm": round(rec.clock_fit.drift_ppm, 3),
-                    "host_offset_s": rec.clock_fit.offset_s, "scale": rec.clock_fit.scale,
-                    "median_latency_s": round(rec.clock_fit.latency_s, 6)}
+            # counts, host-clock rate, clock_fit: host_s = host_offset_s + scale * t_s (recordings/FORMAT.md)
+            writer.metadata["acquisition"] = rec.summary()
             if rec.rate_hz:
                 writer.metadata["nominal_rate_hz"] = rec.rate_hz
             if rec.clock_hz and profile.key == "hinge_open":

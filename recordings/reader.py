@@ -53,6 +53,15 @@ class Session:
     def duration_s(self) -> float:
         return float(self.t_s[-1] - self.t_s[0]) if len(self.t_s) else 0.0
 
+    def host_t_s(self) -> np.ndarray | None:
+        """(N,) the sample times on the host's monotonic clock, s: ``t_s`` corrected for the
+        device clock's drift and offset by the recorder's fit (``acquisition.clock_fit``:
+        host_s = host_offset_s + scale * t_s); None when the session has no fit (FORMAT.md, "Time")."""
+        fit = (self.metadata.get("acquisition") or {}).get("clock_fit")
+        if not fit:
+            return None
+        return float(fit["host_offset_s"]) + float(fit["scale"]) * self.t_s
+
     def saturated(self) -> np.ndarray:
         """(N,) bool: samples inside a BAD_saturation annotation."""
         mask = np.zeros(len(self.t_s), bool)
