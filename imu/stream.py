@@ -5,25 +5,34 @@ Shape (STYLE.md item 8), all in one event loop:
 - a **synchronous** notification callback per characteristic that only stamps
   ``time.monotonic_ns()`` and calls ``queue.put_nowait``;
 - a **decoder/writer task** that drains the queue: logs every value raw
-  (``append_raw``), decodes data with the profile's `firmware_protocol` decoder
-  (malformed packets are counted and skipped), gives each sample its time
-  (device counters and clock via `timebase`, else arrival timing), marks losses
-  (``BAD_gap``) and appends samples in blocks, flushing at least once a second;
-- a **supervisor** (`StreamRecorder.run`) that connects with a `BLEDevice`, reads the
-  info value, subscribes, configures and starts; it waits for ``disconnected_callback``
-  (an `asyncio.Event`), for a stall (no data for ``stall_timeout_s`` while connected)
-  or for the stop event; after a loss it backs off, finds the sensor again,
-  reconnects, re-configures, re-subscribes, and the writer marks the outage
-  ``BAD_reconnect`` (from the last sample before it to the first sample after it).
+  (``append_raw``, link records included), hands it to a `timeline.SampleTimeline`
+  (the profile's `firmware_protocol` decoder; malformed packets counted and skipped;
+  duplicates dropped, reordered packets put back in order, late ones counted; times
+  from the device clock, else arrival timing; ``BAD_gap``, ``BAD_gap_uncertain``,
+  ``BAD_reconnect``, ``BAD_clock_jump``) and appends the samples it releases in
+  blocks, flushing at least twice a second. `hinge recover` feeds raw.log to the same
+  `SampleTimeline`, so it rebuilds exactly what was written here;
+- a **supervisor** (`StreamRecorder.run`) that connects with a `BLEDevice`, logs a
+  ``link`` "connected" record, subscribes, configures, reads the info value and starts;
+  it waits for ``disconnected_callback`` (an `asyncio.Event`), for a stall (no data for
+  ``stall_timeout_s`` while connected: a sensor that stops sending without
+  disconnecting is dropped and reconnected within ~2 s) or for the stop event. After
+  a loss it backs off (``backoff_s``, between failed connection attempts only), then
+  scans until the sensor advertises again (scans of ``scan_timeout_s`` back to back,
+  each ending as soon as it is seen) and only then connects, re-configures and
+  re-subscribes; the outage is marked ``BAD_reconnect`` (from the last sample before
+  it to the first sample after it, on the device clock). bleak-retry-connector is not
+  used: it serves BlueZ's connection quirks for Home Assistant, while this loop needs
+  the fake backend, a stop event and an explicit "not seen" outcome; the retry and
+  backoff it would add are the few lines of `run`.
 
-Sample times follow the session format (recordings/FORMAT.md): the sensor's clock in
-seconds where packets carry one (hinge open, Polar, Movesense), which keeps exact spacing
-and measures outages on the device clock; if the device clock restarted across a
-reconnect, later times continue on host time. Devices without clock or counter
-(WitMotion) get arrival-based times and uncertain gaps (`timebase.ArrivalClock`). The
-device clock's drift against the host is estimated every 5 s (`timebase.fit_clock`,
-``StreamRecorder.clock_fit``, ``stats.drift_ppm``) so that it can be corrected
-(`ClockFit.to_host`) and is stored with the session.
+Sample times follow the session format (recordings/FORMAT.md, "Time"): the sensor's clock
+in seconds where packets carry one (hinge open, Polar, Movesense), which keeps exact
+spacing and measures outages on the device clock. The drift of that clock against the
+host is fitted every 5 s and over the whole recording at the end (`timebase.fit_clock`,
+``StreamRecorder.clock_fit``, ``stats.drift_ppm``); ``stats.rate_hz`` (the status line)
+and ``summary()["rate_hz"]`` (session.json) are the drift-corrected sample rate on the
+host clock, and ``clock_fit`` maps ``t_s`` to host time (`Session.host_t_s`).
 """
 from __future__ import annotations
 

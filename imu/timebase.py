@@ -11,9 +11,10 @@ Pure numpy, no I/O. Three situations (see `DeviceProfile.has_counter/has_timesta
    bursty latency, so the fit uses the lower envelope (the earliest arrivals), trimmed
    iteratively; ``drift_ppm`` is how much faster the device clock runs than the host's,
    and `ClockFit.to_host` corrects device times onto the host clock.
-3. No counter and no clock (WitMotion): `arrival_sample_times` places samples at the
-   nominal period and detects losses only from arrival timing; such gaps are *uncertain*
-   (how many samples are missing is an estimate) and are flagged as such.
+3. No counter and no clock (WitMotion): `arrival_sample_times` / `ArrivalClock` place
+   samples at the nominal period and detect losses only from arrival timing, telling a
+   loss from a burst of late deliveries by waiting up to 0.25 s; such gaps are
+   *uncertain* (how many samples are missing is an estimate) and are flagged as such.
 
 Never invents samples: every function returns one time per received sample.
 """
