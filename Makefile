@@ -31,6 +31,7 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/fuzz_protocols.py
 	$(BIN)/python benchmarks/ble_stream.py
 	$(BIN)/python benchmarks/live_latency.py
+	$(BIN)/python benchmarks/batch.py
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache

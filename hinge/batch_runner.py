@@ -48,41 +48,99 @@ def run_jobs(jobs: Sequence[BatchJob], workers: int = 1, scheduler: str | None =
     return _run_processes(jobs, min(workers, len(jobs)), on_done)
 
 
+# Parallelism comes from processes: each worker's BLAS/OpenMP runs one thread. Left at
+# their default (one per core), two workers on two cores spin against each other; on this
+# machine a 10-minute recording then costs 2.8x the CPU time. Explicit user settings win.
+ONE_THREAD_ENV = {name: "1" for name in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS",
+                                       "VECLIB_MAXIMUM_THREADS", "NUMEXPR_NUM_THREADS")}
+
+
 def _process_context():
     # Forking a process that runs threads (the progress bar's refresher, BLAS pools) can
     # deadlock its children; a fork server that has imported the analysis once avoids
     # both that and a fresh numpy/scipy import per worker.
-    if "forkserver" in multiprocessing.get_all_start_methods():
-        context = multiprocessing.get_context("forkserver")
-        context.set_forkserver_preload(["hinge.batch_job", "hinge.loading", "hinge.analysis.pipeline"])
-        return context
-    return multiprocessing.get_context("spawn")  # pragma: no cover - Windows
+    if "forkserver" not in multiprocessing.get_all_start_methods():  # pragma: no cover - Windows
+        return multiprocessing.get_context("spawn")
+    from multiprocessing import forkserver
+
+    context = multiprocessing.get_context("forkserver")
+    context.set_forkserver_preload(["hinge.batch_job", "hinge.loading", "hinge.analysis.pipeline"])
+    # The fork server (and so every worker) takes the environment it is started with;
+    # this process's own environment is restored at once.
+    saved = {name: os.environ.get(name) for name in ONE_THREAD_ENV}
+    for name, value in ONE_THREAD_ENV.items():
+        os.environ.setdefault(name, value)
+    try:
+        forkserver.ensure_running()
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+    return context
 
 
-def _run_processes(jobs: Sequence[BatchJob], workers: int, on_done: Callback) -> list[JobResult]:
+def _run_processes(jobs: Sequence[BatchJob], workers: int, on_done: Callback,
+                   function: Callable[[BatchJob], JobResult] = analyse_job) -> list[JobResult]:
+    """Jobs on a pool of ``workers`` processes; a worker that dies does not end the batch.
+
+    When a worker process dies (killed for memory, or a crash inside a native library),
+    the pool fails every job it had not finished, not only the culprit's. Those jobs are
+    run again, each in a process of its own (``workers`` at a time), so only the recording
+    that kills its process is reported failed.
+    """
     from concurrent.futures import ProcessPoolExecutor, as_completed
+    from concurrent.futures.process import BrokenProcessPool
 
     results: list[JobResult | None] = [None] * len(jobs)
+    orphaned: list[int] = []
     executor = ProcessPoolExecutor(max_workers=workers, mp_context=_process_context())
     try:
-        futures = {executor.submit(analyse_job, job): index for index, job in enumerate(jobs)}
+        futures = {executor.submit(function, job): index for index, job in enumerate(jobs)}
         for future in as_completed(futures):
             index = futures[future]
             try:
                 results[index] = future.result()
-            except Exception as error:  # noqa: BLE001 - e.g. BrokenProcessPool when a worker was killed
+            except BrokenProcessPool:
+                orphaned.append(index)
+                continue
+            except Exception as error:  # noqa: BLE001 - e.g. a result that cannot be unpickled
                 results[index] = failed_result(jobs[index], _lost(jobs[index], error))
             on_done(results[index])
     except BaseException:
         executor.shutdown(wait=False, cancel_futures=True)
         raise
     executor.shutdown(wait=True)
+    if orphaned:
+        _run_isolated(jobs, sorted(orphaned), workers, on_done, function, results)
     return results  # type: ignore[return-value]
+
+
+def _run_isolated(jobs: Sequence[BatchJob], indices: list[int], workers: int, on_done: Callback,
+                  function: Callable[[BatchJob], JobResult], results: list) -> None:
+    """Run each job in a one-process pool of its own, ``workers`` pools at a time."""
+    from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor, as_completed
+
+    context = _process_context()
+
+    def alone(index: int) -> JobResult:
+        with ProcessPoolExecutor(max_workers=1, mp_context=context) as executor:
+            try:
+                return executor.submit(function, jobs[index]).result()
+            except Exception as error:  # noqa: BLE001 - BrokenProcessPool: this recording killed its process
+                return failed_result(jobs[index], _lost(jobs[index], error))
+
+    with ThreadPoolExecutor(max_workers=workers) as threads:
+        futures = {threads.submit(alone, index): index for index in indices}
+        for future in as_completed(futures):
+            results[futures[future]] = future.result()
+            on_done(results[futures[future]])
 
 
 def _lost(job: BatchJob, error: BaseException) -> str:
     text = " ".join(str(error).split()) or "no message"
-    return f"{job.recording.file}: the worker analysing it failed ({type(error).__name__}: {text})"
+    return f"{job.recording.file}: the worker process analysing it died or failed ({type(error).__name__}: {text})"
 
 
 def _run_dask(jobs: Sequence[BatchJob], address: str, on_done: Callback) -> list[JobResult]:

@@ -7,7 +7,9 @@ LocalCluster on loopback) must give byte-identical tables.
 """
 from __future__ import annotations
 
+import dataclasses
 import json
+import os
 import shutil
 import socket
 import subprocess
@@ -21,7 +23,8 @@ import hinge
 from hinge import batch_runner
 from hinge.analysis.body_model import SessionSpec, simulate_session
 from hinge.batch_discovery import discover
-from hinge.batch_tables import BEND_TABLE_COLUMNS, RECORDING_TABLE_COLUMNS, read_table
+from hinge.batch_job import BatchJob, JobResult, analyse_job
+from hinge.batch_tables import BEND_TABLE_COLUMNS, RECORDING_TABLE_COLUMNS, bends_table, read_table
 from hinge.cli import main
 
 EXAMPLES = Path(hinge.__file__).resolve().parents[1] / "recordings" / "examples"
@@ -194,6 +197,10 @@ def test_dask_local_cluster_gives_identical_tables(study, serial, tmp_path):
                      "--no-progress"]) == 1
         workers = cluster.scheduler_info["workers"]
         assert len(workers) == 2 and all(address.startswith("tcp://127.0.0.1:") for address in workers)
+        # Nothing listens beyond loopback: the scheduler's comm and its HTTP (health) server.
+        assert all(listener.listen_address.startswith("tcp://127.0.0.1:") for listener in cluster.scheduler.listeners)
+        http_hosts = {sock.getsockname()[0] for sock in cluster.scheduler.http_server._sockets.values()}
+        assert http_hosts == {"127.0.0.1"}
     assert _bytes(on_dask) == _bytes(out)
 
 
@@ -236,3 +243,25 @@ def test_without_distributed_the_scheduler_option_says_what_to_install(study, tm
             "'--scheduler', 'tcp://127.0.0.1:8786', '--no-progress']))")
     run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert run.returncode == 2 and "install hinge[dask]" in run.stderr and run.stderr.count("\n") == 1
+
+
+def crash_on_marked(job: BatchJob) -> JobResult:
+    """Analyse, except that a recording named *crash* kills its worker process outright."""
+    if "crash" in Path(job.recording.file).name:
+        os._exit(3)
+    return analyse_job(job)
+
+
+def test_a_worker_process_that_dies_fails_only_its_recording(study, serial):
+    found = discover([str(study)])
+    ok = [r for r in found.recordings if Path(r.file).name != BROKEN]
+    crash = dataclasses.replace(ok[0], file=str(study / "crash.csv"))
+    jobs = [BatchJob(recording) for recording in [crash, *ok]]  # the crash comes first, orphaning the rest
+    done = []
+    results = batch_runner._run_processes(jobs, 2, done.append, function=crash_on_marked)
+    assert len(done) == len(jobs) and [r.summary["file"] for r in results] == [j.recording.file for j in jobs]
+    assert results[0].error.startswith(f"{crash.file}: the worker process analysing it died")
+    assert all(r.error is None for r in results[1:])
+    in_process = [row for job in jobs[1:] for row in analyse_job(job).bends]
+    pd.testing.assert_frame_equal(bends_table([row for r in results[1:] for row in r.bends]), bends_table(in_process),
+                                  check_exact=True)
