@@ -5,6 +5,7 @@ pipeline), the bends become an events table, and hinge.recordings.bids writes th
 """
 from __future__ import annotations
 
+import copy
 import os
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -155,10 +156,14 @@ def export_bids(source: str | os.PathLike, root: str | os.PathLike, subject: str
     events["peak"] = (events.pop("peak_s") - t0).round(6)
     events = events[["onset_s", "duration_s", "trial_type", "score", "peak", "lumbar_share", "depth_deg",
                      "confidence"]]
+    columns = copy.deepcopy(EVENT_COLUMNS)
+    levels = columns["trial_type"]["Levels"]
+    for kind in sorted(set(events["trial_type"]) - set(levels)):  # e.g. BAD_clock_jump from newer recorders
+        levels[kind] = f"A stretch the recorder annotated {kind} (hinge session format, recordings/FORMAT.md)."
     entry = MotionEntry(
         t_s=recording.t_s, acc_mps2=recording.acc_mps2, gyr_rad_s=recording.gyr_rad_s,
         nominal_fs_hz=_nominal_rate(metadata), tracked_point=TRACKED_POINT, placement=placement,
-        sidecar=_sidecar(metadata, task), events=events, event_columns=EVENT_COLUMNS,
+        sidecar=_sidecar(metadata, task), events=events, event_columns=columns,
     )
     generated_by = {"Name": "hinge", "Version": __version__,
                     "Description": "hinge export --bids: IMU samples as recorded; events are the bends "

@@ -438,3 +438,15 @@ def test_refuses_to_write_into_a_folder_that_is_not_a_bids_dataset(tmp_path):
     empty = tmp_path / "empty"
     empty.mkdir()
     assert export_bids(example_session_path("hip_led"), empty, "01").paths["motion"].is_file()
+
+
+def test_every_annotation_kind_is_described(tmp_path):
+    session_path = tmp_path / "session"
+    shutil.copytree(example_session_path("spine_led"), session_path)
+    t0 = read_session(session_path).t_s[0]
+    with open(session_path / "annotations.tsv", "a", encoding="utf-8") as handle:
+        handle.write(f"{t0 + 30.0:.6f}\t0.000000\tBAD_clock_jump\n")
+    done = export_bids(session_path, tmp_path / "study", "01")
+    events = pd.read_csv(done.paths["events"], sep="\t", dtype=str)
+    levels = json.loads(done.paths["events_json"].read_text())["trial_type"]["Levels"]
+    assert "BAD_clock_jump" in set(events["trial_type"]) and set(events["trial_type"]) <= set(levels)
