@@ -57,7 +57,7 @@ def _timed(label: str, n: int, baseline: float | None, study: Path, output: Path
     """Time `hinge batch` end to end in a new process, as a user runs it; recordings/s."""
     hinge = Path(sys.executable).with_name("hinge")
     started = time.perf_counter()
-    run = subprocess.run([str(hinge), "batch", str(study), "-o", str(output), "--no-progress", *options],
+    run = subprocess.run([str(hinge), "batch", str(study), "-o", str(output), "--progress", "never", *options],
                          capture_output=True, text=True)
     elapsed = time.perf_counter() - started
     if run.returncode != 0:

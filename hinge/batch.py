@@ -41,8 +41,11 @@ class BatchOutcome:
 
 
 def run_batch(inputs: list[str], output: str | Path, workers: int | None = None, scheduler: str | None = None,
-              placement: str | None = None, progress: bool = False) -> BatchOutcome:
+              placement: str | None = None, progress: bool | str = False) -> BatchOutcome:
     """Discover, analyse and write; ``workers`` None = all local cores; ``scheduler``: Dask address.
+
+    ``progress``: a bar on stderr (True: if it is a terminal, "always": even if not; see
+    hinge.progress).
 
     Raises:
         HingeInputError: bad output name, nothing found, or an unreachable scheduler (one line).
@@ -55,10 +58,7 @@ def run_batch(inputs: list[str], output: str | Path, workers: int | None = None,
     jobs = [BatchJob(recording=recording, placement=placement) for recording in found.recordings]
     workers = available_cores() if workers is None else workers
     created_utc = datetime.now(timezone.utc).isoformat(timespec="seconds")
-    if progress:
-        results = _run_with_progress(jobs, workers, scheduler)
-    else:
-        results = run_jobs(jobs, workers=workers, scheduler=scheduler)
+    results = _run_with_progress(jobs, workers, scheduler, progress)
     bends = bends_table([row for result in results for row in result.bends])
     recordings = recordings_table([result.summary for result in results])
     metadata = {"hinge_version": __version__, "created_utc": created_utc, "inputs": [str(i) for i in inputs],
@@ -71,21 +71,17 @@ def run_batch(inputs: list[str], output: str | Path, workers: int | None = None,
     return BatchOutcome(bends, recordings, output, summary_path, sorted(failures), found.skipped_csv)
 
 
-def _run_with_progress(jobs: list[BatchJob], workers: int, scheduler: str | None) -> list[JobResult]:
-    from rich.console import Console
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, \
-        TimeRemainingColumn
+def _run_with_progress(jobs: list[BatchJob], workers: int, scheduler: str | None,
+                       enabled: bool | str) -> list[JobResult]:
+    from hinge.progress import progress_bar
 
     where = f"on {scheduler}" if scheduler else (f"{min(workers, len(jobs))} processes" if workers > 1 else "1 process")
-    columns = (TextColumn("[progress.description]{task.description}"), BarColumn(), MofNCompleteColumn(),
-               TextColumn("{task.fields[failed]} failed"), TimeElapsedColumn(), TimeRemainingColumn())
-    with Progress(*columns, console=Console(stderr=True), transient=False) as bar:
-        task = bar.add_task(f"analysing ({where})", total=len(jobs), failed=0)
-        failed = 0
+    failed = 0
+    with progress_bar(f"analysing ({where})", len(jobs), enabled) as advance:
 
         def done(result: JobResult) -> None:
             nonlocal failed
             failed += result.error is not None
-            bar.update(task, advance=1, failed=failed)
+            advance(f"analysing ({where}), {failed} failed" if failed else None)
 
         return run_jobs(jobs, workers=workers, scheduler=scheduler, on_done=done)

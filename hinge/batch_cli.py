@@ -45,7 +45,8 @@ def add_batch_arguments(parser: argparse.ArgumentParser, placements: tuple[str, 
                              "the workers must see the input paths")
     parser.add_argument("--placement", choices=placements, default=None,
                         help="skin site of the sensor for every recording (None: each session's own, else sacrum)")
-    parser.add_argument("--no-progress", action="store_true", help="no progress bar on stderr")
+    parser.add_argument("--progress", choices=("auto", "always", "never"), default="auto",
+                        help="progress bar on stderr (auto: when stderr is a terminal)")
 
 
 def run_batch_command(args: argparse.Namespace) -> int:
@@ -56,9 +57,12 @@ def run_batch_command(args: argparse.Namespace) -> int:
         for name, value in ONE_THREAD_ENV.items():
             os.environ.setdefault(name, value)
     from hinge.batch import run_batch
+    from hinge.progress import want_progress
+
+    enabled = "always" if args.progress == "always" else want_progress(args.progress)
 
     outcome = run_batch(args.inputs, args.output, workers=args.jobs, scheduler=args.scheduler,
-                        placement=args.placement, progress=not args.no_progress)
+                        placement=args.placement, progress=enabled)
     recordings, bends = outcome.recordings, outcome.bends
     if outcome.skipped_csv:
         print(f"hinge: skipped {len(outcome.skipped_csv)} CSV file(s) without IMU columns "

@@ -75,7 +75,7 @@ def study(tmp_path_factory) -> Path:
 def serial(study, tmp_path_factory):
     """The in-process run (--jobs 1) that every other backend is compared with."""
     out = tmp_path_factory.mktemp("serial") / "bends.csv"
-    status = main(["batch", str(study), "-o", str(out), "--jobs", "1", "--no-progress"])
+    status = main(["batch", str(study), "-o", str(out), "--jobs", "1", "--progress", "never"])
     return status, out
 
 
@@ -145,7 +145,7 @@ def test_a_failing_file_is_reported_and_skipped(study, serial, tmp_path, capsys)
     assert "acc_z" in failed["error"].iloc[0] and failed["n_bends"].iloc[0] == 0
     assert str(study / BROKEN) not in set(read_table(out)["file"])
     # What a user sees: the tables are written, the failure is listed, one line each.
-    assert main(["batch", str(study), "-o", str(tmp_path / "b.csv"), "--jobs", "1", "--no-progress"]) == 1
+    assert main(["batch", str(study), "-o", str(tmp_path / "b.csv"), "--jobs", "1", "--progress", "never"]) == 1
     captured = capsys.readouterr()
     assert "1 of" in captured.err and f"- {study / BROKEN}: line 2" in captured.err
     assert "skipped 1 CSV file" in captured.err and "wrote" in captured.out
@@ -156,7 +156,7 @@ def test_session_placement_and_placement_option(study, serial, tmp_path):
     bends = read_table(out)
     assert set(bends["placement"]) == {"sacrum"}
     out_l5 = tmp_path / "l5.csv"
-    assert main(["batch", str(study / "P01"), "-o", str(out_l5), "--jobs", "1", "--no-progress",
+    assert main(["batch", str(study / "P01"), "-o", str(out_l5), "--jobs", "1", "--progress", "never",
                  "--placement", "L5"]) == 0
     l5 = read_table(out_l5)
     assert set(l5["placement"]) == {"L5"} and {json.loads(p)["placement"] for p in l5["params"]} == {"L5"}
@@ -171,7 +171,7 @@ def test_csv_and_parquet_hold_the_same_tables(study, serial, tmp_path):
 
     _, out = serial
     parquet = tmp_path / "bends.parquet"
-    assert main(["batch", str(study), "-o", str(parquet), "--jobs", "1", "--no-progress"]) == 1
+    assert main(["batch", str(study), "-o", str(parquet), "--jobs", "1", "--progress", "never"]) == 1
     pd.testing.assert_frame_equal(read_table(out), read_table(parquet), check_exact=True)
     pd.testing.assert_frame_equal(read_table(out.with_name("bends_recordings.csv")),
                                   read_table(tmp_path / "bends_recordings.parquet"), check_exact=True)
@@ -182,7 +182,7 @@ def test_csv_and_parquet_hold_the_same_tables(study, serial, tmp_path):
 def test_local_processes_give_identical_tables(study, serial, tmp_path):
     _, out = serial
     parallel = tmp_path / "bends.csv"
-    assert main(["batch", str(study), "-o", str(parallel), "--jobs", "2", "--no-progress"]) == 1
+    assert main(["batch", str(study), "-o", str(parallel), "--jobs", "2", "--progress", "never"]) == 1
     assert _bytes(parallel) == _bytes(out)
 
 
@@ -194,7 +194,7 @@ def test_dask_local_cluster_gives_identical_tables(study, serial, tmp_path):
                                   dashboard_address=None) as cluster:
         assert cluster.scheduler_address.startswith("tcp://127.0.0.1:")
         assert main(["batch", str(study), "-o", str(on_dask), "--scheduler", cluster.scheduler_address,
-                     "--no-progress"]) == 1
+                     "--progress", "never"]) == 1
         workers = cluster.scheduler_info["workers"]
         assert len(workers) == 2 and all(address.startswith("tcp://127.0.0.1:") for address in workers)
         # Nothing listens beyond loopback: the scheduler's comm and its HTTP (health) server.
@@ -230,7 +230,7 @@ def test_unreachable_scheduler_is_one_line(study, tmp_path, capsys, monkeypatch)
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
     status = main(["batch", str(study), "-o", str(tmp_path / "bends.csv"), "--scheduler", f"tcp://127.0.0.1:{port}",
-                   "--no-progress"])
+                   "--progress", "never"])
     err = capsys.readouterr().err
     assert status == 2 and err.count("\n") == 1 and "cannot reach the Dask scheduler" in err
 
@@ -240,7 +240,7 @@ def test_without_distributed_the_scheduler_option_says_what_to_install(study, tm
     code = ("import sys; sys.modules['distributed'] = None\n"
             "from hinge.cli import main\n"
             f"sys.exit(main(['batch', {str(study)!r}, '-o', {str(tmp_path / 'b.csv')!r}, "
-            "'--scheduler', 'tcp://127.0.0.1:8786', '--no-progress']))")
+            "'--scheduler', 'tcp://127.0.0.1:8786', '--progress', 'never']))")
     run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert run.returncode == 2 and "install hinge[dask]" in run.stderr and run.stderr.count("\n") == 1
 
@@ -265,3 +265,11 @@ def test_a_worker_process_that_dies_fails_only_its_recording(study, serial):
     in_process = [row for job in jobs[1:] for row in analyse_job(job).bends]
     pd.testing.assert_frame_equal(bends_table([row for r in results[1:] for row in r.bends]), bends_table(in_process),
                                   check_exact=True)
+
+
+def test_progress_bar_goes_to_stderr_only(study, tmp_path, capsys):
+    out = tmp_path / "bends.csv"
+    assert main(["batch", str(study / "P01"), "-o", str(out), "--jobs", "1", "--progress", "always"]) == 0
+    captured = capsys.readouterr()
+    assert "analysing (1 process)" in captured.err and "2/2" in captured.err
+    assert captured.out.startswith(f"wrote {out}:") and captured.out.count("\n") == 1
