@@ -7,6 +7,7 @@ Public API (imported lazily, so the command line's help needs neither bleak nor 
     StreamRecorder(ble_device, profile, sink, StreamSettings(...)).run(stop) -> StreamStats
     StreamSettings, StreamStats, StreamError                                  (hinge.imu.stream)
     SimulatedHingeSensor, SimulatedScanner, SimulatedClient, register, unregister  (hinge.imu.simulated)
+    make_simulated_sensor(profile, motion=...), SIMULATED_PROFILES: a simulated sensor per device protocol
     timebase: unwrap_counter, Unwrapper, packet_losses, sample_times, estimate_rate_hz,
               fit_clock -> ClockFit, ArrivalClock, arrival_sample_times -> ArrivalTiming
 
@@ -26,6 +27,7 @@ _EXPORTS = {
     "record_stream": "stream",
     "SimulatedHingeSensor": "simulated", "SimulatedScanner": "simulated", "SimulatedClient": "simulated",
     "register": "simulated", "unregister": "simulated",
+    "make_simulated_sensor": "simulated", "SIMULATED_PROFILES": "simulated",
 }
 
 __all__ = [*_EXPORTS, "timebase"]  # `scan` is the submodule hinge.imu.scan (its function: scan.scan)

@@ -1,4 +1,10 @@
-"""The simulated sensor: a hinge-open device driven by the body model, plus an in-process bleak backend.
+"""Simulated sensors driven by the body model, plus an in-process bleak backend.
+
+One simulated sensor per supported device protocol, all on `simulated_base.SimulatedSensor`
+(device clock, ``speed``, transport side, packet scheduler): `SimulatedHingeSensor` here,
+`simulated_witmotion.SimulatedWitMotion`, `simulated_polar.SimulatedVeritySense` and
+`simulated_movesense.SimulatedMovesense`; `make_simulated_sensor(profile, motion=...)`
+builds one by profile key (`SIMULATED_PROFILES`).
 
 `SimulatedHingeSensor` is the firmware logic of a hinge open profile sensor
 (``firmware_protocol/PROTOCOL.md``): info value, CONFIGURE/START/STOP with indicated

@@ -88,6 +88,11 @@ class SimulatedSensor:
     def _host_s(self, device_s: float) -> float:
         return self._power_on + device_s / (self.speed * (1.0 + self.clock_ppm * 1e-6))
 
+    def power_on(self) -> None:
+        """Switch the sensor on now: its clock (and the motion source's sample 0) starts here."""
+        self.stop_streaming()
+        self._power_on = time.monotonic()
+
     def set_rate(self, rate_hz: float) -> None:
         if float(rate_hz) != self.rate_hz:
             self.rate_hz = float(rate_hz)
