@@ -56,7 +56,7 @@ from .samples import DEG_TO_RAD, STANDARD_GRAVITY_MPS2, ImuSamples
 __all__ = [
     "SERVICE_UUID", "CONTROL_UUID", "DATA_UUID", "MIN_MTU", "MEASUREMENT", "STATUS", "PmdFrame", "PmdResponse",
     "decode_pmd_frame", "decode_pmd", "encode_pmd_frame", "compressed_samples_that_fit", "sample_times_ns", "decode_settings", "encode_settings",
-    "decode_control_response", "encode_control_response", "decode_features", "decode_command", "command_get_settings",
+    "decode_control_response", "encode_control_response", "decode_features", "encode_features", "decode_command", "command_get_settings",
     "command_start", "command_stop", "command_sdk_mode", "verity_start_commands", "verity_stop_commands",
     "h10_start_commands", "h10_stop_commands", "PmdStreamDecoder", "POLAR_EPOCH_UNIX_S",
 ]
@@ -370,6 +370,18 @@ def decode_features(payload: bytes) -> frozenset[str]:
     if len(payload) < 2 or payload[0] != 0x0F:
         raise _err(f"feature read {payload[:4].hex(' ')} is not '0F <features>'")
     return frozenset(name for name, (byte, bit) in FEATURES.items() if byte < len(payload) and payload[byte] >> bit & 1)
+
+
+def encode_features(names) -> bytes:
+    """The control point's read value ``0F <feature bytes>`` offering ``names`` (inverse of `decode_features`)."""
+    unknown = set(names) - set(FEATURES)
+    if unknown:
+        raise ValueError(f"unknown PMD features {sorted(unknown)}")
+    out = bytearray([0x0F, 0, 0])
+    for name in names:
+        byte, bit = FEATURES[name]
+        out[byte] |= 1 << bit
+    return bytes(out)
 
 
 _KIND_BY_ID = {v: k for k, v in MEASUREMENT.items()}

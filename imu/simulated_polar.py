@@ -39,7 +39,7 @@ GYR_RANGES_DPS = (250, 500, 1000, 2000)
 CLOCK_DEFAULT_S = 599_616_000        # 2019-01-01T00:00Z in s since 2000-01-01: the clock was never set
 BLOCK_SIZE = 32                      # deltas per compressed block
 _MG = STANDARD_GRAVITY_MPS2 / 1000.0
-_FEATURES = bytes([0x0F, 0b0110_1110, 0b0000_0010])  # ppg, acc, ppi, gyro, mag; SDK mode
+_FEATURES = polar_pmd.encode_features(("ppg", "acc", "ppi", "gyro", "mag", "sdk_mode"))
 
 
 class SimulatedVeritySense(SimulatedSensor):
