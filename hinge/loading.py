@@ -98,8 +98,10 @@ def analyse_loaded(loaded: LoadedRecording, placement: str | None = None):
         from hinge.bids_input import bids_calibration_window
 
         window = bids_calibration_window(loaded.path)
+    # Only passed when there is one, so that stand-ins for `analyse` without it still work.
+    extra = {} if window is None else {"calibration_window_s": window}
     result = analyse(recording.t_s, recording.acc_mps2, recording.gyr_rad_s, fs_hz=recording.fs_hz,
                      placement=placement or loaded.placement or DEFAULT_PLACEMENT, saturated=recording.saturated,
-                     calibration_window_s=window)
+                     **extra)
     result.warnings[:0] = list(recording.warnings)
     return result
