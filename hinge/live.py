@@ -24,7 +24,9 @@ LIVE_DESCRIPTION = (
     "bend as soon as it is back upright: hip-led or spine-led, score and the main reason, with "
     "the set so far (count, mean score, trend). Starts with a guided calibration: stand still for "
     "3 s, then do one slow hinge. Ctrl-C ends the session: the file is closed, the summary printed "
-    "and an HTML report written next to the session.")
+    "and an HTML report written next to the session. With --simulate the simulated sensor stands still, "
+    "does the calibration hinge and a mixed set of --bends bends, and the session ends with the set "
+    "unless --duration says otherwise.")
 LIVE_EPILOG = ("example:\n  hinge live --simulate --speed 4 -o /tmp\n"
                "  hinge live --device hinge-51M0 --participant P01 -o sessions --beep")
 

@@ -143,8 +143,12 @@ class LiveView:
         self._refresh()
 
     def dropped(self, dropped: tuple) -> None:
+        line = f"not counted ({dropped[0]:.2f}-{dropped[1]:.2f} s): {dropped[2]}"
         if not self.fancy:
-            self._print(f"not counted ({dropped[0]:.2f}-{dropped[1]:.2f} s): {dropped[2]}")
+            self._print(line)
+        else:
+            self.messages.append(line)
+            self._refresh()
 
     def error(self, message: str) -> None:
         self.messages.append(message)
