@@ -38,6 +38,7 @@ class BatchOutcome:
     recordings_path: Path
     failures: list[tuple[str, str]] = field(default_factory=list)
     skipped_csv: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
 
 
 def run_batch(inputs: list[str], output: str | Path, workers: int | None = None, scheduler: str | None = None,
@@ -58,7 +59,8 @@ def run_batch(inputs: list[str], output: str | Path, workers: int | None = None,
     jobs = [BatchJob(recording=recording, placement=placement) for recording in found.recordings]
     workers = available_cores() if workers is None else workers
     created_utc = datetime.now(timezone.utc).isoformat(timespec="seconds")
-    results = _run_with_progress(jobs, workers, scheduler, progress)
+    notes: list[str] = []
+    results = _run_with_progress(jobs, workers, scheduler, progress, notes)
     bends = bends_table([row for result in results for row in result.bends])
     recordings = recordings_table([result.summary for result in results])
     metadata = {"hinge_version": __version__, "created_utc": created_utc, "inputs": [str(i) for i in inputs],
@@ -68,11 +70,11 @@ def run_batch(inputs: list[str], output: str | Path, workers: int | None = None,
     write_table(bends, output, metadata)
     write_table(recordings, summary_path, metadata)
     failures = [(r.summary["file"], r.error) for r in results if r.error is not None]
-    return BatchOutcome(bends, recordings, output, summary_path, sorted(failures), found.skipped_csv)
+    return BatchOutcome(bends, recordings, output, summary_path, sorted(failures), found.skipped_csv, notes)
 
 
 def _run_with_progress(jobs: list[BatchJob], workers: int, scheduler: str | None,
-                       enabled: bool | str) -> list[JobResult]:
+                       enabled: bool | str, notes: list[str]) -> list[JobResult]:
     from hinge.progress import progress_bar
 
     where = f"on {scheduler}" if scheduler else (f"{min(workers, len(jobs))} processes" if workers > 1 else "1 process")
@@ -84,4 +86,4 @@ def _run_with_progress(jobs: list[BatchJob], workers: int, scheduler: str | None
             failed += result.error is not None
             advance(f"analysing ({where}), {failed} failed" if failed else None)
 
-        return run_jobs(jobs, workers=workers, scheduler=scheduler, on_done=done)
+        return run_jobs(jobs, workers=workers, scheduler=scheduler, on_done=done, notes=notes)

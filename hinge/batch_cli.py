@@ -67,6 +67,8 @@ def run_batch_command(args: argparse.Namespace) -> int:
     if outcome.skipped_csv:
         print(f"hinge: skipped {len(outcome.skipped_csv)} CSV file(s) without IMU columns "
               f"(e.g. {outcome.skipped_csv[0]})", file=sys.stderr)
+    for note in outcome.notes:
+        print(f"hinge: note: {note}", file=sys.stderr)
     n_ok = int((recordings["status"] == "ok").sum())
     n_hip = int((bends["label"] == "hip-led").sum())
     n_spine = int((bends["label"] == "spine-led").sum())

@@ -22,7 +22,7 @@ Callback = Callable[[JobResult], None]
 
 
 def available_cores() -> int:
-    """CPU cores this process may run on (respects taskset/cgroup affinity)."""
+    """CPU cores this process may run on (its CPU affinity, e.g. taskset; not cgroup quotas)."""
     try:
         return max(1, len(os.sched_getaffinity(0)))
     except AttributeError:  # pragma: no cover - not Linux
@@ -30,15 +30,16 @@ def available_cores() -> int:
 
 
 def run_jobs(jobs: Sequence[BatchJob], workers: int = 1, scheduler: str | None = None,
-             on_done: Callback | None = None) -> list[JobResult]:
+             on_done: Callback | None = None, notes: list[str] | None = None) -> list[JobResult]:
     """Analyse every job; ``workers`` 1 runs in this process; ``scheduler`` a Dask address.
 
-    ``on_done`` is called in this process once per finished job (for a progress bar).
+    ``on_done`` is called in this process once per finished job (for a progress bar);
+    ``notes`` receives one-line remarks about the run (e.g. a slow cluster setting).
     Returns one JobResult per job, in job order.
     """
     on_done = on_done or (lambda result: None)
     if scheduler is not None:
-        return _run_dask(jobs, scheduler, on_done)
+        return _run_dask(jobs, scheduler, on_done, notes if notes is not None else [])
     if workers <= 1 or len(jobs) <= 1:
         results = []
         for job in jobs:
@@ -143,7 +144,12 @@ def _lost(job: BatchJob, error: BaseException) -> str:
     return f"{job.recording.file}: the worker process analysing it died or failed ({type(error).__name__}: {text})"
 
 
-def _run_dask(jobs: Sequence[BatchJob], address: str, on_done: Callback) -> list[JobResult]:
+def _malloc_trim_threshold() -> str | None:
+    """Run on each Dask worker: its MALLOC_TRIM_THRESHOLD_ setting."""
+    return os.environ.get("MALLOC_TRIM_THRESHOLD_")
+
+
+def _run_dask(jobs: Sequence[BatchJob], address: str, on_done: Callback, notes: list[str]) -> list[JobResult]:
     try:
         import distributed
     except ImportError:
@@ -157,6 +163,15 @@ def _run_dask(jobs: Sequence[BatchJob], address: str, on_done: Callback) -> list
                               "check the address (tcp://HOST:8786) and that the scheduler is running") from None
     results: list[JobResult | None] = [None] * len(jobs)
     try:
+        # Dask's nanny starts workers with MALLOC_TRIM_THRESHOLD_=65536, which switches off
+        # glibc's adaptive mmap threshold: every large numpy array is then mapped and
+        # unmapped afresh, and the analysis takes twice the CPU time (benchmarks/batch.py).
+        settings = {value for value in client.run(_malloc_trim_threshold).values() if value is not None}
+        if settings:
+            notes.append(f"the Dask workers run with MALLOC_TRIM_THRESHOLD_={', '.join(sorted(settings))} (Dask's "
+                         "default), which makes the analysis about 2x slower; start them with "
+                         "distributed.nanny.pre-spawn-environ.MALLOC_TRIM_THRESHOLD_: null in the Dask config "
+                         "(README, Batch)")
         # pure=False: the same file analysed twice in one batch is analysed twice, as locally.
         futures = client.map(analyse_job, list(jobs), pure=False)
         index_of = {future.key: index for index, future in enumerate(futures)}
