@@ -73,7 +73,12 @@ def segment_bends(
         peaks, _ = find_peaks(rel, height=min_peak_deg, prominence=0.5 * min_peak_deg)
         top = float(rel.max()) if len(rel) else 0.0
         if len(peaks) == 0:
-            if top >= min_movement_deg:
+            if top >= min_peak_deg:
+                # High enough, but the pitch does not come back down inside the movement: a change
+                # of posture (or a bend whose top is its very first or last sample), not a bend.
+                dropped.append((a, b, top, f"no bend shape: pitch rose {top:.1f} deg without a forward-and-back "
+                                           "peak (a change of posture)"))
+            elif top >= min_movement_deg:
                 dropped.append((a, b, top, f"too small to be a bend: pitch {top:.1f} deg < {min_peak_deg:.1f} deg"))
             continue
         cuts = [0] + [int(p + np.argmin(rel[p:q])) for p, q in zip(peaks[:-1], peaks[1:])] + [b - a]
