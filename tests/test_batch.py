@@ -1,8 +1,8 @@
 """`hinge batch` over a small simulated study: discovery, tables, failures, backends.
 
 The study holds short simulated CSV recordings in three naming styles, a truth table (not
-a recording), a broken CSV, a copy of a bundled session and, when the BIDS-Motion reader
-is present, one BIDS entry. Every backend (in-process, local processes, a real Dask
+a recording), a broken CSV, a copy of a bundled session and one BIDS-Motion entry in its
+own dataset. Every backend (in-process, local processes, a real Dask
 LocalCluster on loopback) must give byte-identical tables.
 """
 from __future__ import annotations
@@ -36,22 +36,15 @@ def _short(seed: int, fs_hz: float = 50.0):
                                         seed=seed))
 
 
-def _bids_available(tmp: Path) -> Path | None:
-    """Write one BIDS-Motion entry; its path, or None when hinge cannot read BIDS (yet)."""
-    try:
-        from hinge.recordings.bids import MotionEntry, write_motion_entry
-        from hinge.loading import load_recording
-    except ImportError:
-        return None
+def _write_bids_entry(tmp: Path) -> Path:
+    """One BIDS-Motion entry (hinge's own writer) in a dataset named "Lifting pilot"."""
+    from hinge.recordings.bids import MotionEntry, write_motion_entry
+
     session = _short(seed=5, fs_hz=100.0)
     entry = MotionEntry(t_s=session.t_s, acc_mps2=session.acc_mps2, gyr_rad_s=session.gyr_rad_s,
                         nominal_fs_hz=100.0, tracked_point="LowerBack", placement="sacrum")
     paths = write_motion_entry(tmp / "bids", entry, subject="03", session="a", task="lift",
                                dataset_name="Lifting pilot")
-    try:
-        load_recording(paths["motion"])
-    except hinge.HingeInputError:
-        return None  # the reader has not reached hinge.loading
     return paths["motion"]
 
 
@@ -67,7 +60,7 @@ def study(tmp_path_factory) -> Path:
     _short(seed=2).to_csv(root / "sub-02" / "sub-02_ses-1_task-lift_imu.csv")
     (root / BROKEN).write_text("time_s,acc_x,acc_y,acc_z,gyr_x,gyr_y,gyr_z\n0,1,2\n")
     shutil.copytree(EXAMPLES / "hip_led", root / "sessions" / "hip_led")
-    _bids_available(root)
+    _write_bids_entry(root)
     return root
 
 
@@ -88,6 +81,7 @@ def test_discovery_finds_each_recording_once_with_identity(study):
     by_file = {Path(r.file).relative_to(study).as_posix(): r for r in found.recordings}
     expected = {"P01/morning/a.csv", "P01/b.csv", "sub-02/sub-02_ses-1_task-lift_imu.csv", BROKEN, "sessions/hip_led"}
     bids = {name for name in by_file if name.endswith("_motion.tsv")}
+    assert bids == {"bids/sub-03/ses-a/motion/sub-03_ses-a_task-lift_tracksys-imu_motion.tsv"}
     assert set(by_file) - bids == expected
     assert [r.file for r in found.recordings] == sorted(r.file for r in found.recordings)
     assert found.skipped_csv == [str(study / "P01" / "morning" / "a_truth.csv")]
