@@ -62,7 +62,7 @@ class SetSummary:
                 f"mean score {self.mean_score:.0f}/100")
         slope = self.trend_points_per_bend()
         if slope is None:
-            return text + ", trend: after 3 bends"
+            return text + ", trend: shown from the 3rd bend"
         word = "steady" if abs(slope) < STEADY_POINTS_PER_BEND else ("improving" if slope > 0 else "worsening")
         return text + f", trend: {word} ({slope:+.1f} points per bend)"
 
