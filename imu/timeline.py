@@ -193,6 +193,8 @@ class SampleTimeline:
         self._seen: collections.OrderedDict = collections.OrderedDict()
         self._held: dict[float, _Packet] = {}
         self._prev_first = None
+        self._recent: collections.deque = collections.deque()   # digests of the last 64 data values
+        self._recent_set: set = set()
 
     @property
     def timebase(self) -> str:
@@ -234,6 +236,20 @@ class SampleTimeline:
             return []
         if char != self.profile.data_uuid.lower():
             return []
+        if self.profile.has_timestamp and len(payload) > 8:
+            # Frames that carry a device time are unique: the same bytes again are a
+            # retransmission. Dropped before decoding, since stateful decoders (Polar's
+            # acc/gyro merge, Movesense's two-part responses) would be confused by it.
+            # (Short values are command responses, which may repeat; data frames are longer.)
+            digest = hash(bytes(payload))
+            if digest in self._recent:
+                self.counts.packets += 1
+                self.counts.duplicates += 1
+                return []
+            self._recent.append(digest)
+            self._recent_set.add(digest)
+            if len(self._recent) > 64:
+                self._recent_set.discard(self._recent.popleft())
         try:
             frames = self._decoder.feed(bytes(payload))
         except ProtocolError as e:
@@ -366,11 +382,9 @@ class SampleTimeline:
                 self.counts.clock_jumps += 1
                 notes.append((self.last_t, float(t[0]) - self.last_t, "BAD_clock_jump"))
         # Never write time backwards (a frame with a bad clock inside, or a step back).
-        keep = np.ones(n, dtype=bool)
-        if self.last_t is not None:
-            keep &= t > self.last_t
-        if n > 1:
-            keep[1:] &= np.diff(t) > 0
+        # Keep a sample only if it comes after every earlier one (strictly increasing output).
+        before = np.maximum.accumulate(np.r_[-np.inf if self.last_t is None else self.last_t, t[:-1]])
+        keep = t > before
         if not keep.all():
             self.counts.dropped_samples += int((~keep).sum())
         self._last_key = p.key if (self._last_key is None or jumped) else max(self._last_key, p.key)

@@ -89,7 +89,7 @@ def test_duplicated_notifications_are_stored_once(sensor):
     rec, stats, sink = asyncio.run(_record(sensor, sim.SimulatedClient, FAST, during=tamper(sensor, 50, twice_every_7th),
                                            until=lambda r: r.stats.duplicates >= 20 and r.stats.samples >= 300))
     np.testing.assert_array_equal(indices(sink), sensor.sent_indices())   # each sample once, in order
-    assert stats.duplicates == 20 and stats.dropped_samples == 20 and stats.lost_packets == 0
+    assert stats.duplicates == 20 and stats.dropped_samples == 0 and stats.lost_packets == 0  # dropped undecoded
     assert sink.annotations == [] and stats.reordered == 0
     assert_replay_matches(rec, sink)
 
@@ -108,7 +108,9 @@ def test_reordered_notifications_are_put_back_in_order(sensor):
 
     rec, stats, sink = asyncio.run(_record(sensor, sim.SimulatedClient, FAST, during=tamper(sensor, 50, swap_pairs),
                                            until=lambda r: r.stats.reordered >= 10 and r.stats.samples >= 300))
-    np.testing.assert_array_equal(indices(sink), sensor.sent_indices())
+    got, sent = indices(sink), sensor.sent_indices()
+    assert got.size >= sent.size - 1                      # the last one sent may still have been held back
+    np.testing.assert_array_equal(got, sent[:got.size])
     assert stats.reordered >= 10 and stats.late_packets == 0 and stats.lost_packets == 0
     assert sink.annotations == [] and stats.dropped_samples == 0
     assert_replay_matches(rec, sink)
