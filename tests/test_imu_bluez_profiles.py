@@ -134,7 +134,7 @@ def test_profile_end_to_end_with_a_link_loss(case, bluez, tmp_path, capsys):
             sensor.power_on()  # device time 0 = the start of the body-model signal, as the recording starts
             rec = StreamRecorder(hit.device, hit.profile, writer,
                                  StreamSettings(rate_hz=case.rate_hz, bluez_adapter="hci0", backoff_s=(0.1, 0.3),
-                                                scan_timeout_s=5.0))
+                                                scan_timeout_s=5.0, stall_timeout_s=10.0))  # see between_bends
             task = asyncio.create_task(rec.run(stop))
             try:
                 def first_half_done():
@@ -149,7 +149,18 @@ def test_profile_end_to_end_with_a_link_loss(case, bluez, tmp_path, capsys):
                 await asyncio.sleep(0.3)
                 n_before = sensor.sent_indices().size
                 await periph.drop_link()
+                # Resume sending between bends too (the analysis' calibration is thrown by a
+                # recording that resumes halfway through a bend): keep quiet until the device
+                # is at least 1 s past any bend once the link is back.
+                await _until(lambda: rec.stats.connections >= 2 or task.done(), 20, "the reconnection")
+
+                def between_bends() -> bool:
+                    k = sensor.sample_now()
+                    return not ((spans[:, 0] <= k + case.rate_hz // 2) & (spans[:, 1] >= k - case.rate_hz)).any()
+
+                await _until(between_bends, 20, "a moment between bends")
                 sensor.paused = False
+
                 def second_half_done():
                     sent = sensor.sent_indices()
                     return sent.size >= n_target and _after_bends(sent, n_before, spans, 1)
