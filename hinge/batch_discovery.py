@@ -21,7 +21,7 @@ Who and what each recording is (``study``, ``subject``, ``session``, ``task``):
   subject and the second the session (``study/P01/morning/bends1.csv``); a CSV directly in
   the root has no subject. The study is the search root's folder name.
 The search root is the directory argument itself, or for a glob the folder before its
-first wildcard.
+first wildcard. Folders whose names start with "." are not searched.
 """
 from __future__ import annotations
 
@@ -71,6 +71,10 @@ class Discovery:
 
 def _is_session_dir(path: Path) -> bool:
     return (path / SESSION_MARKER).is_file()
+
+
+def _inside_session(path: Path) -> bool:
+    return any(_is_session_dir(parent) for parent in path.parents)
 
 
 def _csv_has_imu_header(path: Path) -> bool:
@@ -197,7 +201,8 @@ def discover(arguments: list[str]) -> Discovery:
             matches = sorted(glob.glob(argument, recursive=True))
             if not matches:
                 raise HingeInputError(f"{argument}: the pattern matches no file or directory")
-            candidates = [(Path(match), False) for match in matches]
+            # A session's own files (its truth.csv, annotations.tsv) are never recordings.
+            candidates = [(Path(match), False) for match in matches if not _inside_session(Path(match))]
             root = _glob_root(argument)
         else:
             raise HingeInputError(f"{argument}: no such file or directory")

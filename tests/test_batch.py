@@ -269,3 +269,8 @@ def test_progress_bar_goes_to_stderr_only(study, tmp_path, capsys):
     captured = capsys.readouterr()
     assert "analysing (1 process)" in captured.err and "2/2" in captured.err
     assert captured.out.startswith(f"wrote {out}:") and captured.out.count("\n") == 1
+
+
+def test_a_glob_never_reaches_inside_a_session(study):
+    found = discover([str(study / "sessions" / "**" / "*")])
+    assert [Path(r.file).name for r in found.recordings] == ["hip_led"] and found.skipped_csv == []
