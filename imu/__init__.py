@@ -10,12 +10,15 @@ Public API (imported lazily, so the command line's help needs neither bleak nor 
     make_simulated_sensor(profile, motion=...), SIMULATED_PROFILES: a simulated sensor per device protocol
     timebase: unwrap_counter, Unwrapper, packet_losses, sample_times, estimate_rate_hz,
               fit_clock -> ClockFit, ArrivalClock, arrival_sample_times -> ArrivalTiming
+    SampleTimeline(profile, rate_hz).feed(host_ns, characteristic, payload, kind) -> [Block]
+              raw values to timed samples; the recorder and `hinge recover` share it  (hinge.imu.timeline)
 
 The sink is anything with ``append_raw``, ``append_samples`` and ``annotate``
 (`hinge.recordings.SessionWriter`). Gaps are annotated ``BAD_gap`` (lost packets, a
-sequence or clock jump, the overflow flag), ``BAD_reconnect`` (the link dropped and was
-re-established) and ``BAD_gap_uncertain`` (a device without counter or clock whose
-arrival timing shows a loss of estimated size).
+sequence jump, the overflow flag), ``BAD_reconnect`` (the link dropped and was
+re-established), ``BAD_clock_jump`` (the device clock stepped while connected) and
+``BAD_gap_uncertain`` (a device without counter or clock whose arrival timing shows a
+loss of estimated size).
 """
 from __future__ import annotations
 
@@ -28,6 +31,7 @@ _EXPORTS = {
     "SimulatedHingeSensor": "simulated", "SimulatedScanner": "simulated", "SimulatedClient": "simulated",
     "register": "simulated", "unregister": "simulated",
     "make_simulated_sensor": "simulated", "SIMULATED_PROFILES": "simulated",
+    "SampleTimeline": "timeline",
 }
 
 __all__ = [*_EXPORTS, "timebase"]  # `scan` is the submodule hinge.imu.scan (its function: scan.scan)
