@@ -15,6 +15,8 @@ import os
 from pathlib import Path
 from typing import Any, Callable
 
+import numpy as np
+
 __all__ = ["CALIBRATION_ANNOTATION", "AnalysingSink", "session_calibration_window"]
 
 CALIBRATION_ANNOTATION = "calibration"
@@ -39,7 +41,14 @@ class AnalysingSink:
         result = self.writer.append_samples(t_s, acc_mps2, gyr_rad_s)
         if self.analysing:
             try:
-                self.on_samples(t_s, acc_mps2, gyr_rad_s)
+                # Half-empty samples (a lost frame of one stream) are gaps to the analysis,
+                # exactly as `hinge analyse` of the session treats them.
+                complete = np.isfinite(acc_mps2).all(axis=1) & np.isfinite(gyr_rad_s).all(axis=1)
+                if not complete.all():
+                    t_s, acc_mps2, gyr_rad_s = (np.asarray(t_s)[complete], np.asarray(acc_mps2)[complete],
+                                                np.asarray(gyr_rad_s)[complete])
+                if len(t_s):
+                    self.on_samples(t_s, acc_mps2, gyr_rad_s)
             except Exception as error:  # noqa: BLE001 - the recording must go on whatever the analysis does
                 self.analysing = False
                 self.on_error(error)
