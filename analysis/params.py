@@ -23,7 +23,14 @@ class AnalysisParams:
         height_m: body height used to scale the body model (the default is a population mean).
         still_gyro_rad_s: angular-rate magnitude below which the sensor counts as still.
         still_acc_tolerance_mps2: allowed deviation of |specific force| from 1 g when still.
-        still_min_s: shortest still stretch that counts as quiet standing.
+        still_min_s: shortest still stretch that counts as quiet standing (mounting
+            calibration, guided calibration).
+        settle_s: a bend has ended (and is judged, live too) once the sensor is back
+            upright and has been still for this long (trailing windows, same thresholds,
+            `stillness.settled_mask`). Shorter is faster but ends a bend while the hips may
+            still be moving, which spoils the zero-velocity anchor of the translation:
+            0.1 s moved one clear hinge of a test session across the decision threshold,
+            0.3 s keeps the held-out accuracy (benchmarks/accuracy.py, live_latency.py).
         upright_tolerance_deg: for calibration, a still pose within this angle of the
             stance pose counts as standing.
         upright_pitch_deg: for segmentation, a still pose within this pitch of standing
@@ -52,6 +59,7 @@ class AnalysisParams:
     still_gyro_rad_s: float = 0.05
     still_acc_tolerance_mps2: float = 0.3
     still_min_s: float = 0.4
+    settle_s: float = 0.3
     upright_tolerance_deg: float = 10.0
     upright_pitch_deg: float = 3.0
     min_bend_deg: float = 10.0

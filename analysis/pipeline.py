@@ -25,7 +25,7 @@ from .orientation import estimate_orientation
 from .params import AnalysisParams, params_for_placement
 from .resampling import estimate_sample_rate, resample_uniform
 from .segmentation import segment_bends
-from .stillness import runs, still_mask
+from .stillness import runs, settled_mask, still_mask
 
 BEND_COLUMNS = [
     "start_s", "peak_s", "end_s", "label", "score", "lumbar_share", "depth_deg", "confidence",
@@ -161,10 +161,15 @@ def analyse(
     acc_seg, gyr_seg = calibrated_signals(acc, gyr, calibration)
     orientation = estimate_orientation(acc_seg, gyr_seg, fs_hz, gain=params.ahrs_gain)
     # Segmentation needs a tighter notion of upright than calibration: a rounded back
-    # can hold its deepest point with the pelvis tilted by only 5 deg.
-    upright = still & (np.abs(orientation.pitch_deg) < params.upright_pitch_deg)
+    # can hold its deepest point with the pelvis tilted by only 5 deg. And a shorter,
+    # backward-looking notion of still: a bend ends (and is judged live) as soon as the
+    # sensor has been at rest for `settle_s`, not after 0.4 s of quiet standing.
+    settled = settled_mask(acc, gyr, fs_hz, params.still_gyro_rad_s, params.still_acc_tolerance_mps2,
+                           settle_s=params.settle_s)
+    near_stance = np.abs(orientation.pitch_deg) < params.upright_pitch_deg
+    upright = settled & ~gap_mask & near_stance
 
-    candidates, dropped_samples = segment_bends(orientation.pitch_deg, upright, fs_hz)
+    candidates, dropped_samples = segment_bends(orientation.pitch_deg, upright, fs_hz, quiet=still & near_stance)
     model = pose_grid(params.height_m, params.placement)
     rows, dropped = [], [
         (t_grid[r.start], t_grid[min(r.end, len(t_grid) - 1)], r.reason)

@@ -1,9 +1,12 @@
 """Bend segmentation: onset, peak and return of every forward excursion of pitch.
 
-Movements are the stretches between quiet upright standing. Within each, every pitch
-peak higher than `min_peak_deg` is a bend candidate; candidates
-sharing one movement (repeated bends without a pause) are split at the pitch minimum
-between them. Movements without such a peak go to the drop log with the reason.
+Movements are the stretches between settled upright standing (`stillness.settled_mask`:
+still for the last `settle_s`, 0.3 s, judged looking back only). A movement that has
+risen into a bend ends at the first settled upright sample after its return, so its
+verdict needs nothing after that sample (`movements`). Within each, every pitch peak
+higher than `min_peak_deg` is a bend candidate; candidates sharing one movement
+(repeated bends without a pause) are split at the pitch minimum between them. Movements
+without such a peak go to the drop log with the reason.
 """
 from __future__ import annotations
 
@@ -30,44 +33,47 @@ def segment_bends(
     min_movement_deg: float = 1.5,
     baseline_max_s: float = 3.0,
     max_movement_s: float = 120.0,
+    quiet: np.ndarray | None = None,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Find bend candidates.
 
     Args:
         pitch_deg: (N,) segment pitch, deg, flexion > 0 (0 = standing pose).
-        upright_still: (N,) bool, quiet upright standing.
+        upright_still: (N,) bool, settled upright standing; True at a sample means the
+            samples just before it were still too (`stillness.settled_mask`), so the first
+            True sample after a movement is that movement's end anchor.
         fs_hz: uniform sample rate, Hz.
         min_peak_deg: smallest pitch excursion of a candidate, deg; candidates are
             judged bends or not later, from pitch *and* translation (a rounded back can
             tilt the pelvis by only 5 deg while the hips move 10 cm back).
         onset_fraction: onset/return are where pitch crosses this fraction of the peak.
-        anchor_s: still time included at both ends of a window for drift correction, s.
+        anchor_s: still time included before a window for drift correction, s; after it,
+            the window takes the first settled sample, which closes the settled stretch.
         min_movement_deg: movements smaller than this are postural sway, not logged.
         baseline_max_s: the stance pitch before a movement is the median over at most
             this much of the still stretch before it, s (bounded, so that the streaming
             pipeline needs no more history than this).
         max_movement_s: movements longer than this without upright standing are not
             judged (logged as dropped), s; this bounds the streaming pipeline's memory.
+        quiet: (N,) bool, quiet upright standing (still stretches of `still_min_s`); see
+            `movements`. None: the same as `upright_still`.
 
     Returns:
         (candidates, dropped). Candidates: sample indices `window_start`/`window_stop`
-        ([start, stop), including still anchors), `start`, `peak`, `end` (onset, peak,
+        ([start, stop), including the still anchor before and the first settled sample
+        after), `start`, `peak`, `end` (onset, peak,
         return), `peak_pitch_deg` above the preceding stance, and whether a still anchor
         exists before/after. Dropped: `start`, `end` (samples), `peak_pitch_deg`, `reason`.
     """
     n = len(pitch_deg)
     anchor = max(1, int(round(anchor_s * fs_hz)))
     rows, dropped = [], []
-    still_runs = runs(upright_still)
-    baseline_n = max(1, int(round(baseline_max_s * fs_hz)))
-    for a, b in runs(~np.asarray(upright_still, bool)):
+    for a, b, baseline in movements(pitch_deg, upright_still, upright_still if quiet is None else quiet,
+                                    fs_hz, min_peak_deg, baseline_max_s):
         if b - a > max_movement_s * fs_hz:
             dropped.append((a, b, float("nan"), f"no quiet upright standing for {(b - a) / fs_hz:.0f} s "
                                                 f"(> {max_movement_s:.0f} s): movement not judged"))
             continue
-        before = still_runs[still_runs[:, 1] == a]
-        baseline = (float(np.median(pitch_deg[max(before[0, 0], a - baseline_n):a])) if len(before)
-                    else float(pitch_deg[a]))
         rel = pitch_deg[a:b] - baseline
         # Prominence only separates repeated bends; the height decides candidacy.
         peaks, _ = find_peaks(rel, height=min_peak_deg, prominence=0.5 * min_peak_deg)
@@ -92,12 +98,65 @@ def segment_bends(
             end = peak + (below_after[0] if len(below_after) else hi - 1 - peak)
             first, last = i == 0, i == len(peaks) - 1
             anchored_before = first and a >= anchor and upright_still[a - anchor:a].all()
-            anchored_after = last and b + anchor <= n and upright_still[b:b + anchor].all()
+            anchored_after = last and b < n and bool(upright_still[b])
             rows.append((
                 a + lo - (anchor if anchored_before else 0),
-                a + hi + (anchor if anchored_after else 0),
+                a + hi + (1 if anchored_after else 0),
                 a + start, a + peak, a + end, float(height),
                 bool(anchored_before), bool(anchored_after),
             ))
     candidates = pd.DataFrame(rows, columns=CANDIDATE_COLUMNS)
     return candidates, pd.DataFrame(dropped, columns=DROP_COLUMNS)
+
+
+def movements(
+    pitch_deg: np.ndarray,
+    settled: np.ndarray,
+    quiet: np.ndarray,
+    fs_hz: float,
+    min_peak_deg: float = 3.0,
+    baseline_max_s: float = 3.0,
+) -> list[tuple[int, int, float]]:
+    """Split a recording into movements: [(start, stop, stance pitch deg)], samples [start, stop).
+
+    A movement starts at the first sample that is not settled upright. It ends at the
+    first settled upright sample once its pitch has risen `min_peak_deg` above the stance
+    before it (a bend back to upright: judged at once), or else at a settled sample that
+    is also quiet standing (a sway or a slow onset that paused briefly is not cut off
+    from the bend that follows). The stance pitch is the median over at most
+    `baseline_max_s` of the settled stretch before the movement.
+
+    Args:
+        pitch_deg: (N,) segment pitch, deg.
+        settled: (N,) bool, settled upright (`stillness.settled_mask`, pitch near stance).
+        quiet: (N,) bool, quiet upright standing (`stillness.still_mask`, pitch near stance).
+    """
+    settled = np.asarray(settled, bool)
+    n = len(pitch_deg)
+    baseline_n = max(1, int(round(baseline_max_s * fs_hz)))
+    moving, still = runs(~settled), runs(settled)
+    out = []
+    k = 0
+    while k < len(moving):
+        a, b = (int(x) for x in moving[k])
+        before = still[still[:, 1] == a]
+        baseline = (float(np.median(pitch_deg[max(before[0, 0], a - baseline_n):a])) if len(before)
+                    else float(pitch_deg[a]))
+        rose = float(np.max(pitch_deg[a:b])) - baseline >= min_peak_deg
+        while b < n and not rose and not quiet[b]:
+            # Settled but not quiet, and no bend yet: look along the settled stretch.
+            stop = int(still[still[:, 0] == b][0, 1])
+            risen = np.maximum.accumulate(pitch_deg[b:stop] - baseline) >= min_peak_deg
+            hits = np.flatnonzero(quiet[b:stop] | np.concatenate(([False], risen[:-1])))
+            if len(hits):
+                b += int(hits[0])
+                break
+            k += 1
+            if k == len(moving):
+                b = stop
+                break
+            b = int(moving[k][1])
+            rose = rose or bool(risen[-1]) or float(np.max(pitch_deg[stop:b])) - baseline >= min_peak_deg
+        out.append((a, b, baseline))
+        k += 1
+    return out

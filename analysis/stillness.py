@@ -93,3 +93,63 @@ def drop_short_runs(mask: np.ndarray, min_len: int) -> np.ndarray:
         if stop - start >= min_len:
             out[start:stop] = True
     return out
+
+
+def settled_mask(
+    acc_mps2: np.ndarray,
+    gyr_rad_s: np.ndarray,
+    fs_hz: float,
+    still_gyro_rad_s: float = 0.05,
+    still_acc_tolerance_mps2: float = 0.3,
+    still_acc_change_mps2: float = 0.06,
+    settle_s: float = 0.3,
+) -> np.ndarray:
+    """Samples at which the sensor has been still for the last `settle_s`: (N,) bool.
+
+    The end-of-bend test. `still_mask` decides a sample from a centred window and keeps
+    only stretches of 0.4 s, so a return to standing becomes known about 0.5 s after
+    the sensor comes to rest; here every test looks back only (trailing windows), so a
+    settled sample is known the moment it arrives. Same tests and thresholds as
+    `still_mask`: mean angular rate, mean deviation of |specific force| from 1 g, and the
+    spread of the (50 ms smoothed) specific-force vector, each over the `settle_s` up to
+    and including the sample. Samples with less history than `settle_history_samples`
+    are not settled. A value depends on nothing older, so the streaming pipeline computes
+    it from the last `settle_history_samples` alone (equal to offline up to rounding).
+
+    Args:
+        acc_mps2: (N, 3) specific force, m/s^2, any axes.
+        gyr_rad_s: (N, 3) angular rate, rad/s, bias not yet removed.
+        fs_hz: uniform sample rate, Hz.
+        settle_s: how long the sensor must have been still, s.
+    """
+    window, smooth_n = _settle_windows(fs_hz, settle_s)
+    n = len(acc_mps2)
+    out = np.zeros(n, bool)
+    history = window + smooth_n - 1
+    if n < history:
+        return out
+    acc = np.asarray(acc_mps2, float)
+    tail = slice(history - 1, None)
+    rate = _trailing_mean(np.linalg.norm(gyr_rad_s, axis=1), window)[smooth_n - 1:]
+    acc_dev = _trailing_mean(np.abs(np.linalg.norm(acc, axis=1) - GRAVITY_MPS2), window)[smooth_n - 1:]
+    smooth = _trailing_mean(acc, smooth_n)  # rows are samples smooth_n-1 ... N-1
+    mean = _trailing_mean(smooth, window)
+    mean_square = _trailing_mean(np.sum(smooth**2, axis=1), window)
+    change = np.sqrt(np.maximum(mean_square - np.sum(mean**2, axis=1), 0.0))
+    out[tail] = (rate < still_gyro_rad_s) & (acc_dev < still_acc_tolerance_mps2) & (change < still_acc_change_mps2)
+    return out
+
+
+def settle_history_samples(fs_hz: float, settle_s: float = 0.3) -> int:
+    """Samples (the newest included) that one `settled_mask` value depends on."""
+    window, smooth_n = _settle_windows(fs_hz, settle_s)
+    return window + smooth_n - 1
+
+
+def _settle_windows(fs_hz: float, settle_s: float) -> tuple[int, int]:
+    return max(2, int(round(settle_s * fs_hz))), max(1, int(round(0.05 * fs_hz)))
+
+
+def _trailing_mean(x: np.ndarray, w: int) -> np.ndarray:
+    """Mean of each run of `w` consecutive rows of `x` ((N, ...) -> (N - w + 1, ...))."""
+    return uniform_filter1d(x, w, axis=0, mode="nearest", origin=(w - 1) // 2)[w - 1:]

@@ -11,11 +11,13 @@ The same steps as `pipeline.analyse`, one block at a time and with bounded memor
       -> segmentation of each movement between upright-still stretches
       -> bend_verdict.judge_candidate (the offline per-bend code)
 
-Every decision depends only on samples near it: a still sample on its 0.25 s
-neighbourhood, a movement on the 3 s of standing before it and the 0.3 s after it, a
-bend on its own window. So the live verdicts equal the offline ones on the same
-recording. Memory holds the current movement (at most `max_movement_s`, 120 s, beyond
-which a movement is dropped unjudged, offline too) plus a few seconds.
+Every decision depends only on samples near it: a settled sample on the 0.35 s before
+it, a quiet-standing sample on its 0.25 s neighbourhood, a movement on the 3 s of
+standing before it and on its first settled upright sample after the return (so a
+bend is judged the moment that sample arrives), a bend on its own window. So the live
+verdicts equal the offline ones on the same recording. Memory holds the current
+movement (at most `max_movement_s`, 120 s, beyond which a movement is dropped unjudged,
+offline too) plus a few seconds.
 """
 from __future__ import annotations
 
@@ -24,7 +26,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from .bend_verdict import ANCHOR_S, judge_candidate
+from .bend_verdict import judge_candidate
 from .calibration import MountingCalibration
 from .guided_calibration import CalibrationProgress, GuidedCalibration
 from .inverse_model import pose_grid
@@ -33,7 +35,7 @@ from .params import AnalysisParams, params_for_placement
 from .pipeline import BEND_COLUMNS, CALIBRATION_HINGE, calibrated_signals
 from .resampling import GAP_FACTOR, estimate_sample_rate
 from .segmentation import segment_bends
-from .stillness import lookahead_samples, runs, still_candidate
+from .stillness import lookahead_samples, runs, settle_history_samples, settled_mask, still_candidate
 
 __all__ = ["LiveEvent", "StreamingAnalyser", "StreamingResampler"]
 
@@ -42,6 +44,7 @@ RATE_ESTIMATE_S = 2.0
 # Segmentation settings the offline pipeline uses (segment_bends defaults).
 BASELINE_MAX_S = 3.0
 MAX_MOVEMENT_S = 120.0
+MIN_PEAK_DEG = 3.0
 
 
 class StreamingResampler:
@@ -182,17 +185,19 @@ class _Tracker:
         self.model = pose_grid(params.height_m, params.placement)
         self.margin = lookahead_samples(fs_hz)
         self.min_still = int(round(params.still_min_s * fs_hz))
-        self.anchor = max(1, int(round(ANCHOR_S * fs_hz)))
         self.baseline_n = max(1, int(round(BASELINE_MAX_S * fs_hz)))
         self.max_movement = MAX_MOVEMENT_S * fs_hz
+        self.history = settle_history_samples(fs_hz, params.settle_s)
         self.F = start  # still candidates final below this
-        self.S = start  # still (and upright) final below this
+        self.S = start  # quiet standing (still_min_s runs, upright) final below this
+        self.T = start  # settled upright final below this (looks back only: every sample at once)
         self.carry = 0  # length of a still run that continues at S
         self.U = start  # segmentation has scanned below this
-        self.upright_start: int | None = None  # start of the current upright run
-        self.prev_upright: int | None = None  # start of the upright run before the movement
+        self.upright_start: int | None = None  # start of the current settled upright run
+        self.prev_upright: int | None = None  # start of the settled upright run before the movement
         self.move_start: int | None = None
-        self.move_stop: int | None = None  # a movement ended here; waiting for its anchor
+        self.baseline = 0.0  # stance pitch before the current movement, deg
+        self.rose = False  # the current movement's pitch has risen MIN_PEAK_DEG above it
         self.too_long = False
 
     def push(self, acc: np.ndarray, gyr: np.ndarray, gap: np.ndarray, sat: np.ndarray, final: bool = False):
@@ -201,9 +206,19 @@ class _Tracker:
             acc_seg, gyr_seg = calibrated_signals(acc, gyr, self.cal)
             pitch = self.orientation.update(acc_seg, gyr_seg)
             self.buf.append(acc=acc, gyr=gyr, acc_seg=acc_seg, gyr_seg=gyr_seg, gap=gap, sat=sat, pitch=pitch,
-                            cand=np.zeros(len(acc), bool), upright=np.zeros(len(acc), bool))
+                            cand=np.zeros(len(acc), bool), upright=np.zeros(len(acc), bool),
+                            settled=np.zeros(len(acc), bool))
         n = self.buf.stop
         p = self.params
+        # 0. Settled upright (trailing windows): final as soon as a sample arrives.
+        if n > self.T:
+            lo = max(self.start, self.T - (self.history - 1))
+            settled = settled_mask(self.buf.get("acc", lo, n), self.buf.get("gyr", lo, n), self.fs,
+                                   p.still_gyro_rad_s, p.still_acc_tolerance_mps2, settle_s=p.settle_s)[self.T - lo:]
+            near_stance = np.abs(self.buf.get("pitch", self.T, n)) < p.upright_pitch_deg
+            settled &= ~self.buf.get("gap", self.T, n) & near_stance
+            self.buf.set("settled", self.T, settled)
+            self.T = n
         # 1. Still candidates whose neighbourhood is complete (or the recording has ended).
         new_f = n if final else n - self.margin
         if new_f > self.F:
@@ -237,37 +252,37 @@ class _Tracker:
         return events
 
     def _segment(self, final: bool) -> list:
-        """Scan the upright mask for movements; judge each once its anchor after is known."""
+        """Scan for movements (`segmentation.movements`, one sample at a time); judge each
+        at its first settled upright sample after the return."""
         events = []
-        upright, base = self.buf.arrays.get("upright"), self.buf.base
+        base = self.buf.base
+        settled, quiet, pitch = (self.buf.arrays.get(name) for name in ("settled", "upright", "pitch"))
         i = self.U
-        while i < self.S:
-            if self.move_start is None:
-                if upright[i - base]:
-                    if self.upright_start is None:
-                        self.upright_start = i
-                else:
-                    self.prev_upright, self.upright_start, self.move_start = self.upright_start, None, i
-                    self.too_long = False
-                i += 1
-            elif self.move_stop is None:
-                if upright[i - base]:
-                    self.move_stop = i
-                elif i - self.move_start > self.max_movement:
-                    self.too_long = True
-                i += 1
-            if self.move_stop is not None:
-                if self.S < self.move_stop + self.anchor:
-                    break  # wait for the still anchor after the movement
-                b = self.move_stop
-                events += self._judge(self.move_start, b, b + self.anchor)
-                self.move_start = self.move_stop = self.upright_start = None
-                i = b  # the samples after the movement start the next one
+        while i < self.T:
+            if settled[i - base]:
+                if self.move_start is not None and (self.rose or i < self.S):
+                    # A bend back to upright ends at once; else a pause must be quiet standing.
+                    if self.rose or quiet[i - base]:
+                        events += self._judge(self.move_start, i, i + 1)
+                        self.move_start = None
+                elif self.move_start is not None:
+                    break  # wait until quiet standing is known here
+                if self.upright_start is None:
+                    self.upright_start = i
+            else:
+                if self.move_start is None:
+                    self.prev_upright, self.move_start, self.rose, self.too_long = self.upright_start, i, False, False
+                    lo = i if self.prev_upright is None else max(self.prev_upright, i - self.baseline_n)
+                    self.baseline = float(np.median(pitch[lo - base:i - base])) if lo < i else float(pitch[i - base])
+                self.upright_start = None
+            if self.move_start is not None:
+                self.rose = self.rose or pitch[i - base] - self.baseline >= MIN_PEAK_DEG
+                self.too_long = self.too_long or i - self.move_start > self.max_movement
+            i += 1
         self.U = i
         if final and self.move_start is not None:
-            b = self.move_stop if self.move_stop is not None else self.S
-            events += self._judge(self.move_start, b, self.S)
-            self.move_start = self.move_stop = None
+            events += self._judge(self.move_start, self.T, self.T)
+            self.move_start = None
         return events
 
     def _judge(self, a: int, b: int, stop: int) -> list:
@@ -282,8 +297,9 @@ class _Tracker:
         lo = max(lo, self.buf.base)
         stop = min(stop, self.buf.stop)
         get = lambda name: self.buf.get(name, lo, stop)  # noqa: E731
-        candidates, dropped = segment_bends(get("pitch"), get("upright"), fs,
-                                            baseline_max_s=BASELINE_MAX_S, max_movement_s=MAX_MOVEMENT_S)
+        candidates, dropped = segment_bends(get("pitch"), get("settled"), fs, min_peak_deg=MIN_PEAK_DEG,
+                                            baseline_max_s=BASELINE_MAX_S, max_movement_s=MAX_MOVEMENT_S,
+                                            quiet=get("upright"))
         t_slice = self.t0 + np.arange(lo, stop) / fs
         events = [("dropped", (float(t_slice[r.start]), float(t_slice[min(r.end, len(t_slice) - 1)]), r.reason))
                   for r in dropped.itertuples() if a <= lo + r.start < b]
@@ -309,7 +325,7 @@ class _Tracker:
             first = max(self.upright_start, self.U - self.baseline_n)
         else:
             first = self.U
-        keep = min(first, self.F - 2 * self.margin, self.S, self.U)
+        keep = min(first, self.F - 2 * self.margin, self.S, self.U, self.T - self.history)
         if keep - self.buf.base > 4 * self.baseline_n:
             self.buf.trim(keep)
 

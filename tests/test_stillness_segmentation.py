@@ -2,8 +2,9 @@
 import numpy as np
 import pytest
 
-from hinge.analysis.segmentation import CANDIDATE_COLUMNS, segment_bends
-from hinge.analysis.stillness import GRAVITY_MPS2, drop_short_runs, runs, still_mask
+from hinge.analysis.segmentation import CANDIDATE_COLUMNS, movements, segment_bends
+from hinge.analysis.stillness import (GRAVITY_MPS2, drop_short_runs, runs, settle_history_samples, settled_mask,
+                                      still_mask)
 
 FS_HZ = 100.0
 
@@ -54,6 +55,36 @@ def test_repeated_bends_without_a_pause_are_split():
     assert candidates["anchored_before"].tolist() == [True, False]
     assert candidates["anchored_after"].tolist() == [False, True]
     assert candidates["window_stop"].iloc[0] == candidates["window_start"].iloc[1]
+
+
+def test_settled_looks_back_only_and_needs_settle_s_of_stillness():
+    n = 400
+    acc = np.tile([0.0, 0.0, GRAVITY_MPS2], (n, 1))
+    gyr = np.zeros((n, 3))
+    gyr[100:200, 1] = 0.5  # a rotation that stops at sample 200
+    settled = settled_mask(acc, gyr, FS_HZ, settle_s=0.3)
+    history = settle_history_samples(FS_HZ, 0.3)
+    assert not settled[:history - 1].any()  # not enough past yet
+    assert settled[history:100].all() and not settled[105:200].any()
+    first = 200 + int(np.argmax(settled[200:]))
+    assert 200 + 0.25 * FS_HZ <= first <= 200 + 0.35 * FS_HZ
+    # Nothing after a sample changes it.
+    later = gyr.copy()
+    later[first + 1:, 1] = 1.0
+    assert np.array_equal(settled_mask(acc, later, FS_HZ, settle_s=0.3)[:first + 1], settled[:first + 1])
+
+
+def test_a_bend_ends_at_its_first_settled_sample_and_a_pause_before_it_does_not_end_the_movement():
+    pitch, upright = _pitch_trace([30.0])
+    settled = upright.copy()
+    settled[205:215] = True  # a brief pause at the start of the bend, before the pitch has risen
+    quiet = upright.copy()
+    moves = movements(pitch, settled, quiet, FS_HZ)
+    assert [(a, b) for a, b, _ in moves] == [(200, 500)]
+    candidates, _ = segment_bends(pitch, settled, FS_HZ, quiet=quiet)
+    assert len(candidates) == 1 and candidates["anchored_after"].iloc[0]
+    # The window stops right after the first settled sample: the verdict needs nothing later.
+    assert candidates["window_stop"].iloc[0] == 501
 
 
 def test_no_movement_gives_empty_typed_tables():
