@@ -2,16 +2,15 @@
 
 Latency: simulated guided sessions (stand still, one slow hinge, a mixed set of bends;
 commodity-IMU noise, random mounting) are fed to the streaming pipeline in blocks as a
-recorder appends them (`--block-s`, 50 ms by default).
-
-Latency is measured from the **return to upright**: the first sample after the peak at
-which the pitch is back within the bend's onset level (10 % of its excursion) of the
-stance before it, i.e. the bend's `end_s`. With the current segmentation a verdict
-becomes possible only with the sample that completes the still stretch after that
-(quiet standing: 0.4 s still, judged over 0.2 s centred windows, plus the 0.3 s still
-anchor after the movement). The latency of a bend = device time from the return to the
-newest sample of the block that produced the verdict (includes waiting for the
-block) + host time to process that block. CPU: process time of the whole stream over its
+recorder appends them (`--block-s`, 50 ms by default). Latency is measured from the
+**return to upright**: the first sample after the peak at which the pitch is back within
+the bend's onset level (10 % of its excursion) of the stance before it, i.e. the bend's
+`end_s`. A verdict becomes possible with the first sample after that at which the sensor
+is upright and has been still for `settle_s` (0.3 s, trailing windows:
+`stillness.settled_mask`, `segmentation.movements`); nothing after that sample is
+needed, offline or live. The latency of a bend = device time from the return to the
+newest sample of the block that produced the verdict (includes waiting for the block) +
+host time to process that block. CPU: process time of the whole stream over its
 duration, in % of one core.
 
 Accuracy (`--accuracy`): the held-out cohort of benchmarks/accuracy.py (sacrum, seeds
