@@ -189,49 +189,123 @@ def fit_clock(device_s, host_s, *, max_drift_ppm: float | None = 2000.0, n_bins:
 @dataclass(frozen=True)
 class ArrivalTiming:
     """Times for a device without counter or clock: ``t_s`` one per received sample,
-    ``uncertain`` per sample (True from a suspected loss up to the next re-anchoring),
-    ``gaps`` the suspected losses."""
+    ``uncertain`` per sample (True for the first sample after a suspected loss),
+    ``gaps`` the suspected losses, ``rate_hz`` the estimated real sample rate (Hz, host clock)."""
 
     t_s: np.ndarray
     uncertain: np.ndarray
     gaps: list[Gap]
+    rate_hz: float = float("nan")
 
 
 class ArrivalClock:
     """Online form of `arrival_sample_times`: `push(host_s)` -> samples released, each (t_s, gap or None).
 
-    Sample k is put at ``t[k-1] + 1/rate``. Its residual ``arrival - placed time`` is
-    compared with the smallest residual of the previous ``window_s`` (the current link
-    latency; it follows slow clock drift). A residual more than ``max_lag_s`` above it
-    (default: 5 periods + 60 ms of BLE burstiness) means samples went missing, or the
-    radio held them back and is about to deliver them in a burst. The two are told apart
-    by waiting: the sample and those after it are held until either one of them arrives
-    with a normal residual again (a burst that caught up: nothing missing, times
-    unchanged) or ``resolve_s`` of arrivals later the smallest excess residual among
-    the held samples is still above ``max_lag_s`` (a loss: the held samples move later
-    by that excess in whole periods, and the gap is uncertain: its size is an estimate).
-    Early arrivals (bursts) never pull times back.
+    Sample k is put one period after sample k-1. The period starts at the nominal one
+    (or ``start_period_s``) and then tracks the device's real rate, which for cheap
+    modules is 1-2 % off nominal (placed at the nominal period, a 2 % fast device would
+    run 12 s ahead of the host after 10 min): every ``refit_s`` a robust line
+    arrival = a + b × index is fitted through the earliest arrival of each 0.5 s of
+    samples over the last ``fit_window_s`` (the lower envelope, as in `fit_clock`:
+    latency is positive and bursty); ``b`` is the new period and the spacing until the
+    next refit also takes up the distance between the placed times and that
+    line spread over 5 s (at most 2 % of a period per sample), so the times converge on the envelope
+    without ever stepping back. The index counts estimated missing samples, so losses
+    do not bend the line.
+
+    Losses: a sample's residual ``arrival - placed time`` is compared with the smallest
+    residual of the previous ``window_s`` (the current link latency). A residual more
+    than ``max_lag_s`` above it (default: 5 periods + 60 ms of BLE burstiness) means
+    samples went missing, or the radio held them back and is about to deliver them in
+    a burst. The two are told apart by waiting: the sample and those after it are held
+    until either one of them arrives with a normal residual again (a burst that caught
+    up: nothing missing, times unchanged) or ``resolve_s`` of arrivals later the
+    smallest excess residual among the held samples is still above ``max_lag_s`` (a
+    loss: the held samples move later by that excess in whole periods, and the gap is
+    uncertain: its size is an estimate). Early arrivals (bursts) never pull times back.
+
+    ``start_s``: the first sample is put no earlier than this (a continuation after a
+    reconnection must come after the samples already written); ``rate_hz`` is the
+    current estimate of the real rate, Hz.
     """
 
+    _BIN_S = 0.5           # one lower-envelope point per 0.5 s of samples
+    _MAX_SLEW = 0.02       # phase correction: at most 2 % of a period per sample,
+    _PHASE_S = 5.0         # taking up the distance to the envelope line over 5 s
+
     def __init__(self, nominal_rate_hz: float, *, max_lag_s: float | None = None, window_s: float = 2.0,
-                 resolve_s: float = 0.25):
+                 resolve_s: float = 0.25, refit_s: float = 1.0, fit_window_s: float = 120.0,
+                 start_period_s: float | None = None, start_s: float | None = None):
         from collections import deque
 
-        self.period_s = 1.0 / float(nominal_rate_hz)
-        self.max_lag_s = 5.0 * self.period_s + 0.06 if max_lag_s is None else float(max_lag_s)
+        self.nominal_period_s = 1.0 / float(nominal_rate_hz)
+        self.period_s = float(start_period_s or self.nominal_period_s)   # current estimate of the real period
+        self._step_s = self.period_s                                       # spacing in use (period + phase correction)
+        self.max_lag_s = 5.0 * self.nominal_period_s + 0.06 if max_lag_s is None else float(max_lag_s)
         self.window_s = float(window_s)
         self.resolve_s = float(resolve_s)
+        self.start_s = start_s
         self.last_t: float | None = None      # last placed time (released or held)
         self._released_t: float | None = None
         self._window: deque = deque()         # (placed time, residual), residuals increasing
-        self._held: list[tuple[float, float]] = []   # (tentative time, arrival)
+        self._held: list[tuple[float, float, int]] = []   # (tentative time, arrival, index)
         self._baseline = 0.0
+        self._k = -1                          # index of the last placed sample (estimated missing ones included)
+        self._bin_n = max(int(round(self._BIN_S / self.nominal_period_s)), 1)
+        self._bins: deque = deque(maxlen=max(int(fit_window_s / self._BIN_S), 2))   # (index, arrival) minima
+        self._bin: tuple[int, float] | None = None        # lowest point of the bin being filled
+        self._bin_id = -1
+        self._refit_bins = max(int(round(refit_s / self._BIN_S)), 1)
+        self._bins_since_fit = 0
 
     @property
     def held(self) -> int:
         """Samples waiting for a decision."""
         return len(self._held)
 
+    @property
+    def rate_hz(self) -> float:
+        """Estimated real sample rate on the host clock, Hz (nominal until the first refit)."""
+        return 1.0 / self.period_s
+
+    # -------------------------------------------------------------- rate tracking
+    def _envelope(self, k: int, host_s: float, t: float) -> None:
+        """Feed a released sample's (index, arrival) to the lower envelope; refit when due."""
+        b = k // self._bin_n
+        if b != self._bin_id:
+            if self._bin is not None:
+                self._bins.append(self._bin)
+                self._bins_since_fit += 1
+            self._bin_id, self._bin = b, None
+            if self._bins_since_fit >= self._refit_bins and len(self._bins) >= 2:
+                self._refit(k, t)
+        if self._bin is None or host_s - k * self.period_s < self._bin[1] - self._bin[0] * self.period_s:
+            self._bin = (k, host_s)
+
+    def _refit(self, k_now: int, t_now: float) -> None:
+        self._bins_since_fit = 0
+        k, h = np.asarray(self._bins, dtype=float).T
+        if k[-1] - k[0] < self._bin_n:
+            return
+        x = k - k[-1]
+        keep = np.ones(x.size, dtype=bool)
+        for _ in range(3):   # drop envelope points far above the line (a burst filled a whole bin)
+            slope, icpt = np.polyfit(x[keep], h[keep], 1)
+            r = h - (icpt + slope * x)
+            mad = np.median(np.abs(r[keep] - np.median(r[keep]))) + 1e-9
+            new = r <= np.median(r[keep]) + 3.0 * 1.4826 * mad
+            if new.sum() < 2 or (new == keep).all():
+                break
+            keep = new
+        # A rate more than 4 x off nominal is not a clock error but a wrong configuration
+        # or a broken fit: stay within that.
+        slope = float(np.clip(slope, self.nominal_period_s / 4.0, self.nominal_period_s * 4.0))
+        self.period_s = slope
+        # Distance from the line at the sample just placed, taken up over the next _PHASE_S.
+        corr = (icpt + slope * (k_now - k[-1]) - t_now) * slope / self._PHASE_S
+        self._step_s = slope + float(np.clip(corr, -self._MAX_SLEW * slope, self._MAX_SLEW * slope))
+
+    # -------------------------------------------------------------- loss / burst logic
     def _remember(self, t: float, r: float) -> None:
         w = self._window
         while w and w[-1][1] >= r:
@@ -241,14 +315,18 @@ class ArrivalClock:
     def push(self, host_s: float) -> list[tuple[float, Gap | None]]:
         host_s = float(host_s)
         if self.last_t is None:
-            self.last_t = self._released_t = host_s
-            self._remember(host_s, 0.0)
-            return [(host_s, None)]
-        t = self.last_t + self.period_s
+            t = host_s if self.start_s is None else max(host_s, float(self.start_s))
+            self.last_t = self._released_t = t
+            self._k = 0
+            self._remember(t, host_s - t)
+            self._envelope(0, host_s, t)
+            return [(t, None)]
+        t = self.last_t + self._step_s
         self.last_t = t
+        self._k += 1
         if self._held:
-            self._held.append((t, host_s))
-            excess = min(h - ti for ti, h in self._held) - self._baseline
+            self._held.append((t, host_s, self._k))
+            excess = min(h - ti for ti, h, _ in self._held) - self._baseline
             if excess <= self.max_lag_s:
                 return self._release(0.0)
             if host_s - self._held[0][1] >= self.resolve_s:
@@ -259,25 +337,28 @@ class ArrivalClock:
             w.popleft()
         self._baseline = w[0][1]
         if host_s - t - self._baseline > self.max_lag_s:
-            self._held.append((t, host_s))
+            self._held.append((t, host_s, self._k))
             return []
         self._remember(t, host_s - t)
         self._released_t = t
+        self._envelope(self._k, host_s, t)
         return [(t, None)]
 
     def _release(self, excess_s: float) -> list[tuple[float, Gap | None]]:
-        n_missing = int(round(excess_s / self.period_s)) if excess_s > self.max_lag_s else 0
-        shift = n_missing * self.period_s
+        n_missing = int(round(excess_s / self._step_s)) if excess_s > self.max_lag_s else 0
+        shift = n_missing * self._step_s
         out: list[tuple[float, Gap | None]] = []
-        for i, (t, h) in enumerate(self._held):
+        held, self._held = self._held, []
+        for i, (t, h, k) in enumerate(held):
             t += shift
             gap = None
             if i == 0 and n_missing:
-                onset = self._released_t + self.period_s
+                onset = self._released_t + self._step_s
                 gap = Gap(onset, t - onset, n_missing, uncertain=True)
             self._remember(t, h - t)
+            self._envelope(k + n_missing, h, t)
             out.append((t, gap))
-        self._held = []
+        self._k += n_missing
         self.last_t = self._released_t = out[-1][0]
         return out
 
@@ -285,7 +366,7 @@ class ArrivalClock:
         """Release the held samples with the best estimate so far (end of the stream)."""
         if not self._held:
             return []
-        excess = min(h - t for t, h in self._held) - self._baseline
+        excess = min(h - t for t, h, _ in self._held) - self._baseline
         return self._release(excess)
 
 
@@ -293,7 +374,8 @@ def arrival_sample_times(host_s, nominal_rate_hz: float, *, max_lag_s: float | N
                          window_s: float = 2.0) -> ArrivalTiming:
     """Times for samples that carry neither counter nor clock (one sample per arrival).
 
-    Samples are placed at the nominal period; a loss is detected only from arrival
+    Samples are placed at the period, nominal at first and then the device's real one
+    fitted on the earliest arrivals; a loss is detected only from arrival
     timing (see `ArrivalClock`), its size is an estimate, and the first sample after
     it is flagged ``uncertain``. One time per received sample: nothing is invented.
     """
@@ -310,4 +392,4 @@ def arrival_sample_times(host_s, nominal_rate_hz: float, *, max_lag_s: float | N
                 gaps.append(gap)
                 uncertain[k] = True
             k += 1
-    return ArrivalTiming(t, uncertain, gaps)
+    return ArrivalTiming(t, uncertain, gaps, clock.rate_hz)

@@ -335,5 +335,6 @@ def test_witmotion_burst_is_not_a_loss():
     assert sink.annotations == [] and stats.gaps == 0                     # 0.4 s late, then all at once: no loss
     k = np.rint(sink.gyr_rad_s[:, 2] / 0.01).astype(int)
     np.testing.assert_array_equal(k, np.arange(k.size))
-    np.testing.assert_allclose(np.diff(sink.t_s), 0.02, atol=1e-9)        # on the nominal grid throughout
+    np.testing.assert_allclose(np.diff(sink.t_s), 0.02, rtol=1e-3)        # even spacing throughout (the fitted
+                                                                          # period: nominal within 0.1 %)
     assert_replay_matches(rec, sink, "witmotion")

@@ -88,7 +88,7 @@ def test_arrival_timing_without_losses_is_the_nominal_grid():
     host = 50.0 + np.arange(2000) / 50.0 + rng.exponential(0.01, 2000)
     timing = tb.arrival_sample_times(host, 50.0)
     assert timing.gaps == [] and not timing.uncertain.any()
-    np.testing.assert_allclose(np.diff(timing.t_s), 0.02)
+    np.testing.assert_allclose(np.diff(timing.t_s), 0.02, rtol=1e-3)   # the fitted period: nominal within 0.1 %
 
 
 def test_arrival_timing_marks_a_loss_as_uncertain_and_estimates_its_size():
