@@ -19,8 +19,9 @@ Time (recordings/FORMAT.md, "Time"): devices with a clock (hinge open, Movesense
 Polar) get their **device clock** in s (u32 tick counters unwrapped), shifted only where
 the clock jumped (``BAD_clock_jump``) or restarted across a reconnection, so that
 ``t_s`` stays one continuous device-clock axis. Devices without one (WitMotion) get
-host arrival time placed at the nominal period (`timebase.ArrivalClock`, losses marked
-``BAD_gap_uncertain``). Faults:
+host arrival time placed at the device's period (`timebase.ArrivalClock`: nominal at
+first, then the real rate fitted on the earliest arrivals and kept across reconnections;
+losses marked ``BAD_gap_uncertain``). Faults:
 
 - **duplicates** (the same sequence number, or the same device time, seen again on this
   connection) are dropped and counted (``duplicates``);
@@ -31,6 +32,9 @@ host arrival time placed at the nominal period (`timebase.ArrivalClock`, losses 
   gap it left stays annotated ``BAD_gap``;
 - **bursts** (many packets at once after a radio hiccup) change nothing: times come from
   the device clock, never from arrival;
+- **time collisions** (without a clock, the first arrival after a reconnection is not
+  after the last sample written): the continuation starts one period after it instead,
+  and ``time_shifts`` counts it; the arrival clock then converges back on host time;
 - **clock jumps** (the device clock steps while the sequence runs on, or steps by more
   than the host clock did): the packet is placed where the sequence says (or the host
   clock, without a sequence), later samples follow on the new clock shifted by the
@@ -125,7 +129,8 @@ class TimelineCounts:
     put back in order (``reordered``), too late to be put back (``late_packets``), clock
     steps (``clock_jumps``), clock restarts across a reconnection (``clock_restarts``),
     annotated gaps (``gaps``), samples written (``samples``) and decoded but not written
-    (``dropped_samples``), frames without accelerometer data (``skipped_frames``)."""
+    (``dropped_samples``), frames without accelerometer data (``skipped_frames``),
+    arrival-timed continuations moved later to stay after earlier samples (``time_shifts``)."""
 
     packets: int = 0
     malformed: int = 0
@@ -139,6 +144,7 @@ class TimelineCounts:
     samples: int = 0
     dropped_samples: int = 0
     skipped_frames: int = 0
+    time_shifts: int = 0
     malformed_reasons: list = field(default_factory=list)
 
 
@@ -171,6 +177,8 @@ class SampleTimeline:
         self._rate_dt = 0.0
         self._prev_first: tuple[float, int] | None = None
         self._arrival: timebase.ArrivalClock | None = None
+        self._arrival_period_s: float | None = None   # last estimate of the real period (kept across reconnections)
+        self._arrival_rate_hz: float | None = None     # ... for this configured rate
         self._arrival_rows: collections.deque = collections.deque()
         self._new_connection()
 
@@ -282,6 +290,7 @@ class SampleTimeline:
         out = self._pump(None, force=True)
         if self._arrival is not None:
             out += self._arrival_release(self._arrival.finish())
+            self._arrival_period_s = self._arrival.period_s
             self._arrival = None
         return out
 
@@ -425,7 +434,15 @@ class SampleTimeline:
     # ------------------------------------------------------------------ devices without a clock
     def _arrival_samples(self, host_s: float, acc: np.ndarray, gyr: np.ndarray) -> list[Block]:
         if self._arrival is None:
-            self._arrival = timebase.ArrivalClock(self.rate_hz)
+            # A continuation starts no earlier than one period after the last sample
+            # written: a time collision moves it later (counted), it never drops samples.
+            period = self._arrival_period_s if self._arrival_period_s and self._arrival_rate_hz == self.rate_hz \
+                else None
+            self._arrival_rate_hz = self.rate_hz
+            start = None if self.last_t is None else self.last_t + (period or 1.0 / self.rate_hz)
+            if start is not None and host_s < start:
+                self.counts.time_shifts += 1
+            self._arrival = timebase.ArrivalClock(self.rate_hz, start_period_s=period, start_s=start)
         released = []
         for i in range(len(acc)):
             self._arrival_rows.append((host_s + i * 1e-6, acc[i], gyr[i]))
@@ -438,7 +455,7 @@ class SampleTimeline:
         for t, gap in released:
             host_s, acc, gyr = self._arrival_rows.popleft()
             notes = []
-            if self.last_t is not None and t <= self.last_t:
+            if self.last_t is not None and t <= self.last_t:   # cannot happen (start_s); counted if it did
                 self.counts.dropped_samples += 1
                 continue
             if self._fresh and self.last_t is not None:
@@ -459,7 +476,12 @@ class SampleTimeline:
     @property
     def device_rate_hz(self) -> float:
         """Samples per second of the device clock, pooled over consecutive packets (the
-        configured rate until there is something to pool, and for devices without a clock)."""
+        configured rate until there is something to pool). Without a clock: the arrival
+        clock's estimate of the real rate (host clock)."""
+        if self._arrival is not None:
+            return self._arrival.rate_hz
+        if self._arrival_period_s and self._arrival_rate_hz == self.rate_hz:
+            return 1.0 / self._arrival_period_s
         if self._rate_dt > 1.0:
             return self._rate_dn / self._rate_dt
         return self.rate_hz
