@@ -113,6 +113,7 @@ class StreamStats:
     late_packets: int = 0
     clock_jumps: int = 0
     clock_restarts: int = 0
+    time_shifts: int = 0
     gaps: int = 0
     connections: int = 0
     stalls: int = 0
@@ -237,6 +238,7 @@ class StreamRecorder:
         st.packets, st.samples, st.malformed, st.lost_packets = c.packets, c.samples, c.malformed, c.lost_packets
         st.dropped_samples, st.gaps, st.duplicates, st.reordered = c.dropped_samples, c.gaps, c.duplicates, c.reordered
         st.late_packets, st.clock_jumps, st.clock_restarts = c.late_packets, c.clock_jumps, c.clock_restarts
+        st.time_shifts = c.time_shifts
         st.malformed_reasons = c.malformed_reasons
 
     def _flush(self) -> None:
@@ -288,7 +290,7 @@ class StreamRecorder:
                "malformed_packets": st.malformed, "duplicate_packets": st.duplicates,
                "reordered_packets": st.reordered, "late_packets": st.late_packets,
                "dropped_samples": st.dropped_samples, "gaps": st.gaps, "clock_jumps": st.clock_jumps,
-               "clock_restarts": st.clock_restarts, "reconnects": st.reconnects, "stalls": st.stalls,
+               "clock_restarts": st.clock_restarts, "time_shifts": st.time_shifts, "reconnects": st.reconnects, "stalls": st.stalls,
                "device_rate_hz": round(self._timeline.device_rate_hz, 6)}
         if not np.isnan(st.rate_hz):
             out["rate_hz"] = round(st.rate_hz, 6)
