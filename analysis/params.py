@@ -25,12 +25,12 @@ class AnalysisParams:
         still_acc_tolerance_mps2: allowed deviation of |specific force| from 1 g when still.
         still_min_s: shortest still stretch that counts as quiet standing (mounting
             calibration, guided calibration).
-        settle_s: a bend has ended (and is judged, live too) once the sensor is back
-            upright and has been still for this long (trailing windows, same thresholds,
-            `stillness.settled_mask`). Shorter is faster but ends a bend while the hips may
-            still be moving, which spoils the zero-velocity anchor of the translation:
-            0.1 s moved one clear hinge of a test session across the decision threshold,
-            0.3 s keeps the held-out accuracy (benchmarks/accuracy.py, live_latency.py).
+        settle_s: a bend whose pitch rose `min_bend_deg` has ended (and is judged, live
+            too) once the sensor is back upright and has been still for this long
+            (trailing windows, same thresholds: `stillness.settled_mask`). Shorter is
+            faster but ends a bend while the hips may still be moving, which spoils the
+            zero-velocity anchor of the translation: 0.1 s cost 0.014 of held-out F1 and
+            flipped a clear hinge of a test session (benchmarks/accuracy.py, live_latency.py).
         upright_tolerance_deg: for calibration, a still pose within this angle of the
             stance pose counts as standing.
         upright_pitch_deg: for segmentation, a still pose within this pitch of standing

@@ -169,7 +169,9 @@ def analyse(
     near_stance = np.abs(orientation.pitch_deg) < params.upright_pitch_deg
     upright = settled & ~gap_mask & near_stance
 
-    candidates, dropped_samples = segment_bends(orientation.pitch_deg, upright, fs_hz, quiet=still & near_stance)
+    candidates, dropped_samples = segment_bends(orientation.pitch_deg, upright, fs_hz, quiet=still & near_stance,
+                                                fast_end_deg=params.min_bend_deg,
+                                                onset_lag_s=params.settle_s + 0.05)
     model = pose_grid(params.height_m, params.placement)
     rows, dropped = [], [
         (t_grid[r.start], t_grid[min(r.end, len(t_grid) - 1)], r.reason)

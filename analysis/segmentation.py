@@ -1,12 +1,13 @@
 """Bend segmentation: onset, peak and return of every forward excursion of pitch.
 
 Movements are the stretches between settled upright standing (`stillness.settled_mask`:
-still for the last `settle_s`, 0.3 s, judged looking back only). A movement that has
-risen into a bend ends at the first settled upright sample after its return, so its
-verdict needs nothing after that sample (`movements`). Within each, every pitch peak
-higher than `min_peak_deg` is a bend candidate; candidates sharing one movement
-(repeated bends without a pause) are split at the pitch minimum between them. Movements
-without such a peak go to the drop log with the reason.
+still for the last `settle_s`, 0.3 s, judged looking back only). A movement whose pitch
+has risen into a bend ends at the first settled upright sample after its return, so its
+verdict needs nothing after that sample; others end after 0.3 s of quiet standing
+(`movements`). Within each, every pitch peak higher than `min_peak_deg` is a bend
+candidate; candidates sharing one movement (repeated bends without a pause) are split
+at the pitch minimum between them. Movements without such a peak go to the drop log
+with the reason.
 """
 from __future__ import annotations
 
@@ -34,6 +35,8 @@ def segment_bends(
     baseline_max_s: float = 3.0,
     max_movement_s: float = 120.0,
     quiet: np.ndarray | None = None,
+    fast_end_deg: float = 10.0,
+    onset_lag_s: float = 0.35,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Find bend candidates.
 
@@ -57,6 +60,11 @@ def segment_bends(
             judged (logged as dropped), s; this bounds the streaming pipeline's memory.
         quiet: (N,) bool, quiet upright standing (still stretches of `still_min_s`); see
             `movements`. None: the same as `upright_still`.
+        fast_end_deg: a movement whose pitch rose this far ends at its first settled
+            sample; others end after `anchor_s` of quiet standing (`movements`), deg.
+        onset_lag_s: how late `upright_still` can see a movement begin, s (the trailing
+            window of `stillness.settled_mask`); the still anchor before a bend is taken
+            before the end of quiet standing within this much before the movement.
 
     Returns:
         (candidates, dropped). Candidates: sample indices `window_start`/`window_stop`
@@ -68,8 +76,10 @@ def segment_bends(
     n = len(pitch_deg)
     anchor = max(1, int(round(anchor_s * fs_hz)))
     rows, dropped = [], []
-    for a, b, baseline in movements(pitch_deg, upright_still, upright_still if quiet is None else quiet,
-                                    fs_hz, min_peak_deg, baseline_max_s):
+    quiet_mask = np.asarray(upright_still if quiet is None else quiet, bool)
+    lag = int(round(onset_lag_s * fs_hz))
+    for a, b, baseline in movements(pitch_deg, upright_still, quiet_mask, fs_hz, fast_end_deg, anchor_s,
+                                    baseline_max_s):
         if b - a > max_movement_s * fs_hz:
             dropped.append((a, b, float("nan"), f"no quiet upright standing for {(b - a) / fs_hz:.0f} s "
                                                 f"(> {max_movement_s:.0f} s): movement not judged"))
@@ -97,10 +107,18 @@ def segment_bends(
             start = lo + (below_before[-1] if len(below_before) else 0)
             end = peak + (below_after[0] if len(below_after) else hi - 1 - peak)
             first, last = i == 0, i == len(peaks) - 1
-            anchored_before = first and a >= anchor and upright_still[a - anchor:a].all()
+            # The settled test looks back, so it sees a movement begin up to `onset_lag_s`
+            # late; quiet standing (centred windows) ends where the body starts to move,
+            # and the still anchor before the bend must end there.
+            anchored_before = False
+            if first:
+                quiet_before = np.flatnonzero(quiet_mask[max(0, a - lag):a])
+                qa = max(0, a - lag) + int(quiet_before[-1]) + 1 if len(quiet_before) else -1
+                anchored_before = (qa >= anchor and bool(quiet_mask[qa - anchor:qa].all())
+                                   and bool(upright_still[qa - anchor:a].all()))
             anchored_after = last and b < n and bool(upright_still[b])
             rows.append((
-                a + lo - (anchor if anchored_before else 0),
+                qa - anchor if anchored_before else a + lo,
                 a + hi + (1 if anchored_after else 0),
                 a + start, a + peak, a + end, float(height),
                 bool(anchored_before), bool(anchored_after),
@@ -114,17 +132,21 @@ def movements(
     settled: np.ndarray,
     quiet: np.ndarray,
     fs_hz: float,
-    min_peak_deg: float = 3.0,
+    fast_end_deg: float = 10.0,
+    quiet_end_s: float = 0.3,
     baseline_max_s: float = 3.0,
 ) -> list[tuple[int, int, float]]:
     """Split a recording into movements: [(start, stop, stance pitch deg)], samples [start, stop).
 
-    A movement starts at the first sample that is not settled upright. It ends at the
-    first settled upright sample once its pitch has risen `min_peak_deg` above the stance
-    before it (a bend back to upright: judged at once), or else at a settled sample that
-    is also quiet standing (a sway or a slow onset that paused briefly is not cut off
-    from the bend that follows). The stance pitch is the median over at most
-    `baseline_max_s` of the settled stretch before the movement.
+    A movement starts at the first sample that is not settled upright. Once its pitch
+    has risen `fast_end_deg` above the stance before it, it ends at the first settled
+    upright sample (a bend back to upright: judged at once). Otherwise it ends only at a
+    settled sample that closes `quiet_end_s` of quiet standing: a brief pause in a slow
+    onset does not cut a bend in two, and a bend with little pelvic tilt (a rounded back,
+    judged by how far the hips move) gets the long still anchor after it that its
+    translation needs (the hips often still move when the pelvis has come to rest). The
+    stance pitch is the median over at most `baseline_max_s` of the settled stretch
+    before the movement.
 
     Args:
         pitch_deg: (N,) segment pitch, deg.
@@ -134,6 +156,7 @@ def movements(
     settled = np.asarray(settled, bool)
     n = len(pitch_deg)
     baseline_n = max(1, int(round(baseline_max_s * fs_hz)))
+    quiet_long = quiet_closing(quiet, fs_hz, quiet_end_s)
     moving, still = runs(~settled), runs(settled)
     out = []
     k = 0
@@ -142,12 +165,12 @@ def movements(
         before = still[still[:, 1] == a]
         baseline = (float(np.median(pitch_deg[max(before[0, 0], a - baseline_n):a])) if len(before)
                     else float(pitch_deg[a]))
-        rose = float(np.max(pitch_deg[a:b])) - baseline >= min_peak_deg
-        while b < n and not rose and not quiet[b]:
-            # Settled but not quiet, and no bend yet: look along the settled stretch.
+        fast = float(np.max(pitch_deg[a:b])) - baseline >= fast_end_deg
+        while b < n and not fast and not quiet_long[b]:
+            # Settled, but neither a bend back up nor long quiet standing: look along the stretch.
             stop = int(still[still[:, 0] == b][0, 1])
-            risen = np.maximum.accumulate(pitch_deg[b:stop] - baseline) >= min_peak_deg
-            hits = np.flatnonzero(quiet[b:stop] | np.concatenate(([False], risen[:-1])))
+            risen = np.maximum.accumulate(pitch_deg[b:stop] - baseline) >= fast_end_deg
+            hits = np.flatnonzero(quiet_long[b:stop] | np.concatenate(([False], risen[:-1])))
             if len(hits):
                 b += int(hits[0])
                 break
@@ -156,7 +179,16 @@ def movements(
                 b = stop
                 break
             b = int(moving[k][1])
-            rose = rose or bool(risen[-1]) or float(np.max(pitch_deg[stop:b])) - baseline >= min_peak_deg
+            fast = fast or bool(risen[-1]) or float(np.max(pitch_deg[stop:b])) - baseline >= fast_end_deg
         out.append((a, b, baseline))
         k += 1
+    return out
+
+
+def quiet_closing(quiet: np.ndarray, fs_hz: float, quiet_end_s: float = 0.3) -> np.ndarray:
+    """(N,) bool: the sample and the `quiet_end_s` before it are all quiet standing."""
+    m = int(round(quiet_end_s * fs_hz))
+    out = np.zeros(len(quiet), bool)
+    for start, stop in runs(quiet):
+        out[start + m:stop] = True
     return out

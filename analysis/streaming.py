@@ -45,6 +45,7 @@ RATE_ESTIMATE_S = 2.0
 BASELINE_MAX_S = 3.0
 MAX_MOVEMENT_S = 120.0
 MIN_PEAK_DEG = 3.0
+QUIET_END_S = 0.3  # segment_bends' anchor_s: quiet standing that ends a movement without a bend
 
 
 class StreamingResampler:
@@ -188,6 +189,7 @@ class _Tracker:
         self.baseline_n = max(1, int(round(BASELINE_MAX_S * fs_hz)))
         self.max_movement = MAX_MOVEMENT_S * fs_hz
         self.history = settle_history_samples(fs_hz, params.settle_s)
+        self.quiet_end = int(round(QUIET_END_S * fs_hz))
         self.F = start  # still candidates final below this
         self.S = start  # quiet standing (still_min_s runs, upright) final below this
         self.T = start  # settled upright final below this (looks back only: every sample at once)
@@ -197,7 +199,7 @@ class _Tracker:
         self.prev_upright: int | None = None  # start of the settled upright run before the movement
         self.move_start: int | None = None
         self.baseline = 0.0  # stance pitch before the current movement, deg
-        self.rose = False  # the current movement's pitch has risen MIN_PEAK_DEG above it
+        self.fast = False  # the current movement's pitch has risen min_bend_deg: it ends when settled
         self.too_long = False
 
     def push(self, acc: np.ndarray, gyr: np.ndarray, gap: np.ndarray, sat: np.ndarray, final: bool = False):
@@ -260,9 +262,12 @@ class _Tracker:
         i = self.U
         while i < self.T:
             if settled[i - base]:
-                if self.move_start is not None and (self.rose or i < self.S):
-                    # A bend back to upright ends at once; else a pause must be quiet standing.
-                    if self.rose or quiet[i - base]:
+                if self.move_start is not None and self.fast and self.S <= self.move_start:
+                    break  # the anchor before the bend needs quiet standing known up to its start
+                if self.move_start is not None and (self.fast or i < self.S):
+                    # A bend back to upright ends at once; else only QUIET_END_S of quiet standing.
+                    lo = i - self.quiet_end
+                    if self.fast or (lo >= self.start and quiet[lo - base:i + 1 - base].all()):
                         events += self._judge(self.move_start, i, i + 1)
                         self.move_start = None
                 elif self.move_start is not None:
@@ -271,12 +276,12 @@ class _Tracker:
                     self.upright_start = i
             else:
                 if self.move_start is None:
-                    self.prev_upright, self.move_start, self.rose, self.too_long = self.upright_start, i, False, False
+                    self.prev_upright, self.move_start, self.fast, self.too_long = self.upright_start, i, False, False
                     lo = i if self.prev_upright is None else max(self.prev_upright, i - self.baseline_n)
                     self.baseline = float(np.median(pitch[lo - base:i - base])) if lo < i else float(pitch[i - base])
                 self.upright_start = None
             if self.move_start is not None:
-                self.rose = self.rose or pitch[i - base] - self.baseline >= MIN_PEAK_DEG
+                self.fast = self.fast or pitch[i - base] - self.baseline >= self.params.min_bend_deg
                 self.too_long = self.too_long or i - self.move_start > self.max_movement
             i += 1
         self.U = i
@@ -298,8 +303,10 @@ class _Tracker:
         stop = min(stop, self.buf.stop)
         get = lambda name: self.buf.get(name, lo, stop)  # noqa: E731
         candidates, dropped = segment_bends(get("pitch"), get("settled"), fs, min_peak_deg=MIN_PEAK_DEG,
-                                            baseline_max_s=BASELINE_MAX_S, max_movement_s=MAX_MOVEMENT_S,
-                                            quiet=get("upright"))
+                                            anchor_s=QUIET_END_S, baseline_max_s=BASELINE_MAX_S,
+                                            max_movement_s=MAX_MOVEMENT_S, quiet=get("upright"),
+                                            fast_end_deg=self.params.min_bend_deg,
+                                            onset_lag_s=self.params.settle_s + 0.05)
         t_slice = self.t0 + np.arange(lo, stop) / fs
         events = [("dropped", (float(t_slice[r.start]), float(t_slice[min(r.end, len(t_slice) - 1)]), r.reason))
                   for r in dropped.itertuples() if a <= lo + r.start < b]
@@ -325,7 +332,7 @@ class _Tracker:
             first = max(self.upright_start, self.U - self.baseline_n)
         else:
             first = self.U
-        keep = min(first, self.F - 2 * self.margin, self.S, self.U, self.T - self.history)
+        keep = min(first, self.F - 2 * self.margin, self.S, self.U - self.quiet_end - 1, self.T - self.history)
         if keep - self.buf.base > 4 * self.baseline_n:
             self.buf.trim(keep)
 

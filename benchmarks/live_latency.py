@@ -7,10 +7,10 @@ recorder appends them (`--block-s`, 50 ms by default). Latency is measured from 
 the bend's onset level (10 % of its excursion) of the stance before it, i.e. the bend's
 `end_s`. A verdict becomes possible with the first sample after that at which the sensor
 is upright and has been still for `settle_s` (0.3 s, trailing windows:
-`stillness.settled_mask`, `segmentation.movements`); nothing after that sample is
-needed, offline or live. The latency of a bend = device time from the return to the
-newest sample of the block that produced the verdict (includes waiting for the block) +
-host time to process that block. CPU: process time of the whole stream over its
+`stillness.settled_mask`, `segmentation.movements`; bends under `min_bend_deg` of pitch
+wait for 0.3 s of quiet standing); nothing later is needed, offline or live. The
+latency of a bend = device time from the return to the newest sample of the block that
+produced the verdict (includes waiting for the block) + host time to process that block. CPU: process time of the whole stream over its
 duration, in % of one core.
 
 Accuracy (`--accuracy`): the held-out cohort of benchmarks/accuracy.py (sacrum, seeds
