@@ -205,7 +205,8 @@ def discover(arguments: list[str]) -> Discovery:
             candidates = [(Path(match), False) for match in matches if not _inside_session(Path(match))]
             root = _glob_root(argument)
         else:
-            raise HingeInputError(f"{argument}: no such file or directory")
+            raise HingeInputError(f"{argument}: no such file or directory; check the path (a folder, a file "
+                                  "or a quoted glob such as 'study/**/*.csv')")
         for candidate, explicit in candidates:
             if candidate.is_dir() and not _is_session_dir(candidate):
                 paths = [(p, _classify(p, False, [])) for p in _walk(candidate, skipped)]
