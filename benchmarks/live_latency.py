@@ -13,6 +13,11 @@ latency of a bend = device time from the return to the newest sample of the bloc
 produced the verdict (includes waiting for the block) + host time to process that block. CPU: process time of the whole stream over its
 duration, in % of one core.
 
+Provisional verdicts (`streaming`: given at the return sample itself, the same per-bend
+code with the return sample as the end anchor): their latency from the same return
+(the final bend's `end_s`), measured the same way, and their agreement with the final
+verdict that replaces them (same class, |score difference|).
+
 Accuracy (`--accuracy`): the held-out cohort of benchmarks/accuracy.py (sacrum, seeds
 1000+, 50/100/200 Hz, random mountings), each session starting with the guided
 calibration, analysed with the mounting from the whole recording (as a CSV is) and from
@@ -45,6 +50,7 @@ def stream_session(seed: int, fs_hz: float, block_s: float, n_bends: int) -> dic
     analyser = StreamingAnalyser()
     block = max(1, int(round(block_s * fs_hz)))
     latencies_ms, delays_s, totals_ms = [], [], []
+    prov_ms, agree, score_diff, withdrawn, prov_at, no_prov = [], [], [], 0, {}, []
     cpu0 = time.process_time()
     for i in range(0, len(session.t_s), block):
         start = time.perf_counter()
@@ -52,10 +58,21 @@ def stream_session(seed: int, fs_hz: float, block_s: float, n_bends: int) -> dic
                                session.gyr_rad_s[i:i + block])
         elapsed_ms = (time.perf_counter() - start) * 1000.0
         for event in events:
-            if event.kind == "bend":
+            if event.kind == "provisional":
+                prov_at[id(event.bend)] = 1000.0 * event.detectable_t_s + elapsed_ms
+            elif event.kind == "withdrawn":
+                withdrawn += 1
+            elif event.kind == "bend":
                 latencies_ms.append(elapsed_ms)
                 delays_s.append(event.detectable_t_s - event.bend["end_s"])
                 totals_ms.append(1000.0 * delays_s[-1] + elapsed_ms)
+                p = event.replaces
+                if p is None:
+                    no_prov.append(event.bend["sensor_pitch_deg"] < analyser.params.min_bend_deg)
+                else:
+                    prov_ms.append(prov_at[id(p)] - 1000.0 * event.bend["end_s"])
+                    agree.append(p["label"] == event.bend["label"])
+                    score_diff.append(abs(p["score"] - event.bend["score"]))
     analyser.finish()
     cpu_s = time.process_time() - cpu0
     duration_s = float(session.t_s[-1] - session.t_s[0])
@@ -66,7 +83,9 @@ def stream_session(seed: int, fs_hz: float, block_s: float, n_bends: int) -> dic
             and bool(np.all(np.abs(live.score.to_numpy() - offline.score.to_numpy()) <= 2.0)))
     return {"seed": seed, "fs_hz": fs_hz, "bends": len(live), "latencies_ms": latencies_ms,
             "delays_s": delays_s, "totals_ms": totals_ms, "cpu_pct": 100.0 * cpu_s / duration_s, "duration_s": duration_s,
-            "live_equals_offline": same, "buffer_rows": analyser.tracker.buf.n if analyser.tracker else 0}
+            "live_equals_offline": same, "buffer_rows": analyser.tracker.buf.n if analyser.tracker else 0,
+            "provisional_ms": prov_ms, "agree": agree, "score_diff": score_diff, "withdrawn": withdrawn,
+            "no_provisional": no_prov}
 
 
 def latency(args) -> None:
@@ -90,6 +109,20 @@ def latency(args) -> None:
           f"{1000 * statistics.median(all_delay):.0f} ms, max {1000 * max(all_delay):.0f} ms")
     print(f"  host time for that block: median {statistics.median(all_ms):.1f} ms, 95th percentile "
           f"{np.percentile(all_ms, 95):.1f} ms, max {max(all_ms):.1f} ms")
+    prov = [v for r in rows for v in r["provisional_ms"]]
+    agree = [v for r in rows for v in r["agree"]]
+    diff = [v for r in rows for v in r["score_diff"]]
+    if prov:
+        within = sum(v <= 300.0 for v in prov)
+        none = [v for r in rows for v in r["no_provisional"]]
+        print(f"provisional verdict latency from the same return, device + host time, {len(prov)} of "
+              f"{len(all_total)} bends (the other {len(none)} get the final verdict only; {sum(none)} of them "
+              f"with a sensor pitch < min_bend_deg): median "
+              f"{statistics.median(prov):.0f} ms, 95th percentile {np.percentile(prov, 95):.0f} ms, max {max(prov):.0f} ms; "
+              f"{within} of {len(prov)} ({100 * within / len(prov):.0f} %) within 300 ms")
+        print(f"  provisional vs final: same class in {sum(agree)} of {len(agree)} ({100 * np.mean(agree):.0f} %), "
+              f"|score difference| mean {np.mean(diff):.1f} points, max {max(diff):.1f}, >= 5 points in "
+              f"{sum(d >= 5 for d in diff)}; withdrawn {sum(r['withdrawn'] for r in rows)}")
     print(f"CPU: median {statistics.median(r['cpu_pct'] for r in rows):.2f} % of one core "
           f"(max {max(r['cpu_pct'] for r in rows):.2f} %); live == offline in "
           f"{sum(r['live_equals_offline'] for r in rows)} of {len(rows)} sessions")

@@ -35,7 +35,8 @@ def add_live_arguments(p: argparse.ArgumentParser, placements) -> None:
     from hinge.acquisition import add_record_arguments
 
     add_record_arguments(p, placements)
-    p.add_argument("--beep", action="store_true", help="ring the terminal bell for every spine-led bend")
+    p.add_argument("--beep", action="store_true", help="ring the terminal bell for every spine-led bend (at its provisional verdict, "
+                   "at the return to upright)")
     p.add_argument("--bends", type=int, default=10,
                    help="with --simulate: bends in the simulated set (hip-led and spine-led mixed)")
     p.add_argument("--no-report", action="store_true", help="do not write the HTML report at the end")
@@ -99,7 +100,11 @@ class LiveSession:
             elif event.kind == "bend":
                 # Host time from the arrival of the block that ended the bend to its verdict.
                 self.latencies_ms.append(elapsed_ms)
-                self.view.bend(event.bend)
+                self.view.bend(event.bend, replaces=event.replaces)
+            elif event.kind == "provisional":
+                self.view.provisional(event.bend)
+            elif event.kind == "withdrawn":
+                self.view.withdrawn(event.bend)
             else:
                 self.view.dropped(event.dropped)
 

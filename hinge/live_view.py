@@ -4,6 +4,18 @@ On a terminal it is a `rich` live display redrawn in place; anywhere else (a pip
 test, a log file) it prints one plain line per event, so nothing is lost in the output.
 `--beep` rings the terminal bell (BEL, ``\\a``) for every spine-led bend, so an athlete
 need not watch the screen.
+
+Each bend is shown first with its provisional verdict, at the return to upright, and
+then with its final one (about 0.3 s later, once the sensor has settled; the one
+`hinge analyse` gives). On a terminal the final verdict replaces the provisional row in
+place, and only one that changes what the athlete was told (another class, or a score
+moved by at least `UPDATE_POINTS`) is marked "updated" and announced in a message. The
+plain output is the session's event log that scripts parse, so it prints the
+provisional verdict as "bend N (provisional): ...", keeps one "bend N: ... (ended at
+...)" line per final verdict and adds an "updated" line only for such a change. The set summary counts final verdicts only. The bell rings on the provisional spine-led
+verdict, because that is when the athlete needs to hear it, and on a final one only if
+no bell rang for that bend yet (hip-led updated to spine-led). A provisional verdict no
+final bend replaced is shown as withdrawn.
 """
 from __future__ import annotations
 
@@ -16,6 +28,8 @@ __all__ = ["LiveView", "SetSummary", "main_reason"]
 SHOWN_BENDS = 8
 # A least-squares slope of the score smaller than this, points per bend, is "steady".
 STEADY_POINTS_PER_BEND = 0.5
+# A final verdict whose score moved at least this far from the provisional one is shown, points.
+UPDATE_POINTS = 5.0
 
 
 def main_reason(bend: dict) -> str:
@@ -127,20 +141,59 @@ class LiveView:
         self._last_phase = progress.phase
         self._refresh()
 
-    def bend(self, bend: dict) -> None:
+    def provisional(self, bend: dict) -> None:
+        """A verdict at the return to upright; its final one follows (`bend(final, replaces=)`)."""
+        self.bends.append({**bend, "provisional": True})
+        if bend["label"] == "spine-led":
+            self._bell()
+        if not self.fancy:
+            # "bend N (provisional):", so that a "bend N:" line is always a final verdict.
+            self._print(f"bend {bend['bend_id']} (provisional): {bend['label']}, score {bend['score']:.0f}/100, "
+                        f"{main_reason(bend)} (back upright at {bend['end_s']:.2f} s)")
+        self._refresh()
+
+    def withdrawn(self, bend: dict) -> None:
+        """A provisional verdict that no final bend replaced."""
+        self.bends = [b for b in self.bends if b is not bend and not (b.get("provisional") and b["end_s"] == bend["end_s"])]
+        line = f"bend {bend['bend_id']} (provisional) withdrawn: not judged a bend once settled"
+        if not self.fancy:
+            self._print(line)
+        else:
+            self.messages.append(line)
+        self._refresh()
+
+    def bend(self, bend: dict, replaces: dict | None = None) -> None:
+        """A final verdict; `replaces` is the provisional verdict already shown for it, if any."""
+        if replaces is not None:
+            self.bends = [b for b in self.bends if not (b.get("provisional") and b["end_s"] == replaces["end_s"])]
         self.bends.append(bend)
         self.summary.add(bend)
-        if self.beep and bend["label"] == "spine-led":
-            if self._live is not None:
-                self._console.bell()  # through rich, so the live display is not disturbed
-            else:
-                self.stream.write("\a")
-                self.stream.flush()
+        if bend["label"] == "spine-led" and (replaces is None or replaces["label"] != "spine-led"):
+            self._bell()
+        changed = replaces is not None and (replaces["label"] != bend["label"]
+                                            or abs(replaces["score"] - bend["score"]) >= UPDATE_POINTS)
+        update = (f"bend {bend['bend_id']} updated: {bend['label']}, score {bend['score']:.0f}/100 "
+                  f"(provisional: {replaces['label']}, {replaces['score']:.0f}/100)") if changed else None
+        if changed:
+            self.bends[-1] = {**bend, "updated": True}
         if not self.fancy:
             self._print(f"bend {bend['bend_id']}: {bend['label']}, score {bend['score']:.0f}/100, "
                         f"{main_reason(bend)} (ended at {bend['end_s']:.2f} s)")
+            if update:
+                self._print(f"  {update}")
             self._print(f"  {self.summary.line()}")
+        elif update:
+            self.messages.append(update)
         self._refresh()
+
+    def _bell(self) -> None:
+        if not self.beep:
+            return
+        if self._live is not None:
+            self._console.bell()  # through rich, so the live display is not disturbed
+        else:
+            self.stream.write("\a")
+            self.stream.flush()
 
     def dropped(self, dropped: tuple) -> None:
         line = f"not counted ({dropped[0]:.2f}-{dropped[1]:.2f} s): {dropped[2]}"
@@ -183,7 +236,8 @@ class LiveView:
             table.add_column(name, justify=justify)
         for b in self.bends[-SHOWN_BENDS:]:
             style = "red" if b["label"] == "spine-led" else "green"
-            table.add_row(str(b["bend_id"]), f"{b['end_s']:.1f}", Text(b["label"], style=style),
+            label = b["label"] + (" (provisional)" if b.get("provisional") else " (updated)" if b.get("updated") else "")
+            table.add_row(str(b["bend_id"]), f"{b['end_s']:.1f}", Text(label, style=style),
                           f"{b['score']:.0f}/100", main_reason(b))
         parts.append(table)
         parts.append(Text(self.summary.line(), style="bold"))
