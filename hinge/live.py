@@ -169,7 +169,8 @@ def run_live(args: argparse.Namespace) -> int:
     print(view.summary.line())
     if "verdict_latency_ms" in summary:
         lat = summary["verdict_latency_ms"]
-        print(f"verdict latency (host processing after the return to upright was detectable): "
+        print(f"verdict latency (host processing only, once the deciding samples had arrived; "
+              "benchmarks/live_latency.py measures it from the return to upright): "
               f"median {lat['median']:.1f} ms, max {lat['max']:.1f} ms")
     if session.failure:
         print(session.failure)
