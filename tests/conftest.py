@@ -1,6 +1,7 @@
 """Shared fixtures: body-model sessions are simulated once per test session."""
 from __future__ import annotations
 
+import shutil
 import sys
 from pathlib import Path
 
@@ -22,3 +23,15 @@ def upright_session():
 def random_mount_session():
     """The same kind of session with a random mounting and 200 Hz."""
     return simulate_session(SessionSpec(n_bends=12, mounting="random", fs_hz=200.0, seed=12))
+
+
+@pytest.fixture
+def bluez(tmp_path, monkeypatch):
+    """An emulated BlueZ (bluezoo) on a private D-Bus system bus for the test's duration."""
+    if shutil.which("dbus-daemon") is None:
+        pytest.skip("dbus-daemon not installed (apt-get install dbus-daemon)")
+    from imu_ble.fake_peripheral import start_bluez
+
+    stop = start_bluez(tmp_path, monkeypatch)
+    yield
+    stop()

@@ -7,7 +7,6 @@ notification) through BlueZ GATT, faster than real time.
 from __future__ import annotations
 
 import asyncio
-import shutil
 import time
 from functools import partial
 
@@ -19,26 +18,11 @@ from hinge.firmware_protocol import hinge_open
 from hinge.imu.scan import find_sensor, scan
 from hinge.imu.simulated import SimulatedHingeSensor
 from hinge.imu.stream import StreamRecorder, StreamSettings
-from imu_ble.fake_peripheral import FakeHingePeripheral, start_bluez
+from imu_ble.fake_peripheral import FakeHingePeripheral
+from imu_ble.harness import until
 from imu_ble.memsink import MemorySink
 
 NAME = "hinge-E2E0"
-
-
-@pytest.fixture
-def bluez(tmp_path, monkeypatch):
-    if shutil.which("dbus-daemon") is None:
-        pytest.skip("dbus-daemon not installed (apt-get install dbus-daemon)")
-    stop = start_bluez(tmp_path, monkeypatch)
-    yield
-    stop()
-
-
-async def _until(cond, timeout_s: float, what: str) -> None:
-    deadline = time.monotonic() + timeout_s
-    while not cond():
-        assert time.monotonic() < deadline, f"timed out waiting for {what}"
-        await asyncio.sleep(0.02)
 
 
 async def _start_recording(sensor, sink):
@@ -75,7 +59,7 @@ def test_stream_with_link_loss_keeps_every_sample_once_and_marks_the_gap(bluez):
     async def scenario():
         periph, rec, stop, task = await _start_recording(sensor, sink)
         try:
-            await _until(lambda: sensor.sent_indices().size >= 800, 15, "800 samples before the link loss")
+            await until(lambda: sensor.sent_indices().size >= 800, 15, "800 samples before the link loss")
             # Quiet the sensor for 0.3 s so nothing is in flight when the link drops (a real
             # link loss also loses what was in flight; the gap annotation covers it).
             sensor.paused = True
@@ -83,7 +67,7 @@ def test_stream_with_link_loss_keeps_every_sample_once_and_marks_the_gap(bluez):
             n_before = sensor.sent_indices().size
             await periph.drop_link()
             sensor.paused = False
-            await _until(lambda: sensor.sent_indices().size >= n_before + 1200, 20, "1200 samples after reconnect")
+            await until(lambda: sensor.sent_indices().size >= n_before + 1200, 20, "1200 samples after reconnect")
             sensor.paused = True
             await asyncio.sleep(0.4)
             stop.set()
@@ -129,9 +113,9 @@ def test_unannounced_link_loss_loses_only_what_was_in_flight_inside_the_marked_g
     async def scenario():
         periph, rec, stop, task = await _start_recording(sensor, sink)
         try:
-            await _until(lambda: sensor.sent_indices().size >= 500, 15, "500 samples")
+            await until(lambda: sensor.sent_indices().size >= 500, 15, "500 samples")
             await periph.drop_link()                          # mid-stream, no warning
-            await _until(lambda: rec.stats.connections >= 2 and rec.stats.samples >= 1000, 20, "reconnect")
+            await until(lambda: rec.stats.connections >= 2 and rec.stats.samples >= 1000, 20, "reconnect")
             sensor.paused = True
             await asyncio.sleep(0.4)
             stop.set()

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import shutil
 import time
 from dataclasses import dataclass
 from functools import partial
@@ -28,7 +27,8 @@ from hinge.imu.simulated import make_simulated_sensor
 from hinge.imu.stream import StreamRecorder, StreamSettings
 from hinge.recordings import SessionWriter, iter_raw_records, read_session
 from hinge.recordings.decode import decode_raw_records
-from imu_ble.fake_peripheral import FakePeripheral, start_bluez
+from imu_ble.fake_peripheral import FakePeripheral
+from imu_ble.harness import until
 
 DEVICE_S = 30.0   # device time of samples to stream, s (at least)
 SEED = 4
@@ -54,22 +54,6 @@ CASES = [
     Case("polar_verity", "Polar Sense 0A3BA92B", 104.0, 10.0, G / 1000 / 2, np.deg2rad(2000 / 32768) / 2),
     Case("movesense", "Movesense 204730000081", 104.0, 10.0, 1e-5, 1e-6),
 ]
-
-
-@pytest.fixture
-def bluez(tmp_path, monkeypatch):
-    if shutil.which("dbus-daemon") is None:
-        pytest.skip("dbus-daemon not installed (apt-get install dbus-daemon)")
-    stop = start_bluez(tmp_path, monkeypatch)
-    yield
-    stop()
-
-
-async def _until(cond, timeout_s: float, what: str) -> None:
-    deadline = time.monotonic() + timeout_s
-    while not cond():
-        assert time.monotonic() < deadline, f"timed out waiting for {what() if callable(what) else what}"
-        await asyncio.sleep(0.02)
 
 
 def _bend_spans(rate_hz: float, seed: int, seconds: float = 150.0) -> np.ndarray:
@@ -141,7 +125,7 @@ def test_profile_end_to_end_with_a_link_loss(case, bluez, tmp_path, capsys):
                     sent = sensor.sent_indices()
                     return sent.size >= n_target // 2 and _after_bends(sent, 0, spans, 2)
 
-                await _until(lambda: first_half_done() or task.done(), 40, "half the samples and two bends")
+                await until(lambda: first_half_done() or task.done(), 40, "half the samples and two bends")
                 assert not task.done(), task.result()
                 # Quiet the sensor so nothing is in flight when the link drops (a real link loss
                 # also loses what was in flight; the reconnection mark covers it).
@@ -152,20 +136,20 @@ def test_profile_end_to_end_with_a_link_loss(case, bluez, tmp_path, capsys):
                 # Resume sending between bends too (the analysis' calibration is thrown by a
                 # recording that resumes halfway through a bend): keep quiet until the device
                 # is at least 1 s past any bend once the link is back.
-                await _until(lambda: rec.stats.connections >= 2 or task.done(), 20, "the reconnection")
+                await until(lambda: rec.stats.connections >= 2 or task.done(), 20, "the reconnection")
 
                 def between_bends() -> bool:
                     k = sensor.sample_now()
                     return not ((spans[:, 0] <= k + case.rate_hz // 2) & (spans[:, 1] >= k - case.rate_hz)).any()
 
-                await _until(between_bends, 20, "a moment between bends")
+                await until(between_bends, 20, "a moment between bends")
                 sensor.paused = False
 
                 def second_half_done():
                     sent = sensor.sent_indices()
                     return sent.size >= n_target and _after_bends(sent, n_before, spans, 1)
 
-                await _until(lambda: second_half_done() or task.done(), 60,
+                await until(lambda: second_half_done() or task.done(), 60,
                              lambda: f"the rest of the samples ({rec.stats.status_line()}; {rec.stats.last_error}; "
                                      f"sent {sensor.sent_indices().size}, streaming {sensor.streaming})")
                 sensor.paused = True

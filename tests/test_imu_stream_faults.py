@@ -18,6 +18,7 @@ from hinge.firmware_protocol import get_profile, hinge_open
 from hinge.imu import simulated as sim
 from hinge.imu.scan import find_sensor, scan
 from hinge.imu.stream import StreamError, StreamRecorder, StreamSettings
+from imu_ble.harness import run_recorder
 from imu_ble.memsink import MemorySink
 
 FAST = StreamSettings(backoff_s=(0.05, 0.1), scan_timeout_s=2.0, command_timeout_s=1.0, max_failures=3)
@@ -57,19 +58,9 @@ class GattErrorClient(sim.SimulatedClient):
 
 async def _record(sensor, client_cls, settings, *, until, timeout_s=10.0, during=None):
     found = await find_sensor(sensor.name, timeout_s=2.0, backend=sim.SimulatedScanner)
-    sink, stop = MemorySink(), asyncio.Event()
+    sink = MemorySink()
     rec = StreamRecorder(found.device, found.profile, sink, settings, backend=(sim.SimulatedScanner, client_cls))
-    task = asyncio.create_task(rec.run(stop))
-    deadline = time.monotonic() + timeout_s
-    try:
-        if during is not None:
-            await during(rec)
-        while not until(rec) and not task.done():
-            assert time.monotonic() < deadline, f"timed out; stats: {rec.stats}"
-            await asyncio.sleep(0.02)
-    finally:
-        stop.set()
-        stats = await asyncio.wait_for(task, 5)
+    stats = await run_recorder(rec, until=until, timeout_s=timeout_s, during=during)
     return rec, stats, sink
 
 

@@ -11,7 +11,6 @@ import asyncio
 import dataclasses
 import json
 import shutil
-import time
 
 import numpy as np
 import pytest
@@ -22,6 +21,7 @@ from hinge.imu.scan import find_sensor
 from hinge.imu.stream import StreamRecorder
 from hinge.recordings import SessionWriter, read_session, recover_session
 from hinge.recordings._samplesfile import SAMPLES_SIGNATURE, encode_sample_blocks
+from imu_ble.harness import run_recorder
 from test_imu_stream_faults import FAST, FakeWitMotion
 from test_imu_stream_timeline import make_sensor
 
@@ -33,19 +33,10 @@ async def record_session(sensor, path, *, until, during=None, timeout_s=20.0):
     meta = {"profile": found.profile.key, "placement": "sacrum", "nominal_rate_hz": found.profile.default_rate_hz,
             "timebase": "sensor" if found.profile.has_timestamp else "host"}
     writer = SessionWriter.create(path, meta)
-    stop = asyncio.Event()
     rec = StreamRecorder(found.device, found.profile, writer, SETTINGS, backend=(sim.SimulatedScanner, sim.SimulatedClient))
-    task = asyncio.create_task(rec.run(stop))
-    deadline = time.monotonic() + timeout_s
     try:
-        if during is not None:
-            await during(rec)
-        while not until(rec) and not task.done():
-            assert time.monotonic() < deadline, f"timed out; stats: {rec.stats}"
-            await asyncio.sleep(0.02)
+        await run_recorder(rec, until=until, timeout_s=timeout_s, during=during)
     finally:
-        stop.set()
-        await asyncio.wait_for(task, 5)
         writer.metadata["acquisition"] = rec.summary()
         writer.metadata["nominal_rate_hz"] = rec.rate_hz
         writer.close()

@@ -1,0 +1,33 @@
+"""Driving a StreamRecorder in tests: wait for a condition, run a recording until told."""
+from __future__ import annotations
+
+import asyncio
+import time
+
+
+async def until(cond, timeout_s: float, what) -> None:
+    """Wait until ``cond()`` holds; fail naming ``what`` (a str, or a callable giving one)."""
+    deadline = time.monotonic() + timeout_s
+    while not cond():
+        assert time.monotonic() < deadline, f"timed out waiting for {what() if callable(what) else what}"
+        await asyncio.sleep(0.02)
+
+
+async def run_recorder(rec, *, until, timeout_s: float, during=None):
+    """Run ``rec`` until ``until(rec)`` or its own end; ``during(rec)`` is awaited first.
+
+    Returns what ``rec.run`` returned (its stats). Stops the recorder whatever happens.
+    """
+    stop = asyncio.Event()
+    task = asyncio.create_task(rec.run(stop))
+    deadline = time.monotonic() + timeout_s
+    try:
+        if during is not None:
+            await during(rec)
+        while not until(rec) and not task.done():
+            assert time.monotonic() < deadline, f"timed out; stats: {rec.stats}"
+            await asyncio.sleep(0.02)
+    finally:
+        stop.set()
+        stats = await asyncio.wait_for(task, 5)
+    return stats
