@@ -34,7 +34,7 @@ from bleak.exc import BleakError
 
 from hinge.firmware_protocol import ProtocolError, hinge_open
 
-from .simulated_base import MotionSource, SimulatedSensor, chunks
+from .simulated_base import BATTERY_SERVICE, MotionSource, SimulatedSensor, chunks
 
 __all__ = ["MotionSource", "SimulatedSensor", "SimulatedHingeSensor", "SimulatedScanner", "SimulatedClient", "register", "unregister",
            "registered", "GATT_LAYOUT", "SIMULATED_PROFILES", "make_simulated_sensor"]
@@ -44,7 +44,8 @@ GATT_LAYOUT = {
         (hinge_open.CONTROL_UUID, ["write", "indicate"]),
         (hinge_open.INFO_UUID, ["read"]),
         (hinge_open.DATA_UUID, ["notify"]),
-    ]
+    ],
+    **BATTERY_SERVICE,
 }
 
 _STATUS = {"unknown opcode": 1, "invalid length": 2, "unsupported rate": 3, "unsupported range": 4}
@@ -92,7 +93,7 @@ class SimulatedHingeSensor(SimulatedSensor):
     def read(self, uuid: str) -> bytes:
         if uuid.lower() == hinge_open.INFO_UUID:
             return self.info()
-        return b""
+        return super().read(uuid)
 
     def write(self, uuid: str, value: bytes) -> None:
         if uuid.lower() != hinge_open.CONTROL_UUID:

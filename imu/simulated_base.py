@@ -21,7 +21,12 @@ from typing import Callable, Iterator, Protocol
 
 import numpy as np
 
+from hinge.firmware_protocol.battery import BATTERY_LEVEL_UUID, BATTERY_SERVICE_UUID, encode_battery_level
+
 __all__ = ["MotionSource", "Packet", "SimulatedSensor"]
+
+# The standard Battery Service as a simulated sensor serves it (read-only level).
+BATTERY_SERVICE = {BATTERY_SERVICE_UUID: [(BATTERY_LEVEL_UUID, ["read"])]}
 
 
 class MotionSource(Protocol):
@@ -60,6 +65,8 @@ class SimulatedSensor:
     """
 
     gatt: dict[str, list[tuple[str, list[str]]]] = {}
+    # Battery level, % (served when ``gatt`` includes BATTERY_SERVICE, as real Polar sensors do).
+    battery_pct: int = 87
     advertised_uuids: tuple[str, ...] = ()
     data_uuid: str = ""
     profile_key: str = ""
@@ -125,6 +132,8 @@ class SimulatedSensor:
         self.stop_streaming()
 
     def read(self, uuid: str) -> bytes:
+        if uuid.lower() == BATTERY_LEVEL_UUID:
+            return encode_battery_level(self.battery_pct)
         return b""
 
     def write(self, uuid: str, value: bytes) -> None:

@@ -26,13 +26,14 @@ import numpy as np
 from hinge.firmware_protocol import ProtocolError, polar_pmd
 from hinge.firmware_protocol.samples import DEG_TO_RAD, STANDARD_GRAVITY_MPS2
 
-from .simulated_base import MotionSource, Packet, SimulatedSensor
+from .simulated_base import BATTERY_SERVICE, MotionSource, Packet, SimulatedSensor
 
 __all__ = ["SimulatedVeritySense", "GATT_LAYOUT", "GYRO_FACTOR_DPS"]
 
 HEART_RATE_SERVICE_UUID = "0000180d-0000-1000-8000-00805f9b34fb"
 GATT_LAYOUT = {polar_pmd.SERVICE_UUID: [(polar_pmd.CONTROL_UUID, ["read", "write", "indicate"]),
-                                        (polar_pmd.DATA_UUID, ["notify"])]}
+                                        (polar_pmd.DATA_UUID, ["notify"])],
+               **BATTERY_SERVICE}
 GYRO_FACTOR_DPS = 2000.0 / 32768.0   # exact in float32
 ACC_RANGES_G = (2, 4, 8, 16)
 GYR_RANGES_DPS = (250, 500, 1000, 2000)
@@ -71,7 +72,7 @@ class SimulatedVeritySense(SimulatedSensor):
 
     # ------------------------------------------------------------------ control point
     def read(self, uuid: str) -> bytes:
-        return _FEATURES if uuid.lower() == polar_pmd.CONTROL_UUID else b""
+        return _FEATURES if uuid.lower() == polar_pmd.CONTROL_UUID else super().read(uuid)
 
     def write(self, uuid: str, value: bytes) -> None:
         if uuid.lower() != polar_pmd.CONTROL_UUID:

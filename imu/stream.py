@@ -49,6 +49,7 @@ from bleak.backends.device import BLEDevice
 from bleak.exc import BleakError
 
 from hinge.firmware_protocol import DeviceProfile, ProtocolError, hinge_open
+from hinge.firmware_protocol.battery import BATTERY_LEVEL_UUID, decode_battery_level
 
 from . import timebase
 from .timeline import LINK_CHARACTERISTIC, SampleTimeline, link_payload
@@ -123,6 +124,7 @@ class StreamStats:
     last_t_s: float = 0.0
     rate_hz: float = float("nan")
     drift_ppm: float = float("nan")
+    battery_pct: int | None = None
     malformed_reasons: list[str] = field(default_factory=list)
 
     @property
@@ -139,6 +141,8 @@ class StreamStats:
                 f"malformed {self.malformed}  reconnects {self.reconnects}")
         extra = [f"{name} {n}" for name, n in (("duplicates", self.duplicates), ("late", self.late_packets),
                                                 ("clock jumps", self.clock_jumps)) if n]
+        if self.battery_pct is not None:
+            extra.append(f"battery {self.battery_pct} %")
         return "  ".join([line, *extra])
 
 
@@ -290,8 +294,10 @@ class StreamRecorder:
                "malformed_packets": st.malformed, "duplicate_packets": st.duplicates,
                "reordered_packets": st.reordered, "late_packets": st.late_packets,
                "dropped_samples": st.dropped_samples, "gaps": st.gaps, "clock_jumps": st.clock_jumps,
-               "clock_restarts": st.clock_restarts, "time_shifts": st.time_shifts, "reconnects": st.reconnects, "stalls": st.stalls,
-               "device_rate_hz": round(self._timeline.device_rate_hz, 6)}
+               "clock_restarts": st.clock_restarts, "time_shifts": st.time_shifts, "reconnects": st.reconnects,
+               "stalls": st.stalls, "device_rate_hz": round(self._timeline.device_rate_hz, 6)}
+        if st.battery_pct is not None:
+            out["battery_pct"] = st.battery_pct
         if not np.isnan(st.rate_hz):
             out["rate_hz"] = round(st.rate_hz, 6)
         if self.clock_fit is not None:
@@ -492,7 +498,25 @@ class StreamRecorder:
         if p.control_uuid:
             for cmd in p.start(self.rate_hz):
                 await self._command(client, cmd)
+        await self._read_battery(client)
         return info
+
+    async def _read_battery(self, client: BleakClient) -> None:
+        """Battery level from the standard Battery Service, where the device has one.
+
+        Read once per connection and logged like any read; a device without the service,
+        or a bad value, leaves the battery unknown and never stops the recording.
+        """
+        if client.services.get_characteristic(BATTERY_LEVEL_UUID) is None:
+            return
+        try:
+            raw = bytes(await asyncio.wait_for(client.read_gatt_char(BATTERY_LEVEL_UUID),
+                                               self.settings.command_timeout_s))
+        except (BleakError, asyncio.TimeoutError):
+            return
+        self._queue.put_nowait((time.monotonic_ns(), BATTERY_LEVEL_UUID, raw, "read"))
+        with contextlib.suppress(ProtocolError):
+            self.stats.battery_pct = decode_battery_level(raw)
 
 
 async def record_stream(device: BLEDevice, profile: DeviceProfile, sink: SessionSink, stop: asyncio.Event,

@@ -99,7 +99,7 @@ def test_stream_with_link_loss_keeps_every_sample_once_and_marks_the_gap(bluez):
     assert first_after - last_before > 1                 # the outage is a real gap on the device clock
 
     kinds = [r[3] for r in sink.raw]
-    assert kinds.count("read") == 2 and kinds.count("write") == 4  # info, CONFIGURE + START per connection
+    assert kinds.count("read") == 4 and kinds.count("write") == 4  # info + battery, CONFIGURE + START per connection
     data = [r for r in sink.raw if r[1] == hinge_open.DATA_UUID]
     assert len(data) == stats.packets == sent.size
     print(f"bluez e2e: {sent.size} samples ({sent.size / 100:.1f} s of device time) in {wall:.1f} s, "
