@@ -8,7 +8,6 @@ that the faults are counted, and that decoding the raw log alone gives the live 
 from __future__ import annotations
 
 import asyncio
-import time
 from functools import partial
 
 import numpy as np
@@ -19,6 +18,7 @@ from hinge.imu import simulated as sim
 from hinge.imu.simulated_movesense import SimulatedMovesense
 from hinge.imu.simulated_polar import SimulatedVeritySense
 from hinge.imu.simulated_witmotion import SimulatedWitMotion
+from imu_ble.harness import tamper
 from test_imu_stream_faults import FAST, _record
 from test_imu_stream_timeline import assert_replay_matches
 
@@ -32,23 +32,6 @@ DEVICES = {
 def make(key, speed=4.0):
     cls, address, _ = DEVICES[key]
     return sim.register(cls(address=address, motion=partial(BodyModelStream, seed=4), speed=speed))
-
-
-def route(sensor, after_samples, change):
-    async def go(rec):
-        while rec.stats.samples < after_samples:
-            await asyncio.sleep(0.005)
-        deliver = sensor._notify
-
-        def routed(uuid, value):
-            if uuid == sensor.data_uuid:
-                change(value, lambda v: deliver(uuid, v))
-            else:
-                deliver(uuid, value)
-
-        sensor._notify = routed
-
-    return go
 
 
 def device_indices(key, sink, rate_hz):
@@ -69,7 +52,7 @@ def test_duplicates_and_a_dropped_link_on_clocked_devices(key):
             deliver(value)
 
     async def scenario(rec):
-        await route(s, 20, dup)(rec)
+        await tamper(s, 20, dup)(rec)
         while state["dups"] < 5:
             await asyncio.sleep(0.01)
         state["at_drop"] = rec.stats.samples
@@ -111,7 +94,7 @@ def test_witmotion_simulated_loss_and_burst():
         deliver(value)
 
     try:
-        rec, stats, sink = asyncio.run(_record(s, sim.SimulatedClient, FAST, during=route(s, 20, faults),
+        rec, stats, sink = asyncio.run(_record(s, sim.SimulatedClient, FAST, during=tamper(s, 20, faults),
                                                timeout_s=20, until=lambda r: r.stats.samples >= 250))
     finally:
         sim.unregister(s)

@@ -18,10 +18,9 @@ import pytest
 from hinge.analysis.body_model import BodyModelStream
 from hinge.firmware_protocol import hinge_open
 from hinge.imu import simulated as sim
-from hinge.imu.scan import find_sensor
-from hinge.imu.stream import StreamRecorder, StreamSettings
+from hinge.imu.stream import StreamSettings
 from hinge.recordings import RawRecord, decode_raw_records
-from imu_ble.memsink import MemorySink
+from imu_ble.harness import tamper
 from test_imu_stream_faults import FAST, FakeWitMotion, _record
 
 RATE_HZ = 100.0
@@ -55,25 +54,6 @@ def assert_replay_matches(rec, sink, profile_key="hinge_open"):
     counts = decoder.timeline.counts
     assert (counts.duplicates, counts.late_packets, counts.clock_jumps, counts.dropped_samples) == (
         rec.stats.duplicates, rec.stats.late_packets, rec.stats.clock_jumps, rec.stats.dropped_samples)
-
-
-def tamper(sensor, after_samples, change):
-    """From ``after_samples`` received on, route each data notification through ``change(value, deliver)``."""
-
-    async def go(rec):
-        while rec.stats.samples < after_samples:
-            await asyncio.sleep(0.005)
-        deliver = sensor._notify
-
-        def routed(uuid, value):
-            if uuid == hinge_open.DATA_UUID:
-                change(value, lambda v: deliver(uuid, v))
-            else:
-                deliver(uuid, value)
-
-        sensor._notify = routed
-
-    return go
 
 
 def test_duplicated_notifications_are_stored_once(sensor):

@@ -13,6 +13,27 @@ async def until(cond, timeout_s: float, what) -> None:
         await asyncio.sleep(0.02)
 
 
+def tamper(sensor, after_samples: int, change):
+    """A ``during`` hook: from ``after_samples`` received on, route each notification of
+    the sensor's data characteristic through ``change(value, deliver)`` (duplicate it,
+    hold it back, swap it, drop it); other characteristics pass unchanged."""
+
+    async def go(rec):
+        while rec.stats.samples < after_samples:
+            await asyncio.sleep(0.005)
+        deliver = sensor._notify
+
+        def routed(uuid, value):
+            if uuid == sensor.data_uuid:
+                change(value, lambda v: deliver(uuid, v))
+            else:
+                deliver(uuid, value)
+
+        sensor._notify = routed
+
+    return go
+
+
 async def run_recorder(rec, *, until, timeout_s: float, during=None):
     """Run ``rec`` until ``until(rec)`` or its own end; ``during(rec)`` is awaited first.
 
