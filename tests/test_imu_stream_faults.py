@@ -173,6 +173,11 @@ def test_silent_sensor_is_detected_within_3_s_and_reconnected(sensor):
         while rec.stats.stalls == 0:
             await asyncio.sleep(0.01)
         marks["detected"] = time.monotonic()
+        # Resume only once the recorder has dropped the stalled link: a sensor that resumes
+        # on the old link in that instant is a different fault (a device clock that jumped
+        # while its sequence ran on), which the timeline marks as BAD_clock_jump.
+        while sensor._notify is not None and rec.stats.connections < 2:
+            await asyncio.sleep(0.001)
         sensor.paused = False
 
     rec, stats, sink = asyncio.run(_record(sensor, sim.SimulatedClient, FAST, during=go_silent,
