@@ -176,6 +176,19 @@ def _to_numbers(frame: pd.DataFrame, name: str) -> np.ndarray:
     return data
 
 
+def _drop_repeated_rows(data: np.ndarray) -> tuple[np.ndarray, list[int]]:
+    """Rows identical to the row before them (a packet delivered twice), removed.
+
+    Returns (the other rows, 0-based data-row indices of the removed ones). A row that
+    repeats only the time stamp, with other values, is a real conflict and stays, so that
+    `_check_time` names it.
+    """
+    same = np.flatnonzero(np.all(data[1:] == data[:-1], axis=1)) + 1
+    if not len(same):
+        return data, []
+    return np.delete(data, same, axis=0), same.tolist()
+
+
 def _check_time(t_s: np.ndarray, name: str) -> float:
     """Check times increase, there are enough of them at a plausible rate; return fs, Hz."""
     if t_s.size < MIN_ROWS:
@@ -302,6 +315,7 @@ def read_imu_csv(path: str | os.PathLike, acc_unit: str = "m/s2", gyro_unit: str
     if len(frame) == 0:
         raise _fail(name, f"has a header but no data rows; need >= {MIN_ROWS} rows and >= {MIN_DURATION_S:.0f} s")
     data = _to_numbers(frame, name)
+    data, repeated = _drop_repeated_rows(data)
     t_s = np.ascontiguousarray(data[:, 0])
     fs_hz = _check_time(t_s, name)
     _check_acc_unit(data[:, 1:4], acc_unit, name)
@@ -310,6 +324,9 @@ def read_imu_csv(path: str | os.PathLike, acc_unit: str = "m/s2", gyro_unit: str
     gyr_rad_s = data[:, 4:7] * GYRO_UNITS[gyro_unit]
 
     notes: list[str] = []
+    if repeated:
+        notes.append(f"{name}: dropped {len(repeated)} row(s) repeating the row before them exactly "
+                     f"(same time_s and values; first at line {repeated[0] + 2}): a packet sent twice")
     if extras:
         notes.append(f"{name}: ignored extra column(s) {', '.join(repr(e) for e in extras)}")
     channels = {c: acc_mps2[:, i] for i, c in enumerate(ACC_COLUMNS)}

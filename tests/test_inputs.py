@@ -137,3 +137,25 @@ def test_one_hour_at_100_hz_loads_well_under_a_second(tmp_path):
     elapsed_s = time.perf_counter() - start
     assert len(rec.t_s) == n
     assert elapsed_s < 1.0, f"loading 360k rows took {elapsed_s:.2f} s"
+
+
+def test_a_packet_repeated_exactly_is_dropped_with_a_warning(tmp_path):
+    t_s, acc, gyr = still_with_rotations()
+    rows = np.column_stack([t_s, acc, gyr])
+    doubled = np.insert(rows, 301, rows[300], axis=0)  # the same time stamp and values twice
+    path = tmp_path / "rec.csv"
+    np.savetxt(path, doubled, delimiter=",", fmt="%.6f", header=",".join(HEADER), comments="")
+    rec = read_imu_csv(path)
+    assert len(rec.t_s) == len(t_s)
+    np.testing.assert_allclose(rec.t_s, np.round(t_s, 6))
+    assert any("dropped 1 row(s) repeating" in w and "line 303" in w for w in rec.warnings)
+
+
+def test_a_repeated_time_stamp_with_other_values_is_still_refused(tmp_path):
+    t_s, acc, gyr = still_with_rotations()
+    rows = np.column_stack([t_s, acc, gyr])
+    conflict = np.insert(rows, 301, rows[300] + np.r_[0.0, 0.5, 0, 0, 0, 0, 0], axis=0)
+    path = tmp_path / "rec.csv"
+    np.savetxt(path, conflict, delimiter=",", fmt="%.6f", header=",".join(HEADER), comments="")
+    with pytest.raises(HingeInputError, match="time repeats"):
+        read_imu_csv(path)
