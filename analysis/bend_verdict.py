@@ -11,6 +11,7 @@ import numpy as np
 
 from .features import bend_features
 from .inverse_model import PoseGrid, invert_pose
+from .movement_kind import not_a_bend
 from .params import AnalysisParams
 from .scoring import score_bend
 
@@ -68,7 +69,8 @@ def judge_candidate(
     anchor = max(1, int(round(ANCHOR_S * fs_hz)))
     anchored = bool(c.anchored_before and c.anchored_after)
     feats = bend_features(acc_seg_mps2, gyr_seg_rad_s, fs_hz, (c.window_start, c.window_stop),
-                          c.start, c.peak, c.end, anchored, anchor)
+                          c.start, c.peak, c.end, anchored, anchor,
+                          end_still=bool(c.anchored_after))
     window = slice(c.window_start, c.window_stop)
     bad = gap_mask[window].any() or saturated[window].any()
     if not anchored or bad:
@@ -77,6 +79,10 @@ def judge_candidate(
     else:
         dx, dz = feats["sensor_dx_m"], feats["sensor_dz_m"]
     start_s, end_s = float(t_s[c.start]), float(t_s[min(c.end, n - 1)])
+    other = not_a_bend(acc_seg_mps2[window], gyr_seg_rad_s[window], feats["pitch_trace_deg"], fs_hz,
+                       (c.start - c.window_start, c.end - c.window_start), feats["sensor_pitch_deg"], params)
+    if other is not None:
+        return None, (start_s, end_s, other)
     hip_back_m = -dx if dx is not None else 0.0
     if feats["sensor_pitch_deg"] < params.min_bend_deg and hip_back_m < params.min_hip_back_m:
         return None, (start_s, end_s,

@@ -38,6 +38,7 @@ def bend_features(
     end: int,
     anchored: bool,
     anchor_samples: int,
+    end_still: bool | None = None,
 ) -> dict:
     """Features of one bend.
 
@@ -46,14 +47,18 @@ def bend_features(
         window: [first, stop) samples integrated; starts and ends still when `anchored`.
         start, peak, end: onset, peak and return samples (absolute indices).
         anchored: a still stretch brackets the window, so translation is observable.
+        end_still: the window ends at rest, so the pitch may be corrected to the
+            accelerometer tilt there (None: the same as `anchored`).
 
     Returns:
-        dict with FEATURE_COLUMNS; translation entries are None when not `anchored`.
+        dict with FEATURE_COLUMNS; translation entries are None when not `anchored`;
+        plus `pitch_trace_deg`, (stop - first,) the pitch over the window relative to its start.
     """
     first, stop = window
     traj = integrate_window(
         acc_segment_mps2[first:stop], gyr_segment_rad_s[first:stop], fs_hz,
         anchor_samples if anchored else max(1, int(0.05 * fs_hz)),
+        end_still=anchored if end_still is None else end_still,
     )
     pitch_deg = np.degrees(traj.pitch_rad - traj.pitch_rad[: max(1, min(anchor_samples, len(traj.pitch_rad)))].mean())
     local_peak = int(np.clip(peak - first, 0, len(pitch_deg) - 1))
@@ -95,6 +100,7 @@ def bend_features(
         "hold_s": float(len(plateau) / fs_hz),
         "pitch_drift_deg": float(np.degrees(traj.pitch_drift_rad)),
         "pelvic_lag_s": lag,
+        "pitch_trace_deg": pitch_deg,
     }
 
 

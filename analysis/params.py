@@ -52,6 +52,13 @@ class AnalysisParams:
         timing_weight_per_s: how much a lagging pelvis raises the lumbar share, per second
             of lag (fitted on the same training cohort; 0 disables the timing evidence).
         ahrs_gain: gain of the Fusion AHRS (x-io), lower trusts the gyroscope more.
+        turn_yaw_deg: an excursion that turns more than this about the vertical axis (and
+            more than it pitches) is a turn, not a bend (`movement_kind`).
+        gait_min_steps: this many consecutive steps at a walking cadence around an
+            excursion, with the pelvis near its stance pitch, make it walking.
+        step_prominence_mps2: smallest heel-strike peak of |specific force| counted as a
+            step (2-5 m/s^2 at L5 in gait, under 1 in quiet standing and slow bends).
+        gait_margin_s: steps are looked for this long before the onset and after the return.
     """
 
     placement: str = "sacrum"
@@ -70,6 +77,10 @@ class AnalysisParams:
     decision_share: float = 0.47
     timing_weight_per_s: float = 0.5
     ahrs_gain: float = 0.5
+    turn_yaw_deg: float = 30.0
+    gait_min_steps: int = 4
+    step_prominence_mps2: float = 1.0
+    gait_margin_s: float = 1.0
 
     def as_dict(self) -> dict:
         return asdict(self)

@@ -50,8 +50,14 @@ def integrate_window(
     gyr_segment_rad_s: np.ndarray,
     fs_hz: float,
     anchor_samples: int,
+    end_still: bool = True,
 ) -> SagittalTrajectory:
     """Integrate one window that starts and ends with `anchor_samples` still samples.
+
+    With `end_still` False (the window does not end at rest: walking on, a gait start) the
+    pitch is the gyro integral alone: an accelerometer tilt taken while the body moves
+    is off by the linear acceleration (tens of degrees in gait), far more than a few
+    seconds of bias-corrected gyro drift.
 
     Args:
         acc_segment_mps2: (M, 3) specific force in segment axes, m/s^2.
@@ -69,7 +75,7 @@ def integrate_window(
     increments = np.concatenate(([0.0], 0.5 * (rate[1:] + rate[:-1]) * dt))
     pitch = pitch_start + np.cumsum(increments)
     # Anchor: the mean over the end anchor should match the accelerometer tilt there.
-    drift = float(np.mean(pitch[-k:]) - pitch_end)
+    drift = float(np.mean(pitch[-k:]) - pitch_end) if end_still else 0.0
     ramp = np.linspace(0.0, 1.0, m)
     pitch = pitch - drift * ramp
 

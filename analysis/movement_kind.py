@@ -1,0 +1,90 @@
+"""What a pitch excursion is when it is not a bend: walking, a turn, a side bend.
+
+A forward bend is a rotation about the medio-lateral axis with the feet planted. On real
+lower-back recordings most pitch excursions of 10-25 deg are something else (Mobilise-D
+lab data, `benchmarks/real_recordings.py`): the pelvis tilts while a person walks, and a
+turn while walking leaks yaw into the pitch axis when "up" is a few degrees off. Each
+test reads only the candidate's own samples, so a live verdict still equals the offline
+one.
+
+* Turn or twist: the segment turns about its vertical axis by more than `turn_yaw_deg`
+  and by more than it pitches (a bend yaws only through axis error, a few degrees per
+  ten of pitch).
+* Side bend: it rolls more than it pitches.
+* Walking: at least `gait_min_steps` steps at a walking cadence (0.3-1.0 s apart;
+  healthy and slow gait, 1-3.3 steps/s, Zijlstra & Hof 2003, Gait Posture 18:1-10)
+  around the excursion while the pelvis is near its stance pitch. A step is a peak of
+  the high-passed |specific force| (heel strike: 2-5 m/s^2 at L5); a bend's own
+  accelerations peak while the pelvis is tilted, so they do not count.
+"""
+from __future__ import annotations
+
+import numpy as np
+from scipy.ndimage import uniform_filter1d
+from scipy.signal import find_peaks
+
+# Cadence limits of a step, s between steps.
+STEP_INTERVAL_S = (0.3, 1.0)
+
+
+def step_indices(acc_mps2: np.ndarray, fs_hz: float, step_prominence_mps2: float) -> np.ndarray:
+    """Sample indices of heel-strike peaks of |specific force| ((M, 3) m/s^2, any axes)."""
+    magnitude = np.linalg.norm(acc_mps2, axis=1)
+    if len(magnitude) < 3:
+        return np.empty(0, int)
+    high = magnitude - uniform_filter1d(magnitude, max(1, int(round(fs_hz))), mode="nearest")
+    smooth = uniform_filter1d(high, max(1, int(round(0.1 * fs_hz))), mode="nearest")
+    peaks, _ = find_peaks(smooth, prominence=step_prominence_mps2,
+                          distance=max(1, int(round(STEP_INTERVAL_S[0] * fs_hz))))
+    return peaks
+
+
+def longest_step_run(steps: np.ndarray, fs_hz: float) -> int:
+    """Most consecutive steps whose intervals are all within the walking cadence."""
+    if len(steps) == 0:
+        return 0
+    gaps = np.diff(steps) / fs_hz
+    regular = (gaps >= STEP_INTERVAL_S[0]) & (gaps <= STEP_INTERVAL_S[1])
+    best = run = 1
+    for ok in regular:
+        run = run + 1 if ok else 1
+        best = max(best, run)
+    return best
+
+
+def not_a_bend(
+    acc_seg_mps2: np.ndarray,
+    gyr_seg_rad_s: np.ndarray,
+    pitch_rel_deg: np.ndarray,
+    fs_hz: float,
+    bend: tuple[int, int],
+    excursion_deg: float,
+    params,
+) -> str | None:
+    """Why the excursion is not a forward bend (one line), or None if it may be one.
+
+    Args:
+        acc_seg_mps2, gyr_seg_rad_s: (M, 3) the candidate's window in segment axes
+            (m/s^2; bias-corrected rad/s).
+        pitch_rel_deg: (M,) segment pitch over the window relative to its start, deg.
+        bend: [start, end] sample indices of the excursion within the window (onset, return).
+        excursion_deg: its pitch excursion, deg.
+        params: `params.AnalysisParams` (turn_yaw_deg, gait_min_steps, step_prominence_mps2,
+            gait_margin_s).
+    """
+    start, end = bend
+    angles = np.degrees(np.cumsum(gyr_seg_rad_s[start:end + 1], axis=0) / fs_hz)
+    if len(angles):
+        roll_deg, _, yaw_deg = angles.max(axis=0) - angles.min(axis=0)
+        if yaw_deg > params.turn_yaw_deg and yaw_deg > excursion_deg:
+            return f"turn, not a bend: turned {yaw_deg:.0f} deg about the vertical axis, pitched {excursion_deg:.0f} deg"
+        if roll_deg > excursion_deg:
+            return f"side bend, not a forward bend: rolled {roll_deg:.0f} deg, pitched {excursion_deg:.0f} deg"
+    margin = int(round(params.gait_margin_s * fs_hz))
+    lo, hi = max(0, start - margin), min(len(acc_seg_mps2), end + margin + 1)
+    steps = step_indices(acc_seg_mps2[lo:hi], fs_hz, params.step_prominence_mps2) + lo
+    upright = np.abs(pitch_rel_deg[steps]) < 0.5 * max(excursion_deg, 1e-9)
+    run = longest_step_run(steps[upright], fs_hz)
+    if run >= params.gait_min_steps:
+        return f"walking, not a bend: {run} steps at a walking cadence while the pelvis tilted {excursion_deg:.0f} deg"
+    return None
