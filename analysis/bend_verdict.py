@@ -15,6 +15,10 @@ from .movement_kind import not_a_bend
 from .params import AnalysisParams
 from .scoring import score_bend
 
+# The classes a bend can get. UNCERTAIN: the evidence does not separate hip-led from
+# spine-led (the estimated share is too close to the boundary for what was measured).
+HIP_LED, SPINE_LED, UNCERTAIN = "hip-led", "spine-led", "uncertain"
+LABELS = (HIP_LED, SPINE_LED, UNCERTAIN)
 # Pelvic lags beyond this are treated as this, s (a lag measures onset order, not depth).
 MAX_LAG_S = 0.3
 # Distance of the lumbar share from the decision threshold that counts as certain.
@@ -35,6 +39,16 @@ def lumbar_share_with_timing(model_share: float, pelvic_lag_s: float | None, par
         return model_share
     lag = float(np.clip(pelvic_lag_s, -MAX_LAG_S, MAX_LAG_S))
     return float(np.clip(model_share + params.timing_weight_per_s * lag, 0.0, 1.0))
+
+
+def class_of(share: float, margin: float, pitch_only: bool, params: AnalysisParams) -> str:
+    """hip-led, spine-led, or uncertain when the share lies within the uncertain band of the
+    boundary (wider when only the pitch was measured: the translation that separates a
+    hinge from a rounded back at equal pitch is missing)."""
+    band = params.uncertain_band_pitch_only if pitch_only else params.uncertain_band
+    if margin < band:
+        return UNCERTAIN
+    return SPINE_LED if share > params.decision_share else HIP_LED
 
 
 def judge_candidate(
@@ -101,8 +115,8 @@ def judge_candidate(
         flags.append("pitch-only")
     lag = feats["pelvic_lag_s"] if dx is not None else None
     share = lumbar_share_with_timing(pose.lumbar_share, lag, params)
-    label = "spine-led" if share > params.decision_share else "hip-led"
     margin = abs(share - params.decision_share)
+    label = class_of(share, margin, dx is None, params)
     score = score_bend(share, pose.hip_shift_m if dx is not None else None,
                        feats["judder_count"], feats["peak_rate_deg_s"], lag)
     return {

@@ -14,10 +14,11 @@ positive rotation about y; anterior = left x up.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
+from .sensor_correction import SensorCorrection
 from .stillness import runs
 
 
@@ -40,6 +41,8 @@ class MountingCalibration:
         quiet_s: total duration of quiet upright standing used, s.
         movement_s: duration of movement used for the flexion axis, s.
         sign_margin: how clearly flexion dominates extension (0-1).
+        correction: sensor errors estimated from the recording and removed before
+            everything else (`sensor_correction`); the other fields are in corrected units.
     """
 
     segment_from_sensor: np.ndarray
@@ -49,6 +52,7 @@ class MountingCalibration:
     quiet_s: float
     movement_s: float
     sign_margin: float
+    correction: SensorCorrection = field(default_factory=SensorCorrection)
 
     def as_dict(self) -> dict:
         up = self.segment_from_sensor[2]
@@ -62,6 +66,7 @@ class MountingCalibration:
             "quiet_standing_s": round(self.quiet_s, 1),
             "movement_s": round(self.movement_s, 1),
             "flexion_sign_margin": round(self.sign_margin, 2),
+            "sensor_correction": self.correction.as_dict(),
         }
 
 

@@ -10,12 +10,13 @@ in the still phase and the flexion axis from the hinge.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
 from .calibration import CalibrationError, MountingCalibration, calibrate_mounting
 from .params import AnalysisParams
+from .sensor_correction import estimate_correction
 from .stillness import runs, still_mask
 
 # The protocol, s and deg.
@@ -41,20 +42,23 @@ class HingeTooSmall(GuidedCalibrationError):
 
 def calibrate_window(acc_mps2: np.ndarray, gyr_rad_s: np.ndarray, gap_mask: np.ndarray, fs_hz: float,
                      params: AnalysisParams) -> MountingCalibration:
-    """Mounting from one calibration stretch, using nothing outside it.
+    """Mounting (and sensor corrections) from one calibration stretch, using nothing outside it.
 
     Args:
-        acc_mps2, gyr_rad_s: (M, 3) grid samples of the stretch in sensor axes (m/s^2, rad/s).
+        acc_mps2, gyr_rad_s: (M, 3) raw grid samples of the stretch in sensor axes (m/s^2, rad/s).
         gap_mask: (M,) bool, samples inside long gaps.
 
     Raises:
         GuidedCalibrationError: no still standing or no hinge in the stretch, or a
             movement that is not a forward bend about one horizontal axis.
     """
+    correction = estimate_correction(acc_mps2, gyr_rad_s, fs_hz, exclude=gap_mask)
+    acc_mps2, gyr_rad_s = correction.apply(acc_mps2, gyr_rad_s)
     still = still_mask(acc_mps2, gyr_rad_s, fs_hz, params.still_gyro_rad_s, params.still_acc_tolerance_mps2,
                        params.still_min_s) & ~gap_mask
     try:
-        cal = calibrate_mounting(acc_mps2, gyr_rad_s, fs_hz, still, params.upright_tolerance_deg)
+        cal = replace(calibrate_mounting(acc_mps2, gyr_rad_s, fs_hz, still, params.upright_tolerance_deg),
+                      correction=correction)
     except CalibrationError as e:
         if "no bends found" in str(e):
             raise HingeTooSmall(f"the movement was too small or too slow for the hinge: bend forward at least "
@@ -76,7 +80,8 @@ def calibrate_window(acc_mps2: np.ndarray, gyr_rad_s: np.ndarray, gap_mask: np.n
 
 
 def hinge_excursion_deg(acc_mps2: np.ndarray, gyr_rad_s: np.ndarray, fs_hz: float, cal: MountingCalibration) -> float:
-    """Largest forward pitch reached in the stretch, deg (gyro integration from its start)."""
+    """Largest forward pitch reached in the stretch, deg (gyro integration from its start; raw samples)."""
+    _, gyr_rad_s = cal.correction.apply(acc_mps2, gyr_rad_s)
     rate = (gyr_rad_s - cal.gyro_bias_rad_s) @ cal.segment_from_sensor[1]
     return float(np.degrees(np.max(np.cumsum(rate) / fs_hz))) if len(rate) else 0.0
 
@@ -156,9 +161,11 @@ class GuidedCalibration:
             return self.progress
         acc, gyr, gap, sat = self._arrays()
         fs, p = self.fs_hz, self.params
-        # Only the samples whose stillness no longer depends on samples yet to come.
+        # Only the samples whose stillness no longer depends on samples yet to come; the
+        # sensor's own errors (a gyro offset above the still threshold) estimated so far.
         known = self._n - self._margin
-        still = (still_mask(acc, gyr, fs, p.still_gyro_rad_s, p.still_acc_tolerance_mps2, p.still_min_s)
+        corrected = estimate_correction(acc, gyr, fs, exclude=gap).apply(acc, gyr)
+        still = (still_mask(*corrected, fs, p.still_gyro_rad_s, p.still_acc_tolerance_mps2, p.still_min_s)
                  & ~gap)[:known]
         still_runs = runs(still)
         need = int(round(STILL_S * fs))

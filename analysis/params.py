@@ -52,6 +52,11 @@ class AnalysisParams:
         timing_weight_per_s: how much a lagging pelvis raises the lumbar share, per second
             of lag (fitted on the same training cohort; 0 disables the timing evidence).
         ahrs_gain: gain of the Fusion AHRS (x-io), lower trusts the gyroscope more.
+        uncertain_band: a bend whose estimated lumbar share lies within this of
+            `decision_share` is called uncertain instead of guessed (benchmarks/robustness.py
+            prints the accuracy of the other bends and the uncertain share).
+        uncertain_band_pitch_only: the same for bends judged from pitch alone (no still
+            stretch around them, so no translation).
         turn_yaw_deg: an excursion that turns more than this about the vertical axis (and
             more than it pitches) is a turn, not a bend (`movement_kind`).
         gait_min_steps: this many consecutive steps at a walking cadence around an
@@ -77,6 +82,8 @@ class AnalysisParams:
     decision_share: float = 0.47
     timing_weight_per_s: float = 0.5
     ahrs_gain: float = 0.5
+    uncertain_band: float = 0.05
+    uncertain_band_pitch_only: float = 0.15
     turn_yaw_deg: float = 30.0
     gait_min_steps: int = 4
     step_prominence_mps2: float = 1.0

@@ -12,7 +12,7 @@ from it alone (`calibration_window_s`), so that the offline verdicts equal the l
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 import pandas as pd
@@ -24,6 +24,7 @@ from .inverse_model import pose_grid
 from .orientation import estimate_orientation
 from .params import AnalysisParams, params_for_placement
 from .resampling import estimate_sample_rate, resample_uniform
+from .sensor_correction import estimate_correction
 from .segmentation import segment_bends
 from .stillness import runs, settled_mask, still_mask
 
@@ -133,14 +134,19 @@ def analyse(
     else:
         t_grid, gap_mask = grid.t_s, grid.gap_mask
 
-    still = still_mask(
-        acc, gyr, fs_hz, params.still_gyro_rad_s, params.still_acc_tolerance_mps2, params.still_min_s
-    ) & ~gap_mask
     try:
         if guided_stop is not None:
             calibration = calibrate_window(acc[:guided_stop], gyr[:guided_stop], gap_mask[:guided_stop], fs_hz, params)
+            acc, gyr = calibration.correction.apply(acc, gyr)
+            still = still_mask(acc, gyr, fs_hz, params.still_gyro_rad_s, params.still_acc_tolerance_mps2,
+                               params.still_min_s) & ~gap_mask
         else:
-            calibration = calibrate_mounting(acc, gyr, fs_hz, still, params.upright_tolerance_deg)
+            correction = estimate_correction(acc, gyr, fs_hz, exclude=gap_mask)
+            acc, gyr = correction.apply(acc, gyr)
+            still = still_mask(acc, gyr, fs_hz, params.still_gyro_rad_s, params.still_acc_tolerance_mps2,
+                               params.still_min_s) & ~gap_mask
+            calibration = replace(calibrate_mounting(acc, gyr, fs_hz, still, params.upright_tolerance_deg),
+                                  correction=correction)
     except CalibrationError as error:
         warnings.append(f"mounting calibration failed: {error}; no bends can be judged")
         return AnalysisResult(_empty_bends(), {"ok": False, "reason": str(error)}, warnings,

@@ -12,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 from scipy.ndimage import uniform_filter1d
 
-GRAVITY_MPS2 = 9.80665
+from .constants import GRAVITY_MPS2  # noqa: F401 - re-exported
 
 
 def still_mask(

@@ -224,8 +224,9 @@ class _Tracker:
         self.rise = 0.0  # highest pitch above baseline since the movement began or the last return, deg
 
     def push(self, acc: np.ndarray, gyr: np.ndarray, gap: np.ndarray, sat: np.ndarray, final: bool = False):
-        """Add grid samples (sensor axes); returns [(kind, payload)] of decided bends/drops."""
+        """Add raw grid samples (sensor axes); returns [(kind, payload)] of decided bends/drops."""
         if len(acc):
+            acc, gyr = self.cal.correction.apply(acc, gyr)
             acc_seg, gyr_seg = calibrated_signals(acc, gyr, self.cal)
             pitch = self.orientation.update(acc_seg, gyr_seg)
             self.buf.append(acc=acc, gyr=gyr, acc_seg=acc_seg, gyr_seg=gyr_seg, gap=gap, sat=sat, pitch=pitch,

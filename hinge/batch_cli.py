@@ -72,7 +72,8 @@ def run_batch_command(args: argparse.Namespace) -> int:
     n_ok = int((recordings["status"] == "ok").sum())
     n_hip = int((bends["label"] == "hip-led").sum())
     n_spine = int((bends["label"] == "spine-led").sum())
-    print(f"wrote {outcome.bends_path}: {len(bends)} bends ({n_hip} hip-led, {n_spine} spine-led) "
+    n_unsure = len(bends) - n_hip - n_spine
+    print(f"wrote {outcome.bends_path}: {len(bends)} bends ({n_hip} hip-led, {n_spine} spine-led{f', {n_unsure} uncertain' if n_unsure else ''}) "
           f"from {n_ok} of {len(recordings)} recordings; per recording: {outcome.recordings_path}")
     if outcome.failures:
         print(f"hinge: {len(outcome.failures)} of {len(recordings)} recordings failed and were skipped:",

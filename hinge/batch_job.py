@@ -111,6 +111,7 @@ def _analyse(job: BatchJob) -> JobResult:
     recording = loaded.recording
     summary = {**identity, "status": "ok", "error": "", "n_bends": len(bends),
                "n_hip_led": labels.count("hip-led"), "n_spine_led": labels.count("spine-led"),
+               "n_uncertain": labels.count("uncertain"),
                "mean_score": sum(scores) / len(scores) if scores else math.nan,
                "duration_s": round(float(recording.duration_s), TIME_DECIMALS),
                "fs_hz": round(float(recording.fs_hz), TIME_DECIMALS), "n_samples": int(len(recording.t_s)),

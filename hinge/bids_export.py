@@ -36,6 +36,7 @@ EVENT_COLUMNS = {
         "Levels": {
             "hip-led": "Forward bend led by the hips (hip hinge: pelvis tilts, spine near neutral).",
             "spine-led": "Forward bend led by lumbar flexion (the back rounds).",
+            "uncertain": "Forward bend whose measurements do not separate hip-led from spine-led.",
             "BAD_gap": "Samples missing (lost packets, recorder interruption).",
             "BAD_reconnect": "The sensor link dropped and was re-established.",
             "BAD_saturation": "A sensor channel sat at its full-scale range.",

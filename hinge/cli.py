@@ -227,7 +227,9 @@ def _print_table(records: list[dict], result, warnings: list[str], recording) ->
     print()
     n_hip = sum(r["class"] == "hip-led" for r in records)
     n_spine = sum(r["class"] == "spine-led" for r in records)
-    print(f"bends: {len(records)} ({n_hip} hip-led, {n_spine} spine-led)")
+    n_unsure = len(records) - n_hip - n_spine
+    unsure = f", {n_unsure} uncertain" if n_unsure else ""
+    print(f"bends: {len(records)} ({n_hip} hip-led, {n_spine} spine-led{unsure})")
     if records:
         print(f"mean score: {sum(r['score'] for r in records) / len(records):.0f}/100")
     print(f"calibration: {_calibration_summary(result.calibration)}")

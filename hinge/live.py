@@ -120,6 +120,7 @@ class LiveSession:
             "bends": len(bends),
             "hip_led": sum(b["label"] == "hip-led" for b in bends),
             "spine_led": sum(b["label"] == "spine-led" for b in bends),
+            "uncertain": sum(b["label"] == "uncertain" for b in bends),
             "mean_score": round(statistics.fmean(scores), 1) if scores else None,
             "calibration_window_s": (None if self.analyser.calibration_window_s is None
                                      else [round(v, 6) for v in self.analyser.calibration_window_s]),

@@ -72,7 +72,9 @@ class SetSummary:
         if not self.scores:
             return "bends: 0"
         hip = self.labels.count("hip-led")
-        text = (f"bends: {self.count} ({hip} hip-led, {self.count - hip} spine-led), "
+        unsure = self.labels.count("uncertain")
+        text = (f"bends: {self.count} ({hip} hip-led, {self.count - hip - unsure} spine-led"
+                f"{f', {unsure} uncertain' if unsure else ''}), "
                 f"mean score {self.mean_score:.0f}/100")
         slope = self.trend_points_per_bend()
         if slope is None:
@@ -235,7 +237,7 @@ class LiveView:
                               ("main reason", "left")):
             table.add_column(name, justify=justify)
         for b in self.bends[-SHOWN_BENDS:]:
-            style = "red" if b["label"] == "spine-led" else "green"
+            style = {"spine-led": "red", "hip-led": "green"}.get(b["label"], "yellow")
             label = b["label"] + (" (provisional)" if b.get("provisional") else " (updated)" if b.get("updated") else "")
             table.add_row(str(b["bend_id"]), f"{b['end_s']:.1f}", Text(label, style=style),
                           f"{b['score']:.0f}/100", main_reason(b))

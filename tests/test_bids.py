@@ -92,7 +92,7 @@ def test_events_hold_one_row_per_bend_and_the_gap(dataset):
     bends = hinge.analyse_file(session_path).bends
     t0 = read_session(session_path).t_s[0]
     events = pd.read_csv(_companion(_motion_file(dataset, "02"), "_events.tsv"), sep="\t", na_values="n/a")
-    rows = events[events["trial_type"].isin(["hip-led", "spine-led"])]
+    rows = events[events["trial_type"].isin(["hip-led", "spine-led", "uncertain"])]
     assert list(rows["trial_type"]) == list(bends["label"])
     np.testing.assert_allclose(rows["onset"], bends["start_s"] - t0, atol=1e-6)
     np.testing.assert_allclose(rows["duration"], bends["end_s"] - bends["start_s"], atol=1e-6)

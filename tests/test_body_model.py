@@ -21,7 +21,7 @@ from hinge.analysis.body_model import (
     standing_com_x_m,
 )
 
-G = 9.81
+G = 9.80665  # the body model uses standard gravity (hinge.analysis.constants)
 
 
 def _ideal(**kw) -> SessionSpec:

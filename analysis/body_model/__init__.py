@@ -20,7 +20,7 @@ Lower-level (pure) pieces for tests and studies: :func:`make_body`, :class:`Post
 
 from ._anthropometry import LUMBAR_LEVEL_SHARES, Body, make_body
 from ._kinematics import GRAVITY_MPS2, ChainState, Posture, forward_kinematics, segment_signals, standing_com_x_m
-from ._movements import MOVEMENT_KINDS, Movement, draw_movement, minimum_jerk
+from ._movements import HABITS, MOVEMENT_KINDS, Movement, draw_movement, minimum_jerk
 from ._sensor import random_mounting
 from ._session import PLACEMENTS, SessionSpec, SimulatedSession, simulate_session
 from ._stream import BodyModelStream
@@ -32,6 +32,7 @@ __all__ = [
     "BodyModelStream",
     "random_mounting",
     "MOVEMENT_KINDS",
+    "HABITS",
     "PLACEMENTS",
     "LUMBAR_LEVEL_SHARES",
     "GRAVITY_MPS2",

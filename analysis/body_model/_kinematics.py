@@ -17,7 +17,7 @@ import numpy as np
 
 from ._anthropometry import LUMBAR_LEVEL_SHARES, PLACEMENT_SEGMENT, Body
 
-GRAVITY_MPS2 = 9.81
+from ..constants import GRAVITY_MPS2
 _G_VEC = np.array([0.0, 0.0, -GRAVITY_MPS2])
 # Cumulative lumbar flexion below the top of each vertebral segment L5 .. L1.
 _LUMBAR_CUM = np.cumsum(LUMBAR_LEVEL_SHARES)

@@ -112,30 +112,48 @@ def _timing(rng, lead_ch, lag_ch, lag_s, down_s, hold_s, up_s, channels):
     return rise, fall, peak, f0 + up_s, lag_s
 
 
-def draw_movement(kind: str, rng: np.random.Generator) -> Movement:
-    """Draw one movement of ``kind`` with parameters from the ranges in the module docstring."""
+#: Movement habits other than the default ranges, for robustness studies: bend depth drawn
+#: independently of the class, the knee ranges of the two classes swapped, no pelvic lag in
+#: either class, and a lumbar share graded over 0.05-0.9 instead of two bands.
+HABITS: tuple[str, ...] = ("default", "depth-independent", "knee-swapped", "no-pelvic-lag", "graded-share")
+
+
+def draw_movement(kind: str, rng: np.random.Generator, habit: str = "default") -> Movement:
+    """Draw one movement of ``kind`` with parameters from the ranges in the module docstring
+    (``habit``: one of HABITS, changing the ranges of bends)."""
+    if habit not in HABITS:
+        raise ValueError(f"body_model: unknown habit {habit!r} (expected one of {HABITS})")
     u = rng.uniform
     lateral, roll = 0.0, 0.0
+    if kind in ("hip-led", "spine-led") and habit == "graded-share":
+        share = u(0.05, 0.9)
+        kind = "spine-led" if share > 0.5 else "hip-led"
+        trunk = u(40.0, min(110.0, LUMBAR_CAP_DEG / share))
+    elif kind in ("hip-led", "spine-led") and habit == "depth-independent":
+        trunk = u(40.0, 105.0)
+        share = u(0.05, 0.42) if kind == "hip-led" else u(0.55, max(0.55, min(0.9, LUMBAR_CAP_DEG / trunk)))
+    else:
+        trunk = share = None
     if kind == "hip-led":
-        trunk = u(40.0, 110.0)
-        share = u(0.05, 0.42)
-        knee = u(10.0, 30.0)
+        trunk = u(40.0, 110.0) if trunk is None else trunk
+        share = u(0.05, 0.42) if share is None else share
+        knee = u(0.0, 10.0) if habit == "knee-swapped" else u(10.0, 30.0)
         down, hold, up = u(0.8, 2.5), u(0.0, 2.0), u(0.8, 2.5)
         # Pelvis with or slightly before the lumbar spine: the lumbar spine lags 0–0.2 s.
         rise, fall, peak, dur, lag = _timing(
-            rng, ("pelvis_rad", "knee_rad"), ("lumbar_rad",), u(0.0, 0.2), down, hold, up,
-            CHANNELS,
+            rng, ("pelvis_rad", "knee_rad"), ("lumbar_rad",), 0.0 if habit == "no-pelvic-lag" else u(0.0, 0.2),
+            down, hold, up, CHANNELS,
         )
         pelvis_lag = -lag
     elif kind == "spine-led":
-        share = u(0.55, 0.9)
+        share = u(0.55, 0.9) if share is None else share
         # Cap the lumbar flexion at 60° by limiting the trunk draw (lumbar ROM 42–52°).
-        trunk = u(40.0, min(110.0, LUMBAR_CAP_DEG / share))
-        knee = u(0.0, 10.0)
+        trunk = u(40.0, min(110.0, LUMBAR_CAP_DEG / share)) if trunk is None else trunk
+        knee = u(10.0, 30.0) if habit == "knee-swapped" else u(0.0, 10.0)
         down, hold, up = u(0.8, 2.5), u(0.0, 2.0), u(0.8, 2.5)
         rise, fall, peak, dur, pelvis_lag = _timing(
-            rng, ("lumbar_rad",), ("pelvis_rad", "knee_rad"), u(0.1, 0.6), down, hold, up,
-            CHANNELS,
+            rng, ("lumbar_rad",), ("pelvis_rad", "knee_rad"), 0.0 if habit == "no-pelvic-lag" else u(0.1, 0.6),
+            down, hold, up, CHANNELS,
         )
     elif kind == "squat":
         knee = u(70.0, 110.0)

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.spatial.transform import Rotation
 
-G0_MPS2 = 9.80665  # one "g" of the accelerometer's range and noise specs
+from ..constants import GRAVITY_MPS2 as G0_MPS2  # one "g" of the accelerometer's range and noise specs
 
 ACC_NOISE_UG_RT_HZ = 160.0
 GYR_NOISE_DPS_RT_HZ = 0.007
@@ -42,13 +42,17 @@ class SensorErrors:
     clock_ppm: float
 
 
-def draw_sensor_errors(rng: np.random.Generator) -> SensorErrors:
+def draw_sensor_errors(rng: np.random.Generator, scale: float = 1.0,
+                       gyro_bias_max_dps: float | None = None) -> SensorErrors:
+    """Uniform draws within the ranges above, each range times ``scale`` (0: a perfect
+    sensor apart from noise); ``gyro_bias_max_dps`` replaces the gyro bias range."""
     u = rng.uniform
+    gyro_bias = GYR_BIAS_MAX_DPS * scale if gyro_bias_max_dps is None else gyro_bias_max_dps
     return SensorErrors(
-        acc_bias_mps2=u(-1, 1, 3) * ACC_BIAS_MAX_MG * 1e-3 * G0_MPS2,
-        gyr_bias_rad_s=np.radians(u(-1, 1, 3) * GYR_BIAS_MAX_DPS),
-        acc_scale=1.0 + u(-1, 1, 3) * SCALE_ERR_MAX,
-        gyr_scale=1.0 + u(-1, 1, 3) * SCALE_ERR_MAX,
+        acc_bias_mps2=u(-1, 1, 3) * ACC_BIAS_MAX_MG * scale * 1e-3 * G0_MPS2,
+        gyr_bias_rad_s=np.radians(u(-1, 1, 3) * gyro_bias),
+        acc_scale=1.0 + u(-1, 1, 3) * SCALE_ERR_MAX * scale,
+        gyr_scale=1.0 + u(-1, 1, 3) * SCALE_ERR_MAX * scale,
         clock_ppm=float(u(-1, 1) * CLOCK_PPM_MAX),
     )
 

@@ -40,6 +40,10 @@ class SessionSpec:
     ``ideal_sensor`` removes noise, bias, scale error, quantisation, clock drift, sample
     loss *and* the soft-tissue pitch-gain artefact, so signals are exact physics.
     ``postural_sway`` (extension) switches the quiet-stance sway on/off.
+    ``sensor_error_scale`` multiplies the ranges of accelerometer and gyroscope bias and
+    scale error (``gyro_bias_max_dps`` overrides the gyro bias range), ``habit`` draws the
+    bends from other ranges (`HABITS`) and ``soft_tissue_scale`` multiplies the soft-tissue
+    artefact: perturbations of the model's own assumptions for robustness benchmarks.
     ``guided_calibration`` starts the session with the guided-calibration protocol of
     ``hinge live``: at least 4.5 s of quiet standing, then one slow hip hinge
     (:func:`calibration_hinge`, a truth row of kind "hip-led"), then the set.
@@ -61,6 +65,10 @@ class SessionSpec:
     gyro_range_dps: float = 2000.0
     postural_sway: bool = True
     guided_calibration: bool = False
+    sensor_error_scale: float = 1.0
+    gyro_bias_max_dps: float | None = None
+    habit: str = "default"
+    soft_tissue_scale: float = 1.0
 
 
 @dataclass(frozen=True)
@@ -169,8 +177,8 @@ def simulate_session(spec: SessionSpec) -> SimulatedSession:
     body = make_body(height_m, rng_person.uniform(-_SKIN_JITTER_M, _SKIN_JITTER_M, 2))
     sta_draw = rng_person.uniform(-1, 1)
     slide_draw = rng_person.uniform(-_STA_SLIDE_MAX_M, _STA_SLIDE_MAX_M)
-    sta_gain = 1.0 if spec.ideal_sensor else 1.0 + sta_draw * _STA_GAIN_MAX[spec.placement]
-    sta_slide_m = 0.0 if spec.ideal_sensor else slide_draw
+    sta_gain = 1.0 if spec.ideal_sensor else 1.0 + sta_draw * _STA_GAIN_MAX[spec.placement] * spec.soft_tissue_scale
+    sta_slide_m = 0.0 if spec.ideal_sensor else slide_draw * spec.soft_tissue_scale
 
     # Movement plan in true time.
     n_spine = int(round(spec.n_bends * spec.spine_led_fraction))
@@ -182,7 +190,7 @@ def simulate_session(spec: SessionSpec) -> SimulatedSession:
         + ["weight-shift"] * spec.n_weight_shifts
     )
     kinds = [kinds[i] for i in rng_plan.permutation(len(kinds))]
-    movements = [draw_movement(k, rng_plan) for k in kinds]
+    movements = [draw_movement(k, rng_plan, spec.habit) for k in kinds]
     t = rng_plan.uniform(3.0, 5.0)
     if spec.guided_calibration:
         movements.insert(0, calibration_hinge())
@@ -195,7 +203,7 @@ def simulate_session(spec: SessionSpec) -> SimulatedSession:
     plan = _Plan(movements, np.array(onsets), _draw_sway(rng_sway) if spec.postural_sway else None)
 
     # Sampling instants: the sensor ticks at fs on its own clock, which runs (1 + ppm) fast.
-    errors = draw_sensor_errors(rng_err)
+    errors = draw_sensor_errors(rng_err, spec.sensor_error_scale, spec.gyro_bias_max_dps)
     clock_ppm = 0.0 if spec.ideal_sensor else errors.clock_ppm
     rate = 1.0 + clock_ppm * 1e-6
     n = int(np.floor(total_s * spec.fs_hz * rate)) + 1

@@ -12,10 +12,9 @@ from datetime import datetime
 import numpy as np
 import pandas as pd
 
-__all__ = ["ReportSession", "HIP_LED", "SPINE_LED"]
+__all__ = ["ReportSession", "HIP_LED", "SPINE_LED", "UNCERTAIN"]
 
-HIP_LED = "hip-led"
-SPINE_LED = "spine-led"
+from ..bend_verdict import HIP_LED, SPINE_LED, UNCERTAIN  # noqa: F401 - one home for the class names
 
 
 @dataclass(frozen=True)

@@ -15,12 +15,12 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.patches import Patch
 
-from .base import HIP_LED, SPINE_LED, ReportSession
+from .base import HIP_LED, SPINE_LED, UNCERTAIN, ReportSession
 
 __all__ = ["CLASS_COLOURS", "timeline_png", "score_histogram_png", "share_vs_depth_png", "progress_png",
            "envelope"]
 
-CLASS_COLOURS = {HIP_LED: "#0072B2", SPINE_LED: "#D55E00"}
+CLASS_COLOURS = {HIP_LED: "#0072B2", SPINE_LED: "#D55E00", UNCERTAIN: "#999999"}
 DROPPED_COLOUR = "#9a9a9a"
 LINE_COLOUR = "#222222"
 DPI = 144
@@ -145,8 +145,9 @@ def timeline_png(session: ReportSession, width_in: float = 10.0) -> bytes:
     axes[-1].set_xlabel(f"time since start, {unit}", fontsize=9)
     handles = [Patch(color=CLASS_COLOURS[HIP_LED], alpha=0.35, label="hip-led bend"),
                Patch(color=CLASS_COLOURS[SPINE_LED], alpha=0.35, label="spine-led bend"),
+               Patch(color=CLASS_COLOURS[UNCERTAIN], alpha=0.35, label="bend, class uncertain"),
                Patch(color=DROPPED_COLOUR, alpha=0.3, label="not a bend (squat, small)")]
-    fig.legend(handles=handles, loc="outside upper left", fontsize=7, frameon=False, ncols=3)
+    fig.legend(handles=handles, loc="outside upper left", fontsize=7, frameon=False, ncols=4)
     return _png(fig)
 
 
@@ -156,9 +157,10 @@ def score_histogram_png(bends: pd.DataFrame, width_in: float = 4.8) -> bytes:
     ax = fig.add_subplot()
     _style(ax)
     bins = np.arange(0, 101, 10)
-    data = [bends.loc[bends["label"] == label, "score"].to_numpy(float) for label in (HIP_LED, SPINE_LED)]
-    ax.hist(data, bins=bins, stacked=True, color=[CLASS_COLOURS[HIP_LED], CLASS_COLOURS[SPINE_LED]],
-            label=["hip-led", "spine-led"], edgecolor="white", linewidth=0.8)
+    labels = (HIP_LED, SPINE_LED, UNCERTAIN)
+    data = [bends.loc[bends["label"] == label, "score"].to_numpy(float) for label in labels]
+    ax.hist(data, bins=bins, stacked=True, color=[CLASS_COLOURS[label] for label in labels],
+            label=list(labels), edgecolor="white", linewidth=0.8)
     ax.set_xlim(0, 100)
     ax.set_xlabel("hinge score, points /100", fontsize=9)
     ax.set_ylabel("bends", fontsize=9)
@@ -173,7 +175,7 @@ def share_vs_depth_png(bends: pd.DataFrame, decision_share: float | None = None,
     fig = Figure(figsize=(width_in, 3.0), layout="constrained")
     ax = fig.add_subplot()
     _style(ax)
-    for label in (HIP_LED, SPINE_LED):
+    for label in (HIP_LED, SPINE_LED, UNCERTAIN):
         part = bends[bends["label"] == label]
         ax.scatter(part["depth_deg"].astype(float), 100 * part["lumbar_share"].astype(float), s=26,
                    color=CLASS_COLOURS[label], label=label, edgecolor="white", linewidth=0.5, zorder=3)

@@ -16,7 +16,7 @@ import numpy as np
 
 from ..pipeline import MIN_PLANARITY, MIN_SIGN_MARGIN
 from . import figures
-from .base import HIP_LED, SPINE_LED, ReportSession
+from .base import HIP_LED, SPINE_LED, UNCERTAIN, ReportSession
 from .summary import LOW_CONFIDENCE, advice, headline
 
 __all__ = ["calibration_quality", "session_section", "progress_section", "participant_section", "document",
@@ -49,6 +49,7 @@ table.facts { width: auto; }
 table.facts th { text-transform: none; letter-spacing: 0; font-size: 13.5px; padding-right: 22px; }
 .badge { display: inline-block; padding: 1px 8px; border-radius: 10px; color: #fff; font-size: 12px; white-space: nowrap; }
 .badge.hip-led { background: var(--hip); } .badge.spine-led { background: var(--spine); }
+.badge.uncertain { background: #777777; }
 .ok { color: #1a7f37; font-weight: 600; } .check { color: #b35900; font-weight: 600; }
 .summary { background: #f0f6fb; border-left: 4px solid var(--hip); padding: 12px 16px; border-radius: 6px; }
 .summary p { margin: 0 0 8px; }
@@ -158,7 +159,7 @@ def _bends_table(session: ReportSession) -> str:
     rows = []
     for bend_id, b in session.bends.iterrows():
         label = str(b["label"])
-        css = label if label in (HIP_LED, SPINE_LED) else ""
+        css = label if label in (HIP_LED, SPINE_LED, UNCERTAIN) else ""
         reasons = "; ".join(_list_cell(b["reasons"])) or "–"
         flags = _list_cell(b.get("flags"))
         if flags:
