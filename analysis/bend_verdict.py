@@ -21,8 +21,9 @@ HIP_LED, SPINE_LED, UNCERTAIN = "hip-led", "spine-led", "uncertain"
 LABELS = (HIP_LED, SPINE_LED, UNCERTAIN)
 # Pelvic lags beyond this are treated as this, s (a lag measures onset order, not depth).
 MAX_LAG_S = 0.3
-# Distance of the lumbar share from the decision threshold that counts as certain.
-CONFIDENT_MARGIN = 0.15
+# Confidence 0-1: distance of the lumbar share from the decision threshold over twice the
+# uncertain band, capped at 1; a bend is "uncertain" exactly when its confidence is below this.
+UNCERTAIN_BELOW_CONFIDENCE = 0.5
 # Still time at both ends of a bend window used as anchors for the strapdown integration, s.
 ANCHOR_S = 0.3
 
@@ -41,12 +42,17 @@ def lumbar_share_with_timing(model_share: float, pelvic_lag_s: float | None, par
     return float(np.clip(model_share + params.timing_weight_per_s * lag, 0.0, 1.0))
 
 
-def class_of(share: float, margin: float, pitch_only: bool, params: AnalysisParams) -> str:
-    """hip-led, spine-led, or uncertain when the share lies within the uncertain band of the
-    boundary (wider when only the pitch was measured: the translation that separates a
-    hinge from a rounded back at equal pitch is missing)."""
+def confidence(margin: float, pitch_only: bool, params: AnalysisParams) -> float:
+    """0-1: how far the share lies from the class boundary, in units of twice the uncertain
+    band (wider when only the pitch was measured: the translation that separates a hinge
+    from a rounded back at equal pitch is missing)."""
     band = params.uncertain_band_pitch_only if pitch_only else params.uncertain_band
-    if margin < band:
+    return min(1.0, margin / (2.0 * band))
+
+
+def class_of(share: float, margin: float, pitch_only: bool, params: AnalysisParams) -> str:
+    """hip-led, spine-led, or uncertain when the confidence is below UNCERTAIN_BELOW_CONFIDENCE."""
+    if confidence(margin, pitch_only, params) < UNCERTAIN_BELOW_CONFIDENCE:
         return UNCERTAIN
     return SPINE_LED if share > params.decision_share else HIP_LED
 
@@ -61,6 +67,7 @@ def judge_candidate(
     fs_hz: float,
     params: AnalysisParams,
     model: PoseGrid,
+    provisional: bool = False,
 ) -> tuple[dict | None, tuple | None]:
     """Verdict of one segmentation candidate.
 
@@ -73,6 +80,9 @@ def judge_candidate(
             bias-corrected rad/s).
         gap_mask, saturated: (N,) bool, grid samples inside long gaps / with a clipped channel.
         model: `inverse_model.pose_grid` for the params' height and placement.
+        provisional: the window ends at the return to upright, taken as still before the
+            body has settled (the live provisional verdict): the height gained is not
+            judged (the hips may still be moving; the final verdict judges it).
 
     Returns:
         (row, None) with the bend-table fields (pipeline.BEND_COLUMNS), or
@@ -84,7 +94,7 @@ def judge_candidate(
     anchored = bool(c.anchored_before and c.anchored_after)
     feats = bend_features(acc_seg_mps2, gyr_seg_rad_s, fs_hz, (c.window_start, c.window_stop),
                           c.start, c.peak, c.end, anchored, anchor,
-                          end_still=bool(c.anchored_after))
+                          end_still=bool(c.anchored_after), start_still=bool(c.anchored_before))
     window = slice(c.window_start, c.window_stop)
     bad = gap_mask[window].any() or saturated[window].any()
     if not anchored or bad:
@@ -93,10 +103,24 @@ def judge_candidate(
     else:
         dx, dz = feats["sensor_dx_m"], feats["sensor_dz_m"]
     start_s, end_s = float(t_s[c.start]), float(t_s[min(c.end, n - 1)])
-    other = not_a_bend(acc_seg_mps2[window], gyr_seg_rad_s[window], feats["pitch_trace_deg"], fs_hz,
-                       (c.start - c.window_start, c.end - c.window_start), feats["sensor_pitch_deg"], params)
+    # What the person did around the excursion within its movement (a gait start is
+    # followed by walking), with the pitch carried on from the window by the gyro.
+    margin = int(params.gait_margin_s * fs_hz)
+    first = min(c.window_start, max(c.movement_start, c.start - margin))
+    stop = max(c.window_stop, min(c.movement_stop, c.end + 1 + margin))
+    before = -np.degrees(np.cumsum(gyr_seg_rad_s[first:c.window_start, 1][::-1]) / fs_hz)[::-1]
+    after = np.degrees(np.cumsum(gyr_seg_rad_s[c.window_stop:stop, 1]) / fs_hz)
+    trace = feats["pitch_trace_deg"]
+    pitch = np.concatenate([trace[0] + before, trace, trace[-1] + after])
+    other = not_a_bend(acc_seg_mps2[first:stop], gyr_seg_rad_s[first:stop], pitch, fs_hz,
+                       (c.start - first, c.end - first), feats["sensor_pitch_deg"], params)
     if other is not None:
         return None, (start_s, end_s, other)
+    rise = feats["rise_m"]
+    if rise is not None and abs(rise) > params.posture_change_rise_m and not bad and not provisional:
+        what = "standing up" if rise > 0 else "sitting or crouching down"
+        return None, (start_s, end_s, f"{what}, not a bend: the hips {'rose' if rise > 0 else 'dropped'} "
+                                      f"{100 * abs(rise):.0f} cm by the return (a bend brings them back)")
     hip_back_m = -dx if dx is not None else 0.0
     if feats["sensor_pitch_deg"] < params.min_bend_deg and hip_back_m < params.min_hip_back_m:
         return None, (start_s, end_s,
@@ -119,14 +143,20 @@ def judge_candidate(
     label = class_of(share, margin, dx is None, params)
     score = score_bend(share, pose.hip_shift_m if dx is not None else None,
                        feats["judder_count"], feats["peak_rate_deg_s"], lag)
+    reasons = list(score.reasons)
+    if label == UNCERTAIN:
+        reasons.insert(0, f"hip-led or spine-led cannot be told: the lumbar share ({100 * share:.0f}%) is within "
+                          f"{100 * margin:.0f} points of the boundary ({100 * params.decision_share:.0f}%)"
+                          + (", and only the pitch was measured (no still moment before and after the bend)"
+                             if dx is None else ""))
     return {
         "start_s": start_s, "peak_s": float(t_s[c.peak]), "end_s": end_s, "label": label,
         "score": round(score.points, 1), "lumbar_share": round(share, 3),
-        "depth_deg": round(pose.trunk_deg, 1), "confidence": round(min(1.0, margin / CONFIDENT_MARGIN), 3),
+        "depth_deg": round(pose.trunk_deg, 1), "confidence": round(confidence(margin, dx is None, params), 3),
         "sensor_pitch_deg": round(feats["sensor_pitch_deg"], 1),
         "hip_shift_m": round(pose.hip_shift_m, 3), "sensor_dx_m": dx, "sensor_dz_m": dz,
         "pitch_t50_fraction": round(feats["pitch_t50_fraction"], 3),
         "pelvic_lag_s": None if lag is None else round(lag, 3),
         "peak_rate_deg_s": round(feats["peak_rate_deg_s"], 1),
-        "reasons": list(score.reasons), "flags": flags,
+        "reasons": reasons, "flags": flags,
     }, None

@@ -24,7 +24,7 @@ from .strapdown import integrate_window
 FEATURE_COLUMNS = [
     "sensor_pitch_deg", "sensor_dx_m", "sensor_dz_m",
     "pitch_t50_fraction", "peak_rate_deg_s", "judder_count", "down_s", "up_s", "hold_s",
-    "pitch_drift_deg", "pelvic_lag_s",
+    "pitch_drift_deg", "pelvic_lag_s", "rise_m",
 ]
 
 
@@ -39,6 +39,7 @@ def bend_features(
     anchored: bool,
     anchor_samples: int,
     end_still: bool | None = None,
+    start_still: bool | None = None,
 ) -> dict:
     """Features of one bend.
 
@@ -49,15 +50,18 @@ def bend_features(
         anchored: a still stretch brackets the window, so translation is observable.
         end_still: the window ends at rest, so the pitch may be corrected to the
             accelerometer tilt there (None: the same as `anchored`).
+        start_still: the window starts at rest (None: the same as `anchored`), so the
+            height gained by the return (`rise_m`) can be integrated from there.
 
     Returns:
         dict with FEATURE_COLUMNS; translation entries are None when not `anchored`;
         plus `pitch_trace_deg`, (stop - first,) the pitch over the window relative to its start.
     """
     first, stop = window
+    start_still = anchored if start_still is None else start_still
     traj = integrate_window(
         acc_segment_mps2[first:stop], gyr_segment_rad_s[first:stop], fs_hz,
-        anchor_samples if anchored else max(1, int(0.05 * fs_hz)),
+        anchor_samples if anchored or start_still else max(1, int(0.05 * fs_hz)),
         end_still=anchored if end_still is None else end_still,
     )
     pitch_deg = np.degrees(traj.pitch_rad - traj.pitch_rad[: max(1, min(anchor_samples, len(traj.pitch_rad)))].mean())
@@ -80,7 +84,9 @@ def bend_features(
         lag = _pelvic_lag_s(pitch_deg[bend], anterior, fs_hz)
     else:
         dx = dz = lag = None
-
+    # Height gained from the still start to the return: ~0 for a bend (the hips come back),
+    # +-0.3-0.45 m for standing up from or sitting down on a chair.
+    rise = float(traj.up_m[min(end - first, len(traj.up_m) - 1)]) if start_still else None
     rate = np.degrees(gyr_segment_rad_s[start:end + 1, 1])
     descent = pitch_deg[start - first: local_peak + 1]
     half = np.flatnonzero(descent >= 0.5 * excursion)
@@ -100,6 +106,7 @@ def bend_features(
         "hold_s": float(len(plateau) / fs_hz),
         "pitch_drift_deg": float(np.degrees(traj.pitch_drift_rad)),
         "pelvic_lag_s": lag,
+        "rise_m": rise,
         "pitch_trace_deg": pitch_deg,
     }
 

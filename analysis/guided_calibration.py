@@ -64,9 +64,9 @@ def calibrate_window(acc_mps2: np.ndarray, gyr_rad_s: np.ndarray, gap_mask: np.n
             raise HingeTooSmall(f"the movement was too small or too slow for the hinge: bend forward at least "
                                 f"{MIN_HINGE_DEG:.0f} deg, taking about 2 s down and 2 s up") from None
         raise GuidedCalibrationError(str(e)) from None
-    if cal.planarity < MIN_PLANARITY:
+    if cal.sagittal_share < MIN_PLANARITY:
         raise GuidedCalibrationError(
-            f"the hinge was not a rotation about one horizontal axis ({100 * cal.planarity:.0f}% of it, "
+            f"the hinge was not a rotation about one horizontal axis ({100 * cal.sagittal_share:.0f}% of it, "
             f"need >= {100 * MIN_PLANARITY:.0f}%): is the sensor on the lower back, and was it a forward bend?")
     if cal.sign_margin < MIN_SIGN_MARGIN:
         raise GuidedCalibrationError(

@@ -10,12 +10,13 @@ one.
 * Turn or twist: the segment turns about its vertical axis by more than `turn_yaw_deg`
   and by more than it pitches (a bend yaws only through axis error, a few degrees per
   ten of pitch).
-* Side bend: it rolls more than it pitches.
+* Side bend: it rolls more than `side_bend_roll_deg` and more than it pitches (smaller
+  rolls are sway and weight shifts, judged by their pitch as before).
 * Walking: at least `gait_min_steps` steps at a walking cadence (0.3-1.0 s apart;
   healthy and slow gait, 1-3.3 steps/s, Zijlstra & Hof 2003, Gait Posture 18:1-10)
-  around the excursion while the pelvis is near its stance pitch. A step is a peak of
-  the high-passed |specific force| (heel strike: 2-5 m/s^2 at L5); a bend's own
-  accelerations peak while the pelvis is tilted, so they do not count.
+  around the excursion, taken with the pelvis raised (people walk with it 10-25 deg
+  ahead of standing, so a gait start looks like a small bend). A step is a peak of the
+  high-passed |specific force| (heel strike: 2-5 m/s^2 at L5).
 """
 from __future__ import annotations
 
@@ -23,8 +24,16 @@ import numpy as np
 from scipy.ndimage import uniform_filter1d
 from scipy.signal import find_peaks
 
+from .stillness import runs
+
 # Cadence limits of a step, s between steps.
 STEP_INTERVAL_S = (0.3, 1.0)
+# Steps taken with the pelvis at least this fraction of the excursion forward: walking at a
+# raised posture (a bend's own acceleration peaks and the steps around it lie lower).
+GAIT_RAISED_FRACTION = 0.3
+# Nobody walks with the pelvis pitched further ahead of standing than this, deg (walking
+# posture 10-25 deg ahead at L5 in the Mobilise-D lab data).
+MAX_WALKING_PITCH_DEG = 35.0
 
 
 def step_indices(acc_mps2: np.ndarray, fs_hz: float, step_prominence_mps2: float) -> np.ndarray:
@@ -52,6 +61,21 @@ def longest_step_run(steps: np.ndarray, fs_hz: float) -> int:
     return best
 
 
+def gait_mask(acc_mps2: np.ndarray, fs_hz: float, step_prominence_mps2: float, min_steps: int) -> np.ndarray:
+    """(N,) bool: samples from the first to the last step of every run of at least
+    `min_steps` steps at a walking cadence ((N, 3) specific force, m/s^2, any axes)."""
+    steps = step_indices(acc_mps2, fs_hz, step_prominence_mps2)
+    mask = np.zeros(len(acc_mps2), bool)
+    if len(steps) < min_steps:
+        return mask
+    gaps = np.diff(steps) / fs_hz
+    regular = (gaps >= STEP_INTERVAL_S[0]) & (gaps <= STEP_INTERVAL_S[1])
+    for first, stop in runs(regular):  # gaps first .. stop-1 link steps first .. stop
+        if stop - first + 1 >= min_steps:
+            mask[steps[first]:steps[stop] + 1] = True
+    return mask
+
+
 def not_a_bend(
     acc_seg_mps2: np.ndarray,
     gyr_seg_rad_s: np.ndarray,
@@ -69,8 +93,8 @@ def not_a_bend(
         pitch_rel_deg: (M,) segment pitch over the window relative to its start, deg.
         bend: [start, end] sample indices of the excursion within the window (onset, return).
         excursion_deg: its pitch excursion, deg.
-        params: `params.AnalysisParams` (turn_yaw_deg, gait_min_steps, step_prominence_mps2,
-            gait_margin_s).
+        params: `params.AnalysisParams` (turn_yaw_deg, side_bend_roll_deg, gait_min_steps,
+            step_prominence_mps2, gait_margin_s).
     """
     start, end = bend
     angles = np.degrees(np.cumsum(gyr_seg_rad_s[start:end + 1], axis=0) / fs_hz)
@@ -78,13 +102,20 @@ def not_a_bend(
         roll_deg, _, yaw_deg = angles.max(axis=0) - angles.min(axis=0)
         if yaw_deg > params.turn_yaw_deg and yaw_deg > excursion_deg:
             return f"turn, not a bend: turned {yaw_deg:.0f} deg about the vertical axis, pitched {excursion_deg:.0f} deg"
-        if roll_deg > excursion_deg:
+        if roll_deg > params.side_bend_roll_deg and roll_deg > excursion_deg:
             return f"side bend, not a forward bend: rolled {roll_deg:.0f} deg, pitched {excursion_deg:.0f} deg"
     margin = int(round(params.gait_margin_s * fs_hz))
     lo, hi = max(0, start - margin), min(len(acc_seg_mps2), end + margin + 1)
-    steps = step_indices(acc_seg_mps2[lo:hi], fs_hz, params.step_prominence_mps2) + lo
-    upright = np.abs(pitch_rel_deg[steps]) < 0.5 * max(excursion_deg, 1e-9)
-    run = longest_step_run(steps[upright], fs_hz)
-    if run >= params.gait_min_steps:
-        return f"walking, not a bend: {run} steps at a walking cadence while the pelvis tilted {excursion_deg:.0f} deg"
+    steps = step_indices(acc_seg_mps2, fs_hz, params.step_prominence_mps2)
+    steps = steps[(steps >= lo) & (steps < hi)]
+    steps = steps[pitch_rel_deg[steps] < MAX_WALKING_PITCH_DEG]  # deeper: a bend's own jolts
+    run = longest_step_run(steps, fs_hz)
+    # People walk with the pelvis 10-25 deg ahead of standing (Mobilise-D lab data), so a
+    # gait start or stop is a pitch step of that size with steps taken at the raised
+    # posture; a bend's own acceleration peaks, or steps before and after it, lie near
+    # the stance instead.
+    raised = len(steps) and np.median(pitch_rel_deg[steps]) >= GAIT_RAISED_FRACTION * excursion_deg
+    if run >= params.gait_min_steps and raised:
+        return (f"walking, not a bend: {run} steps at a walking cadence with the pelvis tilted "
+                f"up to {excursion_deg:.0f} deg (a gait start, stop or turn)")
     return None

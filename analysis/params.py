@@ -33,8 +33,8 @@ class AnalysisParams:
             flipped a clear hinge of a test session (benchmarks/accuracy.py, live_latency.py).
         upright_tolerance_deg: for calibration, a still pose within this angle of the
             stance pose counts as standing.
-        upright_pitch_deg: for segmentation, a still pose within this pitch of standing
-            counts as upright (ends a movement).
+        upright_pitch_deg: for segmentation, a still pose flexed forward less than this
+            from standing counts as rest (ends a movement; `segmentation.rest_posture`).
         min_bend_deg: sensor-segment pitch excursion above which a movement is a bend.
         min_hip_back_m: backward shift of the sensor above which a movement is a bend even
             with little pitch (a rounded back moves the hips back without tilting the pelvis).
@@ -59,10 +59,15 @@ class AnalysisParams:
             stretch around them, so no translation).
         turn_yaw_deg: an excursion that turns more than this about the vertical axis (and
             more than it pitches) is a turn, not a bend (`movement_kind`).
+        side_bend_roll_deg: an excursion that rolls more than this (and more than it
+            pitches) is a side bend.
         gait_min_steps: this many consecutive steps at a walking cadence around an
             excursion, with the pelvis near its stance pitch, make it walking.
         step_prominence_mps2: smallest heel-strike peak of |specific force| counted as a
             step (2-5 m/s^2 at L5 in gait, under 1 in quiet standing and slow bends).
+        posture_change_rise_m: a movement from rest whose hips end this much higher or
+            lower than they started is standing up or sitting down, not a bend (a chair
+            transfer moves the sacrum 0.3-0.45 m; a bend returns it within a few cm).
         gait_margin_s: steps are looked for this long before the onset and after the return.
     """
 
@@ -85,9 +90,11 @@ class AnalysisParams:
     uncertain_band: float = 0.05
     uncertain_band_pitch_only: float = 0.15
     turn_yaw_deg: float = 30.0
+    side_bend_roll_deg: float = 10.0
     gait_min_steps: int = 4
     step_prominence_mps2: float = 1.0
     gait_margin_s: float = 1.0
+    posture_change_rise_m: float = 0.15
 
     def as_dict(self) -> dict:
         return asdict(self)

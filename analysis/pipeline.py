@@ -17,15 +17,16 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 import pandas as pd
 
-from .bend_verdict import CONFIDENT_MARGIN, MAX_LAG_S, judge_candidate, lumbar_share_with_timing  # noqa: F401
+from .bend_verdict import MAX_LAG_S, judge_candidate, lumbar_share_with_timing  # noqa: F401
 from .calibration import CalibrationError, MountingCalibration, calibrate_mounting
 from .guided_calibration import calibrate_window
 from .inverse_model import pose_grid
 from .orientation import estimate_orientation
 from .params import AnalysisParams, params_for_placement
 from .resampling import estimate_sample_rate, resample_uniform
+from .movement_kind import gait_mask
 from .sensor_correction import estimate_correction
-from .segmentation import segment_bends
+from .segmentation import rest_posture, segment_bends
 from .stillness import runs, settled_mask, still_mask
 
 BEND_COLUMNS = [
@@ -78,6 +79,19 @@ def _empty_bends() -> pd.DataFrame:
     frame = pd.DataFrame(columns=BEND_COLUMNS)
     frame.index.name = "bend_id"
     return frame
+
+
+def _walking_bouts_summarised(dropped: list[tuple], t_s: np.ndarray, walking: np.ndarray, fs_hz: float) -> list[tuple]:
+    """The drop log with each gait bout as one entry ("walking, N s") in place of the small
+    movements inside it; other reasons (turns, gait starts, standing up) stay."""
+    bouts = [(float(t_s[a]), float(t_s[b - 1])) for a, b in runs(walking)]
+    if not bouts:
+        return dropped
+    small = ("too small", "no bend shape", "side bend")
+    kept = [d for d in dropped
+            if not (d[2].startswith(small) and any(s - 0.5 <= d[0] and d[1] <= e + 0.5 for s, e in bouts))]
+    kept += [(s, e, f"walking, not a bend: {e - s:.1f} s of steps at a walking cadence") for s, e in bouts]
+    return sorted(kept, key=lambda d: d[0])
 
 
 def analyse(
@@ -134,6 +148,8 @@ def analyse(
     else:
         t_grid, gap_mask = grid.t_s, grid.gap_mask
 
+    # Steps are peaks of |specific force|, which sensor errors of a few per cent barely move.
+    walking = gait_mask(acc, fs_hz, params.step_prominence_mps2, params.gait_min_steps) & ~gap_mask
     try:
         if guided_stop is not None:
             calibration = calibrate_window(acc[:guided_stop], gyr[:guided_stop], gap_mask[:guided_stop], fs_hz, params)
@@ -145,12 +161,13 @@ def analyse(
             acc, gyr = correction.apply(acc, gyr)
             still = still_mask(acc, gyr, fs_hz, params.still_gyro_rad_s, params.still_acc_tolerance_mps2,
                                params.still_min_s) & ~gap_mask
-            calibration = replace(calibrate_mounting(acc, gyr, fs_hz, still, params.upright_tolerance_deg),
-                                  correction=correction)
+            calibration = replace(calibrate_mounting(acc, gyr, fs_hz, still, params.upright_tolerance_deg,
+                                                     walking=walking), correction=correction)
     except CalibrationError as error:
         warnings.append(f"mounting calibration failed: {error}; no bends can be judged")
         return AnalysisResult(_empty_bends(), {"ok": False, "reason": str(error)}, warnings,
-                              pd.DataFrame(columns=DROPPED_COLUMNS), fs_hz, params, t_grid,
+                              pd.DataFrame(_walking_bouts_summarised([], t_grid, walking, fs_hz), columns=DROPPED_COLUMNS),
+                              fs_hz, params, t_grid,
                               np.zeros(len(t_grid)))
     calibration_info = {"ok": True, **calibration.as_dict(),
                         "segment_from_sensor": np.round(calibration.segment_from_sensor, 6).tolist()}
@@ -162,7 +179,8 @@ def analyse(
             f"(expected >= {100 * MIN_PLANARITY:.0f}%): is the sensor on the lower back, and were there forward bends?"
         )
     if calibration.sign_margin < MIN_SIGN_MARGIN:
-        warnings.append("forward and backward excursions were similar: the flexion direction is uncertain")
+        warnings.append("neither the centripetal acceleration nor the excursions tell forward from backward "
+                        "clearly: the flexion direction is uncertain")
 
     acc_seg, gyr_seg = calibrated_signals(acc, gyr, calibration)
     orientation = estimate_orientation(acc_seg, gyr_seg, fs_hz, gain=params.ahrs_gain)
@@ -172,7 +190,7 @@ def analyse(
     # sensor has been at rest for `settle_s`, not after 0.4 s of quiet standing.
     settled = settled_mask(acc, gyr, fs_hz, params.still_gyro_rad_s, params.still_acc_tolerance_mps2,
                            settle_s=params.settle_s)
-    near_stance = np.abs(orientation.pitch_deg) < params.upright_pitch_deg
+    near_stance = rest_posture(orientation.pitch_deg, params.upright_pitch_deg)
     upright = settled & ~gap_mask & near_stance
 
     candidates, dropped_samples = segment_bends(orientation.pitch_deg, upright, fs_hz, quiet=still & near_stance,
@@ -192,6 +210,7 @@ def analyse(
             rows.append(row)
         else:
             dropped.append(drop)
+    dropped = _walking_bouts_summarised(dropped, t_grid, walking, fs_hz)
     bends = pd.DataFrame(rows, columns=BEND_COLUMNS) if rows else _empty_bends()
     bends.index = pd.RangeIndex(1, len(bends) + 1, name="bend_id")
     if len(bends) and bends["sensor_pitch_deg"].max() > MAX_PLAUSIBLE_PITCH_DEG[params.placement]:

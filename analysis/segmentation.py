@@ -17,9 +17,18 @@ from scipy.signal import find_peaks
 
 from .stillness import runs
 
+def rest_posture(pitch_deg: np.ndarray, upright_pitch_deg: float) -> np.ndarray:
+    """(N,) bool: postures a still body may rest in between bends: not flexed forward by
+    `upright_pitch_deg` or more from standing. Backward tilts count (a pelvis tilted back
+    on a chair, a lean back): a forward bend from there is measured from there, and a
+    held forward bend never counts as rest.
+    """
+    return np.asarray(pitch_deg) < upright_pitch_deg
+
+
 CANDIDATE_COLUMNS = [
     "window_start", "window_stop", "start", "peak", "end", "peak_pitch_deg",
-    "anchored_before", "anchored_after",
+    "anchored_before", "anchored_after", "movement_start", "movement_stop",
 ]
 DROP_COLUMNS = ["start", "end", "peak_pitch_deg", "reason"]
 
@@ -71,7 +80,8 @@ def segment_bends(
         ([start, stop), including the still anchor before and the first settled sample
         after), `start`, `peak`, `end` (onset, peak,
         return), `peak_pitch_deg` above the preceding stance, and whether a still anchor
-        exists before/after. Dropped: `start`, `end` (samples), `peak_pitch_deg`, `reason`.
+        exists before/after, and `movement_start`/`movement_stop`, the movement holding the
+        candidate (what else the person did around it may be read there). Dropped: `start`, `end` (samples), `peak_pitch_deg`, `reason`.
     """
     n = len(pitch_deg)
     anchor = max(1, int(round(anchor_s * fs_hz)))
@@ -121,7 +131,7 @@ def segment_bends(
                 qa - anchor if anchored_before else a + lo,
                 a + hi + (1 if anchored_after else 0),
                 a + start, a + peak, a + end, float(height),
-                bool(anchored_before), bool(anchored_after),
+                bool(anchored_before), bool(anchored_after), a, b,
             ))
     candidates = pd.DataFrame(rows, columns=CANDIDATE_COLUMNS)
     return candidates, pd.DataFrame(dropped, columns=DROP_COLUMNS)

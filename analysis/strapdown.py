@@ -57,7 +57,8 @@ def integrate_window(
     With `end_still` False (the window does not end at rest: walking on, a gait start) the
     pitch is the gyro integral alone: an accelerometer tilt taken while the body moves
     is off by the linear acceleration (tens of degrees in gait), far more than a few
-    seconds of bias-corrected gyro drift.
+    seconds of bias-corrected gyro drift; and the translation is integrated forward from
+    the still start without an end condition (good for the first seconds only).
 
     Args:
         acc_segment_mps2: (M, 3) specific force in segment axes, m/s^2.
@@ -83,7 +84,7 @@ def integrate_window(
     fx, fz = acc_segment_mps2[:, 0], acc_segment_mps2[:, 2]
     acc_world = np.column_stack([fx * cos + fz * sin, -fx * sin + fz * cos - GRAVITY_MPS2])
     velocity = np.cumsum(acc_world, axis=0) * dt
-    velocity_drift = velocity[-1].copy()
+    velocity_drift = velocity[-1].copy() if end_still else np.zeros(2)
     velocity = velocity - np.outer(ramp, velocity_drift)
     position = np.cumsum(velocity, axis=0) * dt
     return SagittalTrajectory(

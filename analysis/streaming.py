@@ -42,7 +42,7 @@ from .orientation import StreamingOrientation
 from .params import AnalysisParams, params_for_placement
 from .pipeline import BEND_COLUMNS, CALIBRATION_HINGE, calibrated_signals
 from .resampling import GAP_FACTOR, estimate_sample_rate
-from .segmentation import segment_bends
+from .segmentation import rest_posture, segment_bends
 from .stillness import lookahead_samples, runs, settle_history_samples, settled_mask, still_candidate
 
 __all__ = ["LiveEvent", "StreamingAnalyser", "StreamingResampler"]
@@ -239,7 +239,7 @@ class _Tracker:
             lo = max(self.start, self.T - (self.history - 1))
             settled = settled_mask(self.buf.get("acc", lo, n), self.buf.get("gyr", lo, n), self.fs,
                                    p.still_gyro_rad_s, p.still_acc_tolerance_mps2, settle_s=p.settle_s)[self.T - lo:]
-            near_stance = np.abs(self.buf.get("pitch", self.T, n)) < p.upright_pitch_deg
+            near_stance = rest_posture(self.buf.get("pitch", self.T, n), p.upright_pitch_deg)
             settled &= ~self.buf.get("gap", self.T, n) & near_stance
             self.buf.set("settled", self.T, settled)
             self.T = n
@@ -268,7 +268,7 @@ class _Tracker:
             self.carry = carry
             k = new_s - self.S
             upright = (still[:k] & ~self.buf.get("gap", self.S, new_s)
-                       & (np.abs(self.buf.get("pitch", self.S, new_s)) < p.upright_pitch_deg))
+                       & rest_posture(self.buf.get("pitch", self.S, new_s), p.upright_pitch_deg))
             self.buf.set("upright", self.S, upright)
             self.S = new_s
         events = self._segment(final)
@@ -377,7 +377,7 @@ class _Tracker:
             c = c._replace(anchored_after=False)
         t_slice = self.t0 + np.arange(lo, stop) / self.fs
         row, _ = judge_candidate(c, t_slice, get("acc_seg"), get("gyr_seg"), get("gap"), get("sat"),
-                                 self.fs, self.params, self.model)
+                                 self.fs, self.params, self.model, provisional=True)
         return [] if row is None else [("provisional", row)]
 
     def _trim(self) -> None:

@@ -51,7 +51,8 @@ EVENT_COLUMNS = {
     "lumbar_share": {"Description": "Estimated lumbar flexion / trunk flexion at the deepest point, 0-1.",
                      "Units": "n/a"},
     "depth_deg": {"Description": "Estimated lower-trunk inclination at the deepest point.", "Units": "deg"},
-    "confidence": {"Description": "How far the class probability is from 50/50, 0-1.", "Units": "n/a"},
+    "confidence": {"Description": "How far the estimated lumbar share lies from the class boundary, 0-1 "
+                                  "(below 0.5 the class is 'uncertain').", "Units": "n/a"},
 }
 
 

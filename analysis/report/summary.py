@@ -16,8 +16,8 @@ from .base import HIP_LED
 
 __all__ = ["Advice", "ADVICE_RULES", "headline", "advice", "LOW_CONFIDENCE"]
 
-# Bends below this confidence sit close to the class boundary and read as "mixed".
-LOW_CONFIDENCE = 0.5
+# Bends below this confidence sit close to the class boundary: their class is "uncertain".
+from ..bend_verdict import UNCERTAIN_BELOW_CONFIDENCE as LOW_CONFIDENCE  # noqa: E402 - one threshold: below it the class is "uncertain"
 
 
 @dataclass(frozen=True)
@@ -91,6 +91,6 @@ def headline(bends: pd.DataFrame) -> str:
     else:
         verdict = "Mostly spine-led bends: the lower back did much of the bending."
     n_low = int((bends["confidence"].astype(float) < LOW_CONFIDENCE).sum()) if "confidence" in bends else 0
-    tail = (f" {n_low} bend(s) were close to the class boundary (confidence < {LOW_CONFIDENCE:g}); "
-            "read those as mixed." if n_low else "")
+    tail = (f" Uncertain: {n_low} of {n} bends lie too close to the class boundary for what one sensor "
+            f"measured (confidence < {LOW_CONFIDENCE:g})." if n_low else "")
     return f"{verdict} {counts}{tail}"
