@@ -95,6 +95,10 @@ def judge_candidate(
     feats = bend_features(acc_seg_mps2, gyr_seg_rad_s, fs_hz, (c.window_start, c.window_stop),
                           c.start, c.peak, c.end, anchored, anchor,
                           end_still=bool(c.anchored_after), start_still=bool(c.anchored_before))
+    # A bend is measured from the stance, not from where its window starts (the low point
+    # of an extension, or the return of the bend before it).
+    feats["sensor_pitch_deg"] += c.window_pitch_deg
+    feats["pitch_trace_deg"] = feats["pitch_trace_deg"] + c.window_pitch_deg
     window = slice(c.window_start, c.window_stop)
     bad = gap_mask[window].any() or saturated[window].any()
     if not anchored or bad:
@@ -121,18 +125,31 @@ def judge_candidate(
         what = "standing up" if rise > 0 else "sitting or crouching down"
         return None, (start_s, end_s, f"{what}, not a bend: the hips {'rose' if rise > 0 else 'dropped'} "
                                       f"{100 * abs(rise):.0f} cm by the return (a bend brings them back)")
+    raised = max(c.start_pitch_deg, c.end_pitch_deg)
+    if raised > params.max_raised_fraction * c.peak_pitch_deg:
+        return None, (start_s, end_s, f"not a bend from standing: pitch rose {c.peak_pitch_deg - raised:.0f} deg "
+                                      f"on a posture already tilted {raised:.0f} deg (walking, sitting or leaning)")
     hip_back_m = -dx if dx is not None else 0.0
     if feats["sensor_pitch_deg"] < params.min_bend_deg and hip_back_m < params.min_hip_back_m:
         return None, (start_s, end_s,
                       f"too small to be a bend: pitch {feats['sensor_pitch_deg']:.1f} deg < {params.min_bend_deg:.1f} deg "
                       f"and hips {100 * hip_back_m:.0f} cm back < {100 * params.min_hip_back_m:.0f} cm")
-    pose = invert_pose(feats["sensor_pitch_deg"], dx, dz, model, params.spine_led_share)
-    if dz is not None and dz < -params.squat_drop_m:
-        return None, (start_s, end_s, f"squat, not a bend: hips dropped {100 * -dz:.0f} cm "
-                                      f"(a hinge drops them < {100 * params.squat_drop_m:.0f} cm)")
+    invert = lambda x, z: invert_pose(feats["sensor_pitch_deg"], x, z, model, params.spine_led_share,  # noqa: E731
+                                      params.pitch_sigma_deg, params.translation_sigma_m)
+    pose = invert(dx, dz)
     flags = []
+    if dx is not None and pose.misfit > params.max_translation_misfit:
+        # No posture of a body makes this pitch with this translation: integration error
+        # (sensor errors, a bump), not a measurement. Judge from the pitch alone.
+        dx = dz = None
+        pose = invert(None, None)
+        flags.append("translation-implausible")
+    if dz is not None and dz < -params.squat_drop_m and pose.knee_deg >= params.squat_knee_deg:
+        return None, (start_s, end_s, f"squat, not a bend: hips dropped {100 * -dz:.0f} cm with the knees "
+                                      f"bent about {pose.knee_deg:.0f} deg (a hinge drops them < "
+                                      f"{100 * params.squat_drop_m:.0f} cm)")
     if gap_mask[window].any():
-        flags.append("gap")
+        flags.insert(0, "gap")
     if saturated[window].any():
         flags.append("saturated")
     if dx is None:

@@ -28,7 +28,7 @@ from functools import lru_cache
 
 import numpy as np
 
-from .body_model import LUMBAR_LEVEL_SHARES
+from .anatomy import LUMBAR_LEVEL_SHARES, PLACEMENT_SEGMENT
 
 # Fractions of body height (Winter, Drillis & Contini).
 ANKLE_HEIGHT, SHANK_LENGTH, THIGH_LENGTH = 0.039, 0.246, 0.245
@@ -48,7 +48,8 @@ _ABDOMEN_COM_OFFSET = np.array([0.06, 0.018])  # per lumbar segment, from its lo
 _UPPER_TRUNK_COM_FROM_T12 = np.array([0.02, 0.21])
 _SACRUM_SKIN_FROM_HIP = np.array([-0.11, 0.11])
 _VERTEBRA_SKIN_FROM_JOINT = np.array([-0.065, 0.018])
-SENSOR_VERTEBRA = {"L5": 0, "L4": 1, "L3": 2}  # index of the lumbar segment carrying the sensor
+# Index of the lumbar segment carrying the sensor (L5 = 0), from the placement table.
+SENSOR_VERTEBRA = {name: segment - 1 for name, segment in PLACEMENT_SEGMENT.items() if segment >= 1}
 
 
 def lumbar_fraction_below(placement: str) -> float:
@@ -194,7 +195,9 @@ def pose_grid(height_m: float, placement: str) -> PoseGrid:
 
 @dataclass(frozen=True)
 class PoseEstimate:
-    """Posterior summary of one bend (angles in deg, shares 0-1, metres)."""
+    """Posterior summary of one bend (angles in deg, shares 0-1, metres); `misfit` is the
+    smallest normalised squared distance (chi-square) of the measurements from any pose of
+    the grid: large when no body could have produced them."""
 
     lumbar_share: float
     p_spine_led: float
@@ -203,6 +206,7 @@ class PoseEstimate:
     lumbar_deg: float
     knee_deg: float
     hip_shift_m: float
+    misfit: float = 0.0
 
 
 def invert_pose(
@@ -224,6 +228,7 @@ def invert_pose(
     if sensor_dx_m is not None and sensor_dz_m is not None:
         cost = cost + ((grid.sensor_dx_m - sensor_dx_m) / translation_sigma_m) ** 2
         cost = cost + ((grid.sensor_dz_m - sensor_dz_m) / translation_sigma_m) ** 2
+    misfit = float(cost.min())
     log_post = grid.log_prior - 0.5 * cost
     weight = np.exp(log_post - log_post.max())
     weight /= weight.sum()
@@ -236,4 +241,5 @@ def invert_pose(
         lumbar_deg=float(np.degrees(weight @ grid.lumbar_rad)),
         knee_deg=float(np.degrees(weight @ grid.knee_rad)),
         hip_shift_m=float(weight @ grid.hip_dx_m),
+        misfit=misfit,
     )

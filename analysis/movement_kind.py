@@ -28,12 +28,6 @@ from .stillness import runs
 
 # Cadence limits of a step, s between steps.
 STEP_INTERVAL_S = (0.3, 1.0)
-# Steps taken with the pelvis at least this fraction of the excursion forward: walking at a
-# raised posture (a bend's own acceleration peaks and the steps around it lie lower).
-GAIT_RAISED_FRACTION = 0.3
-# Nobody walks with the pelvis pitched further ahead of standing than this, deg (walking
-# posture 10-25 deg ahead at L5 in the Mobilise-D lab data).
-MAX_WALKING_PITCH_DEG = 35.0
 
 
 def step_indices(acc_mps2: np.ndarray, fs_hz: float, step_prominence_mps2: float) -> np.ndarray:
@@ -94,7 +88,7 @@ def not_a_bend(
         bend: [start, end] sample indices of the excursion within the window (onset, return).
         excursion_deg: its pitch excursion, deg.
         params: `params.AnalysisParams` (turn_yaw_deg, side_bend_roll_deg, gait_min_steps,
-            step_prominence_mps2, gait_margin_s).
+            step_prominence_mps2, gait_margin_s, gait_raised_fraction, max_walking_pitch_deg).
     """
     start, end = bend
     angles = np.degrees(np.cumsum(gyr_seg_rad_s[start:end + 1], axis=0) / fs_hz)
@@ -108,13 +102,13 @@ def not_a_bend(
     lo, hi = max(0, start - margin), min(len(acc_seg_mps2), end + margin + 1)
     steps = step_indices(acc_seg_mps2, fs_hz, params.step_prominence_mps2)
     steps = steps[(steps >= lo) & (steps < hi)]
-    steps = steps[pitch_rel_deg[steps] < MAX_WALKING_PITCH_DEG]  # deeper: a bend's own jolts
+    steps = steps[pitch_rel_deg[steps] < params.max_walking_pitch_deg]  # deeper: a bend's own jolts
     run = longest_step_run(steps, fs_hz)
     # People walk with the pelvis 10-25 deg ahead of standing (Mobilise-D lab data), so a
     # gait start or stop is a pitch step of that size with steps taken at the raised
     # posture; a bend's own acceleration peaks, or steps before and after it, lie near
     # the stance instead.
-    raised = len(steps) and np.median(pitch_rel_deg[steps]) >= GAIT_RAISED_FRACTION * excursion_deg
+    raised = len(steps) and np.median(pitch_rel_deg[steps]) >= params.gait_raised_fraction * excursion_deg
     if run >= params.gait_min_steps and raised:
         return (f"walking, not a bend: {run} steps at a walking cadence with the pelvis tilted "
                 f"up to {excursion_deg:.0f} deg (a gait start, stop or turn)")

@@ -26,7 +26,7 @@ from .params import AnalysisParams, params_for_placement
 from .resampling import estimate_sample_rate, resample_uniform
 from .movement_kind import gait_mask
 from .sensor_correction import estimate_correction
-from .segmentation import rest_posture, segment_bends
+from .segmentation import rest_posture, segment_with_params
 from .stillness import runs, settled_mask, still_mask
 
 BEND_COLUMNS = [
@@ -87,7 +87,7 @@ def _walking_bouts_summarised(dropped: list[tuple], t_s: np.ndarray, walking: np
     bouts = [(float(t_s[a]), float(t_s[b - 1])) for a, b in runs(walking)]
     if not bouts:
         return dropped
-    small = ("too small", "no bend shape", "side bend")
+    small = ("too small", "no bend shape", "side bend", "not a bend from standing")
     kept = [d for d in dropped
             if not (d[2].startswith(small) and any(s - 0.5 <= d[0] and d[1] <= e + 0.5 for s, e in bouts))]
     kept += [(s, e, f"walking, not a bend: {e - s:.1f} s of steps at a walking cadence") for s, e in bouts]
@@ -193,9 +193,8 @@ def analyse(
     near_stance = rest_posture(orientation.pitch_deg, params.upright_pitch_deg)
     upright = settled & ~gap_mask & near_stance
 
-    candidates, dropped_samples = segment_bends(orientation.pitch_deg, upright, fs_hz, quiet=still & near_stance,
-                                                fast_end_deg=params.min_bend_deg,
-                                                onset_lag_s=params.settle_s + 0.05)
+    candidates, dropped_samples = segment_with_params(orientation.pitch_deg, upright, still & near_stance, fs_hz,
+                                                      params)
     model = pose_grid(params.height_m, params.placement)
     rows, dropped = [], [
         (t_grid[r.start], t_grid[min(r.end, len(t_grid) - 1)], r.reason)

@@ -28,7 +28,8 @@ def rest_posture(pitch_deg: np.ndarray, upright_pitch_deg: float) -> np.ndarray:
 
 CANDIDATE_COLUMNS = [
     "window_start", "window_stop", "start", "peak", "end", "peak_pitch_deg",
-    "anchored_before", "anchored_after", "movement_start", "movement_stop",
+    "anchored_before", "anchored_after", "movement_start", "movement_stop", "window_pitch_deg",
+    "start_pitch_deg", "end_pitch_deg",
 ]
 DROP_COLUMNS = ["start", "end", "peak_pitch_deg", "reason"]
 
@@ -81,7 +82,12 @@ def segment_bends(
         after), `start`, `peak`, `end` (onset, peak,
         return), `peak_pitch_deg` above the preceding stance, and whether a still anchor
         exists before/after, and `movement_start`/`movement_stop`, the movement holding the
-        candidate (what else the person did around it may be read there). Dropped: `start`, `end` (samples), `peak_pitch_deg`, `reason`.
+        candidate (what else the person did around it may be read there), and
+        `window_pitch_deg`, the pitch at the window's first sample above the stance before
+        the movement (non-zero where a bend follows an extension or another bend without
+        standing in between: the bend is measured from the stance, not from there), and
+        `start_pitch_deg`/`end_pitch_deg` the pitch above that stance at onset and return
+        (a bend starts and ends near it; a bump on a tilted posture does not). Dropped: `start`, `end` (samples), `peak_pitch_deg`, `reason`.
     """
     n = len(pitch_deg)
     anchor = max(1, int(round(anchor_s * fs_hz)))
@@ -132,9 +138,20 @@ def segment_bends(
                 a + hi + (1 if anchored_after else 0),
                 a + start, a + peak, a + end, float(height),
                 bool(anchored_before), bool(anchored_after), a, b,
+                0.0 if anchored_before else float(rel[lo]), float(rel[start]), float(rel[end]),
             ))
     candidates = pd.DataFrame(rows, columns=CANDIDATE_COLUMNS)
     return candidates, pd.DataFrame(dropped, columns=DROP_COLUMNS)
+
+
+def segment_with_params(pitch_deg: np.ndarray, settled: np.ndarray, quiet: np.ndarray, fs_hz: float,
+                        params) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """`segment_bends` with every setting from `params.AnalysisParams` (the offline and the
+    live pipeline both call this, so they cannot drift apart)."""
+    return segment_bends(pitch_deg, settled, fs_hz, min_peak_deg=params.candidate_min_deg,
+                         onset_fraction=params.onset_fraction, anchor_s=params.quiet_end_s,
+                         baseline_max_s=params.baseline_max_s, max_movement_s=params.max_movement_s,
+                         quiet=quiet, fast_end_deg=params.min_bend_deg, onset_lag_s=params.settle_s + 0.05)
 
 
 def movements(

@@ -42,19 +42,13 @@ from .orientation import StreamingOrientation
 from .params import AnalysisParams, params_for_placement
 from .pipeline import BEND_COLUMNS, CALIBRATION_HINGE, calibrated_signals
 from .resampling import GAP_FACTOR, estimate_sample_rate
-from .segmentation import rest_posture, segment_bends
+from .segmentation import rest_posture, segment_with_params
 from .stillness import lookahead_samples, runs, settle_history_samples, settled_mask, still_candidate
 
 __all__ = ["LiveEvent", "StreamingAnalyser", "StreamingResampler"]
 
 # Raw samples used to estimate the sample rate before the grid starts, s.
 RATE_ESTIMATE_S = 2.0
-# Segmentation settings the offline pipeline uses (segment_bends defaults).
-BASELINE_MAX_S = 3.0
-MAX_MOVEMENT_S = 120.0
-MIN_PEAK_DEG = 3.0
-QUIET_END_S = 0.3  # segment_bends' anchor_s: quiet standing that ends a movement without a bend
-ONSET_FRACTION = 0.1  # segment_bends' onset_fraction: the return is back below this fraction of the peak
 # The provisional verdict uses the translation with the return sample as its end anchor.
 # Measured on the benchmark's 6 sessions (benchmarks/live_latency.py) against pitch only:
 # same class as the final verdict 96 % both, mean |score difference| 3.1 vs 4.5 points,
@@ -206,10 +200,10 @@ class _Tracker:
         self.model = pose_grid(params.height_m, params.placement)
         self.margin = lookahead_samples(fs_hz)
         self.min_still = int(round(params.still_min_s * fs_hz))
-        self.baseline_n = max(1, int(round(BASELINE_MAX_S * fs_hz)))
-        self.max_movement = MAX_MOVEMENT_S * fs_hz
+        self.baseline_n = max(1, int(round(params.baseline_max_s * fs_hz)))
+        self.max_movement = params.max_movement_s * fs_hz
         self.history = settle_history_samples(fs_hz, params.settle_s)
-        self.quiet_end = int(round(QUIET_END_S * fs_hz))
+        self.quiet_end = int(round(params.quiet_end_s * fs_hz))
         self.F = start  # still candidates final below this
         self.S = start  # quiet standing (still_min_s runs, upright) final below this
         self.T = start  # settled upright final below this (looks back only: every sample at once)
@@ -287,7 +281,7 @@ class _Tracker:
                 if self.move_start is not None and self.fast and self.S <= self.move_start:
                     break  # the anchor before the bend needs quiet standing known up to its start
                 if self.move_start is not None and (self.fast or i < self.S):
-                    # A bend back to upright ends at once; else only QUIET_END_S of quiet standing.
+                    # A bend back to upright ends at once; else only quiet_end_s of quiet standing.
                     lo = i - self.quiet_end
                     if self.fast or (lo >= self.start and quiet[lo - base:i + 1 - base].all()):
                         events += self._judge(self.move_start, i, i + 1)
@@ -305,7 +299,7 @@ class _Tracker:
                 self.upright_start = None
             if self.move_start is not None:
                 rel = pitch[i - base] - self.baseline
-                if self.rise >= self.params.min_bend_deg and rel < ONSET_FRACTION * self.rise:
+                if self.rise >= self.params.min_bend_deg and rel < self.params.onset_fraction * self.rise:
                     # Back within the onset level after a bend: the return to upright.
                     events += self._provisional(self.move_start, i)
                     self.rise = 0.0
@@ -326,16 +320,12 @@ class _Tracker:
         if self.too_long or b - a > self.max_movement:
             return [("dropped", (t(a), t(min(b, self.buf.stop - 1)),
                                  f"no quiet upright standing for {(b - a) / fs:.0f} s "
-                                 f"(> {MAX_MOVEMENT_S:.0f} s): movement not judged"))]
+                                 f"(> {self.params.max_movement_s:.0f} s): movement not judged"))]
         lo = a if self.prev_upright is None else max(self.prev_upright, a - self.baseline_n)
         lo = max(lo, self.buf.base)
         stop = min(stop, self.buf.stop)
         get = lambda name: self.buf.get(name, lo, stop)  # noqa: E731
-        candidates, dropped = segment_bends(get("pitch"), get("settled"), fs, min_peak_deg=MIN_PEAK_DEG,
-                                            anchor_s=QUIET_END_S, baseline_max_s=BASELINE_MAX_S,
-                                            max_movement_s=MAX_MOVEMENT_S, quiet=get("upright"),
-                                            fast_end_deg=self.params.min_bend_deg,
-                                            onset_lag_s=self.params.settle_s + 0.05)
+        candidates, dropped = segment_with_params(get("pitch"), get("settled"), get("upright"), fs, self.params)
         t_slice = self.t0 + np.arange(lo, stop) / fs
         events = [("dropped", (float(t_slice[r.start]), float(t_slice[min(r.end, len(t_slice) - 1)]), r.reason))
                   for r in dropped.itertuples() if a <= lo + r.start < b]
@@ -364,11 +354,7 @@ class _Tracker:
         get = lambda name: self.buf.get(name, lo, stop)  # noqa: E731
         settled = get("settled").copy()
         settled[-1] = True
-        candidates, _ = segment_bends(get("pitch"), settled, self.fs, min_peak_deg=MIN_PEAK_DEG,
-                                      anchor_s=QUIET_END_S, baseline_max_s=BASELINE_MAX_S,
-                                      max_movement_s=MAX_MOVEMENT_S, quiet=get("upright"),
-                                      fast_end_deg=self.params.min_bend_deg,
-                                      onset_lag_s=self.params.settle_s + 0.05)
+        candidates, _ = segment_with_params(get("pitch"), settled, get("upright"), self.fs, self.params)
         candidates = candidates[(candidates.start + lo >= a) & (candidates.end + lo >= self.calib_stop)]
         if candidates.empty:
             return []

@@ -52,12 +52,13 @@ ROWS = {
 
 
 def run_one(job: tuple) -> dict:
-    row, placement, seed, n_bends = job
+    row, placement, seed, n_bends, *overrides = job
     rng = np.random.default_rng(seed)
     fs_hz = float(rng.choice([50.0, 100.0, 200.0]))
     session = simulate_session(SessionSpec(n_bends=n_bends, placement=placement, fs_hz=fs_hz, mounting="random",
                                            seed=seed, **ROWS[row]))
-    result = analyse(session.t_s, session.acc_mps2, session.gyr_rad_s, placement=placement)
+    params = params_for_placement(placement, **(overrides[0] if overrides else {}))
+    result = analyse(session.t_s, session.acc_mps2, session.gyr_rad_s, placement=placement, params=params)
     matched = match_bends(result.bends, session.truth)
     tp, fp, fn = detection_counts(matched, session.truth)
     good = matched[matched["true_kind"].isin(["hip-led", "spine-led"])] if len(matched) else matched
@@ -94,8 +95,14 @@ def main(argv=None) -> int:
     parser.add_argument("--placement", default="sacrum")
     parser.add_argument("--rows", nargs="+", default=list(ROWS), choices=list(ROWS))
     parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--seed-base", type=int, default=TEST_SEED_BASE,
+                        help="first seed (1000: the held-out cohort; 2000: the training cohort, for studies)")
+    parser.add_argument("--set", nargs="*", default=[], metavar="NAME=VALUE",
+                        help="override AnalysisParams fields (float values), for studies on the training cohort")
     args = parser.parse_args(argv)
-    jobs = [(row, args.placement, TEST_SEED_BASE + i, args.bends) for row in args.rows for i in range(args.sessions)]
+    overrides = {k: float(v) for k, v in (s.split("=", 1) for s in args.set)}
+    jobs = [(row, args.placement, args.seed_base + i, args.bends, overrides) for row in args.rows
+            for i in range(args.sessions)]
     started = time.perf_counter()
     with ProcessPoolExecutor(args.workers) as pool:
         results = list(pool.map(run_one, jobs))

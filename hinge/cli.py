@@ -17,7 +17,7 @@ from pathlib import Path
 from hinge import __version__
 from hinge.errors import HingeInputError
 
-PLACEMENTS = ("sacrum", "L5", "L4", "L3")
+from hinge.analysis.anatomy import PLACEMENTS  # noqa: E402 - a plain table: `hinge --help` stays light
 EXIT_INPUT_ERROR = 2
 EXIT_INTERRUPTED = 130
 

@@ -8,7 +8,10 @@ from hinge.analysis.body_model import SessionSpec, simulate_session
 from hinge.analysis.guided_calibration import HINGE_TIMEOUT_S, STILL_TIMEOUT_S, GuidedCalibration
 from hinge.analysis.params import params_for_placement
 from hinge.analysis.pipeline import CALIBRATION_HINGE, analyse
-from hinge.analysis.streaming import MAX_MOVEMENT_S, StreamingAnalyser, StreamingResampler
+from hinge.analysis.params import AnalysisParams
+from hinge.analysis.streaming import StreamingAnalyser, StreamingResampler
+
+MAX_MOVEMENT_S = AnalysisParams().max_movement_s
 from hinge.analysis.resampling import resample_uniform
 
 G = 9.80665

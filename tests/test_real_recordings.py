@@ -75,7 +75,7 @@ def test_walking_turns_and_gait_starts_are_reported_as_not_counted(analysed):
     for name in ("HA001_Test11_Trial1.csv.gz", "MS001_Test11_Trial1.csv.gz"):
         reasons = analysed[name].dropped["reason"]
         assert reasons.str.startswith("walking").sum() >= 3, name
-        assert reasons.str.startswith("turn, not a bend").sum() >= 10, name
+        assert reasons.str.startswith("turn, not a bend").sum() >= 5, name
 
 
 def test_ha001_deep_bends_are_found_and_standing_up_is_not_a_bend(analysed):
@@ -120,3 +120,10 @@ def test_every_file_is_analysed_or_refused_in_one_line(tmp_path, path):
         assert "bends:" in run.stdout
     else:
         assert run.returncode == 2 and len(run.stderr.strip().splitlines()) == 1, run.stderr
+
+
+def test_the_estimator_does_not_import_the_simulator_it_is_tested_against():
+    code = ("import sys, hinge.analysis.pipeline, hinge.analysis.streaming, hinge.loading; "
+            "print([m for m in sys.modules if 'body_model' in m or 'simulated' in m])")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert out.returncode == 0 and out.stdout.strip() == "[]", out.stdout + out.stderr

@@ -25,12 +25,12 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-#: Fraction of the total lumbar flexion taken by L5S1, L4L5, L3L4, L2L3, L1L2.
-LUMBAR_LEVEL_SHARES: tuple[float, ...] = (0.18, 0.24, 0.22, 0.19, 0.17)
+from ..anatomy import LUMBAR_LEVEL_SHARES  # noqa: F401 - re-exported
+from ..anatomy import PLACEMENT_SEGMENT as _ANALYSED
 
-#: Sensor placements and the segment each skin point is rigid with.
-#: Value = index of the segment in the trunk chain: 0 pelvis, 1..5 vertebrae L5..L1, 6 thorax.
-PLACEMENT_SEGMENT: dict[str, int] = {"sacrum": 0, "L5": 1, "L4": 2, "L3": 3, "T12": 6}
+#: Sensor placements and the segment each skin point is rigid with: hinge's placements
+#: plus T12 on the thorax (6), the second sensor's site.
+PLACEMENT_SEGMENT: dict[str, int] = {**_ANALYSED, "T12": 6}
 
 _REF_HEIGHT_M = 1.75
 
