@@ -141,7 +141,7 @@ def calibrate_mounting(
     still: np.ndarray,
     upright_tolerance_deg: float = 10.0,
     min_quiet_s: float = 1.0,
-    moving_rad_s: float = 0.35,
+    moving_rad_s: float = 0.15,
     walking: np.ndarray | None = None,
     min_walking_s: float = 3.0,
 ) -> MountingCalibration:
