@@ -25,6 +25,8 @@ test: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/accuracy.py
+	$(BIN)/python benchmarks/robustness.py
+	$(BIN)/python benchmarks/real_recordings.py
 	$(BIN)/python benchmarks/second_sensor.py
 	$(BIN)/python benchmarks/speed.py
 	$(BIN)/python benchmarks/protocol_speed.py

@@ -11,6 +11,8 @@ bend-depth tertile and its worst gap; and the share of bends judged from pitch o
   bias 40 mg and scale 3 %, gyro bias 5 deg/s (LSM6DS3-class zero-rate level);
 * movement habits (`body_model.HABITS`): depth drawn independently of the class, knee
   ranges of the classes swapped, no pelvic lag, a graded instead of a two-band share;
+* lumbar flexion spread over the levels: 60 % in the lowest two or the highest two
+  (the model assumes 0.18/0.24/0.22/0.19/0.17);
 * soft-tissue artefact x0 and x2.
 
 Targets at the sacrum in every row (issue: real-world analysis): balanced accuracy
@@ -46,6 +48,8 @@ ROWS = {
     "knee ranges swapped": {"habit": "knee-swapped"},
     "no pelvic lag": {"habit": "no-pelvic-lag"},
     "graded lumbar share": {"habit": "graded-share"},
+    "lumbar flexion low (L5S1-L4L5 60 %)": {"lumbar_level_shares": (0.30, 0.30, 0.20, 0.12, 0.08)},
+    "lumbar flexion high (L2L3-L1L2 60 %)": {"lumbar_level_shares": (0.08, 0.12, 0.20, 0.30, 0.30)},
     "soft tissue x0": {"soft_tissue_scale": 0.0},
     "soft tissue x2": {"soft_tissue_scale": 2.0},
 }

@@ -89,6 +89,7 @@ class Body:
     m_pelvis: float = _M_PELVIS
     m_lumbar: tuple = (_M_ABDOMEN / 5,) * 5
     m_upper: float = _M_UPPER
+    lumbar_level_shares: tuple = LUMBAR_LEVEL_SHARES  # of lumbar flexion, L5S1 .. L1L2
 
     @property
     def m_trunk(self) -> float:
@@ -96,12 +97,18 @@ class Body:
         return self.m_pelvis + sum(self.m_lumbar) + self.m_upper
 
 
-def make_body(height_m: float, skin_jitter_m: np.ndarray | None = None) -> Body:
+def make_body(height_m: float, skin_jitter_m: np.ndarray | None = None,
+              lumbar_level_shares: tuple | None = None) -> Body:
     """Build the body of a person of height ``height_m`` (m).
 
     ``skin_jitter_m`` (2,) shifts every skin point by the same (x, z) amount, m,
     to represent person-to-person uncertainty of the HJC-to-skin geometry (±2–3 cm, §3.2).
+    ``lumbar_level_shares`` (5,) replaces how lumbar flexion spreads over L5S1 .. L1L2
+    (they must sum to 1), for robustness studies.
     """
+    shares = LUMBAR_LEVEL_SHARES if lumbar_level_shares is None else tuple(float(v) for v in lumbar_level_shares)
+    if len(shares) != 5 or abs(sum(shares) - 1.0) > 1e-6:
+        raise ValueError(f"body_model: lumbar_level_shares {shares} must be 5 values summing to 1")
     scale = height_m / _REF_HEIGHT_M
     joints = _LUMBAR_JOINTS_REF_M * scale
     # Abdominal mass sits in front of the spine: segment midpoints moved 7 cm anterior.
@@ -126,4 +133,5 @@ def make_body(height_m: float, skin_jitter_m: np.ndarray | None = None) -> Body:
         lumbar_com_m=lumbar_com,
         upper_com_m=upper_com,
         skin_m=skin,
+        lumbar_level_shares=shares,
     )

@@ -15,12 +15,10 @@ from typing import Callable
 
 import numpy as np
 
-from ._anthropometry import LUMBAR_LEVEL_SHARES, PLACEMENT_SEGMENT, Body
+from ._anthropometry import PLACEMENT_SEGMENT, Body
 
 from ..constants import GRAVITY_MPS2
 _G_VEC = np.array([0.0, 0.0, -GRAVITY_MPS2])
-# Cumulative lumbar flexion below the top of each vertebral segment L5 .. L1.
-_LUMBAR_CUM = np.cumsum(LUMBAR_LEVEL_SHARES)
 
 
 @dataclass(frozen=True)
@@ -99,8 +97,9 @@ def forward_kinematics(
     # pelvic and lumbar angles are absolute).
     seg = np.empty((7,) + shape)
     seg[0] = th_p
+    lumbar_cum = np.cumsum(body.lumbar_level_shares)
     for i in range(5):
-        seg[1 + i] = th_p + _LUMBAR_CUM[i] * phi
+        seg[1 + i] = th_p + lumbar_cum[i] * phi
     seg[6] = th_p + phi
     J = body.lumbar_joints_m
     jx, jz = _rot(th_p, J[0])

@@ -43,7 +43,8 @@ class SessionSpec:
     ``sensor_error_scale`` multiplies the ranges of accelerometer and gyroscope bias and
     scale error (``gyro_bias_max_dps`` overrides the gyro bias range), ``habit`` draws the
     bends from other ranges (`HABITS`) and ``soft_tissue_scale`` multiplies the soft-tissue
-    artefact: perturbations of the model's own assumptions for robustness benchmarks.
+    artefact, ``lumbar_level_shares`` how lumbar flexion spreads over L5S1 .. L1L2:
+    perturbations of the model's own assumptions for robustness benchmarks.
     ``guided_calibration`` starts the session with the guided-calibration protocol of
     ``hinge live``: at least 4.5 s of quiet standing, then one slow hip hinge
     (:func:`calibration_hinge`, a truth row of kind "hip-led"), then the set.
@@ -69,6 +70,7 @@ class SessionSpec:
     gyro_bias_max_dps: float | None = None
     habit: str = "default"
     soft_tissue_scale: float = 1.0
+    lumbar_level_shares: tuple | None = None
 
 
 @dataclass(frozen=True)
@@ -174,7 +176,7 @@ def simulate_session(spec: SessionSpec) -> SimulatedSession:
         np.random.default_rng(s) for s in streams
     )
     height_m = float(spec.height_m) if spec.height_m is not None else float(rng_person.uniform(1.55, 1.95))
-    body = make_body(height_m, rng_person.uniform(-_SKIN_JITTER_M, _SKIN_JITTER_M, 2))
+    body = make_body(height_m, rng_person.uniform(-_SKIN_JITTER_M, _SKIN_JITTER_M, 2), spec.lumbar_level_shares)
     sta_draw = rng_person.uniform(-1, 1)
     slide_draw = rng_person.uniform(-_STA_SLIDE_MAX_M, _STA_SLIDE_MAX_M)
     sta_gain = 1.0 if spec.ideal_sensor else 1.0 + sta_draw * _STA_GAIN_MAX[spec.placement] * spec.soft_tissue_scale
