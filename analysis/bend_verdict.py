@@ -162,8 +162,8 @@ def judge_candidate(
                        feats["judder_count"], feats["peak_rate_deg_s"], lag)
     reasons = list(score.reasons)
     if label == UNCERTAIN:
-        reasons.insert(0, f"hip-led or spine-led cannot be told: the lumbar share ({100 * share:.0f}%) is within "
-                          f"{100 * margin:.0f} points of the boundary ({100 * params.decision_share:.0f}%)"
+        reasons.insert(0, f"hip-led or spine-led cannot be told: the lumbar share ({100 * share:.0f}%) is too close "
+                          f"to the boundary ({100 * params.decision_share:.0f}%) for what was measured"
                           + (", and only the pitch was measured (no still moment before and after the bend)"
                              if dx is None else ""))
     return {

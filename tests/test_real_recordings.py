@@ -13,31 +13,18 @@ import sys
 from pathlib import Path
 
 import numpy as np
-import pandas as pd
 import pytest
 
 from hinge.analysis.pipeline import analyse
 
-DATA = Path(__file__).parent / "data" / "mobilised_lab"
+# The benchmark's reader, reference walking bouts and HA001's known events (one home):
+# HA001 holds deep forward bends at 123.8 and 127.1 s, and stands up from a chair at 4.8 s.
+from real_recordings import DATA, HA001_DEEP_BENDS_S, HA001_STAND_UP_S, walking_bouts  # noqa: E402
+from real_recordings import read as load  # noqa: E402
+
 RECORDINGS = sorted(DATA.glob("*_Trial?.csv.gz"))
 _SCRIPT = Path(sys.executable).parent / "hinge"
 COMMAND = [str(_SCRIPT)] if _SCRIPT.exists() else [sys.executable, "-m", "hinge"]
-# HA001 Test11: held deep forward bends that return to standing (gravity tilted 75 and 83
-# deg), and a 60 deg forward lean at 4.8 s that raises the sacrum 0.3 m from a still start
-# straight into walking (standing up from a chair).
-HA001_DEEP_BENDS_S = (123.8, 127.1)
-HA001_STAND_UP_S = 4.8
-
-
-def load(path: Path):
-    frame = pd.read_csv(path)
-    values = frame[["acc_x", "acc_y", "acc_z", "gyr_x", "gyr_y", "gyr_z"]].to_numpy(float)
-    return frame["time_s"].to_numpy(float), values[:, :3], values[:, 3:]
-
-
-def walking_bouts(path: Path) -> np.ndarray:
-    bouts = pd.read_csv(path.with_name(path.name.replace(".csv.gz", "_walking.csv")))
-    return bouts[["start_s", "end_s"]].to_numpy(float).reshape(-1, 2)
 
 
 @pytest.fixture(scope="module")
