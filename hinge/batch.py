@@ -22,6 +22,7 @@ from hinge import __version__
 from hinge.batch_discovery import discover
 from hinge.batch_job import BatchJob, JobResult
 from hinge.batch_runner import available_cores, run_jobs
+from hinge.output_paths import check_new_file
 from hinge.batch_tables import bends_table, check_output, recordings_path, recordings_table, write_table
 from hinge.errors import HingeInputError
 
@@ -42,7 +43,7 @@ class BatchOutcome:
 
 
 def run_batch(inputs: list[str], output: str | Path, workers: int | None = None, scheduler: str | None = None,
-              placement: str | None = None, progress: bool | str = False) -> BatchOutcome:
+              placement: str | None = None, progress: bool | str = False, force: bool = False) -> BatchOutcome:
     """Discover, analyse and write; ``workers`` None = all local cores; ``scheduler``: Dask address.
 
     ``progress``: a bar on stderr (True: if it is a terminal, "always": even if not; see
@@ -51,11 +52,16 @@ def run_batch(inputs: list[str], output: str | Path, workers: int | None = None,
     Raises:
         HingeInputError: bad output name, nothing found, or an unreachable scheduler (one line).
     """
-    output = Path(output)
+    output = check_new_file(output, force=force, default_name="bends.csv")
     check_output(output)
     if workers is not None and workers < 1:
         raise HingeInputError(f"--jobs {workers}: need at least 1 worker process")
     found = discover(list(inputs))
+    # Neither table may land on (or inside) a recording, and the per-recording table
+    # beside the bends table is not replaced silently either.
+    sources = [Path(r.path) for r in found.recordings]
+    output = check_new_file(output, force=force, inputs=sources, default_name="bends.csv")
+    check_new_file(recordings_path(output), force=force, inputs=sources)
     jobs = [BatchJob(recording=recording, placement=placement) for recording in found.recordings]
     workers = available_cores() if workers is None else workers
     created_utc = datetime.now(timezone.utc).isoformat(timespec="seconds")

@@ -38,6 +38,7 @@ def add_batch_arguments(parser: argparse.ArgumentParser, placements: tuple[str, 
                         help="study folder (searched recursively), recording, or glob pattern (quote it; ** recurses)")
     parser.add_argument("-o", "--output", required=True, metavar="BENDS.csv|BENDS.parquet",
                         help="bends table to write; the per-recording table goes beside it as NAME_recordings.EXT")
+    parser.add_argument("--force", action="store_true", help="replace existing output tables")
     parser.add_argument("--jobs", "-j", type=int, default=available_cores(),
                         help="local worker processes (all cores by default; 1 = in this process)")
     parser.add_argument("--scheduler", metavar="ADDRESS", default=None,
@@ -62,7 +63,7 @@ def run_batch_command(args: argparse.Namespace) -> int:
     enabled = "always" if args.progress == "always" else want_progress(args.progress)
 
     outcome = run_batch(args.inputs, args.output, workers=args.jobs, scheduler=args.scheduler,
-                        placement=args.placement, progress=enabled)
+                        placement=args.placement, progress=enabled, force=args.force)
     recordings, bends = outcome.recordings, outcome.bends
     if outcome.skipped_csv:
         print(f"hinge: skipped {len(outcome.skipped_csv)} CSV file(s) without IMU columns "

@@ -83,11 +83,6 @@ def check_output(path: Path) -> str:
     if suffix not in FORMATS:
         raise HingeInputError(f"{path}: unknown output format '{suffix or '(no extension)'}'; "
                               "name the file .csv or .parquet")
-    parent = path.parent
-    if not parent.is_dir():
-        raise HingeInputError(f"{path}: directory '{parent}' does not exist; create it first or choose another path")
-    if path.is_dir():
-        raise HingeInputError(f"{path}: is a directory; give a file name")
     return FORMATS[suffix]
 
 

@@ -76,6 +76,7 @@ def _build_parser() -> argparse.ArgumentParser:
     simulate.add_argument("--mounting", choices=("upright", "random"), default="upright",
                           help="sensor mounting: aligned with the body, or randomly rotated")
     simulate.add_argument("--truth", metavar="TRUTH.csv", help="also write the true bend table here")
+    simulate.add_argument("--force", action="store_true", help="replace existing output files")
     simulate.set_defaults(run=_run_simulate)
 
     from hinge.reporting import REPORT_DESCRIPTION, REPORT_EPILOG, add_report_arguments, run_report_command
@@ -178,17 +179,6 @@ def _as_list(cell) -> list:
     if cell is None or (isinstance(cell, float) and math.isnan(cell)):
         return []
     return list(cell)
-
-
-def _check_output_path(path: Path) -> None:
-    """Refuse outputs whose directory is missing, rather than creating it by accident."""
-    parent = path.parent if str(path.parent) else Path(".")
-    if not parent.exists():
-        raise HingeInputError(f"{path}: directory '{parent}' does not exist; create it first or choose another path")
-    if not parent.is_dir():
-        raise HingeInputError(f"{path}: '{parent}' is not a directory; choose another path")
-    if path.is_dir():
-        raise HingeInputError(f"{path}: is a directory; give a file name")
 
 
 def _bend_records(bends) -> list[dict]:
@@ -298,11 +288,12 @@ def _run_analyse(args: argparse.Namespace) -> int:
 
 
 def _run_simulate(args: argparse.Namespace) -> int:
-    output = Path(args.output)
-    _check_output_path(output)
-    truth = Path(args.truth) if args.truth else None
-    if truth is not None:
-        _check_output_path(truth)
+    from hinge.output_paths import check_new_file
+
+    output = check_new_file(args.output, force=args.force, default_name="simulated.csv")
+    truth = check_new_file(args.truth, force=args.force, default_name="truth.csv", flag="--truth") if args.truth else None
+    if truth is not None and truth.resolve() == output.resolve():
+        raise HingeInputError(f"{truth}: --truth and -o name the same file; choose two files")
     if args.bends < 1:
         raise HingeInputError(f"--bends {args.bends}: need at least 1 bend")
     if not 25.0 <= args.fs_hz <= 1000.0:

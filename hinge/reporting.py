@@ -34,14 +34,6 @@ REPORT_EPILOG = ("example:\n  hinge report sessions/session_20261124T0930Z -o re
                  "  hinge report sessions/ -o all_sessions.html")
 
 
-def _check_output(out_html: Path) -> None:
-    parent = out_html.parent if str(out_html.parent) else Path(".")
-    if out_html.is_dir():
-        raise HingeInputError(f"{out_html}: is a directory; give a file name such as {out_html / 'report.html'}")
-    if not parent.is_dir():
-        raise HingeInputError(f"{out_html}: directory '{parent}' does not exist; create it first or choose another -o")
-
-
 def _started_utc(metadata: dict) -> datetime | None:
     for key in ("created_utc", "start_utc", "acq_time"):
         value = metadata.get(key)
@@ -133,15 +125,17 @@ def _expand(paths) -> list[Path]:
     return out
 
 
-def write_report(paths: list[Path], out_html: Path, *, placement: str | None = None,
-                 progress: bool | str = True) -> Path:
+def write_report(paths: list[Path], out_html: Path | str, *, placement: str | None = None,
+                 progress: bool | str = True, force: bool = False) -> Path:
     """Analyse every recording in ``paths`` and write one HTML report to ``out_html``.
 
     paths: CSV files or session directories (anything `hinge.loading.load_recording` reads),
         or folders holding them (searched like `hinge batch` does); duplicates are read once. placement: sensor site for all inputs; None takes each
         input's own metadata, else sacrum. progress: True/"auto" draws a bar on stderr when
-        it is a terminal, "always" draws it anyway, False/"never" never.
-    Returns ``out_html``. The file is written atomically (a complete report or none).
+        it is a terminal, "always" draws it anyway, False/"never" never. force: replace an
+        existing report (never an input, never anything but a regular file; see
+        `hinge.output_paths`).
+    Returns the file written (``out_html``, or DIR/report.html for "DIR/"). The file is written atomically (a complete report or none).
 
     Raises:
         HingeInputError: no inputs, an unreadable input (naming the file), or an unusable
@@ -150,14 +144,15 @@ def write_report(paths: list[Path], out_html: Path, *, placement: str | None = N
     from hinge.analysis.report import render_report
     from hinge.loading import DEFAULT_PLACEMENT, analyse_loaded, load_recording
 
-    out_html = Path(out_html)
+    from hinge.output_paths import check_new_file
+
     unique: dict[Path, Path] = {}
     for p in _expand(paths):
         unique.setdefault(p.resolve(), p)
     inputs = list(unique.values())
     if not inputs:
         raise HingeInputError("no recordings given; name at least one session directory or CSV file")
-    _check_output(out_html)
+    out_html = check_new_file(out_html, force=force, inputs=inputs, default_name="report.html")
     enabled = "always" if progress == "always" else want_progress(progress)
     sessions = []
     with progress_bar("analysing", 2 * len(inputs), enabled) as advance:
@@ -194,7 +189,9 @@ def add_report_arguments(parser, placements) -> None:
 
     parser.add_argument("inputs", nargs="+", metavar="SESSION",
                         help="session directory, CSV or BIDS *_motion.tsv recording, or a folder of them")
-    parser.add_argument("-o", "--output", default="report.html", metavar="FILE.html", help="HTML file to write")
+    parser.add_argument("-o", "--output", default="report.html", metavar="FILE.html",
+                        help="HTML file to write (DIR/ writes DIR/report.html)")
+    parser.add_argument("--force", action="store_true", help="replace an existing report file")
     parser.add_argument("--placement", choices=placements, default=None,
                         help="skin site of the sensor for all inputs (None: each session's own, else sacrum)")
     parser.add_argument("--progress", choices=PROGRESS_MODES, default="auto",
@@ -204,7 +201,7 @@ def add_report_arguments(parser, placements) -> None:
 def run_report_command(args) -> int:
     """`hinge report`: write the report and say where it is (one line on stdout)."""
     n = len({p.resolve() for p in _expand(args.inputs)})
-    out = write_report([Path(p) for p in args.inputs], Path(args.output), placement=args.placement,
-                       progress=args.progress)
+    out = write_report([Path(p) for p in args.inputs], args.output, placement=args.placement,
+                       progress=args.progress, force=args.force)
     print(f"wrote {out} ({n} recording{'s' if n != 1 else ''}); open it in a web browser")
     return 0
