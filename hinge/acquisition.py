@@ -15,6 +15,11 @@ from pathlib import Path
 
 from hinge.errors import HingeInputError
 
+# Signals that stop a recording as Ctrl-C does; exit status when stopped before recording
+# anything (128 + SIGINT, the shell's convention, as hinge.cli's "interrupted").
+STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
+EXIT_STOPPED = 130
+
 __all__ = ["run_scan", "run_record", "add_scan_arguments", "add_record_arguments", "PROFILE_KEYS"]
 
 # The keys of hinge.firmware_protocol.PROFILES, spelled out so that `hinge --help` needs no
@@ -160,13 +165,28 @@ async def _record(args: argparse.Namespace, path: Path, live=None) -> int:
         from hinge.imu import simulated as sim
 
         (sensor,), scanner_backend, client_backend = _simulation(args, (args.profile or "hinge_open",))
+    # Ctrl-C, `kill`/`timeout` (SIGTERM) and closing the terminal (SIGHUP) all stop the same
+    # way, from the first moment on: during the scan nothing is recorded yet; later the
+    # session is closed, summarised and (live) reported.
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    handled = []
+    for stop_signal in STOP_SIGNALS:
+        try:
+            loop.add_signal_handler(stop_signal, stop.set)
+            handled.append(stop_signal)
+        except (NotImplementedError, RuntimeError, ValueError):
+            pass
     try:
         try:
             wanted = args.device or (sensor.address if sensor is not None else None)
-            found = await find_sensor(wanted, args.profile, args.timeout, backend=scanner_backend,
-                                      adapter=args.adapter)
+            found = await _until_stopped(find_sensor(wanted, args.profile, args.timeout, backend=scanner_backend,
+                                                     adapter=args.adapter), stop)
         except (BleakError, OSError) as e:
             raise HingeInputError(_bluetooth_error(e)) from None
+        if found is None:
+            print("hinge: stopped before a sensor was found; nothing was recorded", file=sys.stderr)
+            return EXIT_STOPPED
         profile = found.profile
         rate = float(args.rate_hz or profile.default_rate_hz)
         metadata = {
@@ -178,19 +198,12 @@ async def _record(args: argparse.Namespace, path: Path, live=None) -> int:
             metadata["source"] = {"generator": "hinge record --simulate", "body_model_seed": args.seed,
                                   "speed": args.speed}
         writer = SessionWriter.create(path, metadata)
-        stop = asyncio.Event()
-        loop = asyncio.get_running_loop()
         tty = sys.stderr.isatty()
 
         def status(stats) -> None:
             if tty:
                 print(f"\r{stats.status_line()}  (Ctrl-C stops)", end="", file=sys.stderr, flush=True)
 
-        with_signal = True
-        try:
-            loop.add_signal_handler(signal.SIGINT, stop.set)
-        except (NotImplementedError, RuntimeError, ValueError):
-            with_signal = False
         if args.duration is not None:
             loop.call_later(args.duration, stop.set)
         print(f"recording {found.name or '?'} {found.address} ({profile.key}) to {path}", flush=True)
@@ -208,8 +221,6 @@ async def _record(args: argparse.Namespace, path: Path, live=None) -> int:
         except StreamError as e:
             error, stats = e, rec.stats
         finally:
-            if with_signal:
-                loop.remove_signal_handler(signal.SIGINT)
             if tty:
                 print(file=sys.stderr)
             # counts, host-clock rate, clock_fit: host_s = host_offset_s + scale * t_s (recordings/FORMAT.md)
@@ -228,5 +239,22 @@ async def _record(args: argparse.Namespace, path: Path, live=None) -> int:
               f"{stats.malformed} malformed, {stats.reconnects} reconnects")
         return 0
     finally:
+        for stop_signal in handled:
+            loop.remove_signal_handler(stop_signal)
         if sensor is not None:
             sim.unregister(sensor)
+
+
+async def _until_stopped(job, stop: asyncio.Event):
+    """`job`'s result, or None (the job cancelled) if `stop` is set first."""
+    task = asyncio.ensure_future(job)
+    waiter = asyncio.ensure_future(stop.wait())
+    try:
+        done, _ = await asyncio.wait({task, waiter}, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        waiter.cancel()
+    if task in done:
+        return task.result()
+    task.cancel()
+    await asyncio.gather(task, return_exceptions=True)
+    return None

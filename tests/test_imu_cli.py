@@ -110,3 +110,58 @@ def test_ctrl_c_stops_the_recording_cleanly(tmp_path):
     (path,) = tmp_path.iterdir()
     meta = json.loads((path / "session.json").read_text())
     assert meta["status"] == "closed" and meta["n_samples"] > 0
+
+
+def _start_recording(tmp_path, *extra):
+    import os
+    import subprocess
+    import sys
+
+    return subprocess.Popen([sys.executable, "-m", "hinge", "record", "--simulate", "--speed", "5", "-o", str(tmp_path),
+                             *extra], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            env={**os.environ, "PYTHONUNBUFFERED": "1"})
+
+
+@pytest.mark.parametrize("name", ["SIGTERM", "SIGHUP"])
+def test_sigterm_and_sighup_stop_the_recording_as_ctrl_c_does(tmp_path, name):
+    import signal
+    import time
+
+    proc = _start_recording(tmp_path)
+    try:
+        deadline = time.monotonic() + 30
+        assert proc.stdout.readline().startswith("recording hinge-51M0")
+        while not list(tmp_path.glob("*/samples.bin")) or next(tmp_path.glob("*/samples.bin")).stat().st_size < 2000:
+            assert time.monotonic() < deadline and proc.poll() is None
+            time.sleep(0.05)
+        proc.send_signal(getattr(signal, name))
+        out, err = proc.communicate(timeout=15)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    assert proc.returncode == 0, err
+    assert "wrote" in out
+    (path,) = tmp_path.iterdir()
+    meta = json.loads((path / "session.json").read_text())
+    assert meta["status"] == "closed" and meta["n_samples"] > 0
+
+
+def test_ctrl_c_during_the_scan_stops_at_once_and_records_nothing(tmp_path):
+    import signal
+    import time
+
+    # A sensor that never shows up: the scan would go on for 60 s.
+    proc = _start_recording(tmp_path, "--device", "no-such-sensor", "--timeout", "60")
+    try:
+        time.sleep(2.0)
+        assert proc.poll() is None
+        proc.send_signal(signal.SIGINT)
+        out, err = proc.communicate(timeout=15)  # long before the 60 s scan would end
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    assert proc.returncode == 130, out + err
+    assert "stopped before a sensor was found" in err and "Traceback" not in err
+    assert not list(tmp_path.iterdir())
