@@ -9,9 +9,12 @@ Facts and sources (research notes §4, re-checked):
   e.g. ``01 63 "/Meas/Acc/13"``), 2 UNSUBSCRIBE (``02 63``). Official bleak sample
   ``movesense-device-lib/samples/gatt_sensordata_app`` (copies in the code index) writes
   exactly these bytes.
-- Responses ``<type u8> <ref u8> <payload>``: 1 command result, 2 DATA, 3 DATA_PART2. A
-  DATA_PART2 continues the pending DATA of the same ref: append its bytes after the
-  2-byte header (same sample; IMU9 @ 104 Hz needs two notifications).
+- Responses ``<type u8> <ref u8> <payload>``: 1 command result, 2 DATA, 3 DATA_PART2,
+  4 DATA_PART3. A DATA_PART2 (then a DATA_PART3) continues the pending DATA of the same
+  ref: append its bytes after the 2-byte header (IMU9 @ 104 Hz needs two notifications,
+  higher rates at a small MTU three).
+- Command result: ``01 <ref> <status u16 big-endian>``, an HTTP-like status (200 OK); the
+  firmware sends 507 as ``01 63 01 FB``.
 - ``/Meas/*`` payload: u32 timestamp in ms of the sensor clock for the **first** sample,
   then whole arrays, not interleaved: acc N × 3 float32 (m/s²), gyro N × 3 float32 (°/s),
   [magn N × 3 float32 (µT)]. Sample i is at ts + i·1000/f_s ms (official sample; .NET model
@@ -19,8 +22,6 @@ Facts and sources (research notes §4, re-checked):
 - Rates 13, 26, 52, 104, 208, 416, 833, 1666 Hz; paths ``/Meas/IMU6/{rate}``,
   ``/Meas/IMU9/{rate}``, ``/Meas/Acc/{rate}``, ``/Meas/Gyro/{rate}``.
 - Advertised name ``Movesense <serial>`` (e.g. "Movesense 204730000081").
-- [VERIFY] the command-result payload: decoded here as a u16 LE status (HTTP-like, 200 =
-  OK) when present; the public spec excerpt available did not show its layout.
 
 No sequence counter: gaps show as timestamp steps ≠ N/f_s. Float32 values that are not
 finite or exceed twice the largest full scale (±16 g, ±2000 °/s) are treated as corrupted.
@@ -50,9 +51,9 @@ NOTIFY_UUID = "34800002-7185-4d5d-b431-630e7050e8f0"
 RATES_HZ = (13.0, 26.0, 52.0, 104.0, 208.0, 416.0, 833.0, 1666.0)
 ARRAYS = {"IMU6": 2, "IMU9": 3, "Acc": 1, "Gyro": 1}
 CMD_HELLO, CMD_SUBSCRIBE, CMD_UNSUBSCRIBE = 0, 1, 2
-RESP_RESULT, RESP_DATA, RESP_DATA_PART2 = 1, 2, 3
+RESP_RESULT, RESP_DATA, RESP_DATA_PART2, RESP_DATA_PART3 = 1, 2, 3, 4
 MAX_PAYLOAD = 512
-MAX_RESPONSE = 2 * MAX_PAYLOAD
+MAX_RESPONSE = 3 * MAX_PAYLOAD
 _ACC_LIMIT_MPS2 = 2 * 16 * STANDARD_GRAVITY_MPS2
 _GYR_LIMIT_DPS = 2 * 2000.0
 DEFAULT_REF = 99
@@ -112,10 +113,10 @@ def parse_path(path: str) -> tuple[str, float]:
 
 @dataclass(frozen=True)
 class GspResponse:
-    kind: str          # "result", "data", "data_part2"
+    kind: str          # "result", "data", "data_part2", "data_part3"
     ref: int
     body: bytes
-    status: int | None = None  # command result only [VERIFY layout]
+    status: int | None = None  # command result only: HTTP-like, big-endian on the wire
 
 
 def decode_response(payload: bytes) -> GspResponse:
@@ -128,13 +129,15 @@ def decode_response(payload: bytes) -> GspResponse:
     rtype, ref = payload[0], payload[1]
     body = bytes(payload[2:])
     if rtype == RESP_RESULT:
-        status = int.from_bytes(body[:2], "little") if len(body) >= 2 else None
+        status = int.from_bytes(body[:2], "big") if len(body) >= 2 else None
         return GspResponse("result", ref, body, status)
     if rtype == RESP_DATA:
         return GspResponse("data", ref, body)
     if rtype == RESP_DATA_PART2:
         return GspResponse("data_part2", ref, body)
-    raise _err(f"response type {rtype} unknown (expected 1 result, 2 data, 3 data part 2)")
+    if rtype == RESP_DATA_PART3:
+        return GspResponse("data_part3", ref, body)
+    raise _err(f"response type {rtype} unknown (expected 1 result, 2 data, 3 data part 2, 4 data part 3)")
 
 
 def decode_imu_body(body: bytes, *, arrays: int = 2, sample_rate_hz: float) -> ImuSamples:
@@ -173,7 +176,8 @@ def decode_movesense(payload: bytes, *, arrays: int = 2, sample_rate_hz: float) 
 
 def encode_movesense(acc_mps2, gyr_rad_s=None, *, timestamp_ms: int, ref: int = DEFAULT_REF,
                      magn_ut=None, max_payload: int | None = None) -> list[bytes]:
-    """DATA notification(s) for N samples; split into DATA + DATA_PART2 when over ``max_payload``."""
+    """DATA notification(s) for N samples; split into DATA + DATA_PART2 (+ DATA_PART3) when
+    over ``max_payload``."""
     parts = [np.asarray(acc_mps2, dtype=float)]
     if gyr_rad_s is not None:
         parts.append(np.asarray(gyr_rad_s, dtype=float) / DEG_TO_RAD)
@@ -182,30 +186,39 @@ def encode_movesense(acc_mps2, gyr_rad_s=None, *, timestamp_ms: int, ref: int = 
     body = struct.pack("<I", timestamp_ms & 0xFFFFFFFF) + np.vstack(parts).astype("<f4").tobytes()
     whole = bytes([RESP_DATA, ref]) + body
     max_payload = MAX_PAYLOAD if max_payload is None else min(max_payload, MAX_PAYLOAD)
-    if len(whole) <= max_payload:
-        return [whole]
-    if len(whole) - max_payload + 2 > max_payload:
-        raise ValueError(f"{len(whole)} bytes need more than two notifications of {max_payload}")
-    return [whole[:max_payload], bytes([RESP_DATA_PART2, ref]) + whole[max_payload:]]
+    out, rest = [whole[:max_payload]], whole[max_payload:]
+    for part in (RESP_DATA_PART2, RESP_DATA_PART3):
+        if not rest:
+            break
+        out.append(bytes([part, ref]) + rest[:max_payload - 2])
+        rest = rest[max_payload - 2:]
+    if rest:
+        raise ValueError(f"{len(whole)} bytes need more than three notifications of {max_payload}")
+    return out
 
 
 def encode_command_result(ref: int, status: int = 200) -> bytes:
-    return bytes([RESP_RESULT, ref]) + struct.pack("<H", status)
+    return bytes([RESP_RESULT, ref]) + struct.pack(">H", status)
 
 
 class MovesenseReassembler:
-    """Joins DATA + DATA_PART2 per reference and decodes complete responses.
+    """Joins DATA + DATA_PART2 (+ DATA_PART3) per reference and decodes complete responses.
 
-    ``streams`` maps each subscription ref to ``(kind, rate_hz)``, e.g. ``{99: ("IMU6", 104)}``.
-    ``max_payload`` (ATT_MTU − 3) lets a DATA that does not fill the MTU be emitted at once;
-    a DATA that fills it may have a DATA_PART2 and waits for the next notification (or
-    `flush`). Lost halves are reported as `ProtocolError` by `feed`/`flush` and dropped.
+    ``streams`` maps each subscription ref to ``(kind, rate_hz)``, e.g. ``{99: ("IMU6", 104)}``
+    (default: IMU6 at ``sample_rate_hz`` on the default ref). ``max_payload`` (ATT_MTU − 3)
+    lets a part that does not fill the MTU be emitted at once; one that fills it may be
+    continued and waits for the next notification (or `flush`). Without ``max_payload``
+    every DATA waits for the next notification: a body that happens to be a whole number
+    of samples at an unusual MTU proves nothing. Lost parts are reported as
+    `ProtocolError` by `feed`/`flush` and dropped.
     """
 
-    def __init__(self, streams: dict[int, tuple[str, float]] | None = None, max_payload: int | None = None):
-        self.streams = dict(streams or {DEFAULT_REF: ("IMU6", 104.0)})
+    def __init__(self, streams: dict[int, tuple[str, float]] | None = None, max_payload: int | None = None,
+                 sample_rate_hz: float = 104.0):
+        self.streams = dict(streams or {DEFAULT_REF: ("IMU6", float(sample_rate_hz))})
         self.max_payload = max_payload
         self._pending: dict[int, bytes] = {}
+        self._parts: dict[int, int] = {}  # parts received of the pending response, per ref
         self.last_result: GspResponse | None = None
         self.dropped_partial = 0  # DATA whose DATA_PART2 never came
 
@@ -225,15 +238,25 @@ class MovesenseReassembler:
         if r.ref not in self.streams:
             raise _err(f"data for unknown reference {r.ref} (subscribed: {sorted(self.streams)})")
         out: list[ImuSamples] = []
-        if r.kind == "data_part2":
+        if r.kind in ("data_part2", "data_part3"):
             first = self._pending.pop(r.ref, None)
-            if first is None:
-                raise _err(f"DATA_PART2 for reference {r.ref} without a pending DATA (first half lost)")
+            received = self._parts.pop(r.ref, 0)
+            wanted = 1 if r.kind == "data_part2" else 2
+            if first is None or received != wanted:
+                if first is not None:
+                    self.dropped_partial += 1
+                raise _err(f"{r.kind.upper()} for reference {r.ref} without a pending DATA"
+                           f"{'' if wanted == 1 else ' and DATA_PART2'} (an earlier part lost)")
             body = first + r.body
             if len(body) > MAX_RESPONSE:
                 raise _err(f"reassembled response of {len(body)} bytes is oversize")
+            may_go_on = r.kind == "data_part2" and (self.max_payload is None or len(payload) >= self.max_payload)
+            if may_go_on or not self._complete(r.ref, body):
+                self._pending[r.ref], self._parts[r.ref] = body, wanted + 1  # a DATA_PART3 may follow
+                return []
             return [self._decode(r.ref, body)]
         stale = self._pending.pop(r.ref, None)
+        self._parts.pop(r.ref, None)
         error = None
         if stale is not None:
             try:
@@ -241,11 +264,11 @@ class MovesenseReassembler:
             except ProtocolError as exc:  # its second half was lost
                 error = exc
                 self.dropped_partial += 1
-        full = self.max_payload is not None and len(payload) >= self.max_payload
+        full = self.max_payload is None or len(payload) >= self.max_payload
         if self._complete(r.ref, r.body) and not full:
             out.append(self._decode(r.ref, r.body))
         else:
-            self._pending[r.ref] = r.body
+            self._pending[r.ref], self._parts[r.ref] = r.body, 1
         if error is not None and not out:
             raise _err(f"DATA for reference {r.ref} dropped: its DATA_PART2 never came ({error.reason})")
         return out
@@ -255,6 +278,7 @@ class MovesenseReassembler:
         out, bad = [], []
         for ref, body in list(self._pending.items()):
             del self._pending[ref]
+            self._parts.pop(ref, None)
             try:
                 out.append(self._decode(ref, body))
             except ProtocolError:

@@ -58,6 +58,9 @@ class DeviceProfile:
     start: Callable[..., list[bytes]] = field(default=_none, repr=False)
     stop: Callable[..., list[bytes]] = field(default=_none, repr=False)
     make_decoder: Callable[..., object] | None = field(default=None, repr=False)
+    # Keyword arguments `make_decoder` takes among "sample_rate_hz" (the subscribed rate)
+    # and "max_payload" (ATT MTU - 3: a notification that fills it may be continued).
+    decoder_takes: tuple[str, ...] = ()
     write_with_response: bool = True
     limits: str = ""
 
@@ -149,6 +152,7 @@ POLAR_VERITY = DeviceProfile(
     start=polar_pmd.verity_start_commands,
     stop=polar_pmd.verity_stop_commands,
     make_decoder=polar_merge.VerityStreamDecoder,  # acc + gyro frames merged into 6-axis samples
+    decoder_takes=("sample_rate_hz",),
     limits=("acc and gyro arrive as separate frames with their own times; frames fill to the MTU, so "
             "latency is about 1 s; 52 Hz unless SDK mode (26-416 Hz, optical sensor off); clock defaults to "
             "2017/2019 until set, so anchor to host time"),
@@ -169,6 +173,7 @@ POLAR_H10 = replace(
     start=polar_pmd.h10_start_commands,
     stop=polar_pmd.h10_stop_commands,
     make_decoder=polar_pmd.PmdStreamDecoder,
+    decoder_takes=("sample_rate_hz",),
     limits=("no gyroscope; a chest strap that wakes on electrode contact and drops BLE 45 s after leaving "
             "the strap, awkward on the lower back; clock resets on shutdown"),
 )
@@ -197,6 +202,7 @@ MOVESENSE = DeviceProfile(
     start=lambda rate_hz=104.0, kind="IMU6": [movesense.command_subscribe(movesense.imu_path(rate_hz, kind))],
     stop=lambda *_a: [movesense.command_unsubscribe()],
     make_decoder=movesense.MovesenseReassembler,
+    decoder_takes=("sample_rate_hz", "max_payload"),
     limits=("no counter: gaps only from timestamp steps; notifications are not acknowledged by the protocol; "
             "single connection; unsubscribe on exit or a stale subscription survives; the MTU each response "
             "needs is firmware-defined (IMU9 @ 104 Hz splits over two notifications)"),

@@ -480,8 +480,8 @@ class StreamRecorder:
             self._control.get_nowait()
         # Logged in raw.log before subscribing (some devices stream on subscribe): what
         # follows is a new connection, for the recorder and for `hinge recover` alike.
-        self._queue.put_nowait((time.monotonic_ns(), LINK_CHARACTERISTIC, link_payload("connected", self.rate_hz),
-                                "notify"))
+        self._queue.put_nowait((time.monotonic_ns(), LINK_CHARACTERISTIC,
+                                link_payload("connected", self.rate_hz, _mtu(client)), "notify"))
         for uuid in p.notify_uuids:
             await asyncio.wait_for(client.start_notify(uuid, self._callback(uuid)), self.settings.command_timeout_s)
         if p.control_uuid:
@@ -523,3 +523,19 @@ async def record_stream(device: BLEDevice, profile: DeviceProfile, sink: Session
                         settings: StreamSettings = StreamSettings(), **kwargs) -> StreamStats:
     """Convenience: `StreamRecorder(...).run(stop)`."""
     return await StreamRecorder(device, profile, sink, settings, **kwargs).run(stop)
+
+
+def _mtu(client) -> int | None:
+    """The connection's ATT MTU, or None where the backend cannot tell (then decoders that
+    need it hold a notification until the next one shows whether it was continued)."""
+    import warnings
+
+    try:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            mtu = int(client.mtu_size)
+    except Exception:  # noqa: BLE001 - any backend failure means "unknown", never a stop
+        return None
+    if caught:  # BlueZ without an acquired MTU: bleak warns and guesses 23
+        return None
+    return mtu if 23 <= mtu <= 517 else None

@@ -72,9 +72,11 @@ def _clock_disagrees(dev_step_s: float, host_step_s: float) -> bool:
     return dev_step_s <= 0 or dev_step_s > 10.0 * max(host_step_s, 0.0) + 10.0
 
 
-def link_payload(event: str, rate_hz: float | None = None) -> bytes:
-    """Payload of a raw.log link record, e.g. ``b"connected rate_hz=100"``."""
-    return (event if rate_hz is None else f"{event} rate_hz={float(rate_hz):g}").encode("ascii")
+def link_payload(event: str, rate_hz: float | None = None, mtu: int | None = None) -> bytes:
+    """Payload of a raw.log link record, e.g. ``b"connected rate_hz=100 mtu=247"``."""
+    words = [event] + ([f"rate_hz={float(rate_hz):g}"] if rate_hz is not None else []) \
+        + ([f"mtu={int(mtu)}"] if mtu else [])
+    return " ".join(words).encode("ascii")
 
 
 def parse_link_payload(payload: bytes) -> tuple[str, dict[str, float]]:
@@ -165,11 +167,13 @@ class SampleTimeline:
         self.clock_hz = float(clock_hz or profile.timestamp_clock_hz or 32768.0)
         self.reorder_packets, self.reorder_hold_s = int(reorder_packets), float(reorder_hold_s)
         self.counts = TimelineCounts()
+        self.mtu: int | None = None         # ATT MTU of the connection, when the link record says
         self._decoder = self._make_decoder(None)
         self._tick_unwrap = timebase.Unwrapper(32)
         self.shift_s = 0.0                  # t_s = device s + shift_s
         self.last_t: float | None = None    # t_s of the last sample released
         self.last_host_s: float | None = None
+        self.last_feed_host_s: float | None = None  # host arrival of the last data notification
         self._last_dev_end: float | None = None
         self._last_n = 0
         self.fit_points: list[tuple[float, float]] = []   # (t_s of a packet's last sample, host arrival s)
@@ -188,10 +192,9 @@ class SampleTimeline:
             if info is not None:
                 return hinge_open.HingeStreamDecoder.from_info(info)
             return hinge_open.HingeStreamDecoder(self.rate_hz, self.clock_hz)
-        try:
-            return self.profile.make_decoder(sample_rate_hz=self.rate_hz)
-        except TypeError:
-            return self.profile.make_decoder()
+        options = {"sample_rate_hz": self.rate_hz, "max_payload": None if self.mtu is None else self.mtu - 3}
+        return self.profile.make_decoder(**{k: options[k] for k in self.profile.decoder_takes
+                                            if options[k] is not None})
 
     def _new_connection(self) -> None:
         self._fresh = True                  # the next packet released is the first of a connection
@@ -221,6 +224,7 @@ class SampleTimeline:
             out = self.flush()
             if fields.get("rate_hz", 0) > 0:
                 self.rate_hz = fields["rate_hz"]
+            self.mtu = int(fields["mtu"]) if fields.get("mtu", 0) >= 23 else None
             self._decoder = self._make_decoder(None)
             self._new_connection()
             return out
@@ -266,11 +270,14 @@ class SampleTimeline:
                 self.counts.malformed_reasons.append(str(e))
             return []
         self.counts.packets += 1
+        self.last_feed_host_s = host_s
         sat = None
         if self.profile.key == "hinge_open" and len(frames) == 1:
             raw = hinge_open.decode_data_raw(bytes(payload))["raw"]
             sat = ((raw == -32768) | (raw == 32767)).any(axis=1)
-        digest = hash(bytes(payload))
+        return self._release_frames(frames, host_s, sat, hash(bytes(payload)))
+
+    def _release_frames(self, frames, host_s: float, sat, digest) -> list[Block]:
         out: list[Block] = []
         for i, frame in enumerate(frames):
             if frame.acc_mps2 is None or frame.n == 0:
@@ -286,8 +293,20 @@ class SampleTimeline:
         return out
 
     def flush(self) -> list[Block]:
-        """Release everything held (reorder buffer, unresolved arrival losses)."""
-        out = self._pump(None, force=True)
+        """Release everything held (a response the decoder still holds for a possible next
+        part, the reorder buffer, unresolved arrival losses)."""
+        out = []
+        if hasattr(self._decoder, "flush") and self.last_feed_host_s is not None:
+            try:
+                held = self._decoder.flush()
+            except ProtocolError as e:
+                held = []
+                self.counts.malformed += 1
+                if len(self.counts.malformed_reasons) < 20:
+                    self.counts.malformed_reasons.append(str(e))
+            if held:
+                out += self._release_frames(held, self.last_feed_host_s, None, ("flush", self.counts.packets))
+        out += self._pump(None, force=True)
         if self._arrival is not None:
             out += self._arrival_release(self._arrival.finish())
             self._arrival_period_s = self._arrival.period_s
