@@ -11,7 +11,11 @@ after this edge the analysis core trusts its inputs.
 from __future__ import annotations
 
 import difflib
+import io
 import os
+import select
+import stat
+import sys
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
@@ -50,6 +54,15 @@ MIN_SATURATION_RUN = 3
 MIN_SATURATION_ACC_MPS2 = 1.5 * GRAVITY_MPS2
 MIN_SATURATION_GYR_RAD_S = 2.0
 SNIFF_BYTES = 4096
+# A FIFO is read once something writes to it; nothing within this long is an error.
+FIFO_WAIT_S = 30.0
+# Beyond any body-worn IMU's full scale (the largest common ranges are +-32 g and
+# +-4000 deg/s): such values are transmission garbage, not motion.
+MAX_ACC_MPS2 = 32 * GRAVITY_MPS2
+MAX_RATE_RAD_S = np.radians(4000.0)
+# A gyro sample that jumps this far from both neighbours, in the same direction, is a
+# glitch: no body segment reverses 10 rad/s (573 deg/s) within two samples.
+GLITCH_RAD_S = 10.0
 
 
 @dataclass(frozen=True)
@@ -84,19 +97,59 @@ def _fail(name: str, problem: str) -> HingeInputError:
     return HingeInputError(f"{name}: {problem}")
 
 
-def _check_file(path: Path, name: str) -> list[str]:
-    """Check the file is a readable text CSV; return its header fields, stripped."""
-    if not path.exists():
-        raise _fail(name, "file not found; check the path")
-    if path.is_dir():
-        raise _fail(name, "is a directory, not a CSV file; pass the recording file inside it")
+def read_stream(path: str | os.PathLike, name: str) -> bytes | None:
+    """The whole content of standard input ("-"), a pipe or a FIFO; None for a regular file
+    (read by path) or a path that does not exist (reported by the reader).
+
+    A FIFO is opened without blocking and read once a writer has written to it, for at
+    most FIFO_WAIT_S: a FIFO nobody writes to is an error, never a hang.
+    """
+    if os.fspath(path) == "-":
+        return sys.stdin.buffer.read()
     try:
-        with open(path, "rb") as handle:
-            head = handle.read(SNIFF_BYTES)
-    except PermissionError:
-        raise _fail(name, "permission denied; check the file's read permissions") from None
+        mode = os.stat(path).st_mode
+    except OSError:
+        return None
+    if stat.S_ISREG(mode) or stat.S_ISDIR(mode):
+        return None
+    if stat.S_ISCHR(mode) and os.isatty(0) and os.path.samefile(path, "/dev/stdin"):
+        raise _fail(name, "is the terminal; pipe a CSV in (cat rec.csv | hinge analyse -) or name a file")
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
     except OSError as error:
         raise _fail(name, f"cannot be read ({error.strerror or error}); check the file") from None
+    try:
+        if stat.S_ISFIFO(mode):
+            poller = select.poll()
+            poller.register(fd, select.POLLIN)
+            if not poller.poll(int(FIFO_WAIT_S * 1000)):
+                raise _fail(name, f"is a FIFO and nothing wrote to it within {FIFO_WAIT_S:.0f} s; start the writer first")
+        os.set_blocking(fd, True)
+        chunks = []
+        while chunk := os.read(fd, 1 << 20):
+            chunks.append(chunk)
+        return b"".join(chunks)
+    finally:
+        os.close(fd)
+
+
+def _check_file(path: Path, name: str, data: bytes | None = None) -> list[str]:
+    """Check the file (or `data`, read from a stream) is a readable text CSV; return its
+    header fields, stripped of blanks and quotes."""
+    if data is not None:
+        head = data[:SNIFF_BYTES]
+    else:
+        if not path.exists():
+            raise _fail(name, "file not found; check the path")
+        if path.is_dir():
+            raise _fail(name, "is a directory, not a CSV file; pass the recording file inside it")
+        try:
+            with open(path, "rb") as handle:
+                head = handle.read(SNIFF_BYTES)
+        except PermissionError:
+            raise _fail(name, "permission denied; check the file's read permissions") from None
+        except OSError as error:
+            raise _fail(name, f"cannot be read ({error.strerror or error}); check the file") from None
     if not head.strip():
         raise _fail(name, f"file is empty; expected a CSV with header {EXPECTED_HEADER}")
     if b"\x00" in head:
@@ -115,7 +168,7 @@ def _check_file(path: Path, name: str) -> list[str]:
     if stripped[0] == "<":
         raise _fail(name, f"looks like XML/HTML, not CSV; expected a CSV with header {EXPECTED_HEADER}")
     first_line = stripped.splitlines()[0]
-    fields = [f.strip() for f in first_line.split(",")]
+    fields = [f.strip().strip('"').strip() for f in first_line.split(",")]
     if len(fields) == 1:
         for sep, label in ((";", "semicolons"), ("\t", "tabs")):
             if sep in first_line:
@@ -201,7 +254,8 @@ def _check_time(t_s: np.ndarray, name: str) -> float:
         raise _fail(name, f"time {what} at line {i + 2} (time_s {t_s[i - 1]:g} then {t_s[i]:g}); "
                           "time_s must increase strictly; sort the rows and remove duplicates")
     fs_hz = estimate_sample_rate(t_s)
-    if not MIN_FS_HZ <= fs_hz <= MAX_FS_HZ:
+    # A relative tolerance: exactly 1000 Hz must not depend on how the time origin rounds.
+    if not MIN_FS_HZ * (1 - 1e-6) <= fs_hz <= MAX_FS_HZ * (1 + 1e-6):
         hint = ""
         if MIN_FS_HZ <= fs_hz * 1e3 <= MAX_FS_HZ:
             hint = "; time looks like milliseconds: divide time_s by 1000"
@@ -213,6 +267,34 @@ def _check_time(t_s: np.ndarray, name: str) -> float:
     if duration_s < MIN_DURATION_S:
         raise _fail(name, f"too few samples: only {duration_s:.2f} s of data (need >= {MIN_DURATION_S:.0f} s)")
     return fs_hz
+
+
+def _impossible_samples(acc_mps2: np.ndarray, gyr_rad_s: np.ndarray, name: str) -> tuple[np.ndarray, list[str]]:
+    """(N,) bool rows no sensor on a body can have produced, and one warning per kind.
+
+    Beyond the largest full scale of any body-worn IMU (MAX_ACC_MPS2, MAX_RATE_RAD_S), or a
+    single-sample gyro spike (GLITCH_RAD_S from both neighbours, same sign): transmission
+    glitches. They are dropped, never analysed.
+    """
+    notes = []
+    beyond = (np.abs(acc_mps2) > MAX_ACC_MPS2).any(axis=1) | (np.abs(gyr_rad_s) > MAX_RATE_RAD_S).any(axis=1)
+    if beyond.any():
+        first = int(np.argmax(beyond))
+        notes.append(f"{name}: dropped {int(beyond.sum())} row(s) with values beyond any IMU's full scale "
+                     f"(> {MAX_ACC_MPS2 / GRAVITY_MPS2:.0f} g or > {np.degrees(MAX_RATE_RAD_S):.0f} deg/s; "
+                     f"first at line {first + 2}): transmission glitches")
+    spike = np.zeros(len(gyr_rad_s), bool)
+    if len(gyr_rad_s) >= 3:
+        before = gyr_rad_s[1:-1] - gyr_rad_s[:-2]
+        after = gyr_rad_s[1:-1] - gyr_rad_s[2:]
+        spike[1:-1] = ((np.abs(before) > GLITCH_RAD_S) & (np.abs(after) > GLITCH_RAD_S)
+                       & (np.sign(before) == np.sign(after))).any(axis=1)
+        spike &= ~beyond
+    if spike.any():
+        first = int(np.argmax(spike))
+        notes.append(f"{name}: dropped {int(spike.sum())} single-sample gyro spike(s) of more than "
+                     f"{GLITCH_RAD_S:.0f} rad/s (first at line {first + 2}): transmission glitches")
+    return beyond | spike, notes
 
 
 def _check_acc_unit(acc: np.ndarray, acc_unit: str, name: str) -> None:
@@ -233,7 +315,8 @@ def _check_acc_unit(acc: np.ndarray, acc_unit: str, name: str) -> None:
 
 def _check_gyro_unit(gyr: np.ndarray, gyro_unit: str, name: str) -> None:
     """Check the peak |gyr| (raw numbers) is plausible in the declared unit."""
-    peak = float(np.sqrt(np.einsum("ij,ij->i", gyr, gyr)).max())
+    # The 99.9th percentile, so that one glitch sample does not make rad/s look like deg/s.
+    peak = float(np.percentile(np.sqrt(np.einsum("ij,ij->i", gyr, gyr)), 99.9))
     if gyro_unit == "rad/s" and peak > MAX_GYRO_RAD_S:
         raise _fail(name, f"gyroscope peak |gyr| is {peak:.4g}, beyond {MAX_GYRO_RAD_S:.0f} rad/s (2000 deg/s): "
                           "looks like deg/s; pass --gyro-unit deg/s")
@@ -271,13 +354,16 @@ def _saturation(columns: dict[str, np.ndarray], t_s: np.ndarray, unit_names: dic
     return mask, messages
 
 
-def read_imu_csv(path: str | os.PathLike, acc_unit: str = "m/s2", gyro_unit: str = "rad/s") -> ImuRecording:
+def read_imu_csv(path: str | os.PathLike, acc_unit: str = "m/s2", gyro_unit: str = "rad/s",
+                 data: bytes | None = None) -> ImuRecording:
     """Read and check one recording in the CSV interchange format.
 
     Args:
         path: CSV file with header time_s,acc_x,acc_y,acc_z,gyr_x,gyr_y,gyr_z.
         acc_unit: unit of acc_* in the file, "m/s2" or "g".
         gyro_unit: unit of gyr_* in the file, "rad/s" or "deg/s".
+        data: the file's bytes when it was read from a stream (`read_stream`: "-", a pipe,
+            a FIFO); `path` is then only its name.
 
     Returns:
         ImuRecording in s, m/s^2 and rad/s.
@@ -291,15 +377,15 @@ def read_imu_csv(path: str | os.PathLike, acc_unit: str = "m/s2", gyro_unit: str
     if gyro_unit not in GYRO_UNITS:
         raise HingeInputError(f"gyro_unit '{gyro_unit}' is not one of {', '.join(GYRO_UNITS)}")
     path = Path(path)
-    fields = _check_file(path, name)
+    fields = _check_file(path, name, data)
     extras = _check_header(fields, name)
     try:
         with warnings.catch_warnings():
             # index_col=False stops pandas from silently turning a first row with an extra
             # cell into an index (shifting every column); it warns instead, and so do we.
             warnings.simplefilter("error", pd.errors.ParserWarning)
-            frame = pd.read_csv(path, engine="c", encoding="utf-8-sig", skipinitialspace=True,
-                                index_col=False)
+            frame = pd.read_csv(path if data is None else io.BytesIO(data), engine="c", encoding="utf-8-sig",
+                                skipinitialspace=True, index_col=False)
     except pd.errors.ParserWarning:
         raise _fail(name, "malformed CSV: the first data row has more cells than the header; "
                           "every row needs one cell per header column") from None
@@ -322,8 +408,13 @@ def read_imu_csv(path: str | os.PathLike, acc_unit: str = "m/s2", gyro_unit: str
     _check_gyro_unit(data[:, 4:7], gyro_unit, name)
     acc_mps2 = data[:, 1:4] * ACC_UNITS[acc_unit]
     gyr_rad_s = data[:, 4:7] * GYRO_UNITS[gyro_unit]
+    bad, bad_notes = _impossible_samples(acc_mps2, gyr_rad_s, name)
+    if bad.any():
+        # Dropped rows become a gap the analysis sees as one (flagged, not bridged if long).
+        keep = ~bad
+        t_s, acc_mps2, gyr_rad_s = np.ascontiguousarray(t_s[keep]), acc_mps2[keep], gyr_rad_s[keep]
 
-    notes: list[str] = []
+    notes: list[str] = list(bad_notes)
     if repeated:
         notes.append(f"{name}: dropped {len(repeated)} row(s) repeating the row before them exactly "
                      f"(same time_s and values; first at line {repeated[0] + 2}): a packet sent twice")

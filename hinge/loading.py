@@ -73,10 +73,13 @@ def load_recording(path: str | os.PathLike, acc_unit: str = "m/s2", gyro_unit: s
 
         recording, placement, digest, metadata = session_recording(path)
         return LoadedRecording(path, "session", recording, placement, digest, metadata)
-    from hinge.inputs import read_imu_csv
+    from hinge.inputs import read_imu_csv, read_stream
 
-    recording = read_imu_csv(path, acc_unit=acc_unit, gyro_unit=gyro_unit)
-    return LoadedRecording(path, "csv", recording, None, _file_sha256(path))
+    # Standard input ("-"), a pipe or a FIFO is read once, into memory.
+    data = read_stream(path, str(path))
+    recording = read_imu_csv(path, acc_unit=acc_unit, gyro_unit=gyro_unit, data=data)
+    digest = hashlib.sha256(data).hexdigest() if data is not None else _file_sha256(path)
+    return LoadedRecording(path, "csv", recording, None, digest)
 
 
 def analyse_loaded(loaded: LoadedRecording, placement: str | None = None):
