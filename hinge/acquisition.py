@@ -13,7 +13,7 @@ from functools import partial
 from datetime import datetime, timezone
 from pathlib import Path
 
-from hinge.errors import HingeInputError
+from hinge.errors import HingeInputError, HingeWriteError
 
 # Signals that stop a recording as Ctrl-C does; exit status when stopped before recording
 # anything (128 + SIGINT, the shell's convention, as hinge.cli's "interrupted").
@@ -231,9 +231,16 @@ async def _record(args: argparse.Namespace, path: Path, live=None) -> int:
                 writer.metadata["device_clock_hz"] = rec.clock_hz
             if live is not None:
                 live.finish(writer)  # never raises: the session is closed below regardless
-            writer.close()
+            try:
+                writer.close()
+            except OSError as close_error:
+                error = error or close_error
+                raise HingeWriteError(f"{path}: could not finish writing the session ({_why(error)}); what was "
+                                      f"written is kept: free space, then run `hinge recover {path}`") from None
         if error is not None:
-            raise HingeInputError(f"{error} (session so far kept in {path})")
+            kind = HingeWriteError if isinstance(error, OSError) else HingeInputError
+            raise kind(f"{_why(error)} (session so far kept in {path}; `hinge recover {path}` "
+                       "repairs it if it was cut short)")
         elapsed = time.monotonic() - t0
         print(f"wrote {path}: {stats.samples} samples in {elapsed:.1f} s, {stats.lost_packets} lost packets, "
               f"{stats.malformed} malformed, {stats.reconnects} reconnects")
@@ -243,6 +250,13 @@ async def _record(args: argparse.Namespace, path: Path, live=None) -> int:
             loop.remove_signal_handler(stop_signal)
         if sensor is not None:
             sim.unregister(sensor)
+
+
+def _why(error: BaseException) -> str:
+    """One line for an error, an OSError by its message ("No space left on device")."""
+    if isinstance(error, OSError) and error.strerror:
+        return error.strerror
+    return str(error).splitlines()[0] if str(error) else type(error).__name__
 
 
 async def _until_stopped(job, stop: asyncio.Event):

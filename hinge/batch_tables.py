@@ -92,9 +92,12 @@ def recordings_path(path: Path) -> Path:
 
 
 def write_table(frame: pd.DataFrame, path: Path, metadata: dict | None = None) -> None:
-    """Write ``frame`` as CSV or Parquet by the extension of ``path``; Parquet keeps ``metadata``."""
+    """Write ``frame`` as CSV or Parquet by the extension of ``path`` (atomically); Parquet
+    keeps ``metadata``."""
+    from hinge.output_paths import write_atomically
+
     if check_output(path) == "csv":
-        frame.to_csv(path, index=False)
+        write_atomically(path, lambda tmp: frame.to_csv(tmp, index=False))
         return
     import pyarrow as pa
     import pyarrow.parquet as pq
@@ -103,7 +106,7 @@ def write_table(frame: pd.DataFrame, path: Path, metadata: dict | None = None) -
     if metadata is not None:
         existing = table.schema.metadata or {}
         table = table.replace_schema_metadata({**existing, PARQUET_METADATA_KEY: json.dumps(metadata).encode()})
-    pq.write_table(table, path)
+    write_atomically(path, lambda tmp: pq.write_table(table, tmp))
 
 
 def read_table(path: Path) -> pd.DataFrame:

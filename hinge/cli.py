@@ -7,6 +7,7 @@ errors answer quickly.
 from __future__ import annotations
 
 import argparse
+import errno
 import json
 import math
 import os
@@ -15,10 +16,11 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from hinge import __version__
-from hinge.errors import HingeInputError
+from hinge.errors import HingeInputError, HingeWriteError
 
 from hinge.analysis.anatomy import PLACEMENTS  # noqa: E402 - a plain table: `hinge --help` stays light
 EXIT_INPUT_ERROR = 2
+EXIT_WRITE_ERROR = 3
 EXIT_INTERRUPTED = 130
 
 
@@ -288,7 +290,7 @@ def _run_analyse(args: argparse.Namespace) -> int:
 
 
 def _run_simulate(args: argparse.Namespace) -> int:
-    from hinge.output_paths import check_new_file
+    from hinge.output_paths import check_new_file, write_atomically
 
     output = check_new_file(args.output, force=args.force, default_name="simulated.csv")
     truth = check_new_file(args.truth, force=args.force, default_name="truth.csv", flag="--truth") if args.truth else None
@@ -302,10 +304,10 @@ def _run_simulate(args: argparse.Namespace) -> int:
 
     session = simulate_session(SessionSpec(n_bends=args.bends, placement=args.placement, fs_hz=args.fs_hz,
                                            mounting=args.mounting, seed=args.seed))
-    session.to_csv(output)
+    write_atomically(output, session.to_csv)
     message = f"wrote {output} ({args.bends} bends, {args.placement}, {args.fs_hz:g} Hz, {args.mounting} mounting, seed {args.seed})"
     if truth is not None:
-        session.truth.to_csv(truth)
+        write_atomically(truth, session.truth.to_csv)
         message += f" and the true bend table to {truth}"
     print(message)
     return 0
@@ -362,22 +364,34 @@ def _one_line(error: BaseException) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Run the command line; returns the exit status (0 ok, 2 bad input, 130 interrupted)."""
+    """Run the command line; returns the exit status (0 ok, 2 bad input, 3 an output could not
+    be written, 130 interrupted)."""
     parser = _build_parser()
     args = parser.parse_args(argv)
     try:
         return args.run(args)
+    except HingeWriteError as error:
+        print(f"hinge: error: {_one_line(error)}", file=sys.stderr)
+        return EXIT_WRITE_ERROR
     except (HingeInputError, FileNotFoundError, PermissionError, IsADirectoryError, NotADirectoryError) as error:
         print(f"hinge: error: {_one_line(error)}", file=sys.stderr)
         return EXIT_INPUT_ERROR
-    except KeyboardInterrupt:
-        print("hinge: interrupted", file=sys.stderr)
-        return EXIT_INTERRUPTED
     except BrokenPipeError:
         # The reader of stdout went away (e.g. `| head`); say nothing more.
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())
         return 0
+    except OSError as error:
+        # A full disk, a quota, a file-size limit: outputs are written atomically, so
+        # nothing half-written is left (a recording: `hinge recover` repairs it).
+        hint = ("; free space (or raise the limit) and run again"
+                if error.errno in (errno.ENOSPC, errno.EFBIG, errno.EDQUOT) else "")
+        print(f"hinge: error: could not write {error.filename or 'an output'}: "
+              f"{error.strerror or error}{hint}", file=sys.stderr)
+        return EXIT_WRITE_ERROR
+    except KeyboardInterrupt:
+        print("hinge: interrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED
 
 
 if __name__ == "__main__":

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 import stat
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 
 from hinge.errors import HingeInputError
@@ -66,3 +66,17 @@ def check_new_file(path: str | os.PathLike, *, force: bool = False, inputs: Iter
         if not force:
             raise HingeInputError(f"{target}: exists; pass --force to replace it, or choose another {flag}")
     return target
+
+
+def write_atomically(path: Path, write: Callable[[Path], None]) -> None:
+    """Call ``write(tmp)`` on a temporary file beside ``path``, then rename it over ``path``:
+    readers see the old file or the whole new one, and a failure (a full disk) leaves
+    neither half a file nor the temporary one."""
+    path = Path(path)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        write(tmp)
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise

@@ -174,10 +174,17 @@ class SessionWriter:
         """Flush, fsync, close the files and mark the session closed in session.json."""
         if self.closed:
             return
-        self.flush(fsync=True)
-        for handle in (self._raw, self._samples, self._annotations):
-            handle.close()
-        self.closed = True
+        try:
+            self.flush(fsync=True)
+        finally:
+            # Closed whatever happens (a full disk): the files stay as far as they got, the
+            # session stays "recording" for `hinge recover`, and no second error hides the first.
+            for handle in (self._raw, self._samples, self._annotations):
+                try:
+                    handle.close()
+                except OSError:
+                    pass
+            self.closed = True
         self.metadata.update({
             "status": "closed", "closed_utc": utc_now(), "n_samples": self.n_samples,
             "n_raw_records": self.n_raw_records, "n_annotations": self.n_annotations,
