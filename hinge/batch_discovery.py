@@ -26,13 +26,13 @@ first wildcard. Folders whose names start with "." are not searched.
 from __future__ import annotations
 
 import glob
-import json
 import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
 
 from hinge.errors import HingeInputError
+from hinge.recordings.schema import load_json
 
 __all__ = ["FoundRecording", "Discovery", "discover"]
 
@@ -104,16 +104,16 @@ def _bids_study(root: Path | None, fallback: str) -> str:
     if root is None:
         return fallback
     try:
-        name = json.loads((root / BIDS_DESCRIPTION).read_text(encoding="utf-8")).get("Name")
-    except (OSError, ValueError, AttributeError):
+        name = load_json(root / BIDS_DESCRIPTION, "dataset description").get("Name")
+    except (OSError, ValueError):
         name = None
     return str(name) if name else root.resolve().name
 
 
 def _session_participant(path: Path) -> str:
     try:
-        participant = json.loads((path / SESSION_MARKER).read_text(encoding="utf-8")).get("participant")
-    except (OSError, ValueError, AttributeError):
+        participant = load_json(path / SESSION_MARKER, "session metadata").get("participant")
+    except (OSError, ValueError):
         return ""  # the analysis reports a broken session.json
     return "" if participant is None else str(participant)
 

@@ -11,6 +11,8 @@ import math
 
 import pandas as pd
 
+from .schema import MAX_TIME_S
+
 __all__ = ["ANNOTATIONS_HEADER", "format_annotation", "parse_annotations", "empty_annotations"]
 
 ANNOTATIONS_HEADER = "onset_s\tduration_s\tdescription\n"
@@ -56,10 +58,11 @@ def parse_annotations(text: str) -> tuple[pd.DataFrame, int, str | None]:
             if len(fields) != 3 or not fields[2]:
                 raise ValueError
             onset_s, duration_s = float(fields[0]), float(fields[1])
-            if not (math.isfinite(onset_s) and math.isfinite(duration_s)) or duration_s < 0:
+            if not (abs(onset_s) <= MAX_TIME_S and 0 <= duration_s <= MAX_TIME_S):
                 raise ValueError
         except ValueError:
-            problem = f"line {line_no} is not 'onset_s<TAB>duration_s<TAB>description' with finite times"
+            problem = (f"line {line_no} is not 'onset_s<TAB>duration_s<TAB>description' with times within "
+                       f"+-{MAX_TIME_S:g} s")
             break
         rows.append((onset_s, duration_s, fields[2]))
         pos = end + 1

@@ -1,7 +1,6 @@
 """Read one BIDS-Motion recording (`*_motion.tsv` with its channels and sidecar) in SI units."""
 from __future__ import annotations
 
-import json
 import math
 import os
 from dataclasses import dataclass, field
@@ -13,6 +12,7 @@ import pandas as pd
 from hinge.errors import HingeInputError
 
 from .bids_layout import CHANNEL_COLUMNS, NA, companion, fail, read_table
+from .schema import MAX_TIME_S, load_json
 
 GRAVITY_MPS2 = 9.80665
 # Unit spellings accepted on reading, as factors to SI; the writer uses the spec's own
@@ -48,14 +48,7 @@ class BidsMotion:
 def _read_sidecar(path: Path) -> dict:
     if not path.is_file():
         raise fail(path, "file not found; a BIDS motion recording needs its _motion.json (SamplingFrequency)")
-    try:
-        document = json.loads(path.read_text(encoding="utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as error:
-        where = f" (line {error.lineno})" if isinstance(error, json.JSONDecodeError) else ""
-        raise fail(path, f"is not valid JSON{where}") from None
-    if not isinstance(document, dict):
-        raise fail(path, "is not a JSON object")
-    return document
+    return load_json(path, "BIDS sidecar")
 
 
 def _rate(sidecar: dict, path: Path) -> float:
@@ -163,6 +156,16 @@ def read_motion_events(path: Path) -> pd.DataFrame:
     for column in ("onset", "duration"):
         if column not in events.columns:
             raise fail(events_path, f"column '{column}' is missing; BIDS events need onset and duration")
+        for row, cell in enumerate(events[column].astype(str), start=2):
+            if column == "duration" and cell == NA:
+                continue
+            try:
+                value = float(cell)
+            except ValueError:
+                value = math.nan
+            if not abs(value) <= MAX_TIME_S or (column == "duration" and value < 0):
+                raise fail(events_path, f"line {row}: {column} '{cell}' is not a time in s within "
+                                        f"+-{MAX_TIME_S:g}{' (n/a allowed)' if column == 'duration' else ''}")
     return events
 
 

@@ -14,6 +14,7 @@ from hinge.errors import HingeInputError
 from ._annotations import parse_annotations
 from ._files import ANNOTATIONS, FORMAT_NAME, FORMAT_VERSION, METADATA, RAW, SAMPLES
 from ._samplesfile import scan_samples
+from .schema import check_session_metadata, load_json
 
 __all__ = ["Session", "read_session", "read_metadata"]
 
@@ -86,18 +87,14 @@ def read_metadata(path: str | os.PathLike) -> dict:
     if not meta_path.is_file():
         raise _fail(path, f"is a directory without {METADATA}, so not a hinge session (expected {METADATA}, "
                           f"{SAMPLES}, {RAW}, {ANNOTATIONS}); pass a CSV file or a session directory")
-    try:
-        document = json.loads(meta_path.read_text(encoding="utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as error:
-        where = f" (line {error.lineno})" if isinstance(error, json.JSONDecodeError) else ""
-        raise _fail(meta_path, f"is not valid JSON{where}; the session metadata is damaged") from None
-    if not isinstance(document, dict) or document.get("format") != FORMAT_NAME:
+    document = load_json(meta_path, "session metadata")
+    if document.get("format") != FORMAT_NAME:
         raise _fail(meta_path, f"'format' is not '{FORMAT_NAME}'; not a hinge session")
     version = document.get("format_version")
     if version != FORMAT_VERSION:
         raise _fail(meta_path, f"format_version {version!r} is not supported (this hinge reads {FORMAT_VERSION}); "
                                "update hinge")
-    return document
+    return check_session_metadata(document, meta_path)
 
 
 def read_session(path: str | os.PathLike) -> Session:

@@ -19,7 +19,7 @@ import numpy as np
 from hinge.errors import HingeInputError
 
 from ._annotations import ANNOTATIONS_HEADER, format_annotation, parse_annotations
-from ._files import ANNOTATIONS, METADATA, RAW, SAMPLES, is_locked, write_bytes_atomic, write_json_atomic
+from ._files import ANNOTATIONS, METADATA, RAW, SAMPLES, fsync_dir, is_locked, write_bytes_atomic, write_json_atomic
 from ._framing import FrameScan
 from ._rawlog import RAW_SIGNATURE, scan_raw_log
 from ._samplesfile import SAMPLES_SIGNATURE, encode_sample_blocks, scan_samples
@@ -67,14 +67,24 @@ class RecoveryReport:
 
 
 def _cut(path: Path, valid_bytes: int, report: RecoveryReport, problem: str) -> None:
-    """Keep bytes [0, valid_bytes) of ``path``; save the rest beside it."""
+    """Keep bytes [0, valid_bytes) of ``path``; save the rest beside it, durably, before the
+    cut (never over an earlier cut-off file: a second one gets a new name)."""
     size = path.stat().st_size
     if size <= valid_bytes:
         return
     with open(path, "rb") as handle:
         handle.seek(valid_bytes)
         tail = handle.read()
-    (path.parent / f"{path.name}.cut-at-{valid_bytes}").write_bytes(tail)
+    aside = path.parent / f"{path.name}.cut-at-{valid_bytes}"
+    k = 1
+    while aside.exists():
+        k += 1
+        aside = path.parent / f"{path.name}.cut-at-{valid_bytes}.{k}"
+    with open(aside, "xb") as handle:
+        handle.write(tail)
+        handle.flush()
+        os.fsync(handle.fileno())
+    fsync_dir(path.parent)
     with open(path, "r+b") as handle:
         handle.truncate(valid_bytes)
         handle.flush()
@@ -127,8 +137,16 @@ def recover_session(path: str | os.PathLike) -> RecoveryReport:
 
     # annotations.tsv
     ann_path = path / ANNOTATIONS
-    text = ann_path.read_bytes().decode("utf-8", errors="replace") if ann_path.is_file() else ""
+    raw_text = ann_path.read_bytes() if ann_path.is_file() else b""
+    try:
+        text, not_utf8 = raw_text.decode("utf-8"), None
+    except UnicodeDecodeError as error:
+        # Trust the text up to the first byte that is not UTF-8: the line holding it is cut
+        # (what `hinge analyse` asks to be repaired).
+        text, not_utf8 = raw_text[:error.start].decode("utf-8"), f"byte {error.start} is not UTF-8"
     _, valid_chars, problem = parse_annotations(text)
+    if not_utf8 is not None:
+        problem = not_utf8
     if not ann_path.is_file() or valid_chars == 0:
         if ann_path.is_file():
             _cut(ann_path, 0, report, problem or "unreadable")
