@@ -25,9 +25,11 @@ first wildcard. Folders whose names start with "." are not searched.
 """
 from __future__ import annotations
 
+import fnmatch
 import glob
 import os
 import re
+import stat
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -144,9 +146,19 @@ def _describe(path: Path, root: Path, kind: str) -> FoundRecording:
 
 
 def _classify(path: Path, explicit: bool, skipped: list[str]) -> str | None:
-    """Kind of recording at ``path``, or None when it is not one."""
+    """Kind of recording at ``path``, or None when it is not one (never opening anything but
+    a regular file: a FIFO named x.csv would block discovery for ever)."""
     if path.is_dir():
         return "session" if _is_session_dir(path) else None
+    try:
+        regular = stat.S_ISREG(os.stat(path).st_mode)
+    except OSError:
+        regular = False
+    if not regular:
+        if explicit:
+            raise HingeInputError(f"{path}: not a regular file (a FIFO, a device or a broken link); "
+                                  "name a recording file")
+        return None
     name = path.name.lower()
     if name.endswith(BIDS_SUFFIX):
         return "bids"
@@ -184,6 +196,36 @@ def _glob_root(pattern: str) -> Path:
     return Path(*fixed) if fixed else Path(".")
 
 
+def _match_parts(parts: tuple[str, ...], patterns: tuple[str, ...]) -> bool:
+    """Glob matching of path parts, "**" standing for any number of folders."""
+    if not patterns:
+        return not parts
+    if patterns[0] == "**":
+        return _match_parts(parts, patterns[1:]) or (bool(parts) and _match_parts(parts[1:], patterns))
+    return bool(parts) and fnmatch.fnmatchcase(parts[0], patterns[0]) and _match_parts(parts[1:], patterns[1:])
+
+
+def _glob_no_links(pattern: str) -> list[str]:
+    """Paths matching ``pattern`` ("**" recurses), found without following symbolic links to
+    folders: a link loop would make glob's own recursion run for minutes. Hidden names
+    match only a pattern part that starts with a dot, as in glob."""
+    if "**" not in pattern:
+        return glob.glob(pattern)
+    root = _glob_root(pattern)
+    wanted = Path(pattern).parts[len(root.parts):] if str(root) != "." or pattern.startswith(".") \
+        else Path(pattern).parts
+    out = []
+    for here, dirs, files in os.walk(root, followlinks=False):
+        dirs[:] = sorted(d for d in dirs if not d.startswith("."))
+        relative = Path(here).relative_to(root).parts
+        for name in [*dirs, *sorted(files)]:
+            if name.startswith(".") and not any(p.startswith(".") for p in wanted):
+                continue
+            if _match_parts((*relative, name), tuple(wanted)):
+                out.append(str(Path(here) / name))
+    return out
+
+
 def discover(arguments: list[str]) -> Discovery:
     """Recordings named by directories, files or glob patterns (``**`` recurses).
 
@@ -198,7 +240,7 @@ def discover(arguments: list[str]) -> Discovery:
             candidates = [(literal, True)]
             root = literal if literal.is_dir() else literal.parent
         elif glob.has_magic(argument):
-            matches = sorted(glob.glob(argument, recursive=True))
+            matches = sorted(_glob_no_links(argument))
             if not matches:
                 raise HingeInputError(f"{argument}: the pattern matches no file or directory")
             # A session's own files (its truth.csv, annotations.tsv) are never recordings.

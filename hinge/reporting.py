@@ -8,6 +8,7 @@ participant with a progress section when a participant has several sessions.
 from __future__ import annotations
 
 import os
+import sys
 import re
 import tempfile
 from datetime import datetime, timezone
@@ -116,6 +117,11 @@ def _expand(paths) -> list[Path]:
     study tree) stand for every recording found inside them, as in `hinge batch`."""
     out = []
     for p in map(Path, paths):
+        if p.suffix.lower() in (".html", ".htm", ".pdf") and p.is_file():
+            # `hinge report sessions/P01_*` also matches the reports `hinge live` wrote beside
+            # the sessions: a report is never an input.
+            print(f"hinge: note: {p}: a report, not a recording; left out", file=sys.stderr)
+            continue
         if p.is_dir() and not (p / "session.json").exists():
             from hinge.batch_discovery import discover
 
