@@ -65,7 +65,7 @@ def run_batch(inputs: list[str], output: str | Path, workers: int | None = None,
     jobs = [BatchJob(recording=recording, placement=placement) for recording in found.recordings]
     workers = available_cores() if workers is None else workers
     created_utc = datetime.now(timezone.utc).isoformat(timespec="seconds")
-    notes: list[str] = []
+    notes: list[str] = list(found.bids_copies)
     results = _run_with_progress(jobs, workers, scheduler, progress, notes)
     bends = bends_table([row for result in results for row in result.bends])
     recordings = recordings_table([result.summary for result in results])

@@ -30,7 +30,7 @@ import glob
 import os
 import re
 import stat
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from hinge.errors import HingeInputError
@@ -69,6 +69,7 @@ class Discovery:
 
     recordings: list[FoundRecording]
     skipped_csv: list[str]
+    bids_copies: list[str] = field(default_factory=list)  # notes on BIDS entries left out as copies
 
 
 def _is_session_dir(path: Path) -> bool:
@@ -268,5 +269,33 @@ def discover(arguments: list[str]) -> Discovery:
     if not by_path:
         raise HingeInputError(f"{' '.join(arguments)}: no recordings found (expected .csv files, *_motion.tsv BIDS "
                               "files or session directories)")
-    recordings = sorted(by_path.values(), key=lambda r: (r.file, r.path))
-    return Discovery(recordings=recordings, skipped_csv=sorted(set(skipped)))
+    copies = _bids_copies_of_found_sessions(list(by_path.values()))
+    recordings = sorted((r for r in by_path.values() if r.path not in copies), key=lambda r: (r.file, r.path))
+    return Discovery(recordings=recordings, skipped_csv=sorted(set(skipped)), bids_copies=sorted(copies.values()))
+
+
+def _bids_copies_of_found_sessions(found: list[FoundRecording]) -> dict[str, str]:
+    """{path of a BIDS entry: note} for entries exported from a session also found: the same
+    recording, counted once (as the session, which holds the raw data)."""
+    from hinge.bids_export import SOURCE_FIELD, session_identity
+
+    sessions = {}
+    for r in found:
+        if r.kind == "session":
+            try:
+                created = load_json(Path(r.path) / SESSION_MARKER, "session metadata").get("created_utc")
+            except (OSError, ValueError):
+                continue
+            sessions[session_identity(Path(r.path).name, created)] = r.file
+    copies = {}
+    for r in found:
+        if r.kind != "bids" or not sessions:
+            continue
+        sidecar = Path(r.path[: -len(BIDS_SUFFIX)] + "_motion.json")
+        try:
+            source = load_json(sidecar, "BIDS sidecar").get(SOURCE_FIELD)
+        except (OSError, ValueError):
+            continue
+        if source in sessions:
+            copies[r.path] = f"{r.file}: the BIDS copy of session {sessions[source]}, counted once (as the session)"
+    return copies

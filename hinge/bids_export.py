@@ -165,7 +165,7 @@ def export_bids(source: str | os.PathLike, root: str | os.PathLike, subject: str
     entry = MotionEntry(
         t_s=recording.t_s, acc_mps2=recording.acc_mps2, gyr_rad_s=recording.gyr_rad_s,
         nominal_fs_hz=_nominal_rate(metadata), tracked_point=TRACKED_POINT, placement=placement,
-        sidecar=_sidecar(metadata, task), events=events, event_columns=columns,
+        sidecar={**_sidecar(metadata, task), **source_identity(loaded)}, events=events, event_columns=columns,
     )
     generated_by = {"Name": "hinge", "Version": __version__,
                     "Description": "hinge export --bids: IMU samples as recorded; events are the bends "
@@ -174,6 +174,22 @@ def export_bids(source: str | os.PathLike, root: str | os.PathLike, subject: str
                                generated_by=generated_by, force=force)
     n_bad = int(events["trial_type"].astype(str).str.startswith("BAD_").sum())
     return ExportResult(paths=paths, n_bends=len(result.bends), n_bad=n_bad, placement=placement)
+
+
+# A custom `_motion.json` field naming the hinge session a BIDS entry was exported from, so
+# that `hinge batch` over a tree holding both counts the recording once.
+SOURCE_FIELD = "HingeSourceSession"
+
+
+def source_identity(loaded) -> dict:
+    """{SOURCE_FIELD: "<session folder> <created_utc>"} for a session source, else {}."""
+    if loaded.kind != "session":
+        return {}
+    return {SOURCE_FIELD: session_identity(Path(loaded.path).name, loaded.metadata.get("created_utc"))}
+
+
+def session_identity(folder_name: str, created_utc) -> str:
+    return f"{folder_name} {created_utc or ''}".strip()
 
 
 def _nominal_rate(metadata: dict) -> float | None:

@@ -55,3 +55,14 @@ def test_report_leaves_out_the_reports_beside_the_sessions(recording, tmp_path):
     assert run.returncode == 0, run.stderr
     assert "a report, not a recording; left out" in run.stderr
     assert (tmp_path / "new.html").is_file()
+
+
+def test_a_session_and_its_bids_copy_under_one_root_are_counted_once(tmp_path):
+    root = tmp_path / "study"
+    session = root / "sessions" / "P01_session"
+    shutil.copytree(os.path.join(os.path.dirname(__file__), "..", "recordings", "examples", "hip_led"), session)
+    assert run_hinge("export", session, "--bids", root / "bids", "--subject", "P01").returncode == 0
+    run = run_hinge("batch", root, "-o", tmp_path / "bends.csv", "--jobs", "1")
+    assert run.returncode == 0, run.stderr
+    assert len((tmp_path / "bends_recordings.csv").read_text().splitlines()) == 2  # header + the session
+    assert "the BIDS copy of session" in run.stderr
