@@ -18,7 +18,8 @@ import struct
 import zlib
 from dataclasses import dataclass
 
-__all__ = ["SIGNATURE_SIZE", "HEADER_SIZE", "TRAILER_SIZE", "frame", "Frame", "FrameScan", "scan_records"]
+__all__ = ["SIGNATURE_SIZE", "HEADER_SIZE", "TRAILER_SIZE", "frame", "Frame", "FrameScan", "scan_records",
+           "resync_records"]
 
 SIGNATURE_SIZE = 8
 HEADER_SIZE = 8
@@ -109,3 +110,31 @@ def scan_records(data: bytes, signature: bytes, magic: bytes, max_body: int,
         frames.append(Frame(pos, body))
         pos = end
     return FrameScan(frames, pos, n, problem)
+
+
+def resync_records(data: bytes, magic: bytes, max_body: int, body_ok=None) -> list[Frame]:
+    """Every valid record of ``data`` after its signature, skipping damaged bytes.
+
+    Where `scan_records` stops at the first bad byte (a flipped bit in the signature, a
+    torn record), this looks for the next position where a record begins: the magic, a
+    plausible length and a matching CRC (a false match needs 2^-32 luck on top of the magic).
+    """
+    view = memoryview(data)
+    n = len(data)
+    frames: list[Frame] = []
+    pos = SIGNATURE_SIZE
+    while pos + HEADER_SIZE + TRAILER_SIZE <= n:
+        at = data.find(magic, pos)
+        if at < 0 or at + HEADER_SIZE + TRAILER_SIZE > n:
+            break
+        _, length = _HEAD.unpack_from(view, at)
+        end = at + HEADER_SIZE + length + TRAILER_SIZE
+        if length <= max_body and end <= n:
+            (crc,) = _CRC.unpack_from(view, end - TRAILER_SIZE)
+            body = bytes(view[at + HEADER_SIZE:end - TRAILER_SIZE])
+            if zlib.crc32(view[at:end - TRAILER_SIZE]) == crc and (body_ok is None or body_ok(body) is None):
+                frames.append(Frame(at, body))
+                pos = end
+                continue
+        pos = at + 1
+    return frames

@@ -16,9 +16,9 @@ import struct
 from dataclasses import dataclass
 from pathlib import Path
 
-from ._framing import FrameScan, frame, scan_records
+from ._framing import FrameScan, frame, resync_records, scan_records
 
-__all__ = ["RAW_SIGNATURE", "RAW_MAGIC", "KINDS", "RawRecord", "encode_raw_record", "scan_raw_log",
+__all__ = ["RAW_SIGNATURE", "RAW_MAGIC", "KINDS", "RawRecord", "encode_raw_record", "scan_raw_log", "resync_raw_log",
            "iter_raw_records", "RawRecordIterator"]
 
 RAW_SIGNATURE = b"HINGRAW1"
@@ -75,6 +75,13 @@ def _decode_body(offset: int, body: bytes) -> RawRecord:
     host_ns, kind, name_len = _FIXED.unpack_from(body)
     name = body[_FIXED.size:_FIXED.size + name_len].decode("utf-8", errors="replace")
     return RawRecord(offset, host_ns, name, body[_FIXED.size + name_len:], KINDS[kind])
+
+
+def resync_raw_log(data: bytes) -> tuple[list[RawRecord], bytes]:
+    """Every valid record of a damaged raw.log (damaged bytes skipped), and the file they make."""
+    frames = resync_records(data, RAW_MAGIC, MAX_BODY, _body_ok)
+    clean = RAW_SIGNATURE + b"".join(frame(RAW_MAGIC, f.body) for f in frames)
+    return [_decode_body(f.offset, f.body) for f in frames], clean
 
 
 def scan_raw_log(data: bytes) -> tuple[list[RawRecord], FrameScan]:

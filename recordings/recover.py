@@ -21,7 +21,7 @@ from hinge.errors import HingeInputError
 from ._annotations import ANNOTATIONS_HEADER, format_annotation, parse_annotations
 from ._files import ANNOTATIONS, METADATA, RAW, SAMPLES, fsync_dir, is_locked, write_bytes_atomic, write_json_atomic
 from ._framing import FrameScan
-from ._rawlog import RAW_SIGNATURE, scan_raw_log
+from ._rawlog import RAW_SIGNATURE, resync_raw_log, scan_raw_log
 from ._samplesfile import SAMPLES_SIGNATURE, encode_sample_blocks, scan_samples
 from .decode import decode_raw_records
 from .reader import read_metadata
@@ -121,8 +121,18 @@ def recover_session(path: str | os.PathLike) -> RecoveryReport:
     raw_path = path / RAW
     records = []
     if raw_path.is_file():
-        records, raw_scan = scan_raw_log(raw_path.read_bytes())
-        _repair_framed(raw_path, RAW_SIGNATURE, raw_scan, report)
+        data = raw_path.read_bytes()
+        records, raw_scan = scan_raw_log(data)
+        resynced, clean = resync_raw_log(data) if raw_scan.problem is not None else (records, b"")
+        if len(resynced) > len(records):
+            # Valid records after the damage (a flipped bit in the signature, a torn record in
+            # the middle): keep them all; the damaged file is kept aside whole.
+            _cut(raw_path, 0, report, f"{raw_scan.problem}; {len(resynced) - len(records)} valid record(s) "
+                                      "after it kept")
+            write_bytes_atomic(raw_path, clean)
+            records = resynced
+        else:
+            _repair_framed(raw_path, RAW_SIGNATURE, raw_scan, report)
     report.raw_records = len(records)
 
     # samples.bin

@@ -84,3 +84,23 @@ def test_recover_repairs_what_analyse_asks_it_to_and_keeps_every_cut(session):
         assert run_hinge("analyse", session).returncode == 0
     cuts = sorted(p.name for p in session.glob("annotations.tsv.cut-at-*"))
     assert len(cuts) == 2 and all(b"\xff\xfe" in (session / c).read_bytes() for c in cuts)
+
+
+def test_recover_resynchronises_after_a_flipped_bit_in_the_raw_log_signature(session):
+    # samples.bin gone and raw.log's signature damaged: every valid record after it is kept
+    # and the samples are rebuilt from them (not "0 samples, recovered").
+    before = run_hinge("analyse", session, "--json")
+    assert before.returncode == 0
+    raw = bytearray((session / "raw.log").read_bytes())
+    raw[2] ^= 0x04
+    (session / "raw.log").write_bytes(bytes(raw))
+    (session / "samples.bin").unlink()
+    run = run_hinge("recover", session)
+    assert run.returncode == 0, run.stderr
+    assert "valid record(s) after it kept" in run.stdout
+    assert list(session.glob("raw.log.cut-at-0"))  # the damaged original, kept aside
+    after = run_hinge("analyse", session, "--json")
+    assert after.returncode == 0, after.stderr
+    n_before = json.loads(before.stdout)["input"]["n_samples"]
+    assert json.loads(after.stdout)["bends"], after.stdout
+    assert json.loads(after.stdout)["input"]["n_samples"] >= 0.99 * n_before
