@@ -51,6 +51,24 @@ def _read_sidecar(path: Path) -> dict:
     return load_json(path, "BIDS sidecar")
 
 
+def _check_rate_without_latency(sidecar: dict, path: Path, n_rows: int, fs_hz: float) -> None:
+    """Without a LATENCY channel the times are row / rate: refuse a rate the sidecar itself
+    contradicts (RecordingDuration, or SamplingFrequency vs SamplingFrequencyEffective more
+    than 2 % apart), instead of reading the data at the wrong speed."""
+    duration = sidecar.get("RecordingDuration")
+    if isinstance(duration, (int, float)) and not isinstance(duration, bool) and math.isfinite(duration) \
+            and duration > 0 and abs(n_rows / fs_hz - duration) > max(0.02 * duration, 2.0 / fs_hz):
+        raise fail(path, f"{n_rows} rows at {fs_hz:g} Hz last {n_rows / fs_hz:.2f} s but RecordingDuration says "
+                         f"{duration:g} s, and there is no LATENCY channel to tell which is right; "
+                         "fix SamplingFrequency(Effective) or RecordingDuration")
+    nominal, effective = sidecar.get("SamplingFrequency"), sidecar.get("SamplingFrequencyEffective")
+    if all(isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v) and v > 0
+           for v in (nominal, effective)) and abs(effective - nominal) > 0.02 * nominal:
+        raise fail(path, f"SamplingFrequency {nominal:g} Hz and SamplingFrequencyEffective {effective:g} Hz "
+                         "differ by more than 2 % and there is no LATENCY channel to tell which is right; "
+                         "fix the one that is wrong")
+
+
 def _rate(sidecar: dict, path: Path) -> float:
     for key in ("SamplingFrequencyEffective", "SamplingFrequency"):
         value = sidecar.get(key)
@@ -209,6 +227,7 @@ def read_motion(path: str | os.PathLike) -> BidsMotion:
             raise fail(path, f"line {row + 1}: samples without a LATENCY value; fill it or write the row as n/a")
     else:
         t_s = np.arange(len(values)) / fs_hz
+        _check_rate_without_latency(sidecar, sidecar_path, len(values), fs_hz)
     partial = ~present & (np.isfinite(acc).any(axis=1) | np.isfinite(gyr).any(axis=1))
     if partial.any():
         notes.append(f"{path}: {int(partial.sum())} row(s) with some channels n/a were left out")

@@ -118,6 +118,24 @@ def test_without_latency_channel_time_comes_from_the_rate(dataset, tmp_path):
     np.testing.assert_allclose(no_latency["end_s"], direct["end_s"], atol=0.011)
 
 
+@pytest.mark.parametrize("change", [{"SamplingFrequency": 200.0, "SamplingFrequencyEffective": 200.0},
+                                    {"SamplingFrequencyEffective": 150.0}])
+def test_without_latency_a_rate_the_sidecar_contradicts_is_refused(dataset, tmp_path, change):
+    src = _motion_file(dataset, "01")
+    motion_path = _copy_entry(src, tmp_path / "motion")
+    channels = pd.read_csv(_companion(motion_path, "_channels.tsv"), sep="\t", dtype=str, keep_default_na=False)
+    channels[channels["type"] != "LATENCY"].to_csv(_companion(motion_path, "_channels.tsv"), sep="\t", index=False)
+    lines = motion_path.read_text().splitlines()
+    motion_path.write_text("".join("\t".join(line.split("\t")[:6]) + "\n" for line in lines))
+    sidecar_path = _companion(motion_path, "_motion.json")
+    sidecar = json.loads(sidecar_path.read_text())
+    assert "RecordingDuration" in sidecar or "SamplingFrequencyEffective" in change
+    sidecar.update(change)
+    sidecar_path.write_text(json.dumps(sidecar))
+    with pytest.raises(HingeInputError, match="no LATENCY channel to tell which is right"):
+        read_motion(motion_path)
+
+
 def test_g_and_deg_per_s_are_converted(dataset, tmp_path):
     src = _motion_file(dataset, "01")
     motion_path = _copy_entry(src, tmp_path / "motion")
