@@ -23,6 +23,7 @@ from .guided_calibration import calibrate_window
 from .inverse_model import pose_grid
 from .orientation import estimate_orientation
 from .params import AnalysisParams, params_for_placement
+from .rate_check import gyro_to_gravity_ratio
 from .resampling import estimate_sample_rate, resample_uniform
 from .movement_kind import gait_mask
 from .sensor_correction import estimate_correction
@@ -40,6 +41,11 @@ CALIBRATION_HINGE = "calibration hinge (guided calibration), not part of the set
 # Calibration quality limits; below them the verdicts are still given, with a warning.
 MIN_PLANARITY = 0.8
 MIN_SIGN_MARGIN = 0.3
+# The gyro's angle between still postures over gravity's (`rate_check`): 1 when the sample
+# rate and the gyro unit are right (0.99-1.00 in simulation); beyond this range, with at
+# least this many posture changes, the recording is warned about.
+RATE_RATIO_OK = (0.85, 1.18)
+MIN_RATE_CHECKS = 3
 # Largest pitch excursion a segment can plausibly make at each site, deg.
 MAX_PLAUSIBLE_PITCH_DEG = {"sacrum": 100.0, "L5": 110.0, "L4": 120.0, "L3": 130.0}
 
@@ -178,6 +184,12 @@ def analyse(
             f"only {100 * calibration.planarity:.0f}% of the movement is about one flexion axis "
             f"(expected >= {100 * MIN_PLANARITY:.0f}%): is the sensor on the lower back, and were there forward bends?"
         )
+    ratio, n_changes = gyro_to_gravity_ratio(acc, gyr, fs_hz, still)
+    if n_changes >= MIN_RATE_CHECKS and not RATE_RATIO_OK[0] <= ratio <= RATE_RATIO_OK[1]:
+        warnings.append(
+            f"between still postures the gyroscope turns {ratio:.2f} times as far as gravity shows "
+            f"({n_changes} posture changes): is the sample rate ({fs_hz:g} Hz) or the gyroscope unit wrong?")
+    calibration_info["gyro_to_gravity_ratio"] = None if n_changes == 0 else round(ratio, 3)
     if calibration.sign_margin < MIN_SIGN_MARGIN:
         warnings.append("neither the centripetal acceleration nor the excursions tell forward from backward "
                         "clearly: the flexion direction is uncertain")

@@ -91,3 +91,14 @@ def test_seated_forward_bends_of_13_deg_at_l4_are_bends():
     result = analyse(*_sagittal(np.concatenate(parts)), placement="L4")
     assert len(result.bends) == 3
     np.testing.assert_allclose(result.bends["sensor_pitch_deg"].to_numpy(float), 13.0, atol=2.0)
+
+
+def test_a_time_column_at_the_wrong_rate_is_caught_by_gravity():
+    session = simulate_session(SessionSpec(n_bends=10, mounting="random", seed=1002))
+    right = analyse(session.t_s, session.acc_mps2, session.gyr_rad_s)
+    assert abs(right.calibration["gyro_to_gravity_ratio"] - 1.0) < 0.05
+    assert not any("sample rate" in w for w in right.warnings)
+    t0 = session.t_s[0]
+    slow = analyse(t0 + 2.0 * (session.t_s - t0), session.acc_mps2, session.gyr_rad_s)  # claims 50 Hz
+    assert slow.calibration["gyro_to_gravity_ratio"] > 1.8
+    assert any("times as far as gravity shows" in w and "sample rate (50 Hz)" in w for w in slow.warnings)

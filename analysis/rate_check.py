@@ -1,0 +1,52 @@
+"""Is the sample rate (and the gyro's unit) what the recording claims? Gravity tells.
+
+Between two still postures the sensor turns by an angle the accelerometer sees directly
+(the change of the gravity direction) and the gyroscope sees as the integral of its rate
+over the time between them. The integral scales with the assumed sample period: a time
+column at the wrong rate, or a gyro in the wrong unit, makes the gyro's angle a constant
+factor off. The median ratio over the posture changes of a recording is that factor.
+"""
+from __future__ import annotations
+
+import numpy as np
+from .stillness import runs
+
+# Posture changes smaller than this (deg) say little; longer gaps than this (s) let gyro
+# drift in; stretches shorter than this (s) give a noisy gravity direction.
+MIN_TILT_DEG = 15.0
+MAX_GAP_S = 10.0
+MIN_STILL_S = 0.3
+
+
+def gyro_to_gravity_ratio(acc_mps2: np.ndarray, gyr_rad_s: np.ndarray, fs_hz: float,
+                          still: np.ndarray) -> tuple[float, int]:
+    """(median of gyro angle / gravity angle over posture changes, number of changes).
+
+    Args:
+        acc_mps2, gyr_rad_s: (N, 3) corrected signals in sensor axes (m/s^2, rad/s).
+        fs_hz: the sample rate the analysis assumes, Hz.
+        still: (N,) bool still samples.
+
+    Returns NaN and 0 when the recording has no posture change to judge by.
+    """
+    stretches = [(a, b) for a, b in runs(still) if b - a >= MIN_STILL_S * fs_hz]
+    ratios = []
+    for (a0, b0), (a1, b1) in zip(stretches[:-1], stretches[1:]):
+        if (a1 - b0) > MAX_GAP_S * fs_hz:
+            continue
+        g0 = acc_mps2[a0:b0].mean(axis=0)
+        g1 = acc_mps2[a1:b1].mean(axis=0)
+        g0, g1 = g0 / np.linalg.norm(g0), g1 / np.linalg.norm(g1)
+        tilt = np.degrees(np.arccos(np.clip(g0 @ g1, -1.0, 1.0)))
+        if tilt < MIN_TILT_DEG:
+            continue
+        # The sensor's tilting rotation between the two stretches: the rate without its
+        # component about gravity (a turn about the vertical tilts nothing), summed. Exact
+        # for a rotation about one horizontal axis, as a bend, a sit-down or a lean is.
+        rate = gyr_rad_s[b0:a1]
+        tilting = rate - np.outer(rate @ g0, g0)
+        gyro_tilt = np.degrees(np.linalg.norm(tilting.sum(axis=0)) / fs_hz)
+        ratios.append(gyro_tilt / tilt)
+    if not ratios:
+        return float("nan"), 0
+    return float(np.median(ratios)), len(ratios)
