@@ -26,8 +26,9 @@ Facts and sources (research notes §2, re-checked in the stored public sources):
   ``<delta bits> <count>`` + count·channels·bits bits, read LSB-first, two's complement,
   cumulatively summed (issue #187 answer by Polar; ``AccData.kt``, ``GyrData.kt``).
   ACC compressed type 1 → mG (× factor when ≠ 1); type 0 → G × factor × 1000 mG. GYRO
-  compressed type 0 → int16 × factor = °/s. GYRO compressed type 1 (float32 deltas) is
-  not supported here (raises `ProtocolError`).
+  compressed type 0 → int16 × factor = °/s; type 1: a 32-bit reference and deltas on the
+  float32 bit patterns, added modulo 2^32 and read as floats (× factor) = °/s
+  (``GyrData.kt``; vector from the SDK's ``GyrDataTest``).
 - Per-sample time (``PmdTimeStampUtils.kt``): last sample = frame timestamp; with a
   previous frame of the same stream, Δ = (t − t_prev)/n and sample i = t_prev + (i+1)·Δ;
   for the first frame Δ = 1/f_s and sample i = t − (n−1−i)·Δ.
@@ -213,8 +214,16 @@ def decode_pmd_frame(payload: bytes, *, factor: float = 1.0) -> PmdFrame:
             v = b[:, 0] | (b[:, 1] << 8) | (b[:, 2] << 16)
             values = (v - ((v & 0x800000) << 1)).reshape(-1, 3).astype(np.float64)
         return PmdFrame(kind, ts_ns, False, ftype, values)
-    if ftype > 1 or (kind == "gyro" and ftype != 0):
+    if ftype > 1:
         raise _err(f"compressed {kind} frame type {ftype} is not supported")
+    if kind == "gyro" and ftype == 1:
+        # float32 samples: 32-bit reference and deltas on the IEEE 754 bit patterns, added
+        # modulo 2^32, then read as floats (GyrData.kt, dataFromCompressedType1).
+        bits = (_decode_deltas(content, 3, 4) & 0xFFFFFFFF).astype(np.uint32)
+        values = bits.view(np.float32).astype(np.float64) * factor
+        if not np.isfinite(values).all():
+            raise _err("compressed GYRO type 1 frame decodes to non-finite floats")
+        return PmdFrame(kind, ts_ns, True, ftype, values)
     raw = _decode_deltas(content, 3, 2)
     if kind == "acc":
         scale = factor * 1000.0 if ftype == 0 else factor

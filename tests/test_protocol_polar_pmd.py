@@ -183,3 +183,13 @@ def test_fuzz_decoders_raise_only_protocol_error(data):
             fn(payload)
         except ProtocolError:
             pass
+
+
+@pytest.mark.parametrize("factor", [1.0, 0.5])
+def test_sdk_vector_gyro_compressed_type_1_float32_deltas(factor):
+    # Polar SDK GyrDataTest, "process gyro compressed data type 1" (and "... with factor").
+    c = VECTORS["sdk_gyro_compressed_type1_float"]
+    frame = p.decode_pmd_frame(bytes.fromhex(c["hex"]), factor=factor)
+    assert (frame.kind, frame.frame_type, frame.compressed) == ("gyro", 1, True)
+    assert frame.timestamp_ns == c["expected"]["timestamp_ns"]
+    np.testing.assert_array_equal(frame.values, factor * np.array(c["expected"]["values_dps"]))
