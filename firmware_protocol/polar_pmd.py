@@ -72,9 +72,12 @@ POLAR_EPOCH_UNIX_S = 946684800  # 2000-01-01T00:00:00Z
 
 MEASUREMENT = {"ecg": 0, "ppg": 1, "acc": 2, "ppi": 3, "gyro": 5, "mag": 6, "sdk_mode": 9}
 _KIND = {2: "acc", 5: "gyro"}
-SETTING_IDS = {"sample_rate": 0, "resolution": 1, "range": 2, "range_milliunit": 3, "channels": 4, "factor": 5}
+# Setting 6 (SECURITY) is a 16-byte opaque value some firmware lists in its settings reply;
+# it is kept as bytes, so that the rest of the reply is not lost with it.
+SETTING_IDS = {"sample_rate": 0, "resolution": 1, "range": 2, "range_milliunit": 3, "channels": 4, "factor": 5,
+               "security": 6}
 _SETTING_NAMES = {v: k for k, v in SETTING_IDS.items()}
-_SETTING_SIZE = {0: 2, 1: 2, 2: 2, 3: 4, 4: 1, 5: 4}
+_SETTING_SIZE = {0: 2, 1: 2, 2: 2, 3: 4, 4: 1, 5: 4, 6: 16}
 STATUS = {0: "success", 1: "invalid op code", 2: "invalid measurement type", 3: "not supported", 4: "invalid length",
           5: "invalid parameter", 6: "already in state", 7: "invalid resolution", 8: "invalid sample rate",
           9: "invalid range", 10: "invalid MTU", 11: "invalid number of channels", 12: "invalid state",
@@ -312,7 +315,8 @@ def decode_settings(tlv: bytes) -> dict[str, tuple]:
         vals = []
         for _ in range(count):
             chunk = tlv[pos:pos + size]
-            vals.append(struct.unpack("<f", chunk)[0] if sid == 5 else int.from_bytes(chunk, "little"))
+            vals.append(struct.unpack("<f", chunk)[0] if sid == 5 else bytes(chunk) if sid == 6
+                        else int.from_bytes(chunk, "little"))
             pos += size
         out[_SETTING_NAMES[sid]] = tuple(vals)
     return out
@@ -327,7 +331,12 @@ def encode_settings(settings: dict) -> bytes:
         vals = settings[name] if isinstance(settings[name], (tuple, list)) else (settings[name],)
         out += bytes([sid, len(vals)])
         for v in vals:
-            out += struct.pack("<f", v) if sid == 5 else int(v).to_bytes(_SETTING_SIZE[sid], "little")
+            if sid == 6:
+                if len(bytes(v)) != _SETTING_SIZE[sid]:
+                    raise ValueError(f"security setting must be {_SETTING_SIZE[sid]} bytes")
+                out += bytes(v)
+            else:
+                out += struct.pack("<f", v) if sid == 5 else int(v).to_bytes(_SETTING_SIZE[sid], "little")
     unknown = set(settings) - set(SETTING_IDS)
     if unknown:
         raise ValueError(f"unknown PMD settings {sorted(unknown)}")

@@ -193,3 +193,10 @@ def test_sdk_vector_gyro_compressed_type_1_float32_deltas(factor):
     assert (frame.kind, frame.frame_type, frame.compressed) == ("gyro", 1, True)
     assert frame.timestamp_ns == c["expected"]["timestamp_ns"]
     np.testing.assert_array_equal(frame.values, factor * np.array(c["expected"]["values_dps"]))
+
+
+def test_a_settings_reply_with_the_16_byte_security_setting_keeps_every_setting():
+    security = bytes(range(16))
+    tlv = p.encode_settings({"sample_rate": (52, 104), "range": (8,), "security": (security,)})
+    assert tlv[-18:] == bytes([6, 1]) + security
+    assert p.decode_settings(tlv) == {"sample_rate": (52, 104), "range": (8,), "security": (security,)}
