@@ -18,7 +18,6 @@ from .scoring import score_bend
 # The classes a bend can get. UNCERTAIN: the evidence does not separate hip-led from
 # spine-led (the estimated share is too close to the boundary for what was measured).
 HIP_LED, SPINE_LED, UNCERTAIN = "hip-led", "spine-led", "uncertain"
-LABELS = (HIP_LED, SPINE_LED, UNCERTAIN)
 # Pelvic lags beyond this are treated as this, s (a lag measures onset order, not depth).
 MAX_LAG_S = 0.3
 # Confidence 0-1: distance of the lumbar share from the decision threshold over twice the

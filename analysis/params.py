@@ -82,7 +82,8 @@ class AnalysisParams:
         side_bend_roll_deg: an excursion that rolls more than this (and more than it
             pitches) is a side bend.
         gait_min_steps: this many consecutive steps at a walking cadence around an
-            excursion, with the pelvis near its stance pitch, make it walking.
+            excursion, taken with the pelvis at its walking posture (`gait_raised_fraction`,
+            `max_walking_pitch_deg`), make it walking.
         step_prominence_mps2: smallest heel-strike peak of |specific force| counted as a
             step (2-5 m/s^2 at L5 in gait, under 1 in quiet standing and slow bends).
         gait_raised_fraction: steps taken with the pelvis at least this fraction of the

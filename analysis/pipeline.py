@@ -87,7 +87,7 @@ def _empty_bends() -> pd.DataFrame:
     return frame
 
 
-def _walking_bouts_summarised(dropped: list[tuple], t_s: np.ndarray, walking: np.ndarray, fs_hz: float) -> list[tuple]:
+def _walking_bouts_summarised(dropped: list[tuple], t_s: np.ndarray, walking: np.ndarray) -> list[tuple]:
     """The drop log with each gait bout as one entry ("walking, N s") in place of the small
     movements inside it; other reasons (turns, gait starts, standing up) stay."""
     bouts = [(float(t_s[a]), float(t_s[b - 1])) for a, b in runs(walking)]
@@ -157,22 +157,22 @@ def analyse(
     # Steps are peaks of |specific force|, which sensor errors of a few per cent barely move.
     walking = gait_mask(acc, fs_hz, params.step_prominence_mps2, params.gait_min_steps) & ~gap_mask
     try:
+        # The sensor's own errors: from the guided stretch alone (as live), else the whole recording.
         if guided_stop is not None:
             calibration = calibrate_window(acc[:guided_stop], gyr[:guided_stop], gap_mask[:guided_stop], fs_hz, params)
-            acc, gyr = calibration.correction.apply(acc, gyr)
-            still = still_mask(acc, gyr, fs_hz, params.still_gyro_rad_s, params.still_acc_tolerance_mps2,
-                               params.still_min_s) & ~gap_mask
+            correction = calibration.correction
         else:
             correction = estimate_correction(acc, gyr, fs_hz, exclude=gap_mask)
-            acc, gyr = correction.apply(acc, gyr)
-            still = still_mask(acc, gyr, fs_hz, params.still_gyro_rad_s, params.still_acc_tolerance_mps2,
-                               params.still_min_s) & ~gap_mask
+        acc, gyr = correction.apply(acc, gyr)
+        still = still_mask(acc, gyr, fs_hz, params.still_gyro_rad_s, params.still_acc_tolerance_mps2,
+                           params.still_min_s) & ~gap_mask
+        if guided_stop is None:
             calibration = replace(calibrate_mounting(acc, gyr, fs_hz, still, params.upright_tolerance_deg,
                                                      walking=walking), correction=correction)
     except CalibrationError as error:
         warnings.append(f"mounting calibration failed: {error}; no bends can be judged")
         return AnalysisResult(_empty_bends(), {"ok": False, "reason": str(error)}, warnings,
-                              pd.DataFrame(_walking_bouts_summarised([], t_grid, walking, fs_hz), columns=DROPPED_COLUMNS),
+                              pd.DataFrame(_walking_bouts_summarised([], t_grid, walking), columns=DROPPED_COLUMNS),
                               fs_hz, params, t_grid,
                               np.zeros(len(t_grid)))
     calibration_info = {"ok": True, **calibration.as_dict(),
@@ -221,7 +221,7 @@ def analyse(
             rows.append(row)
         else:
             dropped.append(drop)
-    dropped = _walking_bouts_summarised(dropped, t_grid, walking, fs_hz)
+    dropped = _walking_bouts_summarised(dropped, t_grid, walking)
     bends = pd.DataFrame(rows, columns=BEND_COLUMNS) if rows else _empty_bends()
     bends.index = pd.RangeIndex(1, len(bends) + 1, name="bend_id")
     if len(bends) and bends["sensor_pitch_deg"].max() > MAX_PLAUSIBLE_PITCH_DEG[params.placement]:

@@ -17,6 +17,7 @@ from scipy.signal import find_peaks
 
 from .stillness import runs
 
+
 def rest_posture(pitch_deg: np.ndarray, upright_pitch_deg: float) -> np.ndarray:
     """(N,) bool: postures a still body may rest in between bends: not flexed forward by
     `upright_pitch_deg` or more from standing. Backward tilts count (a pelvis tilted back

@@ -4,7 +4,7 @@ Prints per file: bends reported, how many of them lie inside a reference walking
 (INDIP; every one is false), the calibration outcome; then false bends per hour of
 reference walking and whether HA001's three deep forward bends were found.
 
-    python benchmarks/real_recordings.py [--dir tests/data/mobilised_lab]
+    python benchmarks/real_recordings.py [--dir tests/data/mobilised_lab | ../shared/real-recordings/mobilised-lab]
 """
 from __future__ import annotations
 
@@ -31,8 +31,13 @@ def read(path: Path):
     return frame["time_s"].to_numpy(float), values[:, :3], values[:, 3:]
 
 
+def recording_name(path: Path) -> str:
+    """HA001_Test11_Trial1 for HA001_Test11_Trial1.csv or .csv.gz."""
+    return path.name.split(".csv")[0]
+
+
 def walking_bouts(path: Path) -> np.ndarray:
-    bouts = pd.read_csv(path.with_name(path.name.replace(".csv.gz", "_walking.csv")))
+    bouts = pd.read_csv(path.with_name(recording_name(path) + "_walking.csv"))
     return bouts[["start_s", "end_s"]].to_numpy(float).reshape(-1, 2)
 
 
@@ -46,7 +51,7 @@ def evaluate(path: Path) -> dict:
         in_walk &= np.array([all(abs(p - s) > 1.5 for s in HA001_DEEP_BENDS_S) for p in peaks], bool)
     labels = result.bends["label"].tolist() if len(result.bends) else []
     return {
-        "file": path.name.replace(".csv.gz", ""), "duration_s": float(t_s[-1] - t_s[0]),
+        "file": recording_name(path), "duration_s": float(t_s[-1] - t_s[0]),
         "walking_s": float(np.sum(bouts[:, 1] - bouts[:, 0])),
         "bends": len(peaks), "in_walking": int(in_walk.sum()),
         "uncertain": labels.count("uncertain"),
@@ -59,7 +64,7 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--dir", type=Path, default=DATA)
     args = parser.parse_args(argv)
-    rows = [evaluate(p) for p in sorted(args.dir.glob("*_Trial?.csv.gz"))]
+    rows = [evaluate(p) for p in sorted(args.dir.glob("*_Trial?.csv*"))]
     table = pd.DataFrame([{k: v for k, v in r.items() if k not in ("peaks_s", "result")} for r in rows])
     with pd.option_context("display.width", 200, "display.max_colwidth", 60):
         print(table.to_string(index=False, float_format="{:.1f}".format))

@@ -13,7 +13,6 @@ import math
 import os
 import sys
 from datetime import datetime, timezone
-from pathlib import Path
 
 from hinge import __version__
 from hinge.errors import HingeInputError, HingeWriteError

@@ -7,10 +7,8 @@ participant with a progress section when a participant has several sessions.
 """
 from __future__ import annotations
 
-import os
 import sys
 import re
-import tempfile
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -150,7 +148,7 @@ def write_report(paths: list[Path], out_html: Path | str, *, placement: str | No
     from hinge.analysis.report import render_report
     from hinge.loading import DEFAULT_PLACEMENT, analyse_loaded, load_recording
 
-    from hinge.output_paths import check_new_file
+    from hinge.output_paths import check_new_file, write_atomically
 
     unique: dict[Path, Path] = {}
     for p in _expand(paths):
@@ -172,20 +170,8 @@ def write_report(paths: list[Path], out_html: Path | str, *, placement: str | No
                      f"{len(sessions)} recording{'s' if len(sessions) != 1 else ''}")
         html = render_report(sessions, generator,
                              on_session=lambda s: advance(f"plotting {s.name}"))
-    # Write next to the target and rename, so a reader never sees half a report.
-    directory = out_html.parent if str(out_html.parent) else Path(".")
-    handle, tmp = tempfile.mkstemp(prefix=f".{out_html.name}.", suffix=".tmp", dir=directory)
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8") as stream:
-            stream.write(html)
-        # mkstemp makes the file private (0600); a report is an ordinary file, so honour the umask.
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)
-        os.replace(tmp, out_html)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    # Written beside the target and renamed, so a reader never sees half a report.
+    write_atomically(out_html, lambda tmp: tmp.write_text(html, encoding="utf-8"))
     return out_html
 
 

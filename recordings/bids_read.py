@@ -12,7 +12,7 @@ import pandas as pd
 from hinge.errors import HingeInputError
 
 from .bids_layout import CHANNEL_COLUMNS, NA, companion, fail, read_table
-from .schema import MAX_TIME_S, load_json
+from .schema import MAX_TIME_S, is_finite_number, load_json
 
 GRAVITY_MPS2 = 9.80665
 # Unit spellings accepted on reading, as factors to SI; the writer uses the spec's own
@@ -56,14 +56,12 @@ def _check_rate_without_latency(sidecar: dict, path: Path, n_rows: int, fs_hz: f
     contradicts (RecordingDuration, or SamplingFrequency vs SamplingFrequencyEffective more
     than 2 % apart), instead of reading the data at the wrong speed."""
     duration = sidecar.get("RecordingDuration")
-    if isinstance(duration, (int, float)) and not isinstance(duration, bool) and math.isfinite(duration) \
-            and duration > 0 and abs(n_rows / fs_hz - duration) > max(0.02 * duration, 2.0 / fs_hz):
+    if is_finite_number(duration) and duration > 0 and abs(n_rows / fs_hz - duration) > max(0.02 * duration, 2.0 / fs_hz):
         raise fail(path, f"{n_rows} rows at {fs_hz:g} Hz last {n_rows / fs_hz:.2f} s but RecordingDuration says "
                          f"{duration:g} s, and there is no LATENCY channel to tell which is right; "
                          "fix SamplingFrequency(Effective) or RecordingDuration")
     nominal, effective = sidecar.get("SamplingFrequency"), sidecar.get("SamplingFrequencyEffective")
-    if all(isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v) and v > 0
-           for v in (nominal, effective)) and abs(effective - nominal) > 0.02 * nominal:
+    if all(is_finite_number(v) and v > 0 for v in (nominal, effective)) and abs(effective - nominal) > 0.02 * nominal:
         raise fail(path, f"SamplingFrequency {nominal:g} Hz and SamplingFrequencyEffective {effective:g} Hz "
                          "differ by more than 2 % and there is no LATENCY channel to tell which is right; "
                          "fix the one that is wrong")
@@ -72,7 +70,7 @@ def _check_rate_without_latency(sidecar: dict, path: Path, n_rows: int, fs_hz: f
 def _rate(sidecar: dict, path: Path) -> float:
     for key in ("SamplingFrequencyEffective", "SamplingFrequency"):
         value = sidecar.get(key)
-        if isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value) and value > 0:
+        if is_finite_number(value) and value > 0:
             return float(value)
         if key == "SamplingFrequency":
             raise fail(path, f"SamplingFrequency is {value!r}; need the sample rate in Hz (a positive number)")

@@ -12,6 +12,7 @@ import pandas as pd
 
 from .bids_layout import (BIDS_VERSION, CHANNEL_COLUMNS, NA, check_label, entry_paths, fail, read_table,
                           subject_dir)
+from .schema import load_json
 
 # float32 samples (the session format) need 9 significant digits to come back exactly.
 _VALUE_FORMAT = "%.9g"
@@ -145,11 +146,8 @@ def _ensure_dataset(root: Path, name: str, generated_by: dict) -> None:
     """Create dataset_description.json and README, or add this generator to an existing one."""
     path = root / "dataset_description.json"
     if path.is_file():
-        try:
-            document = json.loads(path.read_text(encoding="utf-8"))
-        except (UnicodeDecodeError, json.JSONDecodeError):
-            raise fail(path, "is not valid JSON; fix or remove it") from None
-        if not isinstance(document, dict) or "BIDSVersion" not in document:
+        document = load_json(path, "dataset description")
+        if "BIDSVersion" not in document:
             raise fail(path, "has no BIDSVersion; not a BIDS dataset description")
         if document.get("DatasetType", "raw") != "raw":
             raise fail(path, f"DatasetType is {document['DatasetType']!r}; motion recordings go into a raw dataset")

@@ -1,7 +1,6 @@
 """`read_session`: load a session directory into arrays, an annotation table and metadata."""
 from __future__ import annotations
 
-import json
 import os
 from dataclasses import dataclass, field
 from pathlib import Path

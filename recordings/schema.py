@@ -64,16 +64,17 @@ def load_json(path: Path, what: str = "JSON file") -> dict:
     return document
 
 
-def _is_number(value) -> bool:
+def is_finite_number(value) -> bool:
+    """A JSON number (not a boolean) that is finite."""
     return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
 
 
 def _positive(value) -> bool:
-    return _is_number(value) and 0 < value <= 1e6
+    return is_finite_number(value) and 0 < value <= 1e6
 
 
 def _time(value) -> bool:
-    return _is_number(value) and abs(value) <= MAX_TIME_S
+    return is_finite_number(value) and abs(value) <= MAX_TIME_S
 
 
 def _count(value) -> bool:
@@ -91,7 +92,7 @@ SESSION_FIELDS = {
     "n_samples": ("a count (an integer >= 0)", _count),
     "n_raw_records": ("a count (an integer >= 0)", _count),
     "n_annotations": ("a count (an integer >= 0)", _count),
-    "battery_pct": ("a percentage (a number)", _is_number),
+    "battery_pct": ("a percentage (a number)", is_finite_number),
     "device": (_OBJECT, lambda v: isinstance(v, dict)),
     "acquisition": (_OBJECT, lambda v: isinstance(v, dict)),
     "source": (_OBJECT, lambda v: isinstance(v, dict)),
