@@ -157,14 +157,8 @@ def judge_candidate(
     share = lumbar_share_with_timing(pose.lumbar_share, lag, params)
     margin = abs(share - params.decision_share)
     label = class_of(share, margin, dx is None, params)
-    score = score_bend(share, pose.hip_shift_m if dx is not None else None,
-                       feats["judder_count"], feats["peak_rate_deg_s"], lag)
-    reasons = list(score.reasons)
-    if label == UNCERTAIN:
-        reasons.insert(0, f"hip-led or spine-led cannot be told: the lumbar share ({100 * share:.0f}%) is too close "
-                          f"to the boundary ({100 * params.decision_share:.0f}%) for what was measured"
-                          + (", and only the pitch was measured (no still moment before and after the bend)"
-                             if dx is None else ""))
+    score = score_bend(label, share, params.decision_share, pose.hip_shift_m if dx is not None else None,
+                       feats["judder_count"], feats["peak_rate_deg_s"], lag, pitch_only=dx is None)
     return {
         "start_s": start_s, "peak_s": float(t_s[c.peak]), "end_s": end_s, "label": label,
         "score": round(score.points, 1), "lumbar_share": round(share, 3),
@@ -174,5 +168,5 @@ def judge_candidate(
         "pitch_t50_fraction": round(feats["pitch_t50_fraction"], 3),
         "pelvic_lag_s": None if lag is None else round(lag, 3),
         "peak_rate_deg_s": round(feats["peak_rate_deg_s"], 1),
-        "reasons": reasons, "flags": flags,
+        "reasons": list(score.reasons), "cue": score.cue, "flags": flags,
     }, None

@@ -33,7 +33,7 @@ from .stillness import runs, settled_mask, still_mask
 BEND_COLUMNS = [
     "start_s", "peak_s", "end_s", "label", "score", "lumbar_share", "depth_deg", "confidence",
     "sensor_pitch_deg", "hip_shift_m", "sensor_dx_m", "sensor_dz_m",
-    "pitch_t50_fraction", "pelvic_lag_s", "peak_rate_deg_s", "reasons", "flags",
+    "pitch_t50_fraction", "pelvic_lag_s", "peak_rate_deg_s", "reasons", "cue", "flags",
 ]
 DROPPED_COLUMNS = ["start_s", "end_s", "reason"]
 CALIBRATION_HINGE = "calibration hinge (guided calibration), not part of the set"

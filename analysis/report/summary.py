@@ -1,8 +1,8 @@
 """Plain-language advice from the bends' scoring reasons.
 
-Each piece of advice is tied to one kind of reason that `analysis.scoring.score_bend`
-gives (matched by a stable phrase of its text), so the report never says more than the
-score found. Counts and thresholds are stated with their units.
+Each piece of advice is tied to one kind of finding of `analysis.scoring.score_bend`
+(`analysis.coaching.FINDINGS`; matched by the stable phrase each reason starts with), so
+the report never says more than the score found. Counts and thresholds are stated with their units.
 """
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from ..scoring import FAST_RATE_DEG_S, LAG_NOTE_S, MIN_HIP_SHIFT_M
+from ..scoring import ADVICE_FINDINGS, advice_text
 from .base import HIP_LED
 
 __all__ = ["Advice", "ADVICE_RULES", "headline", "advice", "LOW_CONFIDENCE"]
@@ -30,27 +30,8 @@ class Advice:
     n_bends: int
 
 
-# (key, phrase in the reason text, title, what to do: {n} bends of {total}).
-ADVICE_RULES = (
-    ("rounded", "rounded back", "Keep the lower back neutral",
-     "In {n} of {total} bends the lower back did more than half of the bend (the back rounded). "
-     "Bend from the hips instead: keep the natural curve of the lower back, as if a stick along the "
-     "spine touched the head, upper back and tailbone throughout."),
-    ("mixed", "hinge more at the hips", "Hinge a little more at the hips",
-     "In {n} of {total} bends the lower back did 30-50 % of the bend. Let the pelvis tip forward "
-     "more and the lower back less."),
-    ("hips_back", "hips did not move back", "Push the hips back",
-     "In {n} of {total} bends the hips moved back less than " + f"{100 * MIN_HIP_SHIFT_M:.0f} cm. "
-     "Start each bend by sending the hips back, as if closing a car door with them."),
-    ("lag", "pelvis began to tilt", "Start the movement at the hips",
-     "In {n} of {total} bends the pelvis started to tilt more than " + f"{LAG_NOTE_S:.1f} s "
-     "after the movement began, so the lower back led. Let the pelvis tip first."),
-    ("judder", "uneven descent", "Bend in one smooth movement",
-     "{n} of {total} bends had hesitations on the way down. Move at an even, controlled pace."),
-    ("fast", "fast bend", "Slow down",
-     "{n} of {total} bends were faster than " + f"{FAST_RATE_DEG_S:.0f} deg/s at their peak. "
-     "A slower bend is easier to control."),
-)
+# One advice per kind of finding of the score, worded in `analysis.coaching.FINDINGS`.
+ADVICE_RULES = tuple((f.key, f.phrase, f.advice_title) for f in ADVICE_FINDINGS)
 
 
 def _reasons(bends: pd.DataFrame) -> list[list[str]]:
@@ -68,10 +49,10 @@ def advice(bends: pd.DataFrame) -> list[Advice]:
     reasons = _reasons(bends)
     total = len(reasons)
     found = []
-    for order, (key, phrase, title, template) in enumerate(ADVICE_RULES):
-        n = sum(any(phrase in r for r in rs) for rs in reasons)
+    for order, finding in enumerate(ADVICE_FINDINGS):
+        n = sum(any(r.startswith(finding.phrase) for r in rs) for rs in reasons)
         if n:
-            found.append((-n, order, Advice(key, title, template.format(n=n, total=total), n)))
+            found.append((-n, order, Advice(finding.key, finding.advice_title, advice_text(finding, n, total), n)))
     return [item for _, _, item in sorted(found, key=lambda x: (x[0], x[1]))]
 
 
