@@ -19,6 +19,8 @@ from hinge.errors import HingeInputError, HingeWriteError
 # anything (128 + SIGINT, the shell's convention, as hinge.cli's "interrupted").
 STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
 EXIT_STOPPED = 130
+# Bends in the simulated set of `--simulate` when --bends is not given.
+SIMULATED_SET_BENDS = 10
 
 __all__ = ["run_scan", "run_record", "add_scan_arguments", "add_record_arguments", "PROFILE_KEYS"]
 
@@ -52,6 +54,43 @@ def add_record_arguments(p: argparse.ArgumentParser, placements) -> None:
     p.add_argument("--speed", type=float, default=1.0,
                    help="with --simulate: the simulated sensor's clock runs this many times faster than real time")
     p.add_argument("--seed", type=int, default=0, help="with --simulate: body-model random seed")
+    p.add_argument("--bends", type=int, default=None, metavar="N",
+                   help=f"with --simulate: the simulated person does a set of N bends (hip-led and spine-led mixed) "
+                        f"and the recording ends with the set, at any --speed, unless --duration is given; "
+                        f"default {SIMULATED_SET_BENDS}")
+
+
+class _StopAtSensorTime:
+    """A session sink that sets `stop` once the samples span `seconds` of sensor time.
+
+    The simulated set's length is known on the sensor clock, so the recording ends with the
+    set whatever the --speed and however the host schedules the stream.
+    """
+
+    def __init__(self, sink, seconds: float, stop: asyncio.Event):
+        self.sink, self.seconds, self.stop = sink, seconds, stop
+        self.first_t_s: float | None = None
+
+    def append_samples(self, t_s, acc_mps2, gyr_rad_s):
+        result = self.sink.append_samples(t_s, acc_mps2, gyr_rad_s)
+        if len(t_s):
+            if self.first_t_s is None:
+                self.first_t_s = float(t_s[0])
+            if float(t_s[-1]) - self.first_t_s >= self.seconds:
+                self.stop.set()
+        return result
+
+    def __getattr__(self, name: str):  # append_raw, annotate, flush, path, metadata, ...
+        return getattr(self.sink, name)
+
+
+def _simulated_set_s(args) -> float:
+    """Sensor-clock length of the simulated set (standing, calibration, the bends), s."""
+    from hinge.analysis.body_model import BodyModelStream
+    from hinge.firmware_protocol import get_profile
+
+    rate = float(args.rate_hz or get_profile(args.profile or "hinge_open").default_rate_hz)
+    return BodyModelStream(rate, seed=args.seed, placement=args.placement, **args.motion_options).first_session_s()
 
 
 def _simulation(args, profiles: tuple[str, ...] = ("hinge_open",)):
@@ -62,8 +101,10 @@ def _simulation(args, profiles: tuple[str, ...] = ("hinge_open",)):
 
     motion = partial(BodyModelStream, seed=getattr(args, "seed", 0), placement=getattr(args, "placement", "sacrum"),
                      **getattr(args, "motion_options", {}))  # hinge live: guided calibration, set size
-    sensors = [sim.register(sim.make_simulated_sensor(p, motion=motion, speed=getattr(args, "speed", 1.0)))
-               for p in profiles]
+    sensors = [sim.make_simulated_sensor(p, motion=motion, speed=getattr(args, "speed", 1.0)) for p in profiles]
+    for sensor in sensors:
+        sensor.power_on_at_connect = True  # the simulated set starts when the recording does
+        sim.register(sensor)
     return sensors, sim.SimulatedScanner, sim.SimulatedClient
 
 
@@ -131,6 +172,13 @@ def run_record(args: argparse.Namespace, live=None) -> int:
         raise HingeInputError(f"--speed {args.speed:g}: must be > 0, and only with --simulate")
     if args.profile is not None and args.profile not in PROFILE_KEYS:
         raise HingeInputError(f"--profile {args.profile}: unknown; choose one of {', '.join(PROFILE_KEYS)}")
+    if args.bends is not None and not args.simulate:
+        raise HingeInputError(f"--bends {args.bends}: only with --simulate")
+    if args.bends is not None and args.bends < 1:
+        raise HingeInputError(f"--bends {args.bends}: need at least 1 bend")
+    if args.simulate:
+        # hinge live's simulated person starts with the guided calibration.
+        args.motion_options = {"bends_per_chunk": args.bends or SIMULATED_SET_BENDS, "guided_calibration": live is not None}
     if args.simulate:
         from hinge.imu.simulated import SIMULATED_PROFILES
 
@@ -209,7 +257,10 @@ async def _record(args: argparse.Namespace, path: Path, live=None) -> int:
         print(f"recording {found.name or '?'} {found.address} ({profile.key}) to {path}", flush=True)
         if live is not None:
             status = live.status
-        rec = StreamRecorder(found.device, profile, writer if live is None else live.wrap(writer),
+        sink = writer if live is None else live.wrap(writer)
+        if args.simulate and args.duration is None:
+            sink = _StopAtSensorTime(sink, _simulated_set_s(args), stop)
+        rec = StreamRecorder(found.device, profile, sink,
                              StreamSettings(rate_hz=rate, bluez_adapter=args.adapter, scan_timeout_s=args.timeout,
                                             # a simulated sensor run fast "drifts" by its speed
                                             max_drift_ppm=None if args.simulate and args.speed != 1 else 2000.0),

@@ -37,8 +37,6 @@ def add_live_arguments(p: argparse.ArgumentParser, placements) -> None:
     add_record_arguments(p, placements)
     p.add_argument("--beep", action="store_true", help="ring the terminal bell for every spine-led bend (at its provisional verdict, "
                    "at the return to upright)")
-    p.add_argument("--bends", type=int, default=10,
-                   help="with --simulate: bends in the simulated set (hip-led and spine-led mixed)")
     p.add_argument("--no-report", action="store_true", help="do not write the HTML report at the end")
 
 
@@ -134,28 +132,40 @@ class LiveSession:
         return out
 
 
-def _simulated_set_s(args) -> float:
-    """Sensor-clock length of the simulated set (calibration + bends), s."""
-    from hinge.analysis.body_model import BodyModelStream
-    from hinge.firmware_protocol import get_profile
+def last_session_summary(path: Path, participant: str | None) -> dict | None:
+    """The live summary of the participant's latest earlier session beside `path`, or None.
 
-    rate = float(args.rate_hz or get_profile("hinge_open").default_rate_hz)
-    return BodyModelStream(rate, seed=args.seed, placement=args.placement, **args.motion_options).first_session_s()
+    Sessions are named PARTICIPANT_YYYYmmddTHHMMSSZ (hinge.acquisition), so the latest is
+    the last in name order; only sessions recorded with `hinge live` carry a summary.
+    """
+    from hinge.recordings import read_metadata
+
+    if not participant:
+        return None
+    earlier = sorted(p for p in path.parent.glob(f"{participant}_*") if p.is_dir() and p.name < path.name)
+    for candidate in reversed(earlier):
+        try:
+            live = read_metadata(candidate).get("live")
+        except (HingeInputError, OSError, ValueError):
+            continue
+        if isinstance(live, dict) and isinstance(live.get("mean_score"), (int, float)) and live.get("bends"):
+            return {**live, "session": candidate.name}
+    return None
+
+
+def versus_last_session(summary: dict, previous: dict) -> str:
+    """One line comparing this set with the last session's: mean score and hip-led share."""
+    change = round(summary["mean_score"] - previous["mean_score"])
+    moved = f"{change:+d} points" if change else "no change"
+    share = lambda s: round(100 * s["hip_led"] / s["bends"])  # noqa: E731
+    return (f"vs your last session ({previous['session']}): mean score {previous['mean_score']:.0f} -> "
+            f"{summary['mean_score']:.0f}/100 ({moved}); hip-led {share(previous)} % -> {share(summary)} % of bends")
 
 
 def run_live(args: argparse.Namespace) -> int:
     from hinge.acquisition import run_record
     from hinge.live_view import LiveView
 
-    if args.bends < 1:
-        raise HingeInputError(f"--bends {args.bends}: need at least 1 bend")
-    if args.bends != 10 and not args.simulate:
-        raise HingeInputError(f"--bends {args.bends}: only with --simulate")
-    if args.simulate:
-        args.motion_options = {"guided_calibration": True, "bends_per_chunk": args.bends}
-        if args.duration is None and args.speed > 0:
-            # Stop at the end of the simulated set (plus a second for connecting).
-            args.duration = _simulated_set_s(args) / args.speed + 1.0
     view = LiveView(beep=args.beep)
     session = LiveSession(args.placement, view)
     t0 = time.monotonic()
@@ -168,11 +178,9 @@ def run_live(args: argparse.Namespace) -> int:
         print("calibration: not completed, so no bends were judged live; "
               f"`hinge analyse {session.path}` calibrates from the whole recording")
     print(view.summary.line())
-    if "verdict_latency_ms" in summary:
-        lat = summary["verdict_latency_ms"]
-        print(f"verdict latency (host processing only, once the deciding samples had arrived; "
-              "benchmarks/live_latency.py measures it from the return to upright): "
-              f"median {lat['median']:.1f} ms, max {lat['max']:.1f} ms")
+    previous = last_session_summary(session.path, args.participant)
+    if previous is not None and summary["mean_score"] is not None:
+        print(versus_last_session(summary, previous))
     if session.failure:
         print(session.failure)
     if not args.no_report:

@@ -1,35 +1,56 @@
 """The terminal view of `hinge live`: calibration progress, a verdict per bend, the set so far.
 
-On a terminal it is a `rich` live display redrawn in place; anywhere else (a pipe, a
-test, a log file) it prints one plain line per event, so nothing is lost in the output.
-`--beep` rings the terminal bell (BEL, ``\\a``) for every spine-led bend, so an athlete
-need not watch the screen.
+On a terminal it is a `rich` live display redrawn in place and sized to the terminal (at
+80x24 everything fits: the table keeps as many recent bends as there are lines left, and
+every row is one line): the last verdict is drawn large (the class word and the score in
+block digits, on the class colour of `analysis.palette`, blue / vermillion, which
+colour-blind eyes tell apart), with its main reason and the cue for the next bend, so it
+can be read from across the room. Anywhere else (a pipe, a test, a log file) it prints one
+plain line per event, so nothing is lost in the output.
 
-Each bend is shown first with its provisional verdict, at the return to upright, and
-then with its final one (about 0.3 s later, once the sensor has settled; the one
-`hinge analyse` gives). On a terminal the final verdict replaces the provisional row in
-place, and only one that changes what the athlete was told (another class, or a score
-moved by at least `UPDATE_POINTS`) is marked "updated" and announced in a message. The
-plain output is the session's event log that scripts parse, so it prints the
-provisional verdict as "bend N (provisional): ...", keeps one "bend N: ... (ended at
-...)" line per final verdict and adds an "updated" line only for such a change. The set summary counts final verdicts only. The bell rings on the provisional spine-led
-verdict, because that is when the athlete needs to hear it, and on a final one only if
-no bell rang for that bend yet (hip-led updated to spine-led). A provisional verdict no
-final bend replaced is shown as withdrawn.
+Each bend is shown first with its provisional verdict, at the return to upright, and then
+with its final one (about 0.3-0.9 s later, once the sensor has settled; the one `hinge
+analyse` gives). Only final verdicts are numbered, so a number is never used twice: the
+plain output prints "provisional (back upright at T s): ..." and then "bend N: ... (ended
+at T s)", plus an "updated" line when the final verdict changes what the athlete was told
+(another class, or a score moved by at least `UPDATE_POINTS`); a provisional verdict that
+turned out not to be a bend (a squat, standing up) is withdrawn. The set summary counts
+final verdicts only. `--beep` rings the terminal bell for every final spine-led verdict:
+never for a provisional one, which may still be withdrawn. The bell goes to the terminal
+(rich's console, or stderr when that is a terminal), never into a pipe.
 """
 from __future__ import annotations
 
+import shutil
 import sys
 from dataclasses import dataclass, field
 
 __all__ = ["LiveView", "SetSummary", "main_reason"]
 
-# Recent verdicts shown in the table.
+# Recent verdicts shown in the table, at most (fewer when the terminal is short).
 SHOWN_BENDS = 8
+# Lines of the display other than the table rows (title, status, verdict panel, summary, ...).
+FIXED_LINES = 16
 # A least-squares slope of the score smaller than this, points per bend, is "steady".
 STEADY_POINTS_PER_BEND = 0.5
 # A final verdict whose score moved at least this far from the provisional one is shown, points.
 UPDATE_POINTS = 5.0
+
+
+# Block digits (5 lines) for the score of the last verdict.
+_DIGITS = {
+    "0": ("███", "█ █", "█ █", "█ █", "███"), "1": (" █ ", "██ ", " █ ", " █ ", "███"),
+    "2": ("███", "  █", "███", "█  ", "███"), "3": ("███", "  █", "███", "  █", "███"),
+    "4": ("█ █", "█ █", "███", "  █", "  █"), "5": ("███", "█  ", "███", "  █", "███"),
+    "6": ("███", "█  ", "███", "█ █", "███"), "7": ("███", "  █", "  █", "  █", "  █"),
+    "8": ("███", "█ █", "███", "█ █", "███"), "9": ("███", "█ █", "███", "  █", "███"),
+}
+
+
+def big_digits(number: int) -> list[str]:
+    """Five text lines drawing `number` in block digits."""
+    glyphs = [_DIGITS[d] for d in str(int(number))]
+    return [" ".join(g[row] for g in glyphs) for row in range(5)]
 
 
 def main_reason(bend: dict) -> str:
@@ -86,10 +107,12 @@ class SetSummary:
 class LiveView:
     """Shows the live session. `fancy` None = a rich display when stdout is a terminal."""
 
-    def __init__(self, beep: bool = False, fancy: bool | None = None, stream=None):
+    def __init__(self, beep: bool = False, fancy: bool | None = None, stream=None, bell_stream=None):
         self.stream = stream or sys.stdout
         self.fancy = self.stream.isatty() if fancy is None else fancy
         self.beep = beep
+        # Plain output: the bell goes to the terminal on stderr, if there is one.
+        self.bell_stream = bell_stream if bell_stream is not None else (sys.stderr if sys.stderr.isatty() else None)
         self.summary = SetSummary()
         self.bends: list[dict] = []
         self.calibration = "waiting for the sensor"
@@ -124,7 +147,13 @@ class LiveView:
 
     # -- events ------------------------------------------------------------------------------
     def status(self, stats) -> None:
-        self.status_text = stats.status_line()
+        # Host time and counts only: a simulated sensor run faster than real time has a host
+        # rate that is not its own, so no rate is shown here (the session records both).
+        parts = [f"{stats.elapsed_s:.0f} s", f"{stats.samples} samples", f"lost packets {stats.lost_packets}",
+                 f"reconnects {stats.reconnects}"]
+        if stats.battery_pct is not None:
+            parts.append(f"battery {stats.battery_pct} %")
+        self.status_text = "  ".join(parts)
         self._refresh()
 
     def calibration_progress(self, progress) -> None:
@@ -146,18 +175,17 @@ class LiveView:
     def provisional(self, bend: dict) -> None:
         """A verdict at the return to upright; its final one follows (`bend(final, replaces=)`)."""
         self.bends.append({**bend, "provisional": True})
-        if bend["label"] == "spine-led":
-            self._bell()
         if not self.fancy:
-            # "bend N (provisional):", so that a "bend N:" line is always a final verdict.
-            self._print(f"bend {bend['bend_id']} (provisional): {bend['label']}, score {bend['score']:.0f}/100, "
-                        f"{main_reason(bend)} (back upright at {bend['end_s']:.2f} s)")
+            # Not numbered: only final verdicts are, so a "bend N:" line is always one.
+            self._print(f"provisional (back upright at {bend['end_s']:.2f} s): {bend['label']}, "
+                        f"score {bend['score']:.0f}/100, {main_reason(bend)}")
         self._refresh()
 
     def withdrawn(self, bend: dict) -> None:
         """A provisional verdict that no final bend replaced."""
         self.bends = [b for b in self.bends if b is not bend and not (b.get("provisional") and b["end_s"] == bend["end_s"])]
-        line = f"bend {bend['bend_id']} (provisional) withdrawn: not judged a bend once settled"
+        line = (f"provisional verdict at {bend['end_s']:.2f} s withdrawn: not a bend once settled "
+                "(see 'not counted')")
         if not self.fancy:
             self._print(line)
         else:
@@ -170,7 +198,7 @@ class LiveView:
             self.bends = [b for b in self.bends if not (b.get("provisional") and b["end_s"] == replaces["end_s"])]
         self.bends.append(bend)
         self.summary.add(bend)
-        if bend["label"] == "spine-led" and (replaces is None or replaces["label"] != "spine-led"):
+        if bend["label"] == "spine-led":
             self._bell()
         changed = replaces is not None and (replaces["label"] != bend["label"]
                                             or abs(replaces["score"] - bend["score"]) >= UPDATE_POINTS)
@@ -193,9 +221,9 @@ class LiveView:
             return
         if self._live is not None:
             self._console.bell()  # through rich, so the live display is not disturbed
-        else:
-            self.stream.write("\a")
-            self.stream.flush()
+        elif self.bell_stream is not None:
+            self.bell_stream.write("\a")
+            self.bell_stream.flush()
 
     def dropped(self, dropped: tuple) -> None:
         line = f"not counted ({dropped[0]:.2f}-{dropped[1]:.2f} s): {dropped[2]}"
@@ -225,26 +253,55 @@ class LiveView:
         from rich.table import Table
         from rich.text import Text
 
-        parts = [Text(getattr(self, "title", "hinge live"), style="bold")]
-        if not self.calibrated:
-            parts.append(Text("calibration: stand still for 3 s, then do one slow hinge"))
-            parts.append(ProgressBar(total=1.0, completed=self.calibration_fraction, width=40))
-            parts.append(Text(self.calibration, style="cyan"))
-        else:
-            parts.append(Text(self.calibration, style="green"))
-        table = Table(expand=False, show_edge=False, pad_edge=False)
-        for name, justify in (("bend", "right"), ("end s", "right"), ("class", "left"), ("score", "right"),
-                              ("main reason", "left")):
-            table.add_column(name, justify=justify)
-        for b in self.bends[-SHOWN_BENDS:]:
-            style = {"spine-led": "red", "hip-led": "green"}.get(b["label"], "yellow")
-            label = b["label"] + (" (provisional)" if b.get("provisional") else " (updated)" if b.get("updated") else "")
-            table.add_row(str(b["bend_id"]), f"{b['end_s']:.1f}", Text(label, style=style),
-                          f"{b['score']:.0f}/100", main_reason(b))
-        parts.append(table)
-        parts.append(Text(self.summary.line(), style="bold"))
-        for message in self.messages[-3:]:
-            parts.append(Text(message, style="yellow"))
+        from hinge.analysis.palette import CLASS_COLOURS
+
+        width, height = self._size()
+        line = lambda text, style="": Text(text, style=style, no_wrap=True, overflow="ellipsis")  # noqa: E731
+        parts = [line(getattr(self, "title", "hinge live"), "bold")]
         if self.status_text:
-            parts.append(Text(f"{self.status_text}  (Ctrl-C ends the session)", style="dim"))
+            parts.append(line(f"{self.status_text}  (Ctrl-C ends)", "dim"))
+        if not self.calibrated:
+            parts.append(line("calibration: stand still for 3 s, then do one slow hinge"))
+            parts.append(ProgressBar(total=1.0, completed=self.calibration_fraction, width=min(40, width)))
+            parts.append(line(self.calibration, "cyan"))
+        else:
+            parts.append(line(self.calibration, "green"))
+        last = self.bends[-1] if self.bends else None
+        if last is not None:
+            colour = CLASS_COLOURS.get(last["label"], "#999999")
+            banner = f"bend {last['bend_id']}" if not last.get("provisional") else "just now (provisional)"
+            words = f" {last['label'].upper()} "
+            big = big_digits(round(last["score"]))
+            parts.append(line(""))
+            for row, digits in enumerate(big):
+                left = words if row == 2 else " " * len(words)
+                parts.append(Text.assemble((left, f"bold white on {colour}"), "  ", (digits, f"bold {colour}"),
+                                           ("  /100" if row == 4 else "", "bold"),
+                                           ("   " + banner if row == 0 else "", "dim"), no_wrap=True))
+            parts.append(line(main_reason(last)))
+            if last.get("cue"):
+                parts.append(line(f"next: {last['cue']}", "bold"))
+        parts.append(Text(self.summary.line(), style="bold"))  # may wrap: it is the set's result
+        rows = max(0, min(SHOWN_BENDS, height - FIXED_LINES - min(2, len(self.messages))))
+        if rows:
+            table = Table(expand=True, show_edge=False, pad_edge=False, box=None)
+            for name, justify, fixed in (("bend", "right", 4), ("end s", "right", 6), ("class", "left", 23),
+                                         ("score", "right", 7), ("main reason", "left", None)):
+                table.add_column(name, justify=justify, no_wrap=True, overflow="ellipsis", width=fixed,
+                                 ratio=None if fixed else 1)
+            for b in self.bends[-rows:]:
+                label = b["label"] + (" (provisional)" if b.get("provisional") else " (updated)" if b.get("updated") else "")
+                table.add_row("-" if b.get("provisional") else str(b["bend_id"]), f"{b['end_s']:.1f}",
+                              Text(label, style=CLASS_COLOURS.get(b["label"], "")), f"{b['score']:.0f}/100",
+                              main_reason(b))
+            parts.append(table)
+        for message in self.messages[-2:]:
+            parts.append(line(message, "yellow"))
         return Group(*parts)
+
+    def _size(self) -> tuple[int, int]:
+        console = getattr(self, "_console", None)
+        if console is not None:
+            return console.size.width, console.size.height
+        size = shutil.get_terminal_size((80, 24))
+        return size.columns, size.lines

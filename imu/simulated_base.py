@@ -87,6 +87,10 @@ class SimulatedSensor:
         self.paused = False
         self.sent: dict[str, list[np.ndarray]] = {}
         self.connections = 0
+        # The person starts moving when the first central connects (`hinge record --simulate`
+        # records a whole set whatever the time the scan and connection took); otherwise
+        # the device clock and the motion run from construction, as a real sensor's do.
+        self.power_on_at_connect = False
 
     # ------------------------------------------------------------------ clock
     def _device_s(self, host_s: float) -> float:
@@ -113,6 +117,8 @@ class SimulatedSensor:
     def attach(self, notify: Callable[[str, bytes], None], drop: Callable[[], None] | None = None) -> None:
         """A central connected; ``notify(uuid, value)`` sends a notification or indication,
         ``drop()`` (optional) breaks the link from the transport's side."""
+        if self.connections == 0 and self.power_on_at_connect:
+            self.power_on()
         self.connections += 1
         self._notify = notify
         self._drop = drop

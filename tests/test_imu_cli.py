@@ -124,7 +124,8 @@ def test_ctrl_c_during_the_scan_stops_at_once_and_records_nothing(tmp_path):
     # A sensor that never shows up: the scan would go on for 60 s.
     proc = _start_recording(tmp_path, "--device", "no-such-sensor", "--timeout", "60")
     try:
-        time.sleep(2.0)
+        # Past start-up (imports take seconds when other jobs load the machine), into the scan.
+        time.sleep(5.0)
         assert proc.poll() is None
         proc.send_signal(signal.SIGINT)
         out, err = proc.communicate(timeout=15)  # long before the 60 s scan would end

@@ -3,6 +3,7 @@ and shown without repeating what the athlete was already told."""
 from __future__ import annotations
 
 import io
+import re
 
 import numpy as np
 import pytest
@@ -70,7 +71,8 @@ def _bend(i: int, label: str, score: float, end_s: float) -> dict:
 
 def test_plain_view_shows_the_provisional_line_then_an_update_only_when_the_verdict_changed():
     stream = io.StringIO()
-    view = LiveView(beep=True, fancy=False, stream=stream)
+    bell = io.StringIO()
+    view = LiveView(beep=True, fancy=False, stream=stream, bell_stream=bell)
     view.start("hinge live: test")
     # Bend 1 confirmed, bend 2 spine-led -> hip-led, bend 3 score moved 6 points, bend 4 withdrawn.
     for i, (prov, final) in enumerate([(("hip-led", 80), ("hip-led", 82)), (("spine-led", 45), ("hip-led", 55)),
@@ -83,28 +85,38 @@ def test_plain_view_shows_the_provisional_line_then_an_update_only_when_the_verd
     view.withdrawn(p)
     view.stop()
     out = stream.getvalue()
-    assert "bend 1 (provisional): hip-led, score 80/100, lumbar flexion about 60% of the bend (back upright at 10.00 s)" in out
+    assert "provisional (back upright at 10.00 s): hip-led, score 80/100, lumbar flexion about 60% of the bend" in out
     assert "bend 1: hip-led, score 82/100, lumbar flexion about 60% of the bend (ended at 10.01 s)" in out
     assert "bend 1 updated" not in out
     assert "bend 2 updated: hip-led, score 55/100 (provisional: spine-led, 45/100)" in out
     assert "bend 3 updated: hip-led, score 64/100 (provisional: hip-led, 70/100)" in out
-    assert "bend 4 (provisional) withdrawn" in out
-    # The bell rang at the provisional spine-led verdicts only; the summary counts finals only.
-    assert out.count("\a") == 2
+    assert "provisional verdict at 40.00 s withdrawn" in out
+    # Only final verdicts are numbered, so no number is used twice.
+    finals = re.findall(r"^bend (\d+):", out, re.M)
+    assert finals == ["1", "2", "3"]
+    # The bell rang for no provisional verdict (one may be withdrawn, as bend 4's), and no
+    # final one here is spine-led; it never goes into the output.
+    assert bell.getvalue() == "" and "\a" not in out
     assert "  bends: 3 (3 hip-led, 0 spine-led)" in out and "bends: 4" not in out
 
 
-def test_final_spine_led_verdict_rings_only_if_the_provisional_one_did_not():
-    stream = io.StringIO()
-    view = LiveView(beep=True, fancy=False, stream=stream)
+def test_the_bell_rings_for_each_final_spine_led_verdict_and_only_on_the_terminal():
+    stream, bell = io.StringIO(), io.StringIO()
+    view = LiveView(beep=True, fancy=False, stream=stream, bell_stream=bell)
     view.start("hinge live: test")
     p = _bend(1, "hip-led", 60, end_s=10.0)
     view.provisional(p)
     view.bend(_bend(1, "spine-led", 40, end_s=10.0), replaces=p)
     p = _bend(2, "spine-led", 40, end_s=20.0)
     view.provisional(p)
+    assert bell.getvalue() == "\a"
     view.bend(_bend(2, "spine-led", 41, end_s=20.0), replaces=p)
-    assert stream.getvalue().count("\a") == 2
+    assert bell.getvalue() == "\a\a" and "\a" not in stream.getvalue()
+    # In a pipe with no terminal on stderr, no bell byte at all.
+    piped = LiveView(beep=True, fancy=False, stream=io.StringIO())
+    piped.bell_stream = None
+    piped.bend(_bend(3, "spine-led", 30, end_s=30.0))
+    assert "\a" not in piped.stream.getvalue()
 
 
 def test_rich_view_marks_provisional_rows_and_replaces_them():

@@ -14,6 +14,8 @@ from pathlib import Path
 
 import numpy as np
 
+from hinge.acquisition import SIMULATED_SET_BENDS
+
 from hinge.analysis.body_model import BodyModelStream
 from hinge.analysis.pipeline import analyse
 from hinge.recordings import iter_raw_records, read_session
@@ -34,7 +36,7 @@ def test_recorded_session_gives_the_same_bends_as_the_signal(tmp_path):
     assert out.returncode == 0, out.stderr
     session = read_session(only_session(tmp_path))
     recorded = analyse(session.t_s, session.acc_mps2, session.gyr_rad_s)
-    acc, gyr = BodyModelStream(RATE_HZ, seed=3).get(0, len(session.t_s))
+    acc, gyr = BodyModelStream(RATE_HZ, seed=3, bends_per_chunk=SIMULATED_SET_BENDS).get(0, len(session.t_s))
     direct = analyse(np.arange(len(acc)) / RATE_HZ, acc, gyr)
     assert len(recorded.bends) >= 5
     assert recorded.bends["label"].tolist() == direct.bends["label"].tolist()
