@@ -147,11 +147,24 @@ def _bluetooth_error(e: BaseException) -> str:
 
 
 def _session_path(out_dir: Path, participant: str | None) -> Path:
+    """A new session folder's path in `out_dir` (created with its parents if missing).
+
+    The participant code is checked here, at record time, as a BIDS label (letters and
+    digits only): "Jane Doe" or "pt007 " would otherwise become participants of their own
+    and be refused only at export.
+    """
+    from hinge.recordings.bids_layout import check_label
+
+    if participant is not None:
+        check_label(participant, "participant")
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise HingeInputError(f"{out_dir}: cannot create the output directory ({error.strerror or error}); "
+                              "choose another -o") from None
     if not out_dir.is_dir():
-        raise HingeInputError(f"{out_dir}: output directory does not exist; create it first or choose another -o")
+        raise HingeInputError(f"{out_dir}: not a directory; choose another -o")
     stem = participant or "session"
-    if any(c in stem for c in "/\\") or stem.startswith("."):
-        raise HingeInputError(f"--participant {stem!r}: must not contain '/' or '\\' or start with '.'")
     stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
     path = out_dir / f"{stem}_{stamp}"
     n = 1

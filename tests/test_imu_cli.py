@@ -45,14 +45,17 @@ def test_record_simulate_writes_a_session_that_recovery_decodes_identically(tmp_
     (["record", "--simulate", "--profile", "polar_h10"], "--profile polar_h10: no simulated sensor for it"),
     (["record", "--simulate", "--profile", "witmotion", "--speed", "5"], "the simulated witmotion sensor has no clock"),
     (["record", "--simulate", "--rate-hz", "30"], "--rate-hz 30: hinge_open supports 25, 50, 100, 200, 400 Hz"),
-    (["record", "--simulate", "-o", "/no/such/dir"], "/no/such/dir: output directory does not exist"),
-    (["record", "--simulate", "--participant", "../x"], "must not contain '/'"),
+    (["record", "--simulate", "-o", "notes.txt/sessions"], "notes.txt/sessions: cannot create the output directory"),
+    (["record", "--simulate", "--participant", "../x"], "a BIDS label may hold only letters and digits"),
+    (["record", "--simulate", "--participant", "Jane Doe"], "--participant 'Jane Doe': a BIDS label"),
+    (["record", "--simulate", "--participant", "pt007 "], "--participant 'pt007 ': a BIDS label"),
     (["record", "--profile", "fitbit"], "--profile fitbit: unknown; choose one of hinge_open, witmotion"),
     (["scan", "--timeout", "-1"], "--timeout -1: must be > 0 s"),
     (["record", "--simulate", "--device", "hinge-NONE", "--timeout", "0.3"], "no 'hinge-NONE' found in 0.3 s"),
 ])
 def test_record_and_scan_errors_are_one_line_exit_2(argv, message, capsys, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
+    (tmp_path / "notes.txt").write_text("a file, so no directory can be made under it\n")
     assert main(argv) == 2
     err = capsys.readouterr().err
     assert err.startswith("hinge: error: ") and message in err and err.count("\n") == 1

@@ -162,8 +162,7 @@ def test_record_simulate_ends_with_its_set_at_any_speed(tmp_path, capsys):
     set_s = BodyModelStream(100.0, seed=0, bends_per_chunk=2).first_session_s()
     spans = []
     for speed in ("8", "4"):
-        out = tmp_path / speed
-        out.mkdir()
+        out = tmp_path / "new" / speed  # -o a folder that does not exist yet: created
         assert main(["record", "--simulate", "--speed", speed, "--bends", "2", "-o", str(out)]) == 0
         (path,) = list(out.iterdir())
         t_s = read_session(path).t_s
