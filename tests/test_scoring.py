@@ -85,3 +85,11 @@ def test_cue_table_says_what_one_sensor_sees():
     assert seen["hips_back"] == "yes" and seen["knees"] == "no" and seen["brace"] == "no"
     assert seen["neutral"] == "partly"
     assert all(c.how for c in CUES)
+
+
+def test_the_readme_table_of_cues_is_the_coaching_table():
+    from pathlib import Path
+
+    readme = (Path(__file__).parents[1] / "README.md").read_text(encoding="utf-8")
+    for cue in CUES:
+        assert f"| {cue.words} | {cue.seen} | {cue.how} |" in readme, cue.key
