@@ -39,7 +39,7 @@ __all__ = [
     "SERVICE_UUID", "CONTROL_UUID", "INFO_UUID", "DATA_UUID", "PROTOCOL_VERSION",
     "ACC_RANGES_G", "GYR_RANGES_DPS", "RATES_HZ", "HEADER_SIZE", "MAX_PAYLOAD",
     "HingeInfo", "ControlResponse", "CONTROL_STATUS",
-    "decode_data", "decode_data_raw", "encode_data", "encode_data_raw", "max_samples_per_packet",
+    "decode_data", "decode_data_raw", "full_scale_samples", "encode_data", "encode_data_raw", "max_samples_per_packet",
     "decode_info", "encode_info", "command_start", "command_stop", "command_configure",
     "decode_command", "decode_control_response", "encode_control_response", "config_byte",
     "HingeStreamDecoder",
@@ -116,6 +116,13 @@ def decode_data_raw(payload: bytes) -> dict:
     raw = np.frombuffer(payload, dtype="<i2", offset=HEADER_SIZE).reshape(-1, stride // 2)
     return {"acc_code": acc_code, "gyr_code": gyr_code, "has_gyro": has_gyro, "overflow": overflow,
             "sequence": seq, "t_first_ticks": t_first, "raw": raw}
+
+
+def full_scale_samples(payload: bytes) -> np.ndarray:
+    """(n,) bool: samples of a data notification with a raw int16 at -32768 or 32767 on any
+    axis, where the sensor clips (``ProtocolError`` on bad bytes, as `decode_data_raw`)."""
+    raw = decode_data_raw(payload)["raw"]
+    return ((raw == -32768) | (raw == 32767)).any(axis=1)
 
 
 def decode_data(payload: bytes, *, sample_rate_hz: float, clock_hz: float) -> ImuSamples:

@@ -6,18 +6,22 @@ Facts and sources (research notes §2, re-checked in the stored public sources):
   *and* data before writing; ATT_MTU ≥ 232 (polar-ble-sdk issues #281, #287, #222).
 - CP commands: ``01 <type>`` get settings, ``02 <type> <settings TLV>`` start,
   ``03 <type>`` stop; types 2 ACC, 5 GYRO, 9 SDK mode. Settings TLV ``<id> <count>
-  <values LE>`` with field sizes sample rate 2, resolution 2, range 2, range-milliunit 4,
-  channels 1, factor 4 (float32 bits) — `polarofficial/polar-ble-sdk`
-  ``PmdSetting.kt``. Send every setting the device lists (#124); Verity firmware takes a
-  1-byte CHANNELS field (`fsmeraldi/bleakheart#10`).
+  <values LE>`` with field sizes sample rate 2, resolution 2, range 2, range-milliunit 4
+  (signed: a minimum and a maximum), channels 1, factor 4 (float32 bits; device output
+  only, never sent), security 16 — `polarofficial/polar-ble-sdk` ``PmdSetting.kt``,
+  ``PmdSettingTest.kt``. Send every setting the device lists (#124); Verity firmware takes
+  a 1-byte CHANNELS field (`fsmeraldi/bleakheart#10`).
   Vectors: H10 ACC 200 Hz ±8 g ``02 02 00 01 C8 00 01 01 10 00 02 01 08 00`` (#360);
   Verity ACC 52 Hz ``02 02 00 01 34 00 01 01 10 00 02 01 08 00 04 01 03`` → ``F0 02 02 00 00`` (#443, #331).
 - CP response ``F0 <op> <type> <status> [<more> <parameters…>]``; status 0 success,
   1 invalid op code, 2 invalid measurement type, 3 not supported, 4 invalid length,
   5 invalid parameter, 6 already in state, 7 invalid resolution, 8 invalid sample rate,
   9 invalid range, 10 invalid MTU, 11 invalid number of channels, 12 invalid state,
-  13 device in charger, 14 disk full (``PmdControlPointResponse.kt``). A start response
-  may carry a FACTOR setting that scales compressed samples.
+  13 device in charger, 14 disk full (``PmdControlPointResponse.kt``); an error answer
+  has no "more" flag and no parameters. A start response may carry a FACTOR setting that
+  scales compressed samples. ``01 <types>`` on the CP (the device stopped streams on its
+  own, ``BlePmdClientTest.kt``) is no answer and is refused; a stream that stops is
+  caught by the recorder's stall timeout.
 - Data frame: byte 0 measurement type; bytes 1–8 u64 timestamp, ns since
   2000-01-01T00:00, of the **last** sample; byte 9 frame type (bit 7 = delta-compressed,
   bits 0–6 = type); payload from byte 10 (``PmdDataFrame.kt``; #700, #189).
@@ -40,6 +44,11 @@ Facts and sources (research notes §2, re-checked in the stored public sources):
   for blocks of 10 × 8-bit and 47 × 10-bit deltas; the stored copy holds 188 of them,
   so the tests use its first 48 bytes (a complete frame: reference + first block) and
   check that the 188-byte copy is rejected as truncated.
+
+Test vectors (``vectors/polar_pmd.json``): the issue threads above and the Polar SDK's own
+unit-test frames (``AccDataTest``, ``GyrDataTest``, ``BlePmdClientParsersTest``,
+``PmdTimeStampUtilsTest``, ``PmdSettingTest``, ``BlePmdClientControlPointResponseTest``), each
+with its source; frames of measurements hinge never requests are kept as refusals.
 
 Only facts carry over from the Polar SDK (its licence covers its code); this decoder is
 written from the description above, vectorised with numpy.
@@ -78,6 +87,13 @@ SETTING_IDS = {"sample_rate": 0, "resolution": 1, "range": 2, "range_milliunit":
                "security": 6}
 _SETTING_NAMES = {v: k for k, v in SETTING_IDS.items()}
 _SETTING_SIZE = {0: 2, 1: 2, 2: 2, 3: 4, 4: 1, 5: 4, 6: 16}
+# RANGE_MILLIUNIT lists a minimum and a maximum (the iOS SDK's PolarSensorSetting: "range with
+# min and max allowed values"), so it is a signed int32: the Android SDK reads it so, and its
+# PmdSettingTest expects FF FF FF FF -> -1. The other integer settings are unsigned sizes/rates.
+_SIGNED_SETTINGS = {3}
+# FACTOR is the device's answer (in a start response); the SDK never sends it (PmdSetting.kt,
+# serializeSelected), so a start command leaves it out.
+_RESPONSE_ONLY_SETTINGS = {"factor"}
 STATUS = {0: "success", 1: "invalid op code", 2: "invalid measurement type", 3: "not supported", 4: "invalid length",
           5: "invalid parameter", 6: "already in state", 7: "invalid resolution", 8: "invalid sample rate",
           9: "invalid range", 10: "invalid MTU", 11: "invalid number of channels", 12: "invalid state",
@@ -236,12 +252,20 @@ def decode_pmd_frame(payload: bytes, *, factor: float = 1.0) -> PmdFrame:
 
 
 def sample_times_ns(timestamp_ns: int, n: int, sample_rate_hz: float, previous_timestamp_ns: int | None = None) -> np.ndarray:
-    """Per-sample sensor times (float64 ns) by the Polar SDK rule: last = frame time.
+    """Per-sample sensor times (n,) float64 ns by the Polar SDK rule: last = frame time.
 
     The SDK spreads a frame's samples evenly back to the previous frame's time; when
     that spacing is over 1.5 nominal periods a frame was lost in between, and spreading
     would hide the gap and stretch the samples, so the nominal spacing is used instead.
+    ``sample_rate_hz`` 0 means "not known" (as in the SDK): the spacing then comes from
+    the previous frame's time alone, which must be given and earlier. Unlike the SDK,
+    times are not rounded to whole ns, and times before the epoch are kept (the SDK's
+    unsigned times cannot go below 0, so it refuses such a frame).
     """
+    if sample_rate_hz <= 0:
+        if previous_timestamp_ns is None or previous_timestamp_ns >= timestamp_ns:
+            raise ValueError("sample rate unknown (0 Hz) and no earlier frame time: the samples cannot be timed")
+        return previous_timestamp_ns + (timestamp_ns - previous_timestamp_ns) / n * np.arange(1, n + 1)
     delta = 1e9 / sample_rate_hz
     if previous_timestamp_ns is not None and previous_timestamp_ns < timestamp_ns \
             and (timestamp_ns - previous_timestamp_ns) / n <= 1.5 * delta:
@@ -316,14 +340,14 @@ def decode_settings(tlv: bytes) -> dict[str, tuple]:
         for _ in range(count):
             chunk = tlv[pos:pos + size]
             vals.append(struct.unpack("<f", chunk)[0] if sid == 5 else bytes(chunk) if sid == 6
-                        else int.from_bytes(chunk, "little"))
+                        else int.from_bytes(chunk, "little", signed=sid in _SIGNED_SETTINGS))
             pos += size
         out[_SETTING_NAMES[sid]] = tuple(vals)
     return out
 
 
 def encode_settings(settings: dict) -> bytes:
-    """Selected settings → TLV, one value each, in id order (FACTOR only as device output)."""
+    """Settings → TLV in id order (a device's reply; `command_start` leaves FACTOR out)."""
     out = bytearray()
     for name, sid in SETTING_IDS.items():
         if name not in settings:
@@ -336,7 +360,8 @@ def encode_settings(settings: dict) -> bytes:
                     raise ValueError(f"security setting must be {_SETTING_SIZE[sid]} bytes")
                 out += bytes(v)
             else:
-                out += struct.pack("<f", v) if sid == 5 else int(v).to_bytes(_SETTING_SIZE[sid], "little")
+                out += struct.pack("<f", v) if sid == 5 else \
+                    int(v).to_bytes(_SETTING_SIZE[sid], "little", signed=sid in _SIGNED_SETTINGS)
     unknown = set(settings) - set(SETTING_IDS)
     if unknown:
         raise ValueError(f"unknown PMD settings {sorted(unknown)}")
@@ -362,16 +387,17 @@ class PmdResponse:
 
 def decode_control_response(payload: bytes) -> PmdResponse:
     """CP indication ``F0 <op> <type> <status> [<more> <settings TLV>]``."""
+    if payload[:1] not in (b"", b"\xf0"):
+        raise _err(f"control response starts with {payload[0]:02X}, not F0")
     if len(payload) < 4:
         raise _err(f"control response of {len(payload)} bytes is truncated (needs 4)")
-    if payload[0] != 0xF0:
-        raise _err(f"control response starts with {payload[0]:02X}, not F0")
     op, mtype, status = payload[1], payload[2], payload[3]
     if not 1 <= op <= 3:
         raise _err(f"control response op code {op} unknown (expected 1-3)")
     if status not in STATUS:
         raise _err(f"control response status {status} unknown (expected 0-14)")
-    more = len(payload) > 4 and payload[4] != 0
+    # An error answer carries no "more" flag or parameters (PmdControlPointResponse.kt).
+    more = status == 0 and len(payload) > 4 and payload[4] != 0
     settings = decode_settings(payload[5:]) if status == 0 and len(payload) > 5 else {}
     return PmdResponse(op, mtype, status, more, settings)
 
@@ -425,7 +451,9 @@ def command_get_settings(kind: str) -> bytes:
 
 
 def command_start(kind: str, settings: dict | None = None) -> bytes:
-    return bytes([0x02, MEASUREMENT[kind]]) + encode_settings(settings or {})
+    """Start write ``02 <type> <settings TLV>``; FACTOR (a device output) is not sent."""
+    chosen = {k: v for k, v in (settings or {}).items() if k not in _RESPONSE_ONLY_SETTINGS}
+    return bytes([0x02, MEASUREMENT[kind]]) + encode_settings(chosen)
 
 
 def command_stop(kind: str) -> bytes:
@@ -488,7 +516,7 @@ class PmdStreamDecoder:
     def feed_control(self, payload: bytes) -> PmdResponse:
         r = decode_control_response(payload)
         kind = _KIND.get(r.measurement)
-        if r.ok and kind and "factor" in r.settings:
+        if r.ok and kind and r.settings.get("factor"):  # a FACTOR entry may list no value
             self.factors[kind] = float(r.settings["factor"][0])
         if r.ok and kind and r.opcode == 2:
             self._prev_ns.pop(kind, None)

@@ -9,12 +9,23 @@ a scan result. Sources for every fact are in the docstring of each device module
 Timing honesty: ``has_counter=False, has_timestamp=False`` (WitMotion) tells the
 acquisition layer to reconstruct time from arrival and the nominal rate and to flag it as
 uncertain; ``timestamp_refers_to`` says which sample the packet's clock value belongs to.
+
+Capabilities: what a device does differently is declared here, never asked of its key, so
+the acquisition layer (`hinge.imu`) has no per-device branches: ``device_clock_bits`` (a
+packet clock narrower than 64 bits wraps and is unwrapped), ``info_uuid`` with
+``decode_info`` (the device declares its rate and clock in a readable value),
+``decode_command_response`` (the device answers every control write),
+``full_scale_flags`` (packets show which samples hit full scale) and ``decoder_takes``
+(what the stream decoder is built from). `test_protocol_profiles` checks that every profile
+declares them consistently.
 """
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field, replace
 from typing import Callable
+
+import numpy as np
 
 from . import hinge_open, movesense, polar_merge, polar_pmd, witmotion
 
@@ -30,9 +41,25 @@ class DeviceProfile:
     """What hinge needs to know about one device family.
 
     Command builders return the list of values to write, in order, to ``control_uuid``
-    (``configure(rate_hz)``, ``start(rate_hz)``, ``stop()``); an empty list means "nothing
-    to write" (e.g. WitMotion starts when notifications are enabled). Notifications must be
-    enabled on every UUID in ``notify_uuids`` *before* the writes.
+    (``configure(rate_hz)``, ``start(rate_hz)``, ``stop()``, the rate passed by position);
+    an empty list means "nothing to write" (e.g. WitMotion starts when notifications are
+    enabled). Notifications must be enabled on every UUID in ``notify_uuids`` *before* the
+    writes.
+
+    Capabilities (defaults: the device does not):
+
+    - ``device_clock_bits``: width of the packet clock counter (32: a u32 tick counter
+      that wraps, hinge open and Movesense; 64: Polar's u64 ns); None without a clock.
+    - ``info_uuid`` + ``decode_info(bytes)``: a value read after configuring, in which the
+      device declares the ``rate_hz`` and ``clock_hz`` of the data that follow (hinge open).
+    - ``decode_command_response(bytes)``: the device indicates an answer (``.ok``,
+      ``.message``) to every control write, which the recorder waits for; without it the
+      recorder leaves 100 ms between writes, as the vendor SDKs do.
+    - ``full_scale_flags(bytes)``: (n,) bool per sample of a data notification, True
+      where a raw value sits at full scale (clipped).
+    - ``decoder_takes``: keyword arguments ``make_decoder`` takes among "sample_rate_hz"
+      (the subscribed rate), "clock_hz" (the packet clock's tick rate, as declared) and
+      "max_payload" (ATT MTU - 3: a notification that fills it may be continued).
     """
 
     key: str
@@ -58,9 +85,11 @@ class DeviceProfile:
     start: Callable[..., list[bytes]] = field(default=_none, repr=False)
     stop: Callable[..., list[bytes]] = field(default=_none, repr=False)
     make_decoder: Callable[..., object] | None = field(default=None, repr=False)
-    # Keyword arguments `make_decoder` takes among "sample_rate_hz" (the subscribed rate)
-    # and "max_payload" (ATT MTU - 3: a notification that fills it may be continued).
     decoder_takes: tuple[str, ...] = ()
+    device_clock_bits: int | None = None
+    decode_info: Callable[[bytes], object] | None = field(default=None, repr=False)
+    decode_command_response: Callable[[bytes], object] | None = field(default=None, repr=False)
+    full_scale_flags: Callable[[bytes], np.ndarray] | None = field(default=None, repr=False)
     write_with_response: bool = True
     limits: str = ""
 
@@ -97,6 +126,11 @@ HINGE_OPEN = DeviceProfile(
     start=lambda *_a, **_k: [hinge_open.command_start()],
     stop=lambda: [hinge_open.command_stop()],
     make_decoder=hinge_open.HingeStreamDecoder,
+    decoder_takes=("sample_rate_hz", "clock_hz"),
+    device_clock_bits=32,
+    decode_info=hinge_open.decode_info,
+    decode_command_response=hinge_open.decode_control_response,
+    full_scale_flags=hinge_open.full_scale_samples,
     limits="needs our firmware; ≥ 100 Hz wants MTU ≥ 247 (1 sample per notification at MTU 23)",
 )
 
@@ -153,6 +187,7 @@ POLAR_VERITY = DeviceProfile(
     stop=polar_pmd.verity_stop_commands,
     make_decoder=polar_merge.VerityStreamDecoder,  # acc + gyro frames merged into 6-axis samples
     decoder_takes=("sample_rate_hz",),
+    device_clock_bits=64,
     limits=("acc and gyro arrive as separate frames with their own times; frames fill to the MTU, so "
             "latency is about 1 s; 52 Hz unless SDK mode (26-416 Hz, optical sensor off); clock defaults to "
             "2017/2019 until set, so anchor to host time"),
@@ -203,6 +238,7 @@ MOVESENSE = DeviceProfile(
     stop=lambda *_a: [movesense.command_unsubscribe()],
     make_decoder=movesense.MovesenseReassembler,
     decoder_takes=("sample_rate_hz", "max_payload"),
+    device_clock_bits=32,
     limits=("no counter: gaps only from timestamp steps; notifications are not acknowledged by the protocol; "
             "single connection; unsubscribe on exit or a stale subscription survives; the MTU each response "
             "needs is firmware-defined (IMU9 @ 104 Hz splits over two notifications)"),

@@ -291,7 +291,7 @@ async def _record(args: argparse.Namespace, path: Path, live=None) -> int:
             writer.metadata["acquisition"] = rec.summary()
             if rec.rate_hz:
                 writer.metadata["nominal_rate_hz"] = rec.rate_hz
-            if rec.clock_hz and profile.key == "hinge_open":
+            if rec.clock_hz and profile.decode_info is not None:  # a clock the device declared (FORMAT.md)
                 writer.metadata["device_clock_hz"] = rec.clock_hz
             if live is not None:
                 live.finish(writer)  # never raises: the session is closed below regardless

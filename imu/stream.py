@@ -48,7 +48,7 @@ from bleak import BleakClient, BleakScanner
 from bleak.backends.device import BLEDevice
 from bleak.exc import BleakError
 
-from hinge.firmware_protocol import DeviceProfile, ProtocolError, hinge_open
+from hinge.firmware_protocol import DeviceProfile, ProtocolError
 from hinge.firmware_protocol.battery import BATTERY_LEVEL_UUID, decode_battery_level
 
 from . import timebase
@@ -220,10 +220,12 @@ class StreamRecorder:
                 self._flush()
 
     def _on_control(self, payload: bytes) -> None:
-        """hinge open: the indicated answer to a command (the timeline gives other profiles' control values to their decoder)."""
-        if self.profile.key == "hinge_open":
+        """The indicated answer to a command, where the profile has one (the timeline gives
+        other control values, e.g. Polar's factors, to the stream decoder)."""
+        decode = self.profile.decode_command_response
+        if decode is not None:
             try:
-                self._control.put_nowait(hinge_open.decode_control_response(payload))
+                self._control.put_nowait(decode(payload))
             except ProtocolError as e:
                 self._control.put_nowait(e)
 
@@ -458,7 +460,7 @@ class StreamRecorder:
         await asyncio.wait_for(client.write_gatt_char(self.profile.control_uuid, cmd,
                                                       response=self.profile.write_with_response),
                                self.settings.command_timeout_s)
-        if self.profile.key != "hinge_open":
+        if self.profile.decode_command_response is None:
             await asyncio.sleep(0.1)  # no acknowledgement to wait for; vendor SDKs leave >= 100 ms between writes
             return
         try:
@@ -473,7 +475,7 @@ class StreamRecorder:
                               f"'{resp.message}'")
 
     async def _configure(self, client: BleakClient):
-        """Read info, subscribe, configure, start (hinge open: check each indicated answer)."""
+        """Subscribe, configure, read the info value, start (checking each answer where the device gives one)."""
         p = self.profile
         info = None
         while not self._control.empty():
@@ -485,13 +487,13 @@ class StreamRecorder:
         for uuid in p.notify_uuids:
             await asyncio.wait_for(client.start_notify(uuid, self._callback(uuid)), self.settings.command_timeout_s)
         if p.control_uuid:
-            for cmd in p.configure(rate_hz=self.rate_hz) if p.key == "hinge_open" else p.configure(self.rate_hz):
+            for cmd in p.configure(self.rate_hz):
                 await self._command(client, cmd)
-        if p.key == "hinge_open":
+        if p.info_uuid:
             raw = await asyncio.wait_for(client.read_gatt_char(p.info_uuid), self.settings.command_timeout_s)
             self._queue.put_nowait((time.monotonic_ns(), p.info_uuid, bytes(raw), "read"))
             try:
-                info = hinge_open.decode_info(bytes(raw))
+                info = p.decode_info(bytes(raw))
             except ProtocolError as e:
                 raise StreamError(f"{self.device.name or self.device.address}: {e}") from None
             self.rate_hz, self.clock_hz = float(info.rate_hz), float(info.clock_hz)

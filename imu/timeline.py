@@ -11,12 +11,13 @@ Input records are ``(host_ns, characteristic, payload, kind)`` as in raw.log:
 - ``link`` records (characteristic ``"link"``, payload ``b"connected rate_hz=100"``)
   that the recorder logs when a connection is up, before subscribing: what follows is a
   new connection (sequence numbers start over; the device clock may have restarted);
-- the hinge-open Info read (rate and clock of the data that follow);
+- the read of the profile's info value (``info_uuid``: rate and clock of the data that
+  follow, hinge open);
 - control notifications (Polar's factors);
 - data notifications, decoded with the profile's `firmware_protocol` decoder.
 
 Time (recordings/FORMAT.md, "Time"): devices with a clock (hinge open, Movesense,
-Polar) get their **device clock** in s (u32 tick counters unwrapped), shifted only where
+Polar) get their **device clock** in s (tick counters narrower than 64 bits unwrapped), shifted only where
 the clock jumped (``BAD_clock_jump``) or restarted across a reconnection, so that
 ``t_s`` stays one continuous device-clock axis. Devices without one (WitMotion) get
 host arrival time placed at the device's period (`timebase.ArrivalClock`: nominal at
@@ -50,15 +51,13 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from hinge.firmware_protocol import DeviceProfile, ProtocolError, hinge_open
+from hinge.firmware_protocol import DeviceProfile, ProtocolError
 
 from . import timebase
 
 __all__ = ["SampleTimeline", "Block", "LINK_CHARACTERISTIC", "link_payload", "parse_link_payload"]
 
 LINK_CHARACTERISTIC = "link"
-# Devices whose packet clock is a wrapping u32 tick counter (Polar sends u64 ns).
-_U32_CLOCK_PROFILES = ("hinge_open", "movesense")
 _GAP_FACTOR = 1.5        # a step longer than 1.5 periods is a gap
 _JUMP_PERIODS = 2.0      # with a sequence: the clock may differ from the expected time by < 2 periods
 # Without a sequence (and across reconnections) the host clock is the only check, and a
@@ -97,7 +96,8 @@ class Block:
     """Samples released by one `SampleTimeline.feed` step, in time order.
 
     t_s (n,) s; acc_mps2 (n, 3) m/s^2; gyr_rad_s (n, 3) rad/s (NaN where the device sent
-    none); saturated (n,) bool or None (hinge open: a raw int16 at full scale);
+    none); saturated (n,) bool or None (a raw value at full scale, where the profile
+    declares ``full_scale_flags``);
     notes: annotations (onset_s, duration_s, description) about the time before these
     samples (a gap, a reconnection, a clock jump); lost_packets: notifications the
     sequence says are missing just before.
@@ -154,8 +154,8 @@ class SampleTimeline:
     """Stateful: `feed` raw records in arrival order, get `Block`s; `finish` at the end.
 
     ``rate_hz``: configured output data rate, Hz (the profile default when None; a link
-    record or a hinge-open Info read overrides it). ``clock_hz``: tick rate of the
-    packet clock, Hz (the profile's; hinge open: 32768 unless the Info read says).
+    record or the profile's info read overrides it). ``clock_hz``: tick rate of the
+    packet clock, Hz (the profile's; else 32768 until an info read says).
     ``reorder_packets`` / ``reorder_hold_s``: how long a packet after a missing one
     waits for it (packets; s of host arrival time).
     """
@@ -168,8 +168,10 @@ class SampleTimeline:
         self.reorder_packets, self.reorder_hold_s = int(reorder_packets), float(reorder_hold_s)
         self.counts = TimelineCounts()
         self.mtu: int | None = None         # ATT MTU of the connection, when the link record says
-        self._decoder = self._make_decoder(None)
-        self._tick_unwrap = timebase.Unwrapper(32)
+        self._decoder = self._make_decoder()
+        bits = profile.device_clock_bits
+        # a counter narrower than 64 bits wraps during a recording (u32 ms: 50 days; u32 at 32768 Hz: 36 h)
+        self._tick_unwrap = timebase.Unwrapper(bits) if bits is not None and bits < 64 else None
         self.shift_s = 0.0                  # t_s = device s + shift_s
         self.last_t: float | None = None    # t_s of the last sample released
         self.last_host_s: float | None = None
@@ -187,12 +189,9 @@ class SampleTimeline:
         self._new_connection()
 
     # ------------------------------------------------------------------ setup
-    def _make_decoder(self, info: hinge_open.HingeInfo | None):
-        if self.profile.key == "hinge_open":
-            if info is not None:
-                return hinge_open.HingeStreamDecoder.from_info(info)
-            return hinge_open.HingeStreamDecoder(self.rate_hz, self.clock_hz)
-        options = {"sample_rate_hz": self.rate_hz, "max_payload": None if self.mtu is None else self.mtu - 3}
+    def _make_decoder(self):
+        options = {"sample_rate_hz": self.rate_hz, "clock_hz": self.clock_hz,
+                   "max_payload": None if self.mtu is None else self.mtu - 3}
         return self.profile.make_decoder(**{k: options[k] for k in self.profile.decoder_takes
                                             if options[k] is not None})
 
@@ -225,17 +224,17 @@ class SampleTimeline:
             if fields.get("rate_hz", 0) > 0:
                 self.rate_hz = fields["rate_hz"]
             self.mtu = int(fields["mtu"]) if fields.get("mtu", 0) >= 23 else None
-            self._decoder = self._make_decoder(None)
+            self._decoder = self._make_decoder()
             self._new_connection()
             return out
-        if self.profile.key == "hinge_open" and char == hinge_open.INFO_UUID and kind == "read":
+        if self.profile.info_uuid and char == self.profile.info_uuid.lower() and kind == "read":
             try:
-                info = hinge_open.decode_info(bytes(payload))
+                info = self.profile.decode_info(bytes(payload))
             except ProtocolError:
                 self.counts.malformed += 1
                 return []
             self.rate_hz, self.clock_hz = float(info.rate_hz), float(info.clock_hz)
-            self._decoder = self._make_decoder(info)
+            self._decoder = self._make_decoder()
             return []
         if kind != "notify":
             return []
@@ -272,9 +271,8 @@ class SampleTimeline:
         self.counts.packets += 1
         self.last_feed_host_s = host_s
         sat = None
-        if self.profile.key == "hinge_open" and len(frames) == 1:
-            raw = hinge_open.decode_data_raw(bytes(payload))["raw"]
-            sat = ((raw == -32768) | (raw == 32767)).any(axis=1)
+        if self.profile.full_scale_flags is not None and len(frames) == 1:  # flags are per sample of the payload
+            sat = self.profile.full_scale_flags(bytes(payload))
         return self._release_frames(frames, host_s, sat, hash(bytes(payload)))
 
     def _release_frames(self, frames, host_s: float, sat, digest) -> list[Block]:
@@ -318,7 +316,7 @@ class SampleTimeline:
     # ------------------------------------------------------------------ devices with a clock
     def _clocked(self, frame, host_s, acc, gyr, sat, digest) -> list[Block]:
         ts = np.asarray(frame.timestamp_s, dtype=float)
-        if self.profile.key in _U32_CLOCK_PROFILES and frame.packet_time_s is not None:
+        if self._tick_unwrap is not None and frame.packet_time_s is not None:
             ticks = self._tick_unwrap(int(round(frame.packet_time_s * self.clock_hz)))
             ts = ts + (ticks / self.clock_hz - float(frame.packet_time_s))
         if frame.sequence is not None:
@@ -470,7 +468,6 @@ class SampleTimeline:
 
     def _arrival_release(self, released) -> list[Block]:
         out: list[Block] = []
-        period = 1.0 / self.rate_hz
         for t, gap in released:
             host_s, acc, gyr = self._arrival_rows.popleft()
             notes = []

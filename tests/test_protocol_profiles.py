@@ -25,11 +25,49 @@ def test_profile_is_complete_and_consistent(p: DeviceProfile):
     assert p.min_mtu >= 23 and p.recommended_mtu >= p.min_mtu
     assert p.default_rate_hz in p.rates_hz and list(p.rates_hz) == sorted(p.rates_hz)
     assert p.has_timestamp == (p.timestamp_refers_to is not None)
-    for cmds in (p.configure(), p.start(p.default_rate_hz), p.stop()):
+    for cmds in (p.configure(p.default_rate_hz), p.start(p.default_rate_hz), p.stop()):
         assert isinstance(cmds, list) and all(isinstance(c, bytes) and c for c in cmds)
     dec = p.make_decoder()
     assert callable(dec.feed) and dec.flush() == []
     assert p.limits and p.name_patterns
+
+
+DECODER_OPTIONS = {"sample_rate_hz": 52.0, "clock_hz": 32768.0, "max_payload": 244}
+
+
+@pytest.mark.parametrize("p", PROFILES, ids=lambda p: p.key)
+def test_every_profile_declares_its_capabilities_consistently(p: DeviceProfile):
+    # a packet clock, and then its width (a counter under 64 bits wraps and is unwrapped)
+    assert p.has_timestamp == (p.device_clock_bits is not None)
+    assert p.device_clock_bits in (None, 32, 64)
+    assert p.has_timestamp == (p.timestamp_clock_hz is not None or p.decode_info is not None)
+    # an info value to read comes with its decoder; it declares rate and clock
+    assert (p.info_uuid is None) == (p.decode_info is None)
+    if p.info_uuid:
+        assert str(uuid.UUID(p.info_uuid)) == p.info_uuid and p.info_uuid not in p.notify_uuids
+    # answers to control writes arrive on the control characteristic, which is then subscribed
+    if p.decode_command_response is not None:
+        assert p.control_uuid in p.notify_uuids
+    # the stream decoder is built from the declared options alone
+    assert set(p.decoder_takes) <= set(DECODER_OPTIONS)
+    dec = p.make_decoder(**{k: DECODER_OPTIONS[k] for k in p.decoder_takes})
+    assert callable(dec.feed)
+    # the rate goes to every command builder by position
+    for rate in p.rates_hz:
+        assert all(isinstance(c, bytes) for c in p.configure(rate) + p.start(rate))
+
+
+def test_hinge_open_declares_what_its_packets_and_info_carry():
+    h = get_profile("hinge_open")
+    info = fp.hinge_open.HingeInfo(1, (1, 0, 0), 1_000_000, 200, 16.0, 2000.0, True, True, True, 19)
+    got = h.decode_info(fp.hinge_open.encode_info(info))
+    assert (got.rate_hz, got.clock_hz) == (200, 1_000_000)
+    raw = np.array([[0, 0, 32767, 1, 2, 3], [5, 5, 5, 5, 5, 5], [-32768, 0, 0, 0, 0, 0]])
+    packet = fp.hinge_open.encode_data_raw(raw, sequence=0, t_first_ticks=0, acc_code=3)
+    assert h.full_scale_flags(packet).tolist() == [True, False, True]
+    answer = h.decode_command_response(fp.hinge_open.encode_control_response(2, 0))
+    assert answer.ok and answer.message
+    assert get_profile("movesense").device_clock_bits == 32 and get_profile("polar_verity").device_clock_bits == 64
 
 
 def test_timing_flags_tell_the_acquisition_layer_what_to_reconstruct():
