@@ -261,15 +261,14 @@ async def _record(args: argparse.Namespace, path: Path, live=None) -> int:
         writer = SessionWriter.create(path, metadata)
         tty = sys.stderr.isatty()
 
-        def status(stats) -> None:
+        def terminal_status(stats) -> None:
             if tty:
                 print(f"\r{stats.status_line()}  (Ctrl-C stops)", end="", file=sys.stderr, flush=True)
 
         if args.duration is not None:
             loop.call_later(args.duration, stop.set)
         print(f"recording {found.name or '?'} {found.address} ({profile.key}) to {path}", flush=True)
-        if live is not None:
-            status = live.status
+        status = live.status if live is not None else terminal_status
         sink = writer if live is None else live.wrap(writer)
         if args.simulate and args.duration is None:
             sink = _StopAtSensorTime(sink, _simulated_set_s(args), stop)
