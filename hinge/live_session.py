@@ -17,9 +17,9 @@ from typing import Any, Callable
 
 import numpy as np
 
-__all__ = ["CALIBRATION_ANNOTATION", "AnalysingSink", "session_calibration_window"]
+from hinge.recordings import CALIBRATION_ANNOTATION
 
-CALIBRATION_ANNOTATION = "calibration"
+__all__ = ["CALIBRATION_ANNOTATION", "AnalysingSink", "session_calibration_window"]
 
 
 class AnalysingSink:
