@@ -41,36 +41,12 @@ def analyse_loaded(loaded: LoadedRecording, placement: str | None = None) -> Ana
     from hinge.analysis import pipeline
 
     recording = loaded.recording
-    window = _calibration_window(loaded)
-    # Only passed when there is one, so that stand-ins for `analyse` without it still work.
+    # A `hinge live` session (or its BIDS export) is analysed from its guided calibration, as
+    # the live view was. Only passed when there is one, so that stand-ins for `analyse`
+    # without it still work.
+    window = loaded.calibration_window_s
     extra = {} if window is None else {"calibration_window_s": window}
     result = pipeline.analyse(recording.t_s, recording.acc_mps2, recording.gyr_rad_s, fs_hz=recording.fs_hz,
                               placement=placement or loaded.placement, saturated=recording.saturated, **extra)
     result.warnings[:0] = list(recording.warnings)
     return result
-
-
-def _calibration_window(loaded: LoadedRecording) -> tuple[float, float] | None:
-    if loaded.kind == "session":
-        # A `hinge live` session: analyse from its guided calibration, as the live view did.
-        from hinge.live_session import session_calibration_window
-
-        return session_calibration_window(loaded.path)
-    if loaded.kind == "bids":
-        # The same, for a live session exported to BIDS (its calibration is an event).
-        from hinge.errors import HingeInputError
-        from hinge.recordings import CALIBRATION_ANNOTATION
-        from hinge.recordings.bids import read_motion_events
-
-        events = read_motion_events(Path(loaded.path))
-        if "trial_type" not in events.columns:
-            return None
-        rows = events[events["trial_type"].astype(str) == CALIBRATION_ANNOTATION]
-        if not len(rows):
-            return None
-        try:
-            return float(rows["onset"].iloc[-1]), float(rows["duration"].iloc[-1])
-        except ValueError:
-            raise HingeInputError(f"{loaded.path}: the calibration event's onset or duration in the _events.tsv "
-                                  "is not a number") from None
-    return None

@@ -148,12 +148,7 @@ def export_bids(source: str | os.PathLike, root: str | os.PathLike, subject: str
     result = analyse_loaded(loaded)
     recording = loaded.recording
     metadata = dict(loaded.metadata)
-    annotations = pd.DataFrame(columns=["onset_s", "duration_s", "description"])
-    if loaded.kind == "session":
-        from hinge.recordings import read_session
-
-        annotations = read_session(loaded.path).annotations
-    events = pd.concat([bend_events(result.bends), _annotation_events(annotations)], ignore_index=True)
+    events = pd.concat([bend_events(result.bends), _annotation_events(loaded.annotations)], ignore_index=True)
     # The writer wants onsets on the recording's own time base; peaks go out the same way.
     t0 = float(recording.t_s[0])
     events["peak"] = (events.pop("peak_s") - t0).round(6)

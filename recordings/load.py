@@ -6,10 +6,15 @@ with its companion files (`bids_read`). Whatever the format, the samples pass th
 checks (`validation`): enough of them, a plausible rate, units that agree with gravity,
 a known placement, samples missing one stream analysed as gaps. Every problem is one line
 naming the file (`HingeInputError`).
+
+What is read with the samples comes with them, read once: the metadata, the annotations
+(a session's annotations.tsv, a BIDS entry's events) and the guided calibration's stretch
+that `hinge live` annotated, so that the offline analysis starts where the live one did.
 """
 from __future__ import annotations
 
 import hashlib
+import math
 import os
 from pathlib import Path
 
@@ -18,7 +23,8 @@ import pandas as pd
 
 from hinge.errors import HingeInputError
 
-from ._annotations import BAD_PREFIX, COLUMNS, SATURATION_PREFIX, stretch_mask
+from ._annotations import (BAD_PREFIX, CALIBRATION_ANNOTATION, COLUMNS, SATURATION_PREFIX, empty_annotations,
+                           stretch_mask)
 from ._files import METADATA, SAMPLES
 from .bids_layout import NA
 from .bids_read import read_motion
@@ -28,7 +34,7 @@ from .recording import ImuRecording, LoadedRecording
 from .validation import (check_declared_rate, check_timing, check_units, incomplete_samples,
                          resolve_placement)
 
-__all__ = ["BIDS_MOTION_SUFFIX", "is_bids_motion", "load_recording"]
+__all__ = ["BIDS_MOTION_SUFFIX", "is_bids_motion", "load_recording", "bids_annotations", "calibration_window"]
 
 BIDS_MOTION_SUFFIX = "_motion.tsv"
 # How a BIDS channels file declares each unit the data may look like instead.
@@ -79,7 +85,8 @@ def _load_csv(path: Path, acc_unit: str, gyro_unit: str, placement: str | None) 
     data = read_stream(path, name)
     recording = read_imu_csv(path, acc_unit=acc_unit, gyro_unit=gyro_unit, data=data)
     digest = hashlib.sha256(data).hexdigest() if data is not None else _file_sha256(path)
-    return LoadedRecording(path, "csv", recording, resolve_placement(placement, None, name, "the CSV"), digest)
+    return LoadedRecording(path, "csv", recording, resolve_placement(placement, None, name, "the CSV"), digest,
+                           annotations=empty_annotations())
 
 
 def _load_session(path: Path, placement: str | None) -> LoadedRecording:
@@ -95,7 +102,9 @@ def _load_session(path: Path, placement: str | None) -> LoadedRecording:
         warnings=(*session.warnings, *notes, *_bad_stretches(session.annotations, name, "annotation")),
         source=name)
     digest = hashlib.sha256((path / SAMPLES).read_bytes()).hexdigest()
-    return LoadedRecording(path, "session", recording, placement, digest, session.metadata)
+    return LoadedRecording(path, "session", recording, placement, digest, session.metadata,
+                           annotations=session.annotations,
+                           calibration_window_s=calibration_window(session.annotations, name))
 
 
 def _load_bids(path: Path, placement: str | None) -> LoadedRecording:
@@ -116,7 +125,8 @@ def _load_bids(path: Path, placement: str | None) -> LoadedRecording:
         saturated=stretch_mask(t_s, annotations, SATURATION_PREFIX), fs_hz=fs_hz,
         warnings=(*motion.warnings, *notes, *_bad_stretches(annotations, name, "event")), source=name)
     digest = hashlib.sha256(path.read_bytes()).hexdigest()
-    return LoadedRecording(path, "bids", recording, placement, digest, motion.sidecar)
+    return LoadedRecording(path, "bids", recording, placement, digest, motion.sidecar, annotations=annotations,
+                           calibration_window_s=calibration_window(annotations, name))
 
 
 def bids_annotations(events: pd.DataFrame) -> pd.DataFrame:
@@ -128,6 +138,18 @@ def bids_annotations(events: pd.DataFrame) -> pd.DataFrame:
         "duration_s": pd.to_numeric(events["duration"].replace(NA, np.nan), errors="coerce").astype(float).to_numpy(),
         "description": kinds.to_numpy(dtype=object),
     }, columns=COLUMNS)
+
+
+def calibration_window(annotations: pd.DataFrame, name: str) -> tuple[float, float] | None:
+    """(onset_s, duration_s) of the last guided calibration (annotation ``calibration``), or None."""
+    rows = annotations[annotations["description"].astype(str) == CALIBRATION_ANNOTATION]
+    if not len(rows):
+        return None
+    onset_s, duration_s = float(rows["onset_s"].iloc[-1]), float(rows["duration_s"].iloc[-1])
+    if not (math.isfinite(onset_s) and math.isfinite(duration_s)):
+        raise HingeInputError(f"{name}: the {CALIBRATION_ANNOTATION} event has no onset or duration (n/a); "
+                              "give both in s, or remove the event to calibrate from the whole recording")
+    return onset_s, duration_s
 
 
 def _bad_stretches(annotations: pd.DataFrame, name: str, noun: str) -> list[str]:

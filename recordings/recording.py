@@ -5,6 +5,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
+
+from ._annotations import empty_annotations
 
 __all__ = ["ImuRecording", "LoadedRecording"]
 
@@ -39,7 +42,7 @@ class ImuRecording:
 
 @dataclass(frozen=True)
 class LoadedRecording:
-    """A checked recording and what is known about where it came from (`load.load_recording`).
+    """A checked recording and everything read with it, read once (`load.load_recording`).
 
     Attributes:
         path: what was read (a CSV file, "-", a session directory, a ``*_motion.tsv``).
@@ -49,6 +52,11 @@ class LoadedRecording:
             caller's, else the recording's metadata, else `placements.DEFAULT_PLACEMENT`.
         sha256: hex digest of the sample data as stored (the CSV, samples.bin, the motion file).
         metadata: the format's own metadata (session.json, the BIDS `_motion.json`; {} for CSV).
+        annotations: (onset_s, duration_s, description) on the samples' timebase, s: a
+            session's annotations.tsv, a BIDS entry's events (trial_type as description,
+            an n/a duration as NaN); empty for a CSV.
+        calibration_window_s: (onset_s, duration_s) of the last guided calibration
+            (annotation ``calibration``, written by `hinge live`), or None.
     """
 
     path: Path
@@ -57,3 +65,5 @@ class LoadedRecording:
     placement: str
     sha256: str
     metadata: dict = field(default_factory=dict)
+    annotations: pd.DataFrame = field(default_factory=empty_annotations)
+    calibration_window_s: tuple[float, float] | None = None
