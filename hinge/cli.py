@@ -299,8 +299,10 @@ def _run_simulate(args: argparse.Namespace) -> int:
         raise HingeInputError(f"{truth}: --truth and -o name the same file; choose two files")
     if args.bends < 1:
         raise HingeInputError(f"--bends {args.bends}: need at least 1 bend")
-    if not 25.0 <= args.fs_hz <= 1000.0:
-        raise HingeInputError(f"--fs-hz {args.fs_hz:g}: sample rate must be within 25-1000 Hz")
+    from hinge.recordings.validation import MAX_FS_HZ, MIN_FS_HZ  # what `hinge analyse` accepts
+
+    if not MIN_FS_HZ <= args.fs_hz <= MAX_FS_HZ:
+        raise HingeInputError(f"--fs-hz {args.fs_hz:g}: sample rate must be within {MIN_FS_HZ:.0f}-{MAX_FS_HZ:.0f} Hz")
     from hinge.analysis.body_model import SessionSpec, simulate_session
 
     session = simulate_session(SessionSpec(n_bends=args.bends, placement=args.placement, fs_hz=args.fs_hz,

@@ -86,8 +86,10 @@ def _context(loaded) -> dict:
     metadata = loaded.metadata or {}
     path = Path(loaded.path)
     if loaded.kind == "bids":
+        from hinge.recordings.bids_layout import MOTION_SUFFIX
+
         device = metadata.get("TrackingSystemName") or metadata.get("ManufacturersModelName")
-        name = path.name.removesuffix("_motion.tsv")
+        name = path.name.removesuffix(MOTION_SUFFIX)
         return {"participant": _bids_entity(path, "sub"), "started_utc": _bids_acq_time(path),
                 "device": str(device) if device else None, "name": name}
     participant = metadata.get("participant") or metadata.get("subject")

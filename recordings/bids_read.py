@@ -11,7 +11,7 @@ import pandas as pd
 
 from hinge.errors import HingeInputError
 
-from .bids_layout import CHANNEL_COLUMNS, NA, companion, fail, read_table
+from .bids_layout import CHANNEL_COLUMNS, NA, companion, fail, is_motion_file, read_table
 from .schema import MAX_TIME_S, is_finite_number, load_json
 from .validation import ACC_UNITS_TO_MPS2, GYR_UNITS_TO_RAD_S, MAX_RATE_MISMATCH
 
@@ -196,7 +196,7 @@ def read_motion(path: str | os.PathLike) -> BidsMotion:
         HingeInputError: one line naming the file and the problem.
     """
     path = Path(path)
-    if not path.name.endswith("_motion.tsv"):
+    if not is_motion_file(path):
         raise fail(path, "is not a BIDS motion data file (name ending in _motion.tsv)")
     channels_path = companion(path, "_channels.tsv")
     channels = read_table(channels_path)

@@ -26,7 +26,7 @@ from hinge.errors import HingeInputError
 from ._annotations import (BAD_PREFIX, CALIBRATION_ANNOTATION, COLUMNS, SATURATION_PREFIX, empty_annotations,
                            stretch_mask)
 from ._files import METADATA, SAMPLES
-from .bids_layout import NA
+from .bids_layout import MOTION_SUFFIX, NA, is_motion_file
 from .bids_read import read_motion
 from .csv_read import read_imu_csv, read_stream
 from .reader import read_session
@@ -34,17 +34,11 @@ from .recording import ImuRecording, LoadedRecording
 from .validation import (check_declared_rate, check_timing, check_units, incomplete_samples,
                          resolve_placement)
 
-__all__ = ["BIDS_MOTION_SUFFIX", "is_bids_motion", "load_recording", "bids_annotations", "calibration_window"]
+__all__ = ["load_recording", "bids_annotations", "calibration_window"]
 
-BIDS_MOTION_SUFFIX = "_motion.tsv"
 # How a BIDS channels file declares each unit the data may look like instead.
 BIDS_UNIT_FIXES = {"g": "set the ACCEL units to g", "m/s^2": "set the ACCEL units to m/s^2",
                    "deg/s": "set the GYRO units to deg/s", "rad/s": "set the GYRO units to rad/s"}
-
-
-def is_bids_motion(path: str | os.PathLike) -> bool:
-    """True for a path named like a BIDS motion data file (``*_motion.tsv``)."""
-    return Path(path).name.endswith(BIDS_MOTION_SUFFIX)
 
 
 def load_recording(path: str | os.PathLike, acc_unit: str = "m/s2", gyro_unit: str = "rad/s",
@@ -64,14 +58,14 @@ def load_recording(path: str | os.PathLike, acc_unit: str = "m/s2", gyro_unit: s
         HingeInputError: one line naming the file and the problem.
     """
     path = Path(path)
-    if is_bids_motion(path):
+    if is_motion_file(path):
         if acc_unit != "m/s2" or gyro_unit != "rad/s":
             raise HingeInputError(f"{path}: a BIDS recording declares its units in the _channels.tsv; "
                                   "drop --acc-unit/--gyro-unit")
         return _load_bids(path, placement)
-    if path.is_dir() and not (path / METADATA).exists() and any(path.rglob("*" + BIDS_MOTION_SUFFIX)):
-        found = sorted(p.name for p in path.rglob("*" + BIDS_MOTION_SUFFIX))
-        raise HingeInputError(f"{path}: is a BIDS folder, not a session; pass one *{BIDS_MOTION_SUFFIX} file "
+    if path.is_dir() and not (path / METADATA).exists() and any(path.rglob("*" + MOTION_SUFFIX)):
+        found = sorted(p.name for p in path.rglob("*" + MOTION_SUFFIX))
+        raise HingeInputError(f"{path}: is a BIDS folder, not a session; pass one *{MOTION_SUFFIX} file "
                               f"(found {len(found)}: {', '.join(found[:3])}{', ...' if len(found) > 3 else ''})")
     if path.is_dir():
         if acc_unit != "m/s2" or gyro_unit != "rad/s":
