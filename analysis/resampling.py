@@ -11,9 +11,12 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+# The readers check a recording's rate with the same estimate (one home: recordings).
+from hinge.recordings.sample_rate import GAP_FACTOR, estimate_sample_rate  # noqa: F401 - re-exported
+
+__all__ = ["GAP_COLUMNS", "GAP_FACTOR", "UniformSignal", "estimate_sample_rate", "find_gaps", "resample_uniform"]
+
 GAP_COLUMNS = ["onset_s", "duration_s", "description"]
-# An interval longer than this many sample periods is a gap (one lost sample makes 2).
-GAP_FACTOR = 1.5
 
 
 @dataclass(frozen=True)
@@ -35,25 +38,6 @@ class UniformSignal:
     values: np.ndarray
     gap_mask: np.ndarray
     gaps: pd.DataFrame
-
-
-def estimate_sample_rate(t_s: np.ndarray) -> float:
-    """Sample rate from sample times, Hz, robust to gaps and jitter.
-
-    Args:
-        t_s: (N,) increasing sample times, s, N >= 2.
-
-    Returns:
-        1 / median sample interval, where the median is taken again over the intervals
-        no longer than 1.5 first-pass medians, so that many gaps cannot bias it.
-    """
-    dt_s = np.diff(np.asarray(t_s, dtype=float))
-    dt_s = dt_s[dt_s > 0]
-    if dt_s.size == 0:
-        raise ValueError("cannot estimate a sample rate: need at least two increasing sample times")
-    first_s = float(np.median(dt_s))
-    regular_s = dt_s[dt_s <= GAP_FACTOR * first_s]
-    return 1.0 / float(np.median(regular_s))
 
 
 def find_gaps(t_s: np.ndarray, fs_hz: float) -> pd.DataFrame:

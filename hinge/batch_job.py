@@ -84,10 +84,11 @@ def _as_found(job: BatchJob, message: str) -> str:
 
 
 def _analyse(job: BatchJob) -> JobResult:
-    from hinge.loading import analyse_loaded, load_recording
+    from hinge.api import analyse_loaded
+    from hinge.recordings.load import load_recording
 
-    loaded = load_recording(job.recording.path)
-    result = analyse_loaded(loaded, job.placement)
+    loaded = load_recording(job.recording.path, placement=job.placement)
+    result = analyse_loaded(loaded)
     params = result.params.as_dict()
     # The placement actually used is inside params; sort_keys makes the text reproducible.
     params_text = json.dumps(params, sort_keys=True)

@@ -65,7 +65,7 @@ def _process_context():
     from multiprocessing import forkserver
 
     context = multiprocessing.get_context("forkserver")
-    context.set_forkserver_preload(["hinge.batch_job", "hinge.loading", "hinge.analysis.pipeline"])
+    context.set_forkserver_preload(["hinge.batch_job", "hinge.recordings.load", "hinge.api"])
     # The fork server (and so every worker) takes the environment it is started with;
     # this process's own environment is restored at once.
     saved = {name: os.environ.get(name) for name in ONE_THREAD_ENV}

@@ -1,7 +1,7 @@
 """`hinge export --bids`: a recording and its bends as a BIDS-Motion dataset entry.
 
-The glue between the layers: the recording is read and analysed here (hinge.loading, the
-pipeline), the bends become an events table, and hinge.recordings.bids writes the files.
+The glue between the layers: the recording is read and analysed here (hinge.recordings.load,
+the pipeline), the bends become an events table, and hinge.recordings.bids writes the files.
 """
 from __future__ import annotations
 
@@ -16,8 +16,9 @@ import pandas as pd
 
 from hinge import __version__
 from hinge.errors import HingeInputError
-from hinge.live_session import CALIBRATION_ANNOTATION
-from hinge.loading import DEFAULT_PLACEMENT, analyse_loaded, load_recording
+from hinge.api import analyse_loaded
+from hinge.recordings import CALIBRATION_ANNOTATION
+from hinge.recordings.load import load_recording
 from hinge.recordings.bids import MotionEntry, check_label, write_motion_entry
 
 __all__ = ["ExportResult", "export_bids", "bend_events", "EVENT_COLUMNS"]
@@ -140,19 +141,14 @@ def export_bids(source: str | os.PathLike, root: str | os.PathLike, subject: str
         check_label(label, what)
     if session is not None:
         check_label(session, "session")
-    loaded = load_recording(source)
+    loaded = load_recording(source, placement=placement)
     if loaded.kind == "bids":
         raise HingeInputError(f"{source}: is already a BIDS recording; copy its entry instead of exporting it")
-    placement = placement or loaded.placement or DEFAULT_PLACEMENT
-    result = analyse_loaded(loaded, placement)
+    placement = loaded.placement
+    result = analyse_loaded(loaded)
     recording = loaded.recording
     metadata = dict(loaded.metadata)
-    annotations = pd.DataFrame(columns=["onset_s", "duration_s", "description"])
-    if loaded.kind == "session":
-        from hinge.recordings import read_session
-
-        annotations = read_session(loaded.path).annotations
-    events = pd.concat([bend_events(result.bends), _annotation_events(annotations)], ignore_index=True)
+    events = pd.concat([bend_events(result.bends), _annotation_events(loaded.annotations)], ignore_index=True)
     # The writer wants onsets on the recording's own time base; peaks go out the same way.
     t0 = float(recording.t_s[0])
     events["peak"] = (events.pop("peak_s") - t0).round(6)

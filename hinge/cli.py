@@ -1,6 +1,6 @@
 """The `hinge` command line: analyse a recording, or simulate one.
 
-Only this module prints; reading lives in hinge.inputs and the numerics in hinge.analysis.
+Only this module prints; reading lives in hinge.recordings and the numerics in hinge.analysis.
 Heavy modules are imported inside the subcommands so that `hinge --help` and input
 errors answer quickly.
 """
@@ -17,7 +17,7 @@ from datetime import datetime, timezone
 from hinge import __version__
 from hinge.errors import HingeInputError, HingeWriteError
 
-from hinge.analysis.anatomy import PLACEMENTS  # noqa: E402 - a plain table: `hinge --help` stays light
+from hinge.recordings.placements import PLACEMENTS  # noqa: E402 - a plain table: `hinge --help` stays light
 EXIT_INPUT_ERROR = 2
 EXIT_WRITE_ERROR = 3
 EXIT_INTERRUPTED = 130
@@ -244,18 +244,20 @@ def _calibration_summary(calibration: dict) -> str:
 
 
 def _run_analyse(args: argparse.Namespace) -> int:
-    from hinge.loading import analyse_loaded, load_recording
+    from hinge.api import analyse_loaded
+    from hinge.recordings.load import load_recording
 
     from hinge.progress import progress_bar, want_progress
 
     # Coarse stages on stderr: a one-hour recording takes a few seconds.
     mode = getattr(args, "progress", "auto")
     with progress_bar("reading", 2, "always" if mode == "always" else want_progress(mode)) as advance:
-        loaded = load_recording(args.file, acc_unit=args.acc_unit, gyro_unit=args.gyro_unit)
+        loaded = load_recording(args.file, acc_unit=args.acc_unit, gyro_unit=args.gyro_unit,
+                                placement=args.placement)
         advance("analysing")
         recording = loaded.recording
-        args.placement = args.placement or loaded.placement or "sacrum"
-        result = analyse_loaded(loaded, args.placement)
+        args.placement = loaded.placement
+        result = analyse_loaded(loaded)
         advance()
     warnings = list(result.warnings)
     records = _bend_records(result.bends)
@@ -297,8 +299,10 @@ def _run_simulate(args: argparse.Namespace) -> int:
         raise HingeInputError(f"{truth}: --truth and -o name the same file; choose two files")
     if args.bends < 1:
         raise HingeInputError(f"--bends {args.bends}: need at least 1 bend")
-    if not 25.0 <= args.fs_hz <= 1000.0:
-        raise HingeInputError(f"--fs-hz {args.fs_hz:g}: sample rate must be within 25-1000 Hz")
+    from hinge.recordings.validation import MAX_FS_HZ, MIN_FS_HZ  # what `hinge analyse` accepts
+
+    if not MIN_FS_HZ <= args.fs_hz <= MAX_FS_HZ:
+        raise HingeInputError(f"--fs-hz {args.fs_hz:g}: sample rate must be within {MIN_FS_HZ:.0f}-{MAX_FS_HZ:.0f} Hz")
     from hinge.analysis.body_model import SessionSpec, simulate_session
 
     session = simulate_session(SessionSpec(n_bends=args.bends, placement=args.placement, fs_hz=args.fs_hz,

@@ -87,7 +87,7 @@ class LiveSession:
         self._show(events, (time.perf_counter() - start) * 1000.0)
 
     def _show(self, events, elapsed_ms: float) -> None:
-        from hinge.live_session import CALIBRATION_ANNOTATION
+        from hinge.recordings import CALIBRATION_ANNOTATION
 
         for event in events:
             if event.kind == "calibration":

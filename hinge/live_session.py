@@ -1,25 +1,23 @@
-"""What `hinge live` adds to a recorded session, and how the offline side reads it back.
+"""What `hinge live` adds to a recorded session.
 
 * `AnalysingSink` wraps the session writer: every call goes to the writer first, then
   appended samples go to the live analysis, whose failure can never stop or lose the
   recording (the writer has already taken the samples; the error is reported once and
   the analysis stops, the recording goes on).
 * The guided calibration's stretch is stored as an annotation ``calibration``
-  (onset_s, duration_s on the samples' timebase), written the moment it is found, so
-  that `hinge analyse` of the session (and the report) starts the analysis there and
-  takes the mounting from the same samples: the live verdicts and the offline ones agree.
+  (`hinge.recordings.CALIBRATION_ANNOTATION`: onset_s, duration_s on the samples'
+  timebase), written the moment it is found (`hinge.live`). `load_recording` reads it with
+  the session's other annotations, so that `hinge analyse` of the session (and the
+  report) starts the analysis there and takes the mounting from the same samples: the
+  live verdicts and the offline ones agree.
 """
 from __future__ import annotations
 
-import os
-from pathlib import Path
 from typing import Any, Callable
 
 import numpy as np
 
-__all__ = ["CALIBRATION_ANNOTATION", "AnalysingSink", "session_calibration_window"]
-
-CALIBRATION_ANNOTATION = "calibration"
+__all__ = ["AnalysingSink"]
 
 
 class AnalysingSink:
@@ -59,18 +57,3 @@ class AnalysingSink:
 
     def __getattr__(self, name: str) -> Any:  # flush, flush_if_due, path, metadata, ...
         return getattr(self.writer, name)
-
-
-def session_calibration_window(path: str | os.PathLike) -> tuple[float, float] | None:
-    """(onset_s, duration_s) of the last guided calibration annotated in a session, or None."""
-    from hinge.recordings._annotations import parse_annotations
-    from hinge.recordings._files import ANNOTATIONS
-
-    file = Path(path) / ANNOTATIONS
-    if not file.is_file():
-        return None
-    table, _, _ = parse_annotations(file.read_text(encoding="utf-8", errors="replace"))
-    rows = table[table["description"].astype(str) == CALIBRATION_ANNOTATION]
-    if not len(rows):
-        return None
-    return float(rows["onset_s"].iloc[-1]), float(rows["duration_s"].iloc[-1])

@@ -1,7 +1,7 @@
 """`hinge report`: analyse sessions and write one self-contained HTML report.
 
 `write_report` is the one entry point (the command line, `hinge live` and `make demo`
-call it): each input is read with `hinge.loading` (CSV, session directory, or any format
+call it): each input is read with `hinge.recordings.load` (CSV, session directory, or any format
 the loader knows), analysed, and rendered by `hinge.analysis.report`, one section per
 participant with a progress section when a participant has several sessions.
 """
@@ -86,8 +86,10 @@ def _context(loaded) -> dict:
     metadata = loaded.metadata or {}
     path = Path(loaded.path)
     if loaded.kind == "bids":
+        from hinge.recordings.bids_layout import MOTION_SUFFIX
+
         device = metadata.get("TrackingSystemName") or metadata.get("ManufacturersModelName")
-        name = path.name.removesuffix("_motion.tsv")
+        name = path.name.removesuffix(MOTION_SUFFIX)
         return {"participant": _bids_entity(path, "sub"), "started_utc": _bids_acq_time(path),
                 "device": str(device) if device else None, "name": name}
     participant = metadata.get("participant") or metadata.get("subject")
@@ -133,7 +135,7 @@ def write_report(paths: list[Path], out_html: Path | str, *, placement: str | No
                  progress: bool | str = True, force: bool = False) -> Path:
     """Analyse every recording in ``paths`` and write one HTML report to ``out_html``.
 
-    paths: CSV files or session directories (anything `hinge.loading.load_recording` reads),
+    paths: CSV files or session directories (anything `hinge.recordings.load_recording` reads),
         or folders holding them (searched like `hinge batch` does); duplicates are read once. placement: sensor site for all inputs; None takes each
         input's own metadata, else sacrum. progress: True/"auto" draws a bar on stderr when
         it is a terminal, "always" draws it anyway, False/"never" never. force: replace an
@@ -146,7 +148,8 @@ def write_report(paths: list[Path], out_html: Path | str, *, placement: str | No
             output path (one line each).
     """
     from hinge.analysis.report import render_report
-    from hinge.loading import DEFAULT_PLACEMENT, analyse_loaded, load_recording
+    from hinge.api import analyse_loaded
+    from hinge.recordings.load import load_recording
 
     from hinge.output_paths import check_new_file, write_atomically
 
@@ -162,9 +165,8 @@ def write_report(paths: list[Path], out_html: Path | str, *, placement: str | No
     with progress_bar("analysing", 2 * len(inputs), enabled) as advance:
         for path in inputs:
             advance(f"analysing {path.name}")
-            loaded = load_recording(path)
-            site = placement or loaded.placement or DEFAULT_PLACEMENT
-            sessions.append(report_session(loaded, analyse_loaded(loaded, site), site))
+            loaded = load_recording(path, placement=placement)
+            sessions.append(report_session(loaded, analyse_loaded(loaded), loaded.placement))
         now = datetime.now(timezone.utc)
         generator = (f"hinge {__version__} · generated {now:%Y-%m-%d %H:%M} UTC · "
                      f"{len(sessions)} recording{'s' if len(sessions) != 1 else ''}")

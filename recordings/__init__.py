@@ -1,4 +1,5 @@
-"""The session format: crash-safe write, read, recover, and bundled example sessions.
+"""Everything on disk: the session format (crash-safe write, read, recover), BIDS-Motion,
+the CSV interchange format, and one checked way to load any of them for analysis.
 
 A session is a directory (FORMAT.md has the byte layout and the guarantees)::
 
@@ -9,6 +10,10 @@ A session is a directory (FORMAT.md has the byte layout and the guarantees)::
 
 Public API::
 
+    load_recording(path, acc_unit, gyro_unit, placement) -> LoadedRecording
+        CSV file, "-" (standard input), pipe or FIFO, session directory or BIDS *_motion.tsv,
+        checked by `validation` (one set of limits for every format)
+    read_imu_csv(path, acc_unit, gyro_unit) -> ImuRecording
     SessionWriter.create(path, metadata) -> SessionWriter   (append_raw, append_samples,
         annotate, flush, flush_if_due, close; a context manager)
     read_session(path) -> Session
@@ -16,17 +21,30 @@ Public API::
     recover_session(path) -> RecoveryReport
     RawSampleDecoder(profile_key, ...)  raw records -> samples on the session timebase
     example_session_path(name) -> Path   bundled examples: EXAMPLES
+
+Names are imported on first use (PEP 562), so that `hinge.recordings.placements` stays
+as light as the command line's `--help` needs.
 """
+from __future__ import annotations
+
+import importlib
 from pathlib import Path
 
-from ._files import FORMAT_VERSION
-from ._rawlog import RawRecord, RawRecordIterator, iter_raw_records
-from .decode import DecodedBlock, RawSampleDecoder, decode_raw_records
-from .reader import Session, read_metadata, read_session
-from .recover import RecoveryReport, recover_session
-from .writer import SessionWriter
-
 EXAMPLES = ("hip_led", "spine_led")
+
+# Public name -> the submodule that defines it.
+_HOMES = {
+    "FORMAT_VERSION": "._files",
+    "CALIBRATION_ANNOTATION": "._annotations",
+    "RawRecord": "._rawlog", "RawRecordIterator": "._rawlog", "iter_raw_records": "._rawlog",
+    "DecodedBlock": ".decode", "RawSampleDecoder": ".decode", "decode_raw_records": ".decode",
+    "Session": ".reader", "read_metadata": ".reader", "read_session": ".reader",
+    "RecoveryReport": ".recover", "recover_session": ".recover",
+    "SessionWriter": ".writer",
+    "ImuRecording": ".recording", "LoadedRecording": ".recording",
+    "read_imu_csv": ".csv_read", "read_stream": ".csv_read",
+    "load_recording": ".load",
+}
 
 
 def example_session_path(name: str) -> Path:
@@ -36,6 +54,13 @@ def example_session_path(name: str) -> Path:
     return Path(__file__).resolve().parent / "examples" / name
 
 
-__all__ = ["FORMAT_VERSION", "SessionWriter", "Session", "read_session", "read_metadata", "RawRecord",
-           "RawRecordIterator", "iter_raw_records", "recover_session", "RecoveryReport", "RawSampleDecoder",
-           "DecodedBlock", "decode_raw_records", "EXAMPLES", "example_session_path"]
+def __getattr__(name: str):
+    home = _HOMES.get(name)
+    if home is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(home, __name__), name)
+    globals()[name] = value
+    return value
+
+
+__all__ = [*_HOMES, "EXAMPLES", "example_session_path"]

@@ -3,20 +3,29 @@
 UTF-8 text, a header line ``onset_s<TAB>duration_s<TAB>description``, then one line per
 annotation, each ending in ``\\n``. Onsets are on the samples' timebase (s); descriptions
 are MNE-style: ``BAD_gap``, ``BAD_reconnect``, ``BAD_saturation`` (bad stretches), or a
-plain event name. A last line without its newline is an interrupted write and is cut.
+plain event name such as ``calibration``. A last line without its newline is an
+interrupted write and is cut.
 """
 from __future__ import annotations
 
 import math
 
+import numpy as np
 import pandas as pd
 
 from .schema import MAX_TIME_S
 
-__all__ = ["ANNOTATIONS_HEADER", "format_annotation", "parse_annotations", "empty_annotations"]
+__all__ = ["ANNOTATIONS_HEADER", "COLUMNS", "CALIBRATION_ANNOTATION", "BAD_PREFIX", "SATURATION_PREFIX",
+           "format_annotation", "parse_annotations", "empty_annotations", "stretch_mask"]
 
 ANNOTATIONS_HEADER = "onset_s\tduration_s\tdescription\n"
 COLUMNS = ["onset_s", "duration_s", "description"]
+# A stretch to distrust (MNE's convention), and the kind whose samples are marked saturated.
+BAD_PREFIX = "BAD_"
+SATURATION_PREFIX = "BAD_saturation"
+# The guided calibration of `hinge live` (FORMAT.md, annotations.tsv): the offline analysis
+# starts there and takes the sensor mounting from that stretch alone.
+CALIBRATION_ANNOTATION = "calibration"
 
 
 def format_annotation(onset_s: float, duration_s: float, description: str) -> str:
@@ -71,3 +80,13 @@ def parse_annotations(text: str) -> tuple[pd.DataFrame, int, str | None]:
     table = pd.DataFrame(rows, columns=COLUMNS)
     table["description"] = table["description"].astype(object)
     return table, pos, problem
+
+
+def stretch_mask(t_s: np.ndarray, annotations: pd.DataFrame, prefix: str) -> np.ndarray:
+    """(N,) bool: samples at ``t_s`` (s) inside an annotation whose description starts with
+    ``prefix``, from onset_s to onset_s + duration_s inclusive (a NaN duration counts as 0)."""
+    mask = np.zeros(len(t_s), bool)
+    rows = annotations[annotations["description"].astype(str).str.startswith(prefix)]
+    for onset_s, duration_s in zip(rows["onset_s"].astype(float), rows["duration_s"].astype(float)):
+        mask |= (t_s >= onset_s) & (t_s <= onset_s + (0.0 if math.isnan(duration_s) else duration_s))
+    return mask

@@ -16,6 +16,8 @@ BIDS_VERSION = "1.11.1"
 DATATYPE = "motion"
 NA = "n/a"
 CHANNEL_COLUMNS = ("name", "component", "type", "tracked_point", "units")
+# The name ending of a motion data file; its companions replace it (`companion`).
+MOTION_SUFFIX = "_motion.tsv"
 _LABEL = re.compile(r"^[A-Za-z0-9]+$")
 
 
@@ -47,14 +49,19 @@ def entry_paths(root: str | os.PathLike, subject: str, session: str | None, task
     folder = subject_dir(Path(root), subject, session) / DATATYPE
     stem = entry_name(subject, session, task, tracksys)
     return {
-        "motion": folder / f"{stem}_motion.tsv", "motion_json": folder / f"{stem}_motion.json",
+        "motion": folder / f"{stem}{MOTION_SUFFIX}", "motion_json": folder / f"{stem}_motion.json",
         "channels": folder / f"{stem}_channels.tsv", "channels_json": folder / f"{stem}_channels.json",
         "events": folder / f"{stem}_events.tsv", "events_json": folder / f"{stem}_events.json",
     }
 
 
+def is_motion_file(path: str | os.PathLike) -> bool:
+    """True for a path named like a BIDS motion data file (``*_motion.tsv``)."""
+    return Path(path).name.endswith(MOTION_SUFFIX)
+
+
 def companion(motion_path: Path, suffix: str) -> Path:
-    return motion_path.with_name(motion_path.name[: -len("_motion.tsv")] + suffix)
+    return motion_path.with_name(motion_path.name[: -len(MOTION_SUFFIX)] + suffix)
 
 
 def read_table(path: Path) -> pd.DataFrame:

@@ -11,14 +11,9 @@ import pandas as pd
 
 from hinge.errors import HingeInputError
 
-from .bids_layout import CHANNEL_COLUMNS, NA, companion, fail, read_table
+from .bids_layout import CHANNEL_COLUMNS, NA, companion, fail, is_motion_file, read_table
 from .schema import MAX_TIME_S, is_finite_number, load_json
-
-GRAVITY_MPS2 = 9.80665
-# Unit spellings accepted on reading, as factors to SI; the writer uses the spec's own
-# example spellings, "m/s^2" and "rad/s".
-ACC_UNITS_TO_MPS2 = {"m/s^2": 1.0, "m/s2": 1.0, "m/s²": 1.0, "m*s^-2": 1.0, "g": GRAVITY_MPS2}
-GYR_UNITS_TO_RAD_S = {"rad/s": 1.0, "deg/s": math.pi / 180.0, "°/s": math.pi / 180.0}
+from .validation import ACC_UNITS_TO_MPS2, GYR_UNITS_TO_RAD_S, MAX_RATE_MISMATCH
 
 
 @dataclass(frozen=True)
@@ -26,7 +21,9 @@ class BidsMotion:
     """One IMU read from a BIDS-Motion entry, in SI units.
 
     t_s: (N,) sample times, s from the first sample (LATENCY channel, else row / rate).
-    acc_mps2, gyr_rad_s: (N, 3) sensor axes; rows of n/a (lost samples) are left out.
+    acc_mps2, gyr_rad_s: (N, 3) sensor axes; rows of n/a (lost samples) are left out, a
+        row with only some channels n/a keeps NaN there (`validation.incomplete_samples`
+        decides, as for a session).
     fs_hz: the sidecar's SamplingFrequencyEffective, else SamplingFrequency, Hz.
     placement: the channels' placement, or None when absent.
     sidecar: the `_motion.json` document; events: `_events.tsv` (empty when absent);
@@ -54,17 +51,19 @@ def _read_sidecar(path: Path) -> dict:
 def _check_rate_without_latency(sidecar: dict, path: Path, n_rows: int, fs_hz: float) -> None:
     """Without a LATENCY channel the times are row / rate: refuse a rate the sidecar itself
     contradicts (RecordingDuration, or SamplingFrequency vs SamplingFrequencyEffective more
-    than 2 % apart), instead of reading the data at the wrong speed."""
+    than MAX_RATE_MISMATCH apart), instead of reading the data at the wrong speed."""
     duration = sidecar.get("RecordingDuration")
-    if is_finite_number(duration) and duration > 0 and abs(n_rows / fs_hz - duration) > max(0.02 * duration, 2.0 / fs_hz):
+    if (is_finite_number(duration) and duration > 0
+            and abs(n_rows / fs_hz - duration) > max(MAX_RATE_MISMATCH * duration, 2.0 / fs_hz)):
         raise fail(path, f"{n_rows} rows at {fs_hz:g} Hz last {n_rows / fs_hz:.2f} s but RecordingDuration says "
                          f"{duration:g} s, and there is no LATENCY channel to tell which is right; "
                          "fix SamplingFrequency(Effective) or RecordingDuration")
     nominal, effective = sidecar.get("SamplingFrequency"), sidecar.get("SamplingFrequencyEffective")
-    if all(is_finite_number(v) and v > 0 for v in (nominal, effective)) and abs(effective - nominal) > 0.02 * nominal:
+    if (all(is_finite_number(v) and v > 0 for v in (nominal, effective))
+            and abs(effective - nominal) > MAX_RATE_MISMATCH * nominal):
         raise fail(path, f"SamplingFrequency {nominal:g} Hz and SamplingFrequencyEffective {effective:g} Hz "
-                         "differ by more than 2 % and there is no LATENCY channel to tell which is right; "
-                         "fix the one that is wrong")
+                         f"differ by more than {MAX_RATE_MISMATCH:.0%} and there is no LATENCY channel to tell "
+                         "which is right; fix the one that is wrong")
 
 
 def _rate(sidecar: dict, path: Path) -> float:
@@ -190,13 +189,14 @@ def read_motion(path: str | os.PathLike) -> BidsMotion:
 
     Units come from the channels file (m/s^2 or g, rad/s or deg/s); time from the LATENCY
     channel when there is one, else from the row number and the sampling frequency. Rows
-    without data (n/a) are left out, so lost samples stay lost, as in the source.
+    without data (n/a) are left out, so lost samples stay lost, as in the source; rows with
+    some channels n/a are kept, with NaN there.
 
     Raises:
         HingeInputError: one line naming the file and the problem.
     """
     path = Path(path)
-    if not path.name.endswith("_motion.tsv"):
+    if not is_motion_file(path):
         raise fail(path, "is not a BIDS motion data file (name ending in _motion.tsv)")
     channels_path = companion(path, "_channels.tsv")
     channels = read_table(channels_path)
@@ -213,26 +213,23 @@ def read_motion(path: str | os.PathLike) -> BidsMotion:
 
     acc = values[:, acc_rows] * acc_factors
     gyr = values[:, gyr_rows] * gyr_factors
-    present = np.isfinite(acc).all(axis=1) & np.isfinite(gyr).all(axis=1)
+    has_data = np.isfinite(acc).any(axis=1) | np.isfinite(gyr).any(axis=1)
     if latency_row is not None:
         unit = channels["units"].iloc[latency_row].strip()
         if unit not in ("s", NA):
             raise fail(channels_path, f"LATENCY channel unit is {unit!r}; the spec defines it in s")
         t_s = values[:, latency_row]
-        missing_time = present & ~np.isfinite(t_s)
+        missing_time = has_data & ~np.isfinite(t_s)
         if missing_time.any():
             row = int(np.flatnonzero(missing_time)[0])
             raise fail(path, f"line {row + 1}: samples without a LATENCY value; fill it or write the row as n/a")
     else:
         t_s = np.arange(len(values)) / fs_hz
         _check_rate_without_latency(sidecar, sidecar_path, len(values), fs_hz)
-    partial = ~present & (np.isfinite(acc).any(axis=1) | np.isfinite(gyr).any(axis=1))
-    if partial.any():
-        notes.append(f"{path}: {int(partial.sum())} row(s) with some channels n/a were left out")
-    n_missing = int((~present).sum())
+    n_missing = int((~has_data).sum())
     if n_missing:
         notes.append(f"{path}: {n_missing} of {len(values)} rows have no data (n/a: samples the device lost)")
-    t_s, acc, gyr = t_s[present], acc[present], gyr[present]
+    t_s, acc, gyr = t_s[has_data], acc[has_data], gyr[has_data]
     if len(t_s) > 1:
         bad = np.flatnonzero(~(np.diff(t_s) > 0))
         if bad.size:

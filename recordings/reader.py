@@ -10,7 +10,7 @@ import pandas as pd
 
 from hinge.errors import HingeInputError
 
-from ._annotations import parse_annotations
+from ._annotations import SATURATION_PREFIX, parse_annotations, stretch_mask
 from ._files import ANNOTATIONS, FORMAT_NAME, FORMAT_VERSION, METADATA, RAW, SAMPLES
 from ._samplesfile import scan_samples
 from .schema import check_session_metadata, load_json
@@ -64,11 +64,7 @@ class Session:
 
     def saturated(self) -> np.ndarray:
         """(N,) bool: samples inside a BAD_saturation annotation."""
-        mask = np.zeros(len(self.t_s), bool)
-        rows = self.annotations[self.annotations["description"].astype(str).str.startswith("BAD_saturation")]
-        for onset_s, duration_s in zip(rows["onset_s"], rows["duration_s"]):
-            mask |= (self.t_s >= onset_s) & (self.t_s <= onset_s + duration_s)
-        return mask
+        return stretch_mask(self.t_s, self.annotations, SATURATION_PREFIX)
 
 
 def _fail(path, problem: str) -> HingeInputError:

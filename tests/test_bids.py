@@ -21,7 +21,7 @@ import hinge
 from hinge.bids_export import export_bids
 from hinge.cli import main
 from hinge.errors import HingeInputError
-from hinge.loading import load_recording
+from hinge.recordings import load_recording
 from hinge.recordings import example_session_path, read_session
 from hinge.recordings.bids import read_motion
 

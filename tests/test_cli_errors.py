@@ -336,13 +336,13 @@ def test_table_output_has_bends_and_summary(tmp_path, capsys, fake_analyse):
 
 
 def test_keyboard_interrupt_exits_130(tmp_path, capsys, monkeypatch):
-    import hinge.inputs
+    import hinge.recordings.load
     from hinge.cli import main
 
     def interrupted(*args, **kwargs):
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(hinge.inputs, "read_imu_csv", interrupted)
+    monkeypatch.setattr(hinge.recordings.load, "read_imu_csv", interrupted)
     assert main(["analyse", str(tmp_path / "x.csv")]) == 130
     assert "interrupted" in capsys.readouterr().err
 

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 from test_cli_errors import COMMAND, run_hinge
 
-import hinge.inputs as inputs
+from hinge.recordings import csv_read
 from hinge.errors import HingeInputError
 
 
@@ -49,9 +49,9 @@ def test_a_fifo_is_read_once_its_writer_writes(recording, tmp_path):
 def test_a_fifo_nobody_writes_to_is_an_error_not_a_hang(tmp_path, monkeypatch):
     fifo = tmp_path / "rec.csv"
     os.mkfifo(fifo)
-    monkeypatch.setattr(inputs, "FIFO_WAIT_S", 0.3)
+    monkeypatch.setattr(csv_read, "FIFO_WAIT_S", 0.3)
     with pytest.raises(HingeInputError, match="is a FIFO and nothing wrote to it"):
-        inputs.read_stream(fifo, str(fifo))
+        csv_read.read_stream(fifo, str(fifo))
 
 
 def test_a_quoted_header_is_read(recording, tmp_path):
@@ -85,5 +85,5 @@ def test_exactly_1000_hz_is_accepted_whatever_the_time_origin(tmp_path):
         path = tmp_path / f"k{origin}.csv"
         np.savetxt(path, np.column_stack([t, acc, gyr]), delimiter=",", fmt="%.6f",
                    header="time_s,acc_x,acc_y,acc_z,gyr_x,gyr_y,gyr_z", comments="")
-        rec = inputs.read_imu_csv(path)
+        rec = csv_read.read_imu_csv(path)
         assert abs(rec.fs_hz - 1000.0) < 1.0

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 from hinge.errors import HingeInputError
-from hinge.inputs import ImuRecording, read_imu_csv
+from hinge.recordings import ImuRecording, read_imu_csv
 
 G_MPS2 = 9.80665
 HEADER = ["time_s", "acc_x", "acc_y", "acc_z", "gyr_x", "gyr_y", "gyr_z"]

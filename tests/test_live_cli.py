@@ -15,9 +15,9 @@ import numpy as np
 import pytest
 
 from hinge.cli import main
-from hinge.live_session import AnalysingSink, session_calibration_window
+from hinge.live_session import AnalysingSink
 from hinge.live_view import LiveView, SetSummary
-from hinge.recordings import SessionWriter, read_session
+from hinge.recordings import SessionWriter, load_recording, read_session
 
 BEND_LINE = re.compile(r"^bend (\d+): (hip-led|spine-led|uncertain), score (\d+)/100, (.+) \(ended at ([\d.]+) s\)$")
 
@@ -37,7 +37,7 @@ def test_hinge_live_verdicts_equal_hinge_analyse_of_the_session(tmp_path, capsys
     # --bends is the set: exactly that many verdicts (plus the calibration hinge, not counted).
     assert len(live) == 5
     # The session carries the calibration stretch; the offline analysis starts there.
-    window = session_calibration_window(path)
+    window = load_recording(path).calibration_window_s
     assert window is not None and 0 <= window[0] and 5.0 < window[1] < 20.0
     meta = json.loads((path / "session.json").read_text())
     assert meta["status"] == "closed" and meta["live"]["bends"] == len(live)

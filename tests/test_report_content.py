@@ -21,8 +21,8 @@ from hinge.analysis.report.summary import ADVICE_RULES
 from hinge.analysis.scoring import score_bend
 from hinge.cli import main
 from hinge.errors import HingeInputError
-from hinge.loading import analyse_loaded, load_recording
-from hinge.recordings import example_session_path
+from hinge.api import analyse_loaded
+from hinge.recordings import example_session_path, load_recording
 from hinge.reporting import report_session, write_report
 
 BEND_ROW = re.compile(r'<tr id="[^"]*-bend-\d+">')

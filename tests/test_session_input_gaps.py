@@ -5,7 +5,8 @@ import numpy as np
 import pytest
 
 from hinge.errors import HingeInputError
-from hinge.loading import analyse_loaded, load_recording
+from hinge.api import analyse_loaded
+from hinge.recordings import load_recording
 from hinge.recordings import SessionWriter, read_session
 
 EXAMPLE = Path(__file__).resolve().parents[1] / "recordings" / "examples" / "hip_led"

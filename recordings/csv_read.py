@@ -5,8 +5,9 @@ columns ignored with a warning), then one row per sample: time in seconds on the
 sensor's own clock (any origin), specific force in m/s^2 and angular rate in rad/s, both
 in sensor axes. ``acc_unit="g"`` and ``gyro_unit="deg/s"`` convert other units.
 
-Every problem is a one-line HingeInputError naming the file, the problem and the fix;
-after this edge the analysis core trusts its inputs.
+Parsing lives here; the limits the values are held to (rows, rate, units, full scale,
+clipping) are `validation`'s, shared with every other format. Every problem is a one-line
+HingeInputError naming the file, the problem and the fix.
 """
 from __future__ import annotations
 
@@ -17,14 +18,19 @@ import select
 import stat
 import sys
 import warnings
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from hinge.analysis.resampling import estimate_sample_rate
 from hinge.errors import HingeInputError
+
+from .recording import ImuRecording
+from .validation import (ACC_UNITS_TO_MPS2, GYR_UNITS_TO_RAD_S, MIN_DURATION_S, MIN_SAMPLES, check_timing,
+                         check_units, clipped_plateaus, impossible_samples)
+
+__all__ = ["TIME_COLUMN", "ACC_COLUMNS", "GYR_COLUMNS", "REQUIRED_COLUMNS", "EXPECTED_HEADER", "read_stream",
+           "read_imu_csv"]
 
 TIME_COLUMN = "time_s"
 ACC_COLUMNS = ("acc_x", "acc_y", "acc_z")
@@ -32,65 +38,12 @@ GYR_COLUMNS = ("gyr_x", "gyr_y", "gyr_z")
 REQUIRED_COLUMNS = (TIME_COLUMN, *ACC_COLUMNS, *GYR_COLUMNS)
 EXPECTED_HEADER = ",".join(REQUIRED_COLUMNS)
 
-GRAVITY_MPS2 = 9.80665
-ACC_UNITS = {"g": GRAVITY_MPS2, "m/s2": 1.0}
-GYRO_UNITS = {"deg/s": np.pi / 180.0, "rad/s": 1.0}
-
-MIN_ROWS = 250
-MIN_DURATION_S = 10.0
-MIN_FS_HZ = 25.0
-MAX_FS_HZ = 1000.0
-# The median |specific force| of a body-worn sensor is gravity to within ~30 %
-# (most of a session is standing or slow bending).
-GRAVITY_TOLERANCE = 0.3
-# Consumer gyroscopes top out at 2000 deg/s = 34.9 rad/s: more than that cannot be rad/s.
-MAX_GYRO_RAD_S = 35.0
-# A lower-back recording with any bend turns faster than 4 deg/s; rad/s numbers
-# (a few units at most) read as deg/s would stay below it.
-MIN_PEAK_GYRO_DEG_S = 4.0
-MIN_SATURATION_RUN = 3
-# A clipped plateau lies at a sensor's full-scale range; the smallest common ranges are
-# +-2 g and +-125 deg/s, so repeated extremes below these floors are quantised noise, not clipping.
-MIN_SATURATION_ACC_MPS2 = 1.5 * GRAVITY_MPS2
-MIN_SATURATION_GYR_RAD_S = 2.0
 SNIFF_BYTES = 4096
 # A FIFO is read once something writes to it; nothing within this long is an error.
 FIFO_WAIT_S = 30.0
-# Beyond any body-worn IMU's full scale (the largest common ranges are +-32 g and
-# +-4000 deg/s): such values are transmission garbage, not motion.
-MAX_ACC_MPS2 = 32 * GRAVITY_MPS2
-MAX_RATE_RAD_S = np.radians(4000.0)
-# A gyro sample that jumps this far from both neighbours, in the same direction, is a
-# glitch: no body segment reverses 10 rad/s (573 deg/s) within two samples.
-GLITCH_RAD_S = 10.0
-
-
-@dataclass(frozen=True)
-class ImuRecording:
-    """One checked recording in SI units.
-
-    Attributes:
-        t_s: (N,) float64 strictly increasing sample times, s, on the sensor's own clock.
-        acc_mps2: (N, 3) specific force in sensor axes, m/s^2.
-        gyr_rad_s: (N, 3) angular rate in sensor axes, rad/s.
-        saturated: (N,) bool, True where any channel sits at a clipped plateau.
-        fs_hz: sample rate estimated from the median sample interval, Hz.
-        warnings: one-line warnings (ignored columns, saturation).
-        source: the path the recording was read from.
-    """
-
-    t_s: np.ndarray
-    acc_mps2: np.ndarray
-    gyr_rad_s: np.ndarray
-    saturated: np.ndarray
-    fs_hz: float
-    warnings: tuple[str, ...]
-    source: str
-
-    @property
-    def duration_s(self) -> float:
-        """Time from the first to the last sample, s."""
-        return float(self.t_s[-1] - self.t_s[0]) if len(self.t_s) else 0.0
+# How the command line declares each unit the data may look like instead.
+UNIT_FIXES = {"g": "pass --acc-unit g", "m/s^2": "pass --acc-unit m/s2",
+              "deg/s": "pass --gyro-unit deg/s", "rad/s": "pass --gyro-unit rad/s"}
 
 
 def _fail(name: str, problem: str) -> HingeInputError:
@@ -234,7 +187,7 @@ def _drop_repeated_rows(data: np.ndarray) -> tuple[np.ndarray, list[int]]:
 
     Returns (the other rows, 0-based data-row indices of the removed ones). A row that
     repeats only the time stamp, with other values, is a real conflict and stays, so that
-    `_check_time` names it.
+    `_check_time_order` names it.
     """
     same = np.flatnonzero(np.all(data[1:] == data[:-1], axis=1)) + 1
     if not len(same):
@@ -242,10 +195,8 @@ def _drop_repeated_rows(data: np.ndarray) -> tuple[np.ndarray, list[int]]:
     return np.delete(data, same, axis=0), same.tolist()
 
 
-def _check_time(t_s: np.ndarray, name: str) -> float:
-    """Check times increase, there are enough of them at a plausible rate; return fs, Hz."""
-    if t_s.size < MIN_ROWS:
-        raise _fail(name, f"too few samples: only {t_s.size} rows (need >= {MIN_ROWS} rows and >= {MIN_DURATION_S:.0f} s)")
+def _check_time_order(t_s: np.ndarray, name: str) -> None:
+    """time_s must increase strictly; name the first line where it does not."""
     dt_s = np.diff(t_s)
     bad = np.flatnonzero(dt_s <= 0)
     if bad.size:
@@ -253,105 +204,6 @@ def _check_time(t_s: np.ndarray, name: str) -> float:
         what = "repeats" if dt_s[bad[0]] == 0 else "goes backwards"
         raise _fail(name, f"time {what} at line {i + 2} (time_s {t_s[i - 1]:g} then {t_s[i]:g}); "
                           "time_s must increase strictly; sort the rows and remove duplicates")
-    fs_hz = estimate_sample_rate(t_s)
-    # A relative tolerance: exactly 1000 Hz must not depend on how the time origin rounds.
-    if not MIN_FS_HZ * (1 - 1e-6) <= fs_hz <= MAX_FS_HZ * (1 + 1e-6):
-        hint = ""
-        if MIN_FS_HZ <= fs_hz * 1e3 <= MAX_FS_HZ:
-            hint = "; time looks like milliseconds: divide time_s by 1000"
-        elif MIN_FS_HZ <= fs_hz * 1e6 <= MAX_FS_HZ:
-            hint = "; time looks like microseconds: divide time_s by 1e6"
-        raise _fail(name, f"sample rate {fs_hz:.4g} Hz (from the median interval) is outside "
-                          f"{MIN_FS_HZ:.0f}-{MAX_FS_HZ:.0f} Hz; time_s must be in seconds{hint}")
-    duration_s = float(t_s[-1] - t_s[0])
-    if duration_s < MIN_DURATION_S:
-        raise _fail(name, f"too few samples: only {duration_s:.2f} s of data (need >= {MIN_DURATION_S:.0f} s)")
-    return fs_hz
-
-
-def _impossible_samples(acc_mps2: np.ndarray, gyr_rad_s: np.ndarray, name: str) -> tuple[np.ndarray, list[str]]:
-    """(N,) bool rows no sensor on a body can have produced, and one warning per kind.
-
-    Beyond the largest full scale of any body-worn IMU (MAX_ACC_MPS2, MAX_RATE_RAD_S), or a
-    single-sample gyro spike (GLITCH_RAD_S from both neighbours, same sign): transmission
-    glitches. They are dropped, never analysed.
-    """
-    notes = []
-    beyond = (np.abs(acc_mps2) > MAX_ACC_MPS2).any(axis=1) | (np.abs(gyr_rad_s) > MAX_RATE_RAD_S).any(axis=1)
-    if beyond.any():
-        first = int(np.argmax(beyond))
-        notes.append(f"{name}: dropped {int(beyond.sum())} row(s) with values beyond any IMU's full scale "
-                     f"(> {MAX_ACC_MPS2 / GRAVITY_MPS2:.0f} g or > {np.degrees(MAX_RATE_RAD_S):.0f} deg/s; "
-                     f"first at line {first + 2}): transmission glitches")
-    spike = np.zeros(len(gyr_rad_s), bool)
-    if len(gyr_rad_s) >= 3:
-        before = gyr_rad_s[1:-1] - gyr_rad_s[:-2]
-        after = gyr_rad_s[1:-1] - gyr_rad_s[2:]
-        spike[1:-1] = ((np.abs(before) > GLITCH_RAD_S) & (np.abs(after) > GLITCH_RAD_S)
-                       & (np.sign(before) == np.sign(after))).any(axis=1)
-        spike &= ~beyond
-    if spike.any():
-        first = int(np.argmax(spike))
-        notes.append(f"{name}: dropped {int(spike.sum())} single-sample gyro spike(s) of more than "
-                     f"{GLITCH_RAD_S:.0f} rad/s (first at line {first + 2}): transmission glitches")
-    return beyond | spike, notes
-
-
-def _check_acc_unit(acc: np.ndarray, acc_unit: str, name: str) -> None:
-    """Check the median |acc| (raw numbers) is gravity in the declared unit."""
-    median = float(np.median(np.sqrt(np.einsum("ij,ij->i", acc, acc))))
-    looks_g = abs(median - 1.0) <= GRAVITY_TOLERANCE
-    looks_mps2 = abs(median - GRAVITY_MPS2) <= GRAVITY_TOLERANCE * GRAVITY_MPS2
-    if acc_unit == "m/s2" and looks_g:
-        raise _fail(name, f"accelerometer median |acc| is {median:.3g}, which looks like g; pass --acc-unit g")
-    if acc_unit == "g" and looks_mps2:
-        raise _fail(name, f"accelerometer median |acc| is {median:.3g}, which looks like m/s^2; pass --acc-unit m/s2")
-    if not (looks_g or looks_mps2):
-        hint = "; looks like milli-g: divide acc by 1000 and pass --acc-unit g" \
-            if abs(median - 1000.0) <= GRAVITY_TOLERANCE * 1000.0 else ""
-        raise _fail(name, f"accelerometer median |acc| is {median:.3g}, far from gravity "
-                          f"(1 g = {GRAVITY_MPS2} m/s^2): not an accelerometer in m/s^2 or g{hint}")
-
-
-def _check_gyro_unit(gyr: np.ndarray, gyro_unit: str, name: str) -> None:
-    """Check the peak |gyr| (raw numbers) is plausible in the declared unit."""
-    # The 99.9th percentile, so that one glitch sample does not make rad/s look like deg/s.
-    peak = float(np.percentile(np.sqrt(np.einsum("ij,ij->i", gyr, gyr)), 99.9))
-    if gyro_unit == "rad/s" and peak > MAX_GYRO_RAD_S:
-        raise _fail(name, f"gyroscope peak |gyr| is {peak:.4g}, beyond {MAX_GYRO_RAD_S:.0f} rad/s (2000 deg/s): "
-                          "looks like deg/s; pass --gyro-unit deg/s")
-    if gyro_unit == "deg/s" and peak < MIN_PEAK_GYRO_DEG_S:
-        raise _fail(name, f"gyroscope peak |gyr| is only {peak:.3g} deg/s, too slow for any bend: "
-                          "looks like rad/s; pass --gyro-unit rad/s")
-
-
-def _saturation(columns: dict[str, np.ndarray], t_s: np.ndarray, unit_names: dict[str, str],
-                name: str) -> tuple[np.ndarray, list[str]]:
-    """Find channels sitting at their extreme |value| for >= MIN_SATURATION_RUN samples."""
-    mask = np.zeros(t_s.size, dtype=bool)
-    messages: list[str] = []
-    for column, values in columns.items():
-        magnitude = np.abs(values)
-        peak = magnitude.max()
-        floor = MIN_SATURATION_ACC_MPS2 if column.startswith("acc") else MIN_SATURATION_GYR_RAD_S
-        if peak < floor:
-            continue
-        at_peak = magnitude == peak
-        # Runs of consecutive samples at the peak: starts and stops of True stretches.
-        edges = np.diff(np.concatenate(([0], at_peak.astype(np.int8), [0])))
-        starts, stops = np.flatnonzero(edges == 1), np.flatnonzero(edges == -1)
-        long = (stops - starts) >= MIN_SATURATION_RUN
-        if not long.any():
-            continue
-        for start, stop in zip(starts[long], stops[long]):
-            mask[start:stop] = True
-        first, last = starts[long][0], stops[long][-1] - 1
-        messages.append(
-            f"{name}: channel {column} is clipped at +-{peak:.4g} {unit_names[column]} in "
-            f"{int(long.sum())} stretch(es), {int((stops - starts)[long].sum())} samples, between "
-            f"time_s {t_s[first]:.3f} and {t_s[last]:.3f}; those samples are marked saturated"
-        )
-    return mask, messages
 
 
 def read_imu_csv(path: str | os.PathLike, acc_unit: str = "m/s2", gyro_unit: str = "rad/s",
@@ -360,8 +212,9 @@ def read_imu_csv(path: str | os.PathLike, acc_unit: str = "m/s2", gyro_unit: str
 
     Args:
         path: CSV file with header time_s,acc_x,acc_y,acc_z,gyr_x,gyr_y,gyr_z.
-        acc_unit: unit of acc_* in the file, "m/s2" or "g".
-        gyro_unit: unit of gyr_* in the file, "rad/s" or "deg/s".
+        acc_unit: unit of acc_* in the file, "m/s2" or "g" (any spelling of
+            `validation.ACC_UNITS_TO_MPS2`).
+        gyro_unit: unit of gyr_* in the file, "rad/s" or "deg/s" (`validation.GYR_UNITS_TO_RAD_S`).
         data: the file's bytes when it was read from a stream (`read_stream`: "-", a pipe,
             a FIFO); `path` is then only its name.
 
@@ -372,10 +225,10 @@ def read_imu_csv(path: str | os.PathLike, acc_unit: str = "m/s2", gyro_unit: str
         HingeInputError: one line naming the file, the problem and the fix.
     """
     name = str(path)
-    if acc_unit not in ACC_UNITS:
-        raise HingeInputError(f"acc_unit '{acc_unit}' is not one of {', '.join(ACC_UNITS)}")
-    if gyro_unit not in GYRO_UNITS:
-        raise HingeInputError(f"gyro_unit '{gyro_unit}' is not one of {', '.join(GYRO_UNITS)}")
+    if acc_unit not in ACC_UNITS_TO_MPS2:
+        raise HingeInputError(f"acc_unit '{acc_unit}' is not one of {', '.join(ACC_UNITS_TO_MPS2)}")
+    if gyro_unit not in GYR_UNITS_TO_RAD_S:
+        raise HingeInputError(f"gyro_unit '{gyro_unit}' is not one of {', '.join(GYR_UNITS_TO_RAD_S)}")
     path = Path(path)
     fields = _check_file(path, name, data)
     extras = _check_header(fields, name)
@@ -399,16 +252,16 @@ def read_imu_csv(path: str | os.PathLike, acc_unit: str = "m/s2", gyro_unit: str
         raise _fail(name, f"file is empty; expected a CSV with header {EXPECTED_HEADER}") from None
     frame.columns = [c.strip() for c in frame.columns]
     if len(frame) == 0:
-        raise _fail(name, f"has a header but no data rows; need >= {MIN_ROWS} rows and >= {MIN_DURATION_S:.0f} s")
+        raise _fail(name, f"has a header but no data rows; need >= {MIN_SAMPLES} rows and >= {MIN_DURATION_S:.0f} s")
     data = _to_numbers(frame, name)
     data, repeated = _drop_repeated_rows(data)
     t_s = np.ascontiguousarray(data[:, 0])
-    fs_hz = _check_time(t_s, name)
-    _check_acc_unit(data[:, 1:4], acc_unit, name)
-    _check_gyro_unit(data[:, 4:7], gyro_unit, name)
-    acc_mps2 = data[:, 1:4] * ACC_UNITS[acc_unit]
-    gyr_rad_s = data[:, 4:7] * GYRO_UNITS[gyro_unit]
-    bad, bad_notes = _impossible_samples(acc_mps2, gyr_rad_s, name)
+    _check_time_order(t_s, name)
+    fs_hz = check_timing(t_s, name, what="rows", rate_fix="time_s must be in seconds")
+    acc_mps2 = data[:, 1:4] * ACC_UNITS_TO_MPS2[acc_unit]
+    gyr_rad_s = data[:, 4:7] * GYR_UNITS_TO_RAD_S[gyro_unit]
+    check_units(acc_mps2, gyr_rad_s, acc_unit, gyro_unit, name, UNIT_FIXES)
+    bad, bad_notes = impossible_samples(acc_mps2, gyr_rad_s, name, first_line=2)
     if bad.any():
         # Dropped rows become a gap the analysis sees as one (flagged, not bridged if long).
         keep = ~bad
@@ -420,10 +273,11 @@ def read_imu_csv(path: str | os.PathLike, acc_unit: str = "m/s2", gyro_unit: str
                      f"(same time_s and values; first at line {repeated[0] + 2}): a packet sent twice")
     if extras:
         notes.append(f"{name}: ignored extra column(s) {', '.join(repr(e) for e in extras)}")
+    # A CSV carries no saturation annotations: clipped plateaus are found in the values.
     channels = {c: acc_mps2[:, i] for i, c in enumerate(ACC_COLUMNS)}
     channels |= {c: gyr_rad_s[:, i] for i, c in enumerate(GYR_COLUMNS)}
     units = {c: "m/s^2" for c in ACC_COLUMNS} | {c: "rad/s" for c in GYR_COLUMNS}
-    saturated, saturation_warnings = _saturation(channels, t_s, units, name)
+    saturated, saturation_warnings = clipped_plateaus(channels, t_s, units, name)
     notes.extend(saturation_warnings)
     return ImuRecording(
         t_s=t_s,

@@ -1,0 +1,163 @@
+"""`load_recording`: any recording hinge reads, checked the same way, ready for the analysis.
+
+Formats: the CSV interchange format (a file, or "-" for standard input, a pipe, a FIFO;
+`csv_read`), a session directory (FORMAT.md; `reader`), one BIDS-Motion ``*_motion.tsv``
+with its companion files (`bids_read`). Whatever the format, the samples pass the same
+checks (`validation`): enough of them, a plausible rate, units that agree with gravity,
+a known placement, samples missing one stream analysed as gaps. Every problem is one line
+naming the file (`HingeInputError`).
+
+What is read with the samples comes with them, read once: the metadata, the annotations
+(a session's annotations.tsv, a BIDS entry's events) and the guided calibration's stretch
+that `hinge live` annotated, so that the offline analysis starts where the live one did.
+"""
+from __future__ import annotations
+
+import hashlib
+import math
+import os
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from hinge.errors import HingeInputError
+
+from ._annotations import (BAD_PREFIX, CALIBRATION_ANNOTATION, COLUMNS, SATURATION_PREFIX, empty_annotations,
+                           stretch_mask)
+from ._files import METADATA, SAMPLES
+from .bids_layout import MOTION_SUFFIX, NA, is_motion_file
+from .bids_read import read_motion
+from .csv_read import read_imu_csv, read_stream
+from .reader import read_session
+from .recording import ImuRecording, LoadedRecording
+from .validation import (check_declared_rate, check_timing, check_units, incomplete_samples,
+                         resolve_placement)
+
+__all__ = ["load_recording", "bids_annotations", "calibration_window"]
+
+# How a BIDS channels file declares each unit the data may look like instead.
+BIDS_UNIT_FIXES = {"g": "set the ACCEL units to g", "m/s^2": "set the ACCEL units to m/s^2",
+                   "deg/s": "set the GYRO units to deg/s", "rad/s": "set the GYRO units to rad/s"}
+
+
+def load_recording(path: str | os.PathLike, acc_unit: str = "m/s2", gyro_unit: str = "rad/s",
+                   placement: str | None = None) -> LoadedRecording:
+    """Read and check the recording at ``path``.
+
+    Args:
+        path: CSV file ("-": standard input; a pipe or FIFO is read once, into memory),
+            session directory, or BIDS-Motion ``*_motion.tsv`` (whose units and time come
+            from its ``_channels.tsv`` and ``_motion.json``).
+        acc_unit, gyro_unit: units of a CSV's columns; a session and a BIDS entry declare
+            their own, so anything but the defaults is an error for them.
+        placement: the sensor site, overriding the recording's metadata; None takes the
+            metadata's, else `placements.DEFAULT_PLACEMENT`.
+
+    Raises:
+        HingeInputError: one line naming the file and the problem.
+    """
+    path = Path(path)
+    if is_motion_file(path):
+        if acc_unit != "m/s2" or gyro_unit != "rad/s":
+            raise HingeInputError(f"{path}: a BIDS recording declares its units in the _channels.tsv; "
+                                  "drop --acc-unit/--gyro-unit")
+        return _load_bids(path, placement)
+    if path.is_dir() and not (path / METADATA).exists() and any(path.rglob("*" + MOTION_SUFFIX)):
+        found = sorted(p.name for p in path.rglob("*" + MOTION_SUFFIX))
+        raise HingeInputError(f"{path}: is a BIDS folder, not a session; pass one *{MOTION_SUFFIX} file "
+                              f"(found {len(found)}: {', '.join(found[:3])}{', ...' if len(found) > 3 else ''})")
+    if path.is_dir():
+        if acc_unit != "m/s2" or gyro_unit != "rad/s":
+            raise HingeInputError(f"{path}: a session is stored in m/s^2 and rad/s; drop --acc-unit/--gyro-unit")
+        return _load_session(path, placement)
+    return _load_csv(path, acc_unit, gyro_unit, placement)
+
+
+def _load_csv(path: Path, acc_unit: str, gyro_unit: str, placement: str | None) -> LoadedRecording:
+    name = str(path)
+    data = read_stream(path, name)
+    recording = read_imu_csv(path, acc_unit=acc_unit, gyro_unit=gyro_unit, data=data)
+    digest = hashlib.sha256(data).hexdigest() if data is not None else _file_sha256(path)
+    return LoadedRecording(path, "csv", recording, resolve_placement(placement, None, name, "the CSV"), digest,
+                           annotations=empty_annotations())
+
+
+def _load_session(path: Path, placement: str | None) -> LoadedRecording:
+    name = str(path)
+    session = read_session(path)
+    fs_hz = check_timing(session.t_s, name)
+    drop, notes = incomplete_samples(session.acc_mps2, session.gyr_rad_s, name)
+    placement = resolve_placement(placement, session.placement, name, METADATA)
+    keep = ~drop
+    recording = ImuRecording(
+        t_s=session.t_s[keep], acc_mps2=session.acc_mps2[keep], gyr_rad_s=session.gyr_rad_s[keep],
+        saturated=session.saturated()[keep], fs_hz=fs_hz,
+        warnings=(*session.warnings, *notes, *_bad_stretches(session.annotations, name, "annotation")),
+        source=name)
+    digest = hashlib.sha256((path / SAMPLES).read_bytes()).hexdigest()
+    return LoadedRecording(path, "session", recording, placement, digest, session.metadata,
+                           annotations=session.annotations,
+                           calibration_window_s=calibration_window(session.annotations, name))
+
+
+def _load_bids(path: Path, placement: str | None) -> LoadedRecording:
+    name = str(path)
+    motion = read_motion(path)
+    fs_hz = check_timing(motion.t_s, name, rate_fix="check SamplingFrequency in the _motion.json and the "
+                                                    "LATENCY channel")
+    check_declared_rate(fs_hz, motion.fs_hz, name, "the _motion.json", "fix SamplingFrequency(Effective)")
+    drop, notes = incomplete_samples(motion.acc_mps2, motion.gyr_rad_s, name)
+    keep = ~drop
+    t_s, acc_mps2, gyr_rad_s = motion.t_s[keep], motion.acc_mps2[keep], motion.gyr_rad_s[keep]
+    check_units(acc_mps2, gyr_rad_s, motion.units["acc"], motion.units["gyr"], name, BIDS_UNIT_FIXES,
+                declared_in="the channels file")
+    placement = resolve_placement(placement, motion.placement, name, "the _channels.tsv")
+    annotations = bids_annotations(motion.events)
+    recording = ImuRecording(
+        t_s=t_s, acc_mps2=acc_mps2, gyr_rad_s=gyr_rad_s,
+        saturated=stretch_mask(t_s, annotations, SATURATION_PREFIX), fs_hz=fs_hz,
+        warnings=(*motion.warnings, *notes, *_bad_stretches(annotations, name, "event")), source=name)
+    digest = hashlib.sha256(path.read_bytes()).hexdigest()
+    return LoadedRecording(path, "bids", recording, placement, digest, motion.sidecar, annotations=annotations,
+                           calibration_window_s=calibration_window(annotations, name))
+
+
+def bids_annotations(events: pd.DataFrame) -> pd.DataFrame:
+    """A BIDS `_events.tsv` table (text cells, checked by `bids_read.read_motion_events`) as
+    annotations: onset_s, duration_s (an n/a duration as NaN) and the trial_type as description."""
+    kinds = events["trial_type"].astype(str) if "trial_type" in events.columns else pd.Series(NA, index=events.index)
+    return pd.DataFrame({
+        "onset_s": pd.to_numeric(events["onset"], errors="coerce").astype(float).to_numpy(),
+        "duration_s": pd.to_numeric(events["duration"].replace(NA, np.nan), errors="coerce").astype(float).to_numpy(),
+        "description": kinds.to_numpy(dtype=object),
+    }, columns=COLUMNS)
+
+
+def calibration_window(annotations: pd.DataFrame, name: str) -> tuple[float, float] | None:
+    """(onset_s, duration_s) of the last guided calibration (annotation ``calibration``), or None."""
+    rows = annotations[annotations["description"].astype(str) == CALIBRATION_ANNOTATION]
+    if not len(rows):
+        return None
+    onset_s, duration_s = float(rows["onset_s"].iloc[-1]), float(rows["duration_s"].iloc[-1])
+    if not (math.isfinite(onset_s) and math.isfinite(duration_s)):
+        raise HingeInputError(f"{name}: the {CALIBRATION_ANNOTATION} event has no onset or duration (n/a); "
+                              "give both in s, or remove the event to calibrate from the whole recording")
+    return onset_s, duration_s
+
+
+def _bad_stretches(annotations: pd.DataFrame, name: str, noun: str) -> list[str]:
+    """One note summing up the BAD_ stretches (their kinds and total length), or none."""
+    bad = annotations[annotations["description"].astype(str).str.startswith(BAD_PREFIX)]
+    if not len(bad):
+        return []
+    return [f"{name}: {len(bad)} {BAD_PREFIX} {noun}(s) ({', '.join(sorted(set(bad['description'])))}), "
+            f"{bad['duration_s'].sum():.2f} s in all"]
+
+
+def _file_sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
