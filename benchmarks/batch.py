@@ -27,7 +27,7 @@ from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 from hinge.analysis.body_model import SessionSpec, simulate_session
-from hinge.batch_runner import available_cores
+from hinge.threads import available_cores
 
 SESSIONS_PER_SUBJECT = 4
 
