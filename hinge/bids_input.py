@@ -12,7 +12,6 @@ from hinge.analysis.resampling import estimate_sample_rate
 from hinge.errors import HingeInputError
 from hinge.inputs import (GRAVITY_MPS2, GRAVITY_TOLERANCE, MAX_FS_HZ, MAX_GYRO_RAD_S, MIN_DURATION_S, MIN_FS_HZ,
                           MIN_PEAK_GYRO_DEG_S, MIN_ROWS, ImuRecording)
-from hinge.recordings.bids import read_motion, read_motion_events
 
 __all__ = ["bids_recording", "is_bids_motion", "bids_calibration_window"]
 
@@ -50,6 +49,8 @@ def bids_recording(path: str | os.PathLike) -> tuple[ImuRecording, str | None, s
     Time is seconds from the first sample. Raises HingeInputError (one line) for a missing
     companion file, mislabeled or unknown units, too few samples or an implausible rate.
     """
+    from hinge.recordings.bids import read_motion  # here: a CSV's `is_bids_motion` check stays light
+
     path = Path(path)
     name = str(path)
     motion = read_motion(path)
@@ -102,6 +103,7 @@ def bids_calibration_window(path: str | os.PathLike) -> tuple[float, float] | No
     BIDS recording is analysed from the same stretch as the session.
     """
     from hinge.live_session import CALIBRATION_ANNOTATION
+    from hinge.recordings.bids import read_motion_events
 
     events = read_motion_events(Path(path))
     if "trial_type" not in events.columns:
