@@ -3,6 +3,10 @@
     >>> import hinge
     >>> result = hinge.analyse_file("session.csv", placement="sacrum")
     >>> result.bends[["start_s", "label", "score", "lumbar_share"]]
+
+Native thread pools are the caller's: the command line runs one BLAS thread, which is
+several times faster for hinge's small matrices; set ``OPENBLAS_NUM_THREADS=1`` before
+importing numpy, or call inside ``threadpoolctl.threadpool_limits(1)`` (hinge.threads).
 """
 from __future__ import annotations
 
