@@ -56,11 +56,13 @@ class GattErrorClient(sim.SimulatedClient):
         await super().write_gatt_char(characteristic, data, response)
 
 
-async def _record(sensor, client_cls, settings, *, until, timeout_s=10.0, during=None):
+async def _record(sensor, client_cls, settings, *, until, timeout_s=10.0, during=None, poll_s=0.02,
+                  **recorder_options):
     found = await find_sensor(sensor.name, timeout_s=2.0, backend=sim.SimulatedScanner)
     sink = MemorySink()
-    rec = StreamRecorder(found.device, found.profile, sink, settings, backend=(sim.SimulatedScanner, client_cls))
-    stats = await run_recorder(rec, until=until, timeout_s=timeout_s, during=during)
+    rec = StreamRecorder(found.device, found.profile, sink, settings, backend=(sim.SimulatedScanner, client_cls),
+                         **recorder_options)
+    stats = await run_recorder(rec, until=until, timeout_s=timeout_s, during=during, poll_s=poll_s)
     return rec, stats, sink
 
 
