@@ -174,6 +174,7 @@ def test_device_clock_jumps_are_marked_and_time_stays_continuous():
     assert_replay_matches(rec, sink)
 
 
+@pytest.mark.slow
 def test_clock_restart_across_a_reconnection_continues_on_host_time():
     s = make_sensor("hinge-RBT1", "F0:0D:51:40:01:03", speed=1.0, clock_start_ticks=3600 * 32768)
 
@@ -275,6 +276,7 @@ class CountingClient(sim.SimulatedClient):
         await super().connect(pair, **kwargs)
 
 
+@pytest.mark.slow
 def test_sensor_gone_for_4_s_is_back_within_2_s_of_returning_and_the_gap_is_exact():
     s = make_sensor("hinge-AWAY", "F0:0D:51:40:01:06", speed=1.0)
     settings = StreamSettings(scan_timeout_s=1.0, command_timeout_s=1.0)   # default backoff
@@ -310,6 +312,7 @@ def test_sensor_gone_for_4_s_is_back_within_2_s_of_returning_and_the_gap_is_exac
     assert_replay_matches(rec, sink)
 
 
+@pytest.mark.slow
 def test_witmotion_loss_and_burst_arrival_timing_and_replay():
     wit = sim.register(FakeWitMotion(skip=range(60, 80)))
     try:
@@ -343,6 +346,7 @@ class BurstyWitMotion(FakeWitMotion):
             k += 1
 
 
+@pytest.mark.slow
 def test_witmotion_burst_is_not_a_loss():
     wit = sim.register(BurstyWitMotion(skip=range(0)))
     try:

@@ -48,7 +48,7 @@ def _blas_threads(report: dict) -> list[int]:
 @pytest.mark.parametrize("command", [
     ["simulate", "-o", "{tmp}/sim.csv", "--bends", "1"],
     # the acquisition path of `hinge record` and `hinge live` (simulated sensor, 10x real time)
-    ["record", "--simulate", "--speed", "10", "--duration", "1", "-o", "{tmp}"],
+    pytest.param(["record", "--simulate", "--speed", "10", "--duration", "1", "-o", "{tmp}"], marks=pytest.mark.slow),
 ], ids=["simulate", "record"])
 def test_every_command_runs_with_one_native_thread(command, tmp_path):
     report = _probe([arg.format(tmp=tmp_path) for arg in command])
