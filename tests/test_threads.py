@@ -96,6 +96,7 @@ def _pool_threads(job: BatchJob) -> JobResult:
     return JobResult(summary={"threads": [pool["num_threads"] for pool in threadpool_info()]})
 
 
+@pytest.mark.slow  # starts a fork server and two workers, as test_batch's process backends (slow too)
 def test_batch_workers_run_one_thread_even_for_a_python_caller(tmp_path):
     # hinge.batch's own worker processes are hinge's business, also under the Python API.
     job = BatchJob(FoundRecording("a.csv", str(tmp_path / "a.csv"), "csv", "", "", "", ""))
