@@ -126,11 +126,13 @@ def test_bad_session_dirs_exit_2_with_one_line(tmp_path, command, build, phrase)
     assert "Traceback" not in result.stderr
 
 
+@pytest.mark.slow  # the console script per case, as test_bad_session_dirs_exit_2_with_one_line
 def test_session_with_units_option_is_refused(tmp_path):
     result = run_hinge("analyse", example_session_path("hip_led"), "--acc-unit", "g")
     assert result.returncode == 2 and "m/s^2 and rad/s" in result.stderr
 
 
+@pytest.mark.slow  # the console script per case, as test_bad_session_dirs_exit_2_with_one_line
 def test_too_short_session_is_refused(tmp_path):
     from hinge.recordings import SessionWriter
 
@@ -140,6 +142,7 @@ def test_too_short_session_is_refused(tmp_path):
     assert result.returncode == 2 and "too few samples" in result.stderr
 
 
+@pytest.mark.slow  # the console script per case, as test_bad_session_dirs_exit_2_with_one_line
 def test_session_without_gyroscope_is_refused(tmp_path):
     from hinge.recordings import SessionWriter
 
