@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test bench clean
+.PHONY: demo test test-fast bench clean
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "hinge needs Python >= 3.11, found " + sys.version.split()[0])'
@@ -20,8 +20,15 @@ DEMO_DIR ?= $${TMPDIR:-/tmp}/hinge-demo
 demo: $(STAMP)
 	@mkdir -p $(DEMO_DIR) && $(BIN)/hinge live --simulate --speed 4 --seed 4 --bends 10 --participant demo -o $(DEMO_DIR)
 
+# The whole suite, as CI runs it (.ci/run).
 test: $(STAMP)
 	$(BIN)/python -m pytest tests -q
+
+# The lane to work in: every package through real flows, under a minute; leaves out the tests
+# marked ble (real bleak on an emulated BlueZ), browser (headless chromium) and slow (real-time
+# recordings, real processes per case; pyproject.toml lists the markers). Prints the slowest tests.
+test-fast: $(STAMP)
+	$(BIN)/python -m pytest tests -q -m "not ble and not browser and not slow" --durations=15
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/accuracy.py

@@ -29,6 +29,7 @@ offline too) plus a few seconds.
 """
 from __future__ import annotations
 
+from collections import namedtuple
 from dataclasses import dataclass
 
 import numpy as np
@@ -328,8 +329,8 @@ class _Tracker:
         candidates, dropped = segment_with_params(get("pitch"), get("settled"), get("upright"), fs, self.params)
         t_slice = self.t0 + np.arange(lo, stop) / fs
         events = [("dropped", (float(t_slice[r.start]), float(t_slice[min(r.end, len(t_slice) - 1)]), r.reason))
-                  for r in dropped.itertuples() if a <= lo + r.start < b]
-        for c in candidates.itertuples():
+                  for r in _rows(dropped) if a <= lo + r.start < b]
+        for c in _rows(candidates):
             if not a <= lo + c.start < b:
                 continue  # a movement that began inside the anchor: judged later
             if lo + c.end < self.calib_stop:
@@ -358,7 +359,7 @@ class _Tracker:
         candidates = candidates[(candidates.start + lo >= a) & (candidates.end + lo >= self.calib_stop)]
         if candidates.empty:
             return []
-        c = next(candidates.iloc[[-1]].itertuples())  # the bend that has just returned
+        c = _rows(candidates)[-1]  # the bend that has just returned
         if not PROVISIONAL_TRANSLATION:
             c = c._replace(anchored_after=False)
         t_slice = self.t0 + np.arange(lo, stop) / self.fs
@@ -380,6 +381,21 @@ class _Tracker:
         keep = min(first, self.F - 2 * self.margin, self.S, self.U - self.quiet_end - 1, self.T - self.history)
         if keep - self.buf.base > 4 * self.baseline_n:
             self.buf.trim(keep)
+
+
+# Row types of `_rows`, by field names.
+_ROW_TYPES: dict[tuple[str, ...], type] = {}
+
+
+def _rows(frame: pd.DataFrame) -> list:
+    """``list(frame.itertuples())``, the same fields and values, without building a new
+    namedtuple class per call as pandas does: that took ~1 ms of the ~5 ms a deciding
+    block costs (benchmarks/live_latency.py)."""
+    fields = ("Index", *map(str, frame.columns))
+    row = _ROW_TYPES.get(fields)
+    if row is None:
+        row = _ROW_TYPES[fields] = namedtuple("Pandas", fields, rename=True)
+    return [row(*values) for values in zip(frame.index, *(frame[name] for name in frame.columns))]
 
 
 class StreamingAnalyser:

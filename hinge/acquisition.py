@@ -5,15 +5,18 @@ Only this module and hinge/cli.py print. Each command runs one ``asyncio.run``.
 from __future__ import annotations
 
 import argparse
-import asyncio
 import signal
 import sys
 import time
 from functools import partial
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from hinge.errors import HingeInputError, HingeWriteError
+
+if TYPE_CHECKING:  # asyncio is imported where a command runs: `hinge --help` needs no event loop
+    import asyncio
 
 # Signals that stop a recording as Ctrl-C does; exit status when stopped before recording
 # anything (128 + SIGINT, the shell's convention, as hinge.cli's "interrupted").
@@ -111,6 +114,8 @@ def _simulation(args, profiles: tuple[str, ...] = ("hinge_open",)):
 def run_scan(args: argparse.Namespace) -> int:
     if not args.timeout > 0:
         raise HingeInputError(f"--timeout {args.timeout:g}: must be > 0 s")
+    import asyncio
+
     from bleak.exc import BleakError
 
     from hinge.imu.scan import scan
@@ -210,10 +215,14 @@ def run_record(args: argparse.Namespace, live=None) -> int:
         if rates is not None and float(args.rate_hz) not in rates:
             raise HingeInputError(f"--rate-hz {args.rate_hz:g}: {args.profile or 'hinge_open'} supports "
                                   f"{', '.join(f'{r:g}' for r in rates)} Hz")
+    import asyncio
+
     return asyncio.run(_record(args, path, live))
 
 
 async def _record(args: argparse.Namespace, path: Path, live=None) -> int:
+    import asyncio
+
     from bleak.exc import BleakError
 
     from hinge.recordings import SessionWriter
@@ -324,6 +333,8 @@ def _why(error: BaseException) -> str:
 
 async def _until_stopped(job, stop: asyncio.Event):
     """`job`'s result, or None (the job cancelled) if `stop` is set first."""
+    import asyncio
+
     task = asyncio.ensure_future(job)
     waiter = asyncio.ensure_future(stop.wait())
     try:

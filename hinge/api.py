@@ -6,6 +6,10 @@
 
 Reading and checking is `hinge.recordings.load_recording`'s; the numerics are
 `hinge.analysis.pipeline.analyse`'s; this module joins the two.
+
+Native thread pools are the caller's: the command line runs one BLAS thread, which is
+several times faster for hinge's small matrices; set ``OPENBLAS_NUM_THREADS=1`` before
+importing numpy, or call inside ``threadpoolctl.threadpool_limits(1)`` (hinge.threads).
 """
 from __future__ import annotations
 

@@ -21,10 +21,11 @@ import pandas as pd
 from hinge import __version__
 from hinge.batch_discovery import discover
 from hinge.batch_job import BatchJob, JobResult
-from hinge.batch_runner import available_cores, run_jobs
+from hinge.batch_runner import run_jobs
 from hinge.output_paths import check_new_file
 from hinge.batch_tables import bends_table, check_output, recordings_path, recordings_table, write_table
 from hinge.errors import HingeInputError
+from hinge.threads import available_cores
 
 __all__ = ["BatchOutcome", "run_batch"]
 

@@ -5,10 +5,9 @@ Kept apart from hinge.batch so that building the parser imports neither pandas n
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 
-from hinge.batch_runner import ONE_THREAD_ENV, available_cores  # stdlib only at import time
+from hinge.threads import available_cores
 
 __all__ = ["add_batch_arguments", "run_batch_command", "BATCH_DESCRIPTION", "BATCH_EPILOG",
            "EXIT_OK", "EXIT_SOME_FAILED"]
@@ -52,11 +51,6 @@ def add_batch_arguments(parser: argparse.ArgumentParser, placements: tuple[str, 
 
 def run_batch_command(args: argparse.Namespace) -> int:
     """The `hinge batch` subcommand: prints where the tables went and the failures; returns the exit status."""
-    if "numpy" not in sys.modules:
-        # --jobs 1 analyses in this process: one BLAS thread, as in every worker process
-        # (hinge.batch_runner), so the runs compare and threads do not spin against each other.
-        for name, value in ONE_THREAD_ENV.items():
-            os.environ.setdefault(name, value)
     from hinge.batch import run_batch
     from hinge.progress import want_progress
 

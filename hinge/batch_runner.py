@@ -13,20 +13,13 @@ from collections.abc import Callable, Sequence
 
 from hinge.batch_job import BatchJob, JobResult, analyse_job, failed_result
 from hinge.errors import HingeInputError
+from hinge.threads import limit_native_threads
 
-__all__ = ["available_cores", "run_jobs", "DASK_CONNECT_TIMEOUT_S"]
+__all__ = ["run_jobs", "DASK_CONNECT_TIMEOUT_S"]
 
 # How long to wait for a Dask scheduler to answer before giving up, s.
 DASK_CONNECT_TIMEOUT_S = 10.0
 Callback = Callable[[JobResult], None]
-
-
-def available_cores() -> int:
-    """CPU cores this process may run on (its CPU affinity, e.g. taskset; not cgroup quotas)."""
-    try:
-        return max(1, len(os.sched_getaffinity(0)))
-    except AttributeError:  # pragma: no cover - not Linux
-        return max(1, os.cpu_count() or 1)
 
 
 def run_jobs(jobs: Sequence[BatchJob], workers: int = 1, scheduler: str | None = None,
@@ -49,13 +42,6 @@ def run_jobs(jobs: Sequence[BatchJob], workers: int = 1, scheduler: str | None =
     return _run_processes(jobs, min(workers, len(jobs)), on_done)
 
 
-# Parallelism comes from processes: each worker's BLAS/OpenMP runs one thread. Left at
-# their default (one per core), two workers on two cores spin against each other; on this
-# machine a 10-minute recording then costs 2.8x the CPU time. Explicit user settings win.
-ONE_THREAD_ENV = {name: "1" for name in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS",
-                                       "VECLIB_MAXIMUM_THREADS", "NUMEXPR_NUM_THREADS")}
-
-
 def _process_context():
     # Forking a process that runs threads (the progress bar's refresher, BLAS pools) can
     # deadlock its children; a fork server that has imported the analysis once avoids
@@ -66,19 +52,18 @@ def _process_context():
 
     context = multiprocessing.get_context("forkserver")
     context.set_forkserver_preload(["hinge.batch_job", "hinge.recordings.load", "hinge.api"])
-    # The fork server (and so every worker) takes the environment it is started with;
-    # this process's own environment is restored at once.
-    saved = {name: os.environ.get(name) for name in ONE_THREAD_ENV}
-    for name, value in ONE_THREAD_ENV.items():
-        os.environ.setdefault(name, value)
+    # Parallelism comes from processes: each worker's BLAS/OpenMP runs one thread
+    # (hinge.threads; two workers with a pool per core on two cores spin against each
+    # other: a 10-minute recording then cost 2.8x the CPU time). The command line has set
+    # this already; for a caller of the Python API only the fork server (and so every
+    # worker, which takes the environment it is started with) gets it, and this process's
+    # own environment is restored at once. A user's own setting wins.
+    added = limit_native_threads()
     try:
         forkserver.ensure_running()
     finally:
-        for name, value in saved.items():
-            if value is None:
-                os.environ.pop(name, None)
-            else:
-                os.environ[name] = value
+        for name in added:
+            os.environ.pop(name, None)
     return context
 
 

@@ -16,6 +16,7 @@ from datetime import datetime, timezone
 
 from hinge import __version__
 from hinge.errors import HingeInputError, HingeWriteError
+from hinge.threads import limit_native_threads
 
 from hinge.recordings.placements import PLACEMENTS  # noqa: E402 - a plain table: `hinge --help` stays light
 EXIT_INPUT_ERROR = 2
@@ -369,6 +370,9 @@ def _one_line(error: BaseException) -> str:
 def main(argv: list[str] | None = None) -> int:
     """Run the command line; returns the exit status (0 ok, 2 bad input, 3 an output could not
     be written, 130 interrupted)."""
+    # Before anything loads numpy: one BLAS/OpenMP thread unless the user set their own
+    # (hinge.threads says why); every command, and the batch workers, inherit it.
+    limit_native_threads()
     parser = _build_parser()
     args = parser.parse_args(argv)
     try:

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import asyncio
 import random
+import time
 from typing import Any, Callable
 
 from bleak.backends.characteristic import BleakGATTCharacteristic
@@ -71,9 +72,10 @@ class SimulatedHingeSensor(SimulatedSensor):
 
     def __init__(self, name: str = "hinge-51M0", address: str = "F0:0D:51:40:00:01", *,
                  motion: Callable[[float], MotionSource], speed: float = 1.0, clock_ppm: float = 30.0, mtu: int = 23,
-                 clock_hz: int = 32768, rssi_dbm: int = -58, clock_start_ticks: int = 0, first_sequence: int = 0):
+                 clock_hz: int = 32768, rssi_dbm: int = -58, clock_start_ticks: int = 0, first_sequence: int = 0,
+                 clock_ns: Callable[[], int] = time.monotonic_ns):
         super().__init__(name, address, motion=motion, speed=speed, clock_ppm=clock_ppm, mtu=mtu, rssi_dbm=rssi_dbm,
-                         rate_hz=100.0)
+                         rate_hz=100.0, clock_ns=clock_ns)
         self.clock_hz = clock_hz
         self.acc_range_g, self.gyr_range_dps, self.gyro, self.max_samples = 16.0, 2000.0, True, 0
         self.clock_start_ticks = int(clock_start_ticks)

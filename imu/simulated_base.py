@@ -59,7 +59,9 @@ class SimulatedSensor:
     ``motion``: called with the configured sample rate, Hz, returns a `MotionSource`;
     ``speed``: device time runs this many times faster than the host clock;
     ``clock_ppm``: the device clock's error (positive = fast), as real crystals have;
-    ``mtu``: ATT_MTU of the link. Test hooks: ``paused`` (stop sending, keep the link
+    ``mtu``: ATT_MTU of the link; ``clock_ns``: the host clock, ns, which the sensor's
+    clock is derived from and the packets are scheduled on (a test may pass a virtual
+    clock that its event loop also runs on). Test hooks: ``paused`` (stop sending, keep the link
     and keep sampling), `inject` (send arbitrary bytes on the data characteristic),
     ``sent`` (per stream, the sample indices sent, one array per notification).
     """
@@ -72,13 +74,15 @@ class SimulatedSensor:
     profile_key: str = ""
 
     def __init__(self, name: str, address: str, *, motion: Callable[[float], MotionSource], speed: float = 1.0,
-                 clock_ppm: float = 30.0, mtu: int = 23, rssi_dbm: int = -60, rate_hz: float = 100.0):
+                 clock_ppm: float = 30.0, mtu: int = 23, rssi_dbm: int = -60, rate_hz: float = 100.0,
+                 clock_ns: Callable[[], int] = time.monotonic_ns):
         self.name, self.address = name, address.upper()
+        self._clock_ns = clock_ns
         self.speed, self.clock_ppm, self.mtu, self.rssi_dbm = speed, clock_ppm, mtu, rssi_dbm
         self.rate_hz = float(rate_hz)
         self._motion = motion  # built per sample rate; the acquisition layer does not know where motion comes from
         self._source = motion(self.rate_hz)
-        self._power_on = time.monotonic()
+        self._power_on = self._now_s()
         self._notify: Callable[[str, bytes], None] | None = None
         self._drop: Callable[[], None] | None = None
         self._task: asyncio.Task | None = None
@@ -93,6 +97,10 @@ class SimulatedSensor:
         self.power_on_at_connect = False
 
     # ------------------------------------------------------------------ clock
+    def _now_s(self) -> float:
+        """Host time, s."""
+        return self._clock_ns() / 1e9
+
     def _device_s(self, host_s: float) -> float:
         return (host_s - self._power_on) * self.speed * (1.0 + self.clock_ppm * 1e-6)
 
@@ -102,7 +110,7 @@ class SimulatedSensor:
     def power_on(self) -> None:
         """Switch the sensor on now: its clock (and the motion source's sample 0) starts here."""
         self.stop_streaming()
-        self._power_on = time.monotonic()
+        self._power_on = self._now_s()
 
     def set_rate(self, rate_hz: float) -> None:
         if float(rate_hz) != self.rate_hz:
@@ -159,7 +167,7 @@ class SimulatedSensor:
     # ------------------------------------------------------------------ streaming
     def sample_now(self) -> int:
         """Index of the next sample on the device clock."""
-        return int(math.ceil(self._device_s(time.monotonic()) * self.rate_hz))
+        return int(math.ceil(self._device_s(self._now_s()) * self.rate_hz))
 
     def start_streaming(self) -> None:
         """Start every stream of `_streams` from the current sample on."""
@@ -197,7 +205,7 @@ class SimulatedSensor:
         while self.streaming and self._heads:
             name = min(self._heads, key=lambda j: self._heads[j][0].due_k)
             p = self._heads[name][0]
-            delay = self._host_s(p.due_k / self.rate_hz) - time.monotonic()
+            delay = self._host_s(p.due_k / self.rate_hz) - self._now_s()
             if delay > 0:
                 burst = 0
                 await asyncio.sleep(delay)

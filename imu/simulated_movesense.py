@@ -9,6 +9,7 @@ DATA + DATA_PART2. UNSUBSCRIBE (or the link dropping) stops the stream.
 """
 from __future__ import annotations
 
+import time
 from typing import Callable
 
 from hinge.firmware_protocol import ProtocolError, movesense
@@ -31,9 +32,10 @@ class SimulatedMovesense(SimulatedSensor):
 
     def __init__(self, name: str = "Movesense 204730000081", address: str = "F0:0D:51:40:00:41", *,
                  motion: Callable[[float], MotionSource], speed: float = 1.0, clock_ppm: float = 30.0,
-                 mtu: int = 247, rssi_dbm: int = -72, clock_start_ms: int = 0):
+                 mtu: int = 247, rssi_dbm: int = -72, clock_start_ms: int = 0,
+                 clock_ns: Callable[[], int] = time.monotonic_ns):
         super().__init__(name, address, motion=motion, speed=speed, clock_ppm=clock_ppm, mtu=mtu, rssi_dbm=rssi_dbm,
-                         rate_hz=104.0)
+                         rate_hz=104.0, clock_ns=clock_ns)
         self.clock_start_ms = int(clock_start_ms)
         self.kind, self.ref = "IMU6", movesense.DEFAULT_REF
 

@@ -19,6 +19,7 @@ can hold); ``sent_indices("acc")`` / ``("gyro")`` are each stream's own.
 """
 from __future__ import annotations
 
+import time
 from typing import Callable, Iterator
 
 import numpy as np
@@ -53,9 +54,10 @@ class SimulatedVeritySense(SimulatedSensor):
 
     def __init__(self, name: str = "Polar Sense B5A1D2C3", address: str = "F0:0D:51:40:00:31", *,
                  motion: Callable[[float], MotionSource], speed: float = 1.0, clock_ppm: float = 30.0,
-                 mtu: int = polar_pmd.MIN_MTU, rssi_dbm: int = -70, clock_origin_s: float = CLOCK_DEFAULT_S):
+                 mtu: int = polar_pmd.MIN_MTU, rssi_dbm: int = -70, clock_origin_s: float = CLOCK_DEFAULT_S,
+                 clock_ns: Callable[[], int] = time.monotonic_ns):
         super().__init__(name, address, motion=motion, speed=speed, clock_ppm=clock_ppm, mtu=mtu, rssi_dbm=rssi_dbm,
-                         rate_hz=52.0)
+                         rate_hz=52.0, clock_ns=clock_ns)
         self.clock_origin_ns = int(round(clock_origin_s * 1e9))
         self.sdk_mode = False
         self.ranges = {"acc": 8, "gyro": 2000}

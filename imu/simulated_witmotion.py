@@ -11,6 +11,7 @@ host when a sample was taken or that one was lost.
 from __future__ import annotations
 
 import math
+import time
 from typing import Callable
 
 import numpy as np
@@ -36,9 +37,10 @@ class SimulatedWitMotion(SimulatedSensor):
 
     def __init__(self, name: str = "WT901BLE67", address: str = "F0:0D:51:40:00:21", *,
                  motion: Callable[[float], MotionSource], speed: float = 1.0, clock_ppm: float = 30.0,
-                 rssi_dbm: int = -66, rate_hz: float = 100.0):
+                 rssi_dbm: int = -66, rate_hz: float = 100.0,
+                 clock_ns: Callable[[], int] = time.monotonic_ns):
         super().__init__(name, address, motion=motion, speed=speed, clock_ppm=clock_ppm, mtu=23, rssi_dbm=rssi_dbm,
-                         rate_hz=rate_hz)
+                         rate_hz=rate_hz, clock_ns=clock_ns)
         self.unlocked = False
         self.registers = {witmotion.REG_RATE: witmotion.RATE_CODES[self.rate_hz]}
         self.writes: list[bytes] = []

@@ -33,6 +33,10 @@ host is fitted every 5 s and over the whole recording at the end (`timebase.fit_
 ``StreamRecorder.clock_fit``, ``stats.drift_ppm``); ``stats.rate_hz`` (the status line)
 and ``summary()["rate_hz"]`` (session.json) are the drift-corrected sample rate on the
 host clock, and ``clock_fit`` maps ``t_s`` to host time (`Session.host_t_s`).
+
+Host time is read from ``clock_ns`` (default `time.monotonic_ns`, the clock asyncio's
+event loop runs on); a test may pass a virtual clock that its event loop also runs on,
+so that minutes of streaming take a second.
 """
 from __future__ import annotations
 
@@ -121,6 +125,7 @@ class StreamStats:
     failed_attempts: int = 0
     last_error: str = ""
     started_ns: int = field(default_factory=time.monotonic_ns)
+    clock_ns: Callable[[], int] = field(default=time.monotonic_ns, repr=False, compare=False)
     last_t_s: float = 0.0
     rate_hz: float = float("nan")
     drift_ppm: float = float("nan")
@@ -129,7 +134,7 @@ class StreamStats:
 
     @property
     def elapsed_s(self) -> float:
-        return (time.monotonic_ns() - self.started_ns) / 1e9
+        return (self.clock_ns() - self.started_ns) / 1e9
 
     @property
     def reconnects(self) -> int:
@@ -156,13 +161,15 @@ class StreamRecorder:
 
     def __init__(self, device: BLEDevice, profile: DeviceProfile, sink: SessionSink,
                  settings: StreamSettings = StreamSettings(), *, backend: tuple[type, type] | None = None,
-                 on_status: Callable[[StreamStats], None] | None = None):
+                 on_status: Callable[[StreamStats], None] | None = None,
+                 clock_ns: Callable[[], int] = time.monotonic_ns):
         if not isinstance(device, BLEDevice):
             raise TypeError("StreamRecorder needs a BLEDevice (from a scan), not an address string")
         self.device, self.profile, self.sink, self.settings = device, profile, sink, settings
         self.scanner_backend, self.client_backend = backend if backend else (None, None)
         self.on_status = on_status
-        self.stats = StreamStats()
+        self._clock_ns = clock_ns  # host time, ns (see the module doc)
+        self.stats = StreamStats(started_ns=clock_ns(), clock_ns=clock_ns)
         self.rate_hz = float(settings.rate_hz or profile.default_rate_hz)
         self.clock_hz: float | None = profile.timestamp_clock_hz
         self._queue: asyncio.Queue = asyncio.Queue()
@@ -172,7 +179,7 @@ class StreamRecorder:
         self._buf_t: list[np.ndarray] = []
         self._buf_acc: list[np.ndarray] = []
         self._buf_gyr: list[np.ndarray | None] = []
-        self._last_flush = time.monotonic()
+        self._last_flush = self._now_s()
         self._rate_history: collections.deque = collections.deque()
         self._last_fit = 0.0
         self._fit_count = 0
@@ -180,12 +187,16 @@ class StreamRecorder:
         self._fatal: BaseException | None = None
         self._writer_failed = asyncio.Event()
 
+    def _now_s(self) -> float:
+        """Host time, s (the clock of ``clock_ns``)."""
+        return self._clock_ns() / 1e9
+
     # ------------------------------------------------------------- callback (sync, minimal)
     def _callback(self, uuid: str) -> Callable[[Any, bytearray], None]:
-        put = self._queue.put_nowait
+        put, clock_ns = self._queue.put_nowait, self._clock_ns
 
         def on_notify(_char, data: bytearray) -> None:
-            put((time.monotonic_ns(), uuid, bytes(data), "notify"))
+            put((clock_ns(), uuid, bytes(data), "notify"))
 
         return on_notify
 
@@ -216,7 +227,7 @@ class StreamRecorder:
             elif kind == "notify" and uuid == self.profile.control_uuid:
                 self._on_control(payload)
             self._take(self._timeline.feed(host_ns, uuid, payload, kind))
-            if time.monotonic() - self._last_flush >= flush_every:
+            if self._now_s() - self._last_flush >= flush_every:
                 self._flush()
 
     def _on_control(self, payload: bytes) -> None:
@@ -248,7 +259,7 @@ class StreamRecorder:
         st.malformed_reasons = c.malformed_reasons
 
     def _flush(self) -> None:
-        self._last_flush = time.monotonic()
+        self._last_flush = self._now_s()
         if not self._buf_t:
             return
         t = np.concatenate(self._buf_t)
@@ -264,7 +275,7 @@ class StreamRecorder:
     def _update_rate(self) -> None:
         """Sample rate on the host clock: the device-clock rate corrected by the drift fit
         (refitted every 5 s); until a fit exists, samples per host second over the last ~5 s."""
-        now = time.monotonic()
+        now = self._now_s()
         hist = self._rate_history
         hist.append((now, self.stats.samples))
         while len(hist) > 2 and now - hist[1][0] >= 5.0:
@@ -315,7 +326,7 @@ class StreamRecorder:
         status = asyncio.create_task(self._status_loop(stop)) if self.on_status else None
         device = self.device
         failures = 0
-        self._ever_streamed, self._last_streamed = False, time.monotonic()
+        self._ever_streamed, self._last_streamed = False, self._now_s()
         try:
             while not stop.is_set():
                 streamed = False
@@ -327,7 +338,7 @@ class StreamRecorder:
                     break
                 failures = 0 if streamed else failures + 1
                 if streamed:
-                    self._ever_streamed, self._last_streamed = True, time.monotonic()
+                    self._ever_streamed, self._last_streamed = True, self._now_s()
                 else:
                     self.stats.failed_attempts += 1
                 self._check_give_up(failures)
@@ -363,7 +374,7 @@ class StreamRecorder:
         if not self._ever_streamed and limit is not None and failures >= limit:
             raise StreamError(f"{who}: gave up after {failures} failed connection attempts "
                               f"({self.stats.last_error or 'no data'})")
-        gone_s = time.monotonic() - self._last_streamed
+        gone_s = self._now_s() - self._last_streamed
         if self._ever_streamed and outage is not None and gone_s > outage:
             raise StreamError(f"{who}: gave up after {gone_s:.0f} s without the sensor "
                               f"({self.stats.last_error or 'no data'})")
@@ -428,7 +439,7 @@ class StreamRecorder:
         try:
             await self._configure(client)
             self.stats.connections += 1
-            self._last_data_ns = max(self._last_data_ns, time.monotonic_ns())
+            self._last_data_ns = max(self._last_data_ns, self._clock_ns())
             stall_ns = int(self.settings.stall_timeout_s * 1e9)
             while not stop.is_set() and not lost.is_set() and self._fatal is None:
                 waiters = [asyncio.ensure_future(stop.wait()), asyncio.ensure_future(lost.wait()),
@@ -436,7 +447,7 @@ class StreamRecorder:
                 await asyncio.wait(waiters, timeout=0.1, return_when=asyncio.FIRST_COMPLETED)
                 for w in waiters:
                     w.cancel()
-                if (time.monotonic_ns() - self._last_data_ns > stall_ns and self._queue.empty()
+                if (self._clock_ns() - self._last_data_ns > stall_ns and self._queue.empty()
                         and not lost.is_set()):
                     self.stats.stalls += 1
                     self.stats.last_error = f"no data for {self.settings.stall_timeout_s:g} s while connected"
@@ -452,11 +463,11 @@ class StreamRecorder:
                 with contextlib.suppress(BleakError, asyncio.TimeoutError, OSError):
                     await asyncio.wait_for(client.disconnect(), 3.0)
             why = "stopped" if stop.is_set() else "lost" if lost.is_set() else "dropped"
-            self._queue.put_nowait((time.monotonic_ns(), LINK_CHARACTERISTIC, link_payload(f"disconnected:{why}"),
+            self._queue.put_nowait((self._clock_ns(), LINK_CHARACTERISTIC, link_payload(f"disconnected:{why}"),
                                     "notify"))
 
     async def _command(self, client: BleakClient, cmd: bytes) -> None:
-        self._queue.put_nowait((time.monotonic_ns(), self.profile.control_uuid, bytes(cmd), "write"))
+        self._queue.put_nowait((self._clock_ns(), self.profile.control_uuid, bytes(cmd), "write"))
         await asyncio.wait_for(client.write_gatt_char(self.profile.control_uuid, cmd,
                                                       response=self.profile.write_with_response),
                                self.settings.command_timeout_s)
@@ -482,7 +493,7 @@ class StreamRecorder:
             self._control.get_nowait()
         # Logged in raw.log before subscribing (some devices stream on subscribe): what
         # follows is a new connection, for the recorder and for `hinge recover` alike.
-        self._queue.put_nowait((time.monotonic_ns(), LINK_CHARACTERISTIC,
+        self._queue.put_nowait((self._clock_ns(), LINK_CHARACTERISTIC,
                                 link_payload("connected", self.rate_hz, _mtu(client)), "notify"))
         for uuid in p.notify_uuids:
             await asyncio.wait_for(client.start_notify(uuid, self._callback(uuid)), self.settings.command_timeout_s)
@@ -491,7 +502,7 @@ class StreamRecorder:
                 await self._command(client, cmd)
         if p.info_uuid:
             raw = await asyncio.wait_for(client.read_gatt_char(p.info_uuid), self.settings.command_timeout_s)
-            self._queue.put_nowait((time.monotonic_ns(), p.info_uuid, bytes(raw), "read"))
+            self._queue.put_nowait((self._clock_ns(), p.info_uuid, bytes(raw), "read"))
             try:
                 info = p.decode_info(bytes(raw))
             except ProtocolError as e:
@@ -516,7 +527,7 @@ class StreamRecorder:
                                                self.settings.command_timeout_s))
         except (BleakError, asyncio.TimeoutError):
             return
-        self._queue.put_nowait((time.monotonic_ns(), BATTERY_LEVEL_UUID, raw, "read"))
+        self._queue.put_nowait((self._clock_ns(), BATTERY_LEVEL_UUID, raw, "read"))
         with contextlib.suppress(ProtocolError):
             self.stats.battery_pct = decode_battery_level(raw)
 

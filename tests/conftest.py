@@ -7,7 +7,12 @@ from pathlib import Path
 
 import pytest
 
-from hinge.analysis.body_model import SessionSpec, simulate_session
+from hinge.threads import limit_native_threads
+
+# As every hinge command runs (hinge.threads): one BLAS/OpenMP thread, set before numpy loads.
+limit_native_threads()
+
+from hinge.analysis.body_model import SessionSpec, simulate_session  # noqa: E402
 
 # The benchmarks' evaluation helpers (truth matching, F1) are reused by the tests.
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
@@ -23,6 +28,13 @@ def upright_session():
 def random_mount_session():
     """The same kind of session with a random mounting and 200 Hz."""
     return simulate_session(SessionSpec(n_bends=12, mounting="random", fs_hz=200.0, seed=12))
+
+
+def pytest_collection_modifyitems(config, items):
+    """Every test that uses the emulated BlueZ is a `ble` test (`make test-fast` leaves them out)."""
+    for item in items:
+        if "bluez" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.ble)
 
 
 @pytest.fixture

@@ -173,6 +173,7 @@ def test_csv_and_parquet_hold_the_same_tables(study, serial, tmp_path):
     assert metadata["hinge_version"] == hinge.__version__ and metadata["n_failed"] == 1
 
 
+@pytest.mark.slow
 def test_local_processes_give_identical_tables(study, serial, tmp_path):
     _, out = serial
     parallel = tmp_path / "bends.csv"
@@ -180,6 +181,7 @@ def test_local_processes_give_identical_tables(study, serial, tmp_path):
     assert _bytes(parallel) == _bytes(out)
 
 
+@pytest.mark.slow
 def test_dask_local_cluster_gives_identical_tables(study, serial, tmp_path, capsys):
     distributed = pytest.importorskip("distributed")
     _, out = serial
@@ -220,6 +222,7 @@ def test_nothing_to_analyse_exits_2(tmp_path, capsys):
     assert "no such file or directory" in capsys.readouterr().err
 
 
+@pytest.mark.slow
 def test_unreachable_scheduler_is_one_line(study, tmp_path, capsys, monkeypatch):
     monkeypatch.setattr(batch_runner, "DASK_CONNECT_TIMEOUT_S", 2.0)
     with socket.socket() as probe:  # a loopback port nobody listens on
@@ -231,6 +234,7 @@ def test_unreachable_scheduler_is_one_line(study, tmp_path, capsys, monkeypatch)
     assert status == 2 and err.count("\n") == 1 and "cannot reach the Dask scheduler" in err
 
 
+@pytest.mark.slow
 def test_without_distributed_the_scheduler_option_says_what_to_install(study, tmp_path):
     # A Python where `import distributed` fails, as on an install without the extra.
     code = ("import sys; sys.modules['distributed'] = None\n"
@@ -248,6 +252,7 @@ def crash_on_marked(job: BatchJob) -> JobResult:
     return analyse_job(job)
 
 
+@pytest.mark.slow
 def test_a_worker_process_that_dies_fails_only_its_recording(study, serial):
     found = discover([str(study)])
     ok = [r for r in found.recordings if Path(r.file).name != BROKEN]

@@ -9,6 +9,10 @@ import pytest
 from test_cli_errors import run_hinge
 
 
+# `make test-fast` leaves these out: hostile trees through the real console script; test_batch covers discovery.
+pytestmark = pytest.mark.slow
+
+
 @pytest.fixture(scope="module")
 def recording(tmp_path_factory):
     path = tmp_path_factory.mktemp("rec") / "rec.csv"

@@ -235,6 +235,7 @@ def test_events_columns_are_described(dataset):
     assert (duration > 0).all()
 
 
+@pytest.mark.slow
 def test_official_validator(dataset):
     """bids-validator 3.0.2 (Deno build, from the test extra) finds no error; it does find a broken copy."""
     candidates = (str(Path(sys.executable).with_name("bids-validator-deno")), shutil.which("bids-validator-deno"))

@@ -6,6 +6,11 @@ from pathlib import Path
 
 import pandas as pd
 from evaluation import detection_counts, f1, match_bends
+import pytest
+
+# `make test-fast` leaves these out: the console script on a long simulated session; test_api compares API and CLI.
+pytestmark = pytest.mark.slow
+
 
 HINGE = str(Path(sys.executable).with_name("hinge"))
 

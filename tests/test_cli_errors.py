@@ -215,6 +215,7 @@ CASES = [
 ]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name, build, options, phrase", CASES, ids=[c[0] for c in CASES])
 def test_bad_input_exits_2_with_one_line(tmp_path, name, build, options, phrase):
     path = build(tmp_path)
@@ -253,6 +254,7 @@ def test_version():
     assert result.returncode == 0 and result.stdout.startswith("hinge ")
 
 
+@pytest.mark.slow
 def test_g_and_deg_s_file_analyses_as_json(tmp_path):
     rows = still_with_rotations()
     rows[:, 1:4] /= G_MPS2

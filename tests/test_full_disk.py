@@ -11,6 +11,10 @@ import pytest
 from test_cli_errors import COMMAND, run_hinge
 
 
+# `make test-fast` leaves these out: real processes under a file-size limit.
+pytestmark = pytest.mark.slow
+
+
 def run_limited(limit_bytes: int, *args):
     def limit():
         signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # EFBIG instead of a kill

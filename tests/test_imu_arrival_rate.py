@@ -41,6 +41,7 @@ def ble_arrivals(rate_hz: float, duration_s: float, seed: int, losses=LOSSES, t0
     return send[keep], np.maximum.accumulate(host[keep]), n
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("factor", [0.98, 1.02, 1.05])
 def test_off_nominal_device_keeps_every_sample_learns_its_rate_and_finds_losses(factor):
     true_hz = NOMINAL_HZ * factor
@@ -77,6 +78,7 @@ def _feed(tl: SampleTimeline, host_s, k0: int = 0):
     return out
 
 
+@pytest.mark.slow
 def test_reconnect_after_a_fast_device_loses_nothing():
     # 2 % fast for 5 min, a 3 s outage, then on: the continuation is placed on host time
     # again, which must not collide with (and drop) anything.

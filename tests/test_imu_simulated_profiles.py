@@ -32,6 +32,7 @@ def test_scan_simulate_lists_every_simulated_profile_with_name_address_and_rssi(
     ("movesense", 10.0, 1.5, 104.0),
     ("witmotion", 1.0, 1.5, 100.0),
 ])
+@pytest.mark.slow
 def test_record_simulate_profile_writes_a_six_axis_session_at_the_profile_rate(profile, speed, duration_s, rate_hz,
                                                                                tmp_path, capsys):
     assert main(["record", "--simulate", "--profile", profile, "--speed", f"{speed:g}", "--rate-hz", f"{rate_hz:g}",

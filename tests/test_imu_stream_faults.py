@@ -56,11 +56,13 @@ class GattErrorClient(sim.SimulatedClient):
         await super().write_gatt_char(characteristic, data, response)
 
 
-async def _record(sensor, client_cls, settings, *, until, timeout_s=10.0, during=None):
+async def _record(sensor, client_cls, settings, *, until, timeout_s=10.0, during=None, poll_s=0.02,
+                  **recorder_options):
     found = await find_sensor(sensor.name, timeout_s=2.0, backend=sim.SimulatedScanner)
     sink = MemorySink()
-    rec = StreamRecorder(found.device, found.profile, sink, settings, backend=(sim.SimulatedScanner, client_cls))
-    stats = await run_recorder(rec, until=until, timeout_s=timeout_s, during=during)
+    rec = StreamRecorder(found.device, found.profile, sink, settings, backend=(sim.SimulatedScanner, client_cls),
+                         **recorder_options)
+    stats = await run_recorder(rec, until=until, timeout_s=timeout_s, during=during, poll_s=poll_s)
     return rec, stats, sink
 
 
@@ -162,6 +164,7 @@ def test_lost_notification_is_counted_and_marked(sensor):
     assert duration == pytest.approx(0.01, abs=1e-4)                                 # up to the next one received
 
 
+@pytest.mark.slow
 def test_silent_sensor_is_detected_within_3_s_and_reconnected(sensor):
     marks = {}
 
@@ -259,6 +262,7 @@ class FakeWitMotion:
             k += 1
 
 
+@pytest.mark.slow
 def test_witmotion_losses_are_found_from_arrival_timing_and_marked_uncertain():
     wit = sim.register(FakeWitMotion(skip=range(60, 80)))           # 20 frames (0.4 s) lost in transit
     try:
@@ -278,6 +282,7 @@ def test_witmotion_losses_are_found_from_arrival_timing_and_marked_uncertain():
     assert t_by_k[80] - t_by_k[59] == pytest.approx(0.42, abs=0.06)
 
 
+@pytest.mark.slow
 def test_device_clock_drift_is_estimated_against_the_host():
     s = sim.register(sim.SimulatedHingeSensor("hinge-DR1F", "F0:0D:51:40:00:0D", speed=1.0, clock_ppm=800.0, motion=BodyModelStream))
     try:
@@ -293,6 +298,7 @@ def test_device_clock_drift_is_estimated_against_the_host():
     assert np.median(arrivals - host) < 0.02
 
 
+@pytest.mark.slow
 def test_sensor_switched_off_for_a_while_is_waited_for_and_the_outage_marked(sensor):
     settings = StreamSettings(backoff_s=(0.05, 0.1), scan_timeout_s=0.3, command_timeout_s=1.0, max_failures=3)
     marks = {}

@@ -22,6 +22,10 @@ from imu_ble.harness import tamper
 from test_imu_stream_faults import FAST, _record
 from test_imu_stream_timeline import assert_replay_matches
 
+# `make test-fast` leaves these out: real-time streams of every profile; test_imu_stream_faults covers hinge open.
+pytestmark = pytest.mark.slow
+
+
 DEVICES = {
     "witmotion": (SimulatedWitMotion, "F0:0D:51:40:03:01", 100.0),
     "polar_verity": (SimulatedVeritySense, "F0:0D:51:40:03:02", 52.0),

@@ -14,6 +14,10 @@ from hinge.recordings import csv_read
 from hinge.errors import HingeInputError
 
 
+# `make test-fast` leaves these out: each case runs the real console script on a pipe, FIFO or odd file.
+pytestmark = pytest.mark.slow
+
+
 @pytest.fixture(scope="module")
 def recording(tmp_path_factory):
     path = tmp_path_factory.mktemp("rec") / "rec.csv"

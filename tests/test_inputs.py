@@ -120,6 +120,7 @@ def test_unknown_unit_option_is_rejected(tmp_path):
         read_imu_csv(tmp_path / "x.csv", acc_unit="mg")
 
 
+@pytest.mark.slow
 def test_one_hour_at_100_hz_loads_well_under_a_second(tmp_path):
     n = 360_000
     rng = np.random.default_rng(3)

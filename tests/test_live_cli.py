@@ -19,6 +19,10 @@ from hinge.live_session import AnalysingSink
 from hinge.live_view import LiveView, SetSummary
 from hinge.recordings import SessionWriter, load_recording, read_session
 
+# `make test-fast` leaves these out: `hinge live` in real time; test_live_streaming checks the same analysis in-process.
+pytestmark = pytest.mark.slow
+
+
 BEND_LINE = re.compile(r"^bend (\d+): (hip-led|spine-led|uncertain), score (\d+)/100, (.+) \(ended at ([\d.]+) s\)$")
 
 

@@ -172,6 +172,7 @@ def test_guided_calibration_fails_for_a_movement_that_is_not_a_forward_bend():
     assert "is the sensor on the lower back" in failed[0].message
 
 
+@pytest.mark.slow
 def test_guided_calibration_names_a_hinge_that_is_too_small_and_recovers_after_a_failure():
     small = _feed(_calibrator(), _still(4), _rotation(1.2, (0, 1, 0), 12), _still(HINGE_TIMEOUT_S))
     failed = [p for p in small if p.phase == "failed"]
@@ -187,6 +188,7 @@ def test_guided_calibration_names_a_hinge_that_is_too_small_and_recovers_after_a
     assert HINGE_TIMEOUT_S * FS < start < stop <= (4 + HINGE_TIMEOUT_S + 11) * FS  # in the second attempt
 
 
+@pytest.mark.slow
 def test_memory_stays_bounded_through_a_long_movement_and_matches_offline():
     # Calibration and a few bends, then 150 s without standing still (walking about), then more bends.
     first = simulate_session(SessionSpec(n_bends=3, seed=31, guided_calibration=True, loss_rate=0.0))

@@ -10,6 +10,10 @@ from pathlib import Path
 import pytest
 from test_cli_errors import run_hinge
 
+# `make test-fast` leaves these out: each case runs the real console script; the readers' checks run in-process in test_inputs, test_recordings_format.
+pytestmark = pytest.mark.slow
+
+
 EXAMPLE = Path(__file__).resolve().parents[1] / "recordings" / "examples" / "hip_led"
 
 

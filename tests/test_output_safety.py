@@ -13,6 +13,10 @@ import pytest
 from test_cli_errors import run_hinge
 
 
+# `make test-fast` leaves these out: each case runs the real console script; output_paths is also used by the fast CLI tests.
+pytestmark = pytest.mark.slow
+
+
 @pytest.fixture(scope="module")
 def recording(tmp_path_factory):
     """A simulated recording with bends (CSV), made once."""

@@ -125,6 +125,7 @@ def test_bad_commands_raise(payload):
         h.decode_command(payload)
 
 
+@pytest.mark.slow
 @settings(max_examples=300, deadline=None)
 @given(data=st.data())
 def test_fuzz_decoders_raise_only_protocol_error(data):

@@ -173,6 +173,7 @@ def test_bad_responses_raise(payload):
         p.decode_control_response(payload)
 
 
+@pytest.mark.slow
 @settings(max_examples=300, deadline=None)
 @given(data=st.data())
 def test_fuzz_decoders_raise_only_protocol_error(data):

@@ -110,6 +110,7 @@ def test_bad_packets_raise_one_line_protocol_error(payload, words):
     assert str(exc.value).startswith("witmotion: ") and words in str(exc.value) and "\n" not in str(exc.value)
 
 
+@pytest.mark.slow
 @settings(max_examples=300, deadline=None)
 @given(data=st.data())
 def test_fuzz_decoders_raise_only_protocol_error(data):

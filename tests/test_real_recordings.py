@@ -22,6 +22,10 @@ from hinge.analysis.pipeline import analyse
 from real_recordings import DATA, HA001_DEEP_BENDS_S, HA001_STAND_UP_S, walking_bouts  # noqa: E402
 from real_recordings import read as load  # noqa: E402
 
+# `make test-fast` leaves these out: every real recording analysed, several through the console script.
+pytestmark = pytest.mark.slow
+
+
 RECORDINGS = sorted(DATA.glob("*_Trial?.csv.gz"))
 _SCRIPT = Path(sys.executable).parent / "hinge"
 COMMAND = [str(_SCRIPT)] if _SCRIPT.exists() else [sys.executable, "-m", "hinge"]

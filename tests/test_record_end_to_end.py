@@ -19,6 +19,11 @@ from hinge.acquisition import SIMULATED_SET_BENDS
 from hinge.analysis.body_model import BodyModelStream
 from hinge.analysis.pipeline import analyse
 from hinge.recordings import iter_raw_records, read_session
+import pytest
+
+# `make test-fast` leaves these out: a real `hinge record` process in real time.
+pytestmark = pytest.mark.slow
+
 
 HINGE = str(Path(sys.executable).with_name("hinge"))
 RATE_HZ = 100.0

@@ -37,7 +37,8 @@ def test_example_sessions_are_small_closed_and_raw_decodes_to_samples(name):
                                                   ["onset_s", "duration_s"]].to_numpy().round(6)]
 
 
-@pytest.mark.parametrize("name, majority", [("hip_led", "hip-led"), ("spine_led", "spine-led")])
+@pytest.mark.parametrize("name, majority", [("hip_led", "hip-led"),
+                                            pytest.param("spine_led", "spine-led", marks=pytest.mark.slow)])
 def test_analyse_example_session_matches_truth(name, majority):
     path = example_session_path(name)
     result = run_hinge("analyse", path, "--json")
@@ -54,6 +55,7 @@ def test_analyse_example_session_matches_truth(name, majority):
     assert (detected["label"] == majority).mean() > 0.5
 
 
+@pytest.mark.slow
 def test_analyse_session_table_output_and_placement_override(tmp_path):
     result = run_hinge("analyse", example_session_path("hip_led"), "--placement", "L5", "--json")
     assert result.returncode == 0, result.stderr
@@ -115,6 +117,7 @@ def _bad_annotations(p):
     ("analyse", _garbage_samples, "damaged"),
     ("analyse", _bad_annotations, "missing header"),
 ])
+@pytest.mark.slow
 def test_bad_session_dirs_exit_2_with_one_line(tmp_path, command, build, phrase):
     result = run_hinge(command, build(tmp_path))
     assert result.returncode == 2, result.stderr
@@ -123,11 +126,13 @@ def test_bad_session_dirs_exit_2_with_one_line(tmp_path, command, build, phrase)
     assert "Traceback" not in result.stderr
 
 
+@pytest.mark.slow  # the console script per case, as test_bad_session_dirs_exit_2_with_one_line
 def test_session_with_units_option_is_refused(tmp_path):
     result = run_hinge("analyse", example_session_path("hip_led"), "--acc-unit", "g")
     assert result.returncode == 2 and "m/s^2 and rad/s" in result.stderr
 
 
+@pytest.mark.slow  # the console script per case, as test_bad_session_dirs_exit_2_with_one_line
 def test_too_short_session_is_refused(tmp_path):
     from hinge.recordings import SessionWriter
 
@@ -137,6 +142,7 @@ def test_too_short_session_is_refused(tmp_path):
     assert result.returncode == 2 and "too few samples" in result.stderr
 
 
+@pytest.mark.slow  # the console script per case, as test_bad_session_dirs_exit_2_with_one_line
 def test_session_without_gyroscope_is_refused(tmp_path):
     from hinge.recordings import SessionWriter
 

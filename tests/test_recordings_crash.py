@@ -19,6 +19,10 @@ import pytest
 
 from hinge.recordings import read_session
 
+# `make test-fast` leaves these out: a real recorder process killed mid-session.
+pytestmark = pytest.mark.slow
+
+
 RATE_HZ = 100.0
 _SCRIPT = Path(sys.executable).parent / "hinge"
 HINGE = [str(_SCRIPT)] if _SCRIPT.exists() else [sys.executable, "-m", "hinge"]

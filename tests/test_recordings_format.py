@@ -115,6 +115,7 @@ def flip(path, position):
     path.write_bytes(bytes(data))
 
 
+@pytest.mark.slow
 def test_every_single_byte_flip_is_detected_never_misread(tmp_path):
     packets, decoded = stream(duration_s=0.3, samples_per_packet=3)
     write_session(tmp_path / "s", packets, decoded)

@@ -112,7 +112,8 @@ def witmotion_session(tmp_path_factory):
     return path
 
 
-@pytest.mark.parametrize("which", ["hinge_session", "witmotion_session"])
+# The WitMotion session is recorded in real time (no device clock), so it is left to the slow lane.
+@pytest.mark.parametrize("which", ["hinge_session", pytest.param("witmotion_session", marks=pytest.mark.slow)])
 def test_recover_rebuilds_exactly_what_the_recorder_wrote(which, request, tmp_path):
     live_path = request.getfixturevalue(which)
     live = read_session(live_path)

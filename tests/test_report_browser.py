@@ -26,7 +26,8 @@ from hinge.reporting import write_report
 
 CHROMIUM = shutil.which("chromium") or next(
     (p for p in ("/usr/bin/chromium", "/usr/lib/chromium/chromium") if os.access(p, os.X_OK)), None)
-pytestmark = pytest.mark.skipif(CHROMIUM is None, reason="no chromium binary (Debian: apt-get install chromium)")
+pytestmark = [pytest.mark.browser,
+              pytest.mark.skipif(CHROMIUM is None, reason="no chromium binary (Debian: apt-get install chromium)")]
 
 TIMEOUT_S = 60.0
 WIDTH_PX = 1200

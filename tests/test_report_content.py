@@ -158,6 +158,7 @@ def test_grouping_by_participant_orders_sessions_by_date(examples):
         ("P01", ["a", "b", "c", "undated"]), (None, ["csv1"]), (None, ["csv2"])]
 
 
+@pytest.mark.slow
 def test_several_sessions_of_one_participant_get_a_progress_section(tmp_path):
     dirs = multi_session_dirs(tmp_path / "sessions")
     out = write_report(dirs, tmp_path / "progress.html", progress=False)
@@ -225,6 +226,7 @@ def test_envelope_keeps_every_peak_of_a_long_trace():
     assert set(np.round(y[peaks], 6)) <= set(np.round(y2, 6)) and y2.min() == -7.0
 
 
+@pytest.mark.slow
 def test_long_recordings_are_drawn_in_rows_with_readable_bend_numbers(examples):
     from matplotlib.image import imread
     import io
@@ -255,6 +257,7 @@ def test_long_recordings_are_drawn_in_rows_with_readable_bend_numbers(examples):
     assert image.shape[1] == short.shape[1] and image.shape[0] > 3 * short.shape[0]  # six stacked rows
 
 
+@pytest.mark.slow
 def test_bids_motion_inputs_take_participant_and_date_from_the_dataset(tmp_path):
     from hinge.bids_export import export_bids
 
@@ -266,6 +269,7 @@ def test_bids_motion_inputs_take_participant_and_date_from_the_dataset(tmp_path)
     assert "<th>Device</th><td>hinge-51M0" in html
 
 
+@pytest.mark.slow
 def test_a_folder_stands_for_the_recordings_inside(tmp_path):
     dirs = multi_session_dirs(tmp_path / "sessions")
     (tmp_path / "sessions" / "notes.txt").write_text("not a recording")

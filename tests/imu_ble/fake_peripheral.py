@@ -13,6 +13,7 @@ import shutil
 import subprocess
 import sys
 import time
+from functools import partial
 from pathlib import Path
 
 from dbus_fast import BusType, Variant
@@ -219,8 +220,8 @@ async def _has_owner(name: str) -> bool:
         bus.disconnect()
 
 
-def start_bluez(tmp_path: Path, monkeypatch):
-    """Private D-Bus 'system' bus + bluezoo (hci0 = central, hci1 = fake peripheral).
+def start_bluez(tmp_path: Path, monkeypatch, peripherals: int = 1):
+    """Private D-Bus 'system' bus + bluezoo (hci0 = central, hci1.. = ``peripherals`` fake peripherals).
 
     Returns a stop function. The caller skips first when ``dbus-daemon`` is missing."""
     sock = tmp_path / "bus.sock"
@@ -248,8 +249,9 @@ def start_bluez(tmp_path: Path, monkeypatch):
             assert time.monotonic() < deadline, "dbus-daemon did not start"
             time.sleep(0.01)
         monkeypatch.setenv("DBUS_SYSTEM_BUS_ADDRESS", f"unix:path={sock}")
+        addresses = [PERIPHERAL[:-2] + f"{0xBB + i:02X}" for i in range(peripherals)]
         zoo = subprocess.Popen([sys.executable, str(HERE / "bluezoo_launcher.py"), "--scan-interval", "0.2",
-                                CENTRAL, PERIPHERAL], stdout=log, stderr=subprocess.STDOUT)
+                                CENTRAL, *addresses], stdout=log, stderr=subprocess.STDOUT)
         procs.append(zoo)
         while not asyncio.run(_has_owner("org.bluez")):
             assert zoo.poll() is None, (tmp_path / "bluezoo.log").read_text()
@@ -265,9 +267,11 @@ def start_bluez(tmp_path: Path, monkeypatch):
 FakeHingePeripheral = FakePeripheral  # the name the hinge-open tests use
 
 
-async def _serve(name: str, speed: float, profile: str = "hinge_open") -> None:
-    sensor = make_simulated_sensor(profile, motion=BodyModelStream, name=name, speed=speed)
-    periph = await FakePeripheral(sensor).start()
+async def _serve(name: str, speed: float, profile: str = "hinge_open", adapter: str = "hci1",
+                 guided_calibration: bool = False) -> None:
+    motion = partial(BodyModelStream, guided_calibration=guided_calibration)
+    sensor = make_simulated_sensor(profile, motion=motion, name=name, speed=speed)
+    periph = await FakePeripheral(sensor, adapter).start()
     print("ready", flush=True)
     try:
         await asyncio.Event().wait()
@@ -275,8 +279,18 @@ async def _serve(name: str, speed: float, profile: str = "hinge_open") -> None:
         await periph.stop()
 
 
-if __name__ == "__main__":  # python fake_peripheral.py NAME SPEED [PROFILE]: serve until terminated
+if __name__ == "__main__":
+    # python fake_peripheral.py NAME SPEED [PROFILE] [--adapter hci1] [--guided-calibration]: serve until terminated
+    import argparse
     import signal
 
+    parser = argparse.ArgumentParser()
+    parser.add_argument("name")
+    parser.add_argument("speed", type=float)
+    parser.add_argument("profile", nargs="?", default="hinge_open")
+    parser.add_argument("--adapter", default="hci1")
+    parser.add_argument("--guided-calibration", action="store_true",
+                        help="the body model starts with `hinge live`'s guided calibration")
+    a = parser.parse_args()
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
-    asyncio.run(_serve(sys.argv[1], float(sys.argv[2]), *sys.argv[3:4]))
+    asyncio.run(_serve(a.name, a.speed, a.profile, a.adapter, a.guided_calibration))

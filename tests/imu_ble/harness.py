@@ -34,9 +34,10 @@ def tamper(sensor, after_samples: int, change):
     return go
 
 
-async def run_recorder(rec, *, until, timeout_s: float, during=None):
+async def run_recorder(rec, *, until, timeout_s: float, during=None, poll_s: float = 0.02):
     """Run ``rec`` until ``until(rec)`` or its own end; ``during(rec)`` is awaited first.
 
+    ``until`` is checked every ``poll_s`` of event-loop time; ``timeout_s`` is real time.
     Returns what ``rec.run`` returned (its stats). Stops the recorder whatever happens.
     """
     stop = asyncio.Event()
@@ -47,7 +48,7 @@ async def run_recorder(rec, *, until, timeout_s: float, during=None):
             await during(rec)
         while not until(rec) and not task.done():
             assert time.monotonic() < deadline, f"timed out; stats: {rec.stats}"
-            await asyncio.sleep(0.02)
+            await asyncio.sleep(poll_s)
     finally:
         stop.set()
         stats = await asyncio.wait_for(task, 5)

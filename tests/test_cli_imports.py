@@ -1,0 +1,45 @@
+"""Each command imports only what it needs: help needs no numerics, analysing a CSV no plotting or Bluetooth.
+
+Runs the command in a new process (as the `hinge` script does) and lists the heavy
+modules loaded when it ends.
+"""
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+HEAVY = ("numpy", "pandas", "scipy", "asyncio", "matplotlib", "bleak", "rich", "distributed",
+         "hinge.recordings", "hinge.analysis.body_model", "hinge.imu")
+
+PROBE = """
+import json, sys
+from hinge.cli import main
+try:
+    main(sys.argv[1:])
+except SystemExit:
+    pass
+print(json.dumps(sorted(m for m in %r if m in sys.modules)))
+""" % (HEAVY,)
+
+
+def _loaded(*args: str) -> set[str]:
+    run = subprocess.run([sys.executable, "-c", PROBE, *args], capture_output=True, text=True, timeout=120)
+    assert run.returncode == 0, run.stderr
+    return set(json.loads(run.stdout.strip().splitlines()[-1]))
+
+
+@pytest.mark.parametrize("command", ["", "analyse", "report", "live", "record", "batch"])
+def test_help_loads_no_numerics_and_no_event_loop(command):
+    assert _loaded(*command.split(), "--help") == set()
+
+
+def test_analysing_a_csv_loads_no_plotting_bluetooth_or_simulator(tmp_path, upright_session):
+    path = tmp_path / "walk.csv"
+    upright_session.to_csv(path)
+    loaded = _loaded("analyse", str(path), "--json")
+    assert {"numpy", "pandas", "scipy"} <= loaded
+    assert loaded.isdisjoint({"asyncio", "matplotlib", "bleak", "rich", "distributed", "hinge.recordings",
+                              "hinge.analysis.body_model", "hinge.imu"}), loaded
