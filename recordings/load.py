@@ -27,9 +27,7 @@ from ._annotations import (BAD_PREFIX, CALIBRATION_ANNOTATION, COLUMNS, SATURATI
                            stretch_mask)
 from ._files import METADATA, SAMPLES
 from .bids_layout import MOTION_SUFFIX, NA, is_motion_file
-from .bids_read import read_motion
 from .csv_read import read_imu_csv, read_stream
-from .reader import read_session
 from .recording import ImuRecording, LoadedRecording
 from .validation import (check_declared_rate, check_timing, check_units, incomplete_samples,
                          resolve_placement)
@@ -85,6 +83,8 @@ def _load_csv(path: Path, acc_unit: str, gyro_unit: str, placement: str | None) 
 
 def _load_session(path: Path, placement: str | None) -> LoadedRecording:
     name = str(path)
+    from .reader import read_session  # the session and BIDS readers load only when needed
+
     session = read_session(path)
     fs_hz = check_timing(session.t_s, name)
     drop, notes = incomplete_samples(session.acc_mps2, session.gyr_rad_s, name)
@@ -103,6 +103,8 @@ def _load_session(path: Path, placement: str | None) -> LoadedRecording:
 
 def _load_bids(path: Path, placement: str | None) -> LoadedRecording:
     name = str(path)
+    from .bids_read import read_motion
+
     motion = read_motion(path)
     fs_hz = check_timing(motion.t_s, name, rate_fix="check SamplingFrequency in the _motion.json and the "
                                                     "LATENCY channel")
