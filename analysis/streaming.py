@@ -493,6 +493,21 @@ class StreamingAnalyser:
         events += self._grid(np.empty((0, 3)), np.empty((0, 3)), np.zeros(0, bool), np.zeros(0, bool), final=True)
         return events + self._withdraw(lambda p: True)
 
+    def pitch_trace(self, since: int = 0) -> tuple[int, np.ndarray, np.ndarray]:
+        """The pelvis pitch the verdicts use, for a live plot: analysed grid samples from
+        index `since` on that are still held (memory is bounded, so a late reader misses some).
+
+        Returns (the index to pass next time, t_s (G,) sensor time in s, pitch_deg (G,)
+        forward +, deg); empty before the calibration is done.
+        """
+        if self.tracker is None:
+            return since, np.empty(0), np.empty(0)
+        buf = self.tracker.buf
+        lo, stop = max(since, buf.base), buf.stop
+        if stop <= lo:
+            return max(since, stop), np.empty(0), np.empty(0)
+        return stop, self.tracker.t0 + np.arange(lo, stop) / self.fs_hz, buf.get("pitch", lo, stop).copy()
+
     def bends_table(self) -> pd.DataFrame:
         """The verdicts so far as the offline bend table (index bend_id, BEND_COLUMNS)."""
         frame = pd.DataFrame([{c: b[c] for c in BEND_COLUMNS} for b in self.bends], columns=BEND_COLUMNS)
