@@ -28,7 +28,8 @@ LIVE_DESCRIPTION = (
     "does the calibration hinge and a mixed set of --bends bends, and the session ends with the set "
     "unless --duration says otherwise.")
 LIVE_EPILOG = ("example:\n  hinge live --simulate --speed 4 -o /tmp\n"
-               "  hinge live --device hinge-51M0 --participant P01 -o sessions --beep")
+               "  hinge live --device hinge-51M0 --participant P01 -o sessions --beep\n"
+               "  hinge live --simulate --web --lan -o /tmp")
 
 
 def add_live_arguments(p: argparse.ArgumentParser, placements) -> None:

@@ -87,7 +87,7 @@ class LiveMessages:
                                 "message": p.message})
             elif event.kind == "provisional":
                 out.append({"type": "verdict", "stage": "provisional", "bend": _bend(event.bend), "updated": False,
-                            "previous": None, "cue": event.bend["label"] == SPINE_LED})
+                            "previous": None, "cue": bool(event.bend["label"] == SPINE_LED)})
             elif event.kind == "bend":
                 out += self._final(event.bend, event.replaces)
             elif event.kind == "withdrawn":
@@ -104,9 +104,9 @@ class LiveMessages:
         self.summary.add(bend)
         # As the terminal: "updated" when the class or a score by UPDATE_POINTS changed; the
         # cue sounds for a spine-led bend once, at the first verdict that says so.
-        updated = replaces is not None and (replaces["label"] != bend["label"]
-                                            or abs(replaces["score"] - bend["score"]) >= UPDATE_POINTS)
-        cue = bend["label"] == SPINE_LED and (replaces is None or replaces["label"] != SPINE_LED)
+        updated = bool(replaces is not None and (replaces["label"] != bend["label"]
+                                                 or abs(replaces["score"] - bend["score"]) >= UPDATE_POINTS))
+        cue = bool(bend["label"] == SPINE_LED and (replaces is None or replaces["label"] != SPINE_LED))
         previous = None if replaces is None else {
             key: _bend(replaces)[key] for key in ("bend_id", "label", "score", "score_text", "end_s")}
         s = self.summary

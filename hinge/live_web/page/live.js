@@ -33,6 +33,7 @@ function setLink(state, text) {
   link.textContent = text || state;
 }
 
+// `v` is the verdict to show large; `live` the verdict message that brought it (null: a state).
 function showVerdict(v, live) {
   const card = $("verdict");
   if (!v) {
@@ -59,7 +60,8 @@ function showVerdict(v, live) {
   if (live) {
     const at = nowMs();
     card.dataset.shownMs = at.toFixed(1);
-    window.hingeShown.push({ bend_id: b.bend_id, stage: v.stage, label: b.label, score: b.score, at_ms: at });
+    window.hingeShown.push({ bend_id: b.bend_id, stage: v.stage, label: b.label, score_text: b.score_text,
+                             cue: live.cue, at_ms: at });
   }
 }
 
@@ -140,6 +142,11 @@ function drawTrace() {
   const newest = trace.length ? trace[trace.length - 1][0] : 0;
   let low = -10, high = 60;
   for (const [, p] of trace) { low = Math.min(low, p - 5); high = Math.max(high, p + 5); }
+  if (!trace.length) {
+    ctx.fillStyle = "#5f6368";
+    ctx.fillText("drawn once the calibration is done", left, height / 2);
+    return;
+  }
   const x = (t) => left + (width - left) * (1 - (newest - t) / TRACE_WINDOW_S);
   const y = (p) => bottom - (bottom - top) * (p - low) / (high - low);
   // Bends in their class colour, with the class word (never colour alone).
@@ -226,6 +233,7 @@ $("sound").addEventListener("click", async () => {
   const button = $("sound");
   button.dataset.on = "1";
   button.textContent = "Sound cue on: two beeps for every spine-led bend";
+  window.hingeSoundOnMs = nowMs();
 });
 
 // -- messages ------------------------------------------------------------------------------
@@ -246,7 +254,7 @@ function handle(m) {
       showCalibration(m);
       break;
     case "verdict":
-      showVerdict(m.last, m.stage !== "withdrawn");
+      showVerdict(m.last, m.stage === "withdrawn" ? null : m);
       showRecent(m.recent);
       if (m.cue) cue();
       break;
