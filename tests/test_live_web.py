@@ -328,3 +328,33 @@ def test_hinge_live_on_every_network_prints_a_token_link_and_refuses_requests_wi
     assert "session: " in out
     with pytest.raises(OSError):
         socket.create_connection(("127.0.0.1", port), timeout=2).close()
+
+
+def test_hinge_live_web_on_a_sensor_over_bluez_serves_the_link_status(bluez, tmp_path):
+    """A real-sensor path: bleak's BlueZ backend against bluezoo (tests/imu_ble); the page's
+    stream carries the link's status while `hinge live` records."""
+    from imu_ble import fake_peripheral
+
+    name = "hinge-WEB0"
+    sensor = subprocess.Popen([sys.executable, fake_peripheral.__file__, name, "4"], stdout=subprocess.PIPE, text=True)
+    live = None
+    try:
+        assert sensor.stdout.readline().strip() == "ready"
+        live = subprocess.Popen([sys.executable, "-m", "hinge", "live", "--adapter", "hci0", "--device", name,
+                                 "--duration", "3", "--web", "--port", "0", "-o", str(tmp_path), "--no-report"],
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                                env={**os.environ, "PYTHONUNBUFFERED": "1"})
+        url = re.match(r"web view: (http://127\.0\.0\.1:\d+/) ", live.stdout.readline()).group(1)
+
+        def recording(messages):
+            return any(m["type"] == "status" and re.search(r"samples [1-9]", m["text"]) for m in messages)
+
+        messages = _receive(url.replace("http://", "ws://") + "ws", recording, timeout_s=60)
+        out, err = live.communicate(timeout=60)
+    finally:
+        for proc in (live, sensor):
+            if proc is not None and proc.poll() is None:
+                proc.terminate()
+                proc.wait(10)
+    assert messages[0]["type"] == "state" and recording(messages)
+    assert live.returncode == 0 and err == "" and f"recording {name}" in out
