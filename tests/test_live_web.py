@@ -58,7 +58,7 @@ def token_web():
 
 @pytest.fixture(scope="module")
 def streamed():
-    """A guided-calibration session with 6 bends, fed in 50 ms blocks as a recorder does."""
+    """A guided-calibration session with 6 bends (100 Hz, a random mounting)."""
     session = simulate_session(SessionSpec(n_bends=6, seed=41, mounting="random", fs_hz=100.0,
                                            guided_calibration=True))
     return session
