@@ -72,7 +72,7 @@ class LiveSession:
     def status(self, stats) -> None:
         self.view.status(stats)
         if self.web is not None:
-            self.web.status(stats)
+            self.web.status(self.view.status_text)
 
     def finish(self, writer) -> None:
         """The recording ended: last decisions, live summary into the metadata. Never raises."""

@@ -1,9 +1,9 @@
 """`hinge live --web`: the live session in a browser, on this computer or on a phone.
 
 The page shows the last verdict large in its class colour (with the class word, never
-colour alone), its score and main reason, the set so far (count, mean score, trend), the
-pelvis pitch of the last 20 s, and sounds a cue for a spine-led bend once a tap has
-allowed sound. It reconnects by itself (a reload, a restarted `hinge live`) and then gets
+colour alone), its score, main reason and the cue for the next bend, the set so far
+(count, mean score, trend), the pelvis pitch of the last 20 s, and beeps for every final
+spine-led verdict (as the terminal's --beep) once a tap has allowed sound. It reconnects by itself (a reload, a restarted `hinge live`) and then gets
 the current state at once.
 
 * messages.py: the contract, the JSON messages from the live analysis' events, and the
@@ -34,8 +34,8 @@ INSTALL_HINT = "pip install 'hinge[web]'"
 def add_web_arguments(p: argparse.ArgumentParser) -> None:
     group = p.add_argument_group("web view", "the session on a browser too, e.g. a phone's")
     group.add_argument("--web", action="store_true",
-                       help="serve a live page: the last verdict large, the set so far, the pelvis pitch and a sound "
-                            f"cue (needs `{INSTALL_HINT}`)")
+                       help="serve a live page: the last verdict large, the set so far, the pelvis pitch, and a beep "
+                            f"for every spine-led bend (needs `{INSTALL_HINT}`)")
     group.add_argument("--host", metavar="ADDRESS",
                        help="with --web: address to serve on; default 127.0.0.1 (this computer only). Any other "
                             "(0.0.0.0: every network) needs the token in the link printed")
@@ -78,8 +78,9 @@ class LiveWeb:
         """The live analysis' events of one block of samples, and the pitch it has analysed."""
         self._send(lambda: self.messages.from_events(events) + self.messages.trace(analyser))
 
-    def status(self, stats) -> None:
-        self._send(lambda: [self.messages.status(stats.status_line())])
+    def status(self, text: str) -> None:
+        """The sensor link, as the terminal's status line says it."""
+        self._send(lambda: [self.messages.status(text)])
 
     def note(self, text: str) -> None:
         self._send(lambda: [self.messages.note(text)])

@@ -1,8 +1,8 @@
 """The page, as one HTML document: page/index.html with page/live.css and page/live.js inlined.
 
 One document means one request, no other file for the token to guard and nothing from a
-network. The class colours are the report's (`hinge.analysis.report.figures.CLASS_COLOURS`,
-Okabe-Ito), so a class looks the same on the phone as in the report; the text on each is
+network. The class colours are every view's (`hinge.analysis.palette`, Okabe-Ito), so a
+class looks the same on the phone as in the terminal and the report; the text on each is
 black or white, whichever contrasts more (WCAG 2.1 relative luminance). The
 Content-Security-Policy allows exactly the inlined script and style (by their SHA-256)
 and connections back to this server.
@@ -31,8 +31,8 @@ def _contrast(a: str, b: str) -> float:
 
 
 def palette_css() -> str:
-    """CSS custom properties --<class> and --<class>-ink for every class colour of the report."""
-    from hinge.analysis.report.figures import CLASS_COLOURS
+    """CSS custom properties --<class> and --<class>-ink for every class colour."""
+    from hinge.analysis.palette import CLASS_COLOURS
 
     lines = []
     for label, colour in CLASS_COLOURS.items():

@@ -9,11 +9,14 @@ state           sent first on every (re)connection: what the page shows, at once
                 ``calibration``, ``last`` (a verdict or null), ``recent`` (verdicts, oldest
                 first), ``summary``, ``trace``, ``status``, ``notes`` (last lines), ``ended``
 calibration     ``phase`` (still, hinge, done, failed), ``fraction`` 0-1, ``message``
-verdict         ``stage`` (provisional, final, withdrawn), ``bend`` {bend_id, label, score
-                (points /100), score_text, reason, start_s, end_s, depth_deg}, ``updated`` (a final verdict
-                that changes what its provisional one said), ``previous`` (that provisional
-                verdict's bend_id, label, score, score_text, end_s, or null), ``cue`` (the page beeps),
-                ``recent`` (added by `WebState.apply`)
+verdict         ``stage`` (provisional, final, withdrawn), ``bend`` {bend_id (a provisional
+                verdict's is the number its final one is expected to get; only final ones are
+                shown numbered), label, score (points /100), score_text, reason, cue (the
+                coaching cue for the next bend, or null), start_s, end_s, depth_deg},
+                ``updated`` (a final verdict that changes what its provisional one said),
+                ``previous`` (that provisional verdict: bend_id, label, score, score_text,
+                end_s; or null), ``beep`` (the page beeps), and from `WebState.apply`
+                ``recent`` and ``last`` (the verdict to show large)
 summary         ``count``, ``mean_score``, ``trend_points_per_bend`` (null below 3 bends), both
                 also as the terminal prints them (``mean_text``, ``trend_text``), ``line`` (the
                 terminal's summary line), ``scores`` and ``labels`` of every bend
@@ -26,8 +29,9 @@ ended           the session is over (the recording is closed)
 
 `LiveMessages` turns the live analysis' events (`hinge.analysis.streaming.LiveEvent`) into
 messages with the terminal view's rules (`hinge.live_view`: verdict stages, "updated",
-when the bell rings, the set summary); `WebState` keeps what a page connecting later
-must see. Both are pure Python, without the server.
+the set summary, and the bell: every final spine-led verdict, never a provisional one,
+which may still be withdrawn); `WebState` keeps what a page connecting later must see.
+Both are pure Python, without the server.
 """
 from __future__ import annotations
 
@@ -61,6 +65,7 @@ def _bend(bend: dict) -> dict:
     """The fields of a verdict the page shows; score_text as the terminal prints it (both round alike)."""
     return {"bend_id": int(bend["bend_id"]), "label": str(bend["label"]), "score": _number(bend["score"], 3),
             "score_text": f"{bend['score']:.0f}", "reason": main_reason(bend),
+            "cue": str(bend["cue"]) if bend.get("cue") else None,
             "start_s": _number(bend.get("start_s", math.nan)), "end_s": _number(bend["end_s"]),
             "depth_deg": _number(bend.get("depth_deg", math.nan), 1)}
 
@@ -87,14 +92,14 @@ class LiveMessages:
                                 "message": p.message})
             elif event.kind == "provisional":
                 out.append({"type": "verdict", "stage": "provisional", "bend": _bend(event.bend), "updated": False,
-                            "previous": None, "cue": bool(event.bend["label"] == SPINE_LED)})
+                            "previous": None, "beep": False})
             elif event.kind == "bend":
                 out += self._final(event.bend, event.replaces)
             elif event.kind == "withdrawn":
                 out.append({"type": "verdict", "stage": "withdrawn", "bend": _bend(event.bend), "updated": False,
-                            "previous": None, "cue": False})
-                out.append(self.note(f"bend {event.bend['bend_id']} (provisional) withdrawn: "
-                                     "not judged a bend once settled"))
+                            "previous": None, "beep": False})
+                out.append(self.note(f"provisional verdict at {event.bend['end_s']:.2f} s withdrawn: "
+                                     "not a bend once settled (see 'not counted')"))
             else:
                 start_s, end_s, reason = event.dropped
                 out.append(self.note(f"not counted ({start_s:.2f}-{end_s:.2f} s): {reason}"))
@@ -103,10 +108,9 @@ class LiveMessages:
     def _final(self, bend: dict, replaces: dict | None) -> list[dict]:
         self.summary.add(bend)
         # As the terminal: "updated" when the class or a score by UPDATE_POINTS changed; the
-        # cue sounds for a spine-led bend once, at the first verdict that says so.
+        # bell for every final spine-led verdict.
         updated = bool(replaces is not None and (replaces["label"] != bend["label"]
                                                  or abs(replaces["score"] - bend["score"]) >= UPDATE_POINTS))
-        cue = bool(bend["label"] == SPINE_LED and (replaces is None or replaces["label"] != SPINE_LED))
         previous = None if replaces is None else {
             key: _bend(replaces)[key] for key in ("bend_id", "label", "score", "score_text", "end_s")}
         s = self.summary
@@ -118,7 +122,7 @@ class LiveMessages:
                    "trend_text": None if slope is None else f"{slope:+.1f}",
                    "line": s.line(), "scores": [_number(v, 3) for v in s.scores], "labels": list(s.labels)}
         return [{"type": "verdict", "stage": "final", "bend": _bend(bend), "updated": updated, "previous": previous,
-                 "cue": cue}, summary]
+                 "beep": bool(bend["label"] == SPINE_LED)}, summary]
 
     def trace(self, analyser) -> list[dict]:
         """The pelvis pitch analysed since the last call, thinned to TRACE_HZ (one message or none).
@@ -201,16 +205,16 @@ class WebState:
             self.recent.append(message)
         self.recent = self.recent[-SHOWN_BENDS:]
         # The large verdict: the newest one; a withdrawn one gives way to the newest left.
-        self.last = {**message, "cue": False} if stage != "withdrawn" else (
-            {**self.recent[-1], "cue": False} if self.recent else None)
+        self.last = {**message, "beep": False} if stage != "withdrawn" else (
+            {**self.recent[-1], "beep": False} if self.recent else None)
 
     def snapshot(self) -> dict:
-        """The "state" message for a page that connects now (no cue: nothing new happened)."""
+        """The "state" message for a page that connects now (no beep: nothing new happened)."""
         trace = list(self.trace)
         if trace:
             newest = trace[-1][0]
             trace = [p for p in trace if p[0] >= newest - TRACE_WINDOW_S]
         return {"type": "state", "calibration": self.calibration, "last": self.last,
-                "recent": [{**m, "cue": False} for m in self.recent], "summary": self.summary,
+                "recent": [{**m, "beep": False} for m in self.recent], "summary": self.summary,
                 "trace": {"t_s": [p[0] for p in trace], "pitch_deg": [p[1] for p in trace]},
                 "status": self.status, "notes": list(self.notes), "ended": self.ended}

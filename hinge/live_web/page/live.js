@@ -43,13 +43,15 @@ function showVerdict(v, live) {
     $("verdict-label").textContent = "\u2013";
     $("verdict-score").textContent = "\u2013";
     $("verdict-reason").textContent = "";
+    $("verdict-cue").textContent = "";
     return;
   }
   const b = v.bend;
   card.dataset.label = b.label;
   card.dataset.stage = v.stage;
   card.dataset.bendId = b.bend_id;
-  let stage = "bend " + b.bend_id + (v.stage === "provisional" ? " \u00b7 provisional" : "");
+  // As the terminal: only final verdicts are numbered (a provisional one may be withdrawn).
+  let stage = v.stage === "provisional" ? "just now \u00b7 provisional" : "bend " + b.bend_id;
   if (v.updated && v.previous) {
     stage += " \u00b7 updated (was " + v.previous.label + ", " + v.previous.score_text + ")";
   }
@@ -57,11 +59,12 @@ function showVerdict(v, live) {
   $("verdict-label").textContent = b.label;
   $("verdict-score").textContent = b.score_text;
   $("verdict-reason").textContent = b.reason;
+  $("verdict-cue").textContent = b.cue ? "next: " + b.cue : "";
   if (live) {
     const at = nowMs();
     card.dataset.shownMs = at.toFixed(1);
     window.hingeShown.push({ bend_id: b.bend_id, stage: v.stage, label: b.label, score_text: b.score_text,
-                             cue: live.cue, at_ms: at });
+                             end_s: b.end_s, beep: live.beep, at_ms: at });
   }
 }
 
@@ -75,7 +78,7 @@ function showRecent(list) {
     const li = document.createElement("li");
     const id = document.createElement("span");
     id.className = "id";
-    id.textContent = b.bend_id;
+    id.textContent = v.stage === "provisional" ? "\u2013" : b.bend_id;
     const badge = document.createElement("span");
     badge.className = "badge";
     badge.dataset.label = b.label;
@@ -217,7 +220,7 @@ function beep(startS, frequencyHz) {
   osc.stop(startS + 0.17);
 }
 
-function cue() {
+function beepTwice() {
   if (!audio || audio.state !== "running") return;
   beep(audio.currentTime, 880);
   beep(audio.currentTime + 0.2, 880);
@@ -232,7 +235,7 @@ $("sound").addEventListener("click", async () => {
   beep(audio.currentTime, 660);
   const button = $("sound");
   button.dataset.on = "1";
-  button.textContent = "Sound cue on: two beeps for every spine-led bend";
+  button.textContent = "Sound on: two beeps for every spine-led bend";
   window.hingeSoundOnMs = nowMs();
 });
 
@@ -256,7 +259,7 @@ function handle(m) {
     case "verdict":
       showVerdict(m.last, m.stage === "withdrawn" ? null : m);
       showRecent(m.recent);
-      if (m.cue) cue();
+      if (m.beep) beepTwice();
       break;
     case "summary":
       showSummary(m);
