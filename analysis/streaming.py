@@ -55,6 +55,8 @@ RATE_ESTIMATE_S = 2.0
 # same class as the final verdict 96 % both, mean |score difference| 3.1 vs 4.5 points,
 # and pitch only withdrew 3 provisional rounded-back bends as "too small".
 PROVISIONAL_TRANSLATION = True
+# The pitch of the last this many seconds is kept for a live plot (`pitch_trace`), s.
+PITCH_TRACE_S = 30.0
 
 
 class StreamingResampler:
@@ -205,6 +207,11 @@ class _Tracker:
         self.max_movement = params.max_movement_s * fs_hz
         self.history = settle_history_samples(fs_hz, params.settle_s)
         self.quiet_end = int(round(params.quiet_end_s * fs_hz))
+        # The pitch for a live plot, kept apart: the analysis buffer may drop a block's
+        # samples within the same push, a plot must see them all.
+        self.trace = _Buffer()
+        self.trace.base = start
+        self.trace_n = int(round(PITCH_TRACE_S * fs_hz))
         self.F = start  # still candidates final below this
         self.S = start  # quiet standing (still_min_s runs, upright) final below this
         self.T = start  # settled upright final below this (looks back only: every sample at once)
@@ -227,6 +234,9 @@ class _Tracker:
             self.buf.append(acc=acc, gyr=gyr, acc_seg=acc_seg, gyr_seg=gyr_seg, gap=gap, sat=sat, pitch=pitch,
                             cand=np.zeros(len(acc), bool), upright=np.zeros(len(acc), bool),
                             settled=np.zeros(len(acc), bool))
+            self.trace.append(pitch=pitch)
+            if self.trace.n > 2 * self.trace_n:
+                self.trace.trim(self.trace.stop - self.trace_n)
         n = self.buf.stop
         p = self.params
         # 0. Settled upright (trailing windows): final as soon as a sample arrives.
@@ -508,6 +518,22 @@ class StreamingAnalyser:
             return events
         events += self._grid(np.empty((0, 3)), np.empty((0, 3)), np.zeros(0, bool), np.zeros(0, bool), final=True)
         return events + self._withdraw(lambda p: True)
+
+    def pitch_trace(self, since: int = 0) -> tuple[int, np.ndarray, np.ndarray]:
+        """The pelvis pitch the verdicts use, for a live plot: analysed grid samples from
+        index `since` on, of the last `PITCH_TRACE_S` at least (a reader calling less often
+        misses the older ones).
+
+        Returns (the index to pass next time, t_s (G,) sensor time in s, pitch_deg (G,)
+        forward +, deg); empty before the calibration is done.
+        """
+        if self.tracker is None:
+            return since, np.empty(0), np.empty(0)
+        buf = self.tracker.trace
+        lo, stop = max(since, buf.base), buf.stop
+        if stop <= lo:
+            return max(since, stop), np.empty(0), np.empty(0)
+        return stop, self.tracker.t0 + np.arange(lo, stop) / self.fs_hz, buf.get("pitch", lo, stop).copy()
 
     def bends_table(self) -> pd.DataFrame:
         """The verdicts so far as the offline bend table (index bend_id, BEND_COLUMNS)."""

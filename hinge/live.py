@@ -28,26 +28,30 @@ LIVE_DESCRIPTION = (
     "does the calibration hinge and a mixed set of --bends bends, and the session ends with the set "
     "unless --duration says otherwise.")
 LIVE_EPILOG = ("example:\n  hinge live --simulate --speed 4 -o /tmp\n"
-               "  hinge live --device hinge-51M0 --participant P01 -o sessions --beep")
+               "  hinge live --device hinge-51M0 --participant P01 -o sessions --beep\n"
+               "  hinge live --simulate --web --lan -o /tmp")
 
 
 def add_live_arguments(p: argparse.ArgumentParser, placements) -> None:
     from hinge.acquisition import add_record_arguments
+    from hinge.live_web import add_web_arguments
 
     add_record_arguments(p, placements)
     p.add_argument("--beep", action="store_true", help="ring the terminal bell for every spine-led bend (at its provisional verdict, "
                    "at the return to upright)")
     p.add_argument("--no-report", action="store_true", help="do not write the HTML report at the end")
+    add_web_arguments(p)
 
 
 class LiveSession:
     """The live side of one recording: analysis, view, calibration annotation, summary."""
 
-    def __init__(self, placement: str, view, fs_hz: float | None = None):
+    def __init__(self, placement: str, view, fs_hz: float | None = None, web=None):
         from hinge.analysis.streaming import StreamingAnalyser
 
         self.analyser = StreamingAnalyser(placement=placement, fs_hz=fs_hz)
         self.view = view
+        self.web = web  # hinge.live_web.LiveWeb (--web), fed what the view is shown
         self.writer = None
         self.path: Path | None = None
         self.failure: str | None = None
@@ -67,6 +71,8 @@ class LiveSession:
 
     def status(self, stats) -> None:
         self.view.status(stats)
+        if self.web is not None:
+            self.web.status(self.view.status_text)
 
     def finish(self, writer) -> None:
         """The recording ended: last decisions, live summary into the metadata. Never raises."""
@@ -105,11 +111,15 @@ class LiveSession:
                 self.view.withdrawn(event.bend)
             else:
                 self.view.dropped(event.dropped)
+        if self.web is not None:
+            self.web.update(events, self.analyser)
 
     def _on_error(self, error: BaseException) -> None:
         text = " ".join(str(error).split()) or type(error).__name__
         self.failure = f"live analysis stopped ({type(error).__name__}: {text}); the recording goes on"
         self.view.error(self.failure)
+        if self.web is not None:
+            self.web.note(self.failure)
 
     def summary(self) -> dict:
         bends = self.analyser.bends
@@ -163,13 +173,22 @@ def versus_last_session(summary: dict, previous: dict) -> str:
 
 
 def run_live(args: argparse.Namespace) -> int:
+    from hinge.live_web import open_live_web
+
+    with open_live_web(args) as web:  # None without --web; served until the report is written
+        return _run_live(args, web)
+
+
+def _run_live(args: argparse.Namespace, web) -> int:
     from hinge.acquisition import run_record
     from hinge.live_view import LiveView
 
     view = LiveView(beep=args.beep)
-    session = LiveSession(args.placement, view)
+    session = LiveSession(args.placement, view, web=web)
     t0 = time.monotonic()
     code = run_record(args, live=session)
+    if web is not None:
+        web.ended()
     if session.path is None:
         return code
     summary = session.summary()
