@@ -27,7 +27,8 @@ from test_report_browser import CHROMIUM, DevTools
 from hinge.analysis.streaming import LiveEvent, StreamingAnalyser
 from hinge.live_web import start_live_web
 
-pytestmark = pytest.mark.skipif(CHROMIUM is None, reason="no chromium binary (Debian: apt-get install chromium)")
+pytestmark = [pytest.mark.browser,
+              pytest.mark.skipif(CHROMIUM is None, reason="no chromium binary (Debian: apt-get install chromium)")]
 
 # The bound: the page shows a verdict at most this long after the terminal, ms.
 MAX_PAGE_LAG_MS = 300.0
