@@ -1,7 +1,7 @@
 """The HTML report in a real headless browser (Debian's chromium): it renders with no console
 errors, requests nothing from the network, and its plots are decoded and visible; on a phone
 (390 px) nothing runs off the right edge, the charts stack and the page stays short; printed
-on A4 the collapsed parts open.
+on A4 the collapsed parts open and a three-session report takes few pages.
 
 Chromium is driven over the DevTools protocol on a pipe (`--remote-debugging-pipe`: JSON
 messages ending in NUL on file descriptors 3 and 4), with the standard library only; no
@@ -14,6 +14,7 @@ from __future__ import annotations
 import base64
 import json
 import os
+import re
 import select
 import shutil
 import subprocess
@@ -286,7 +287,7 @@ def test_report_reads_on_a_phone(tmp_path):
     assert layout["height"] < 16_000
 
 
-def test_report_prints_with_collapsed_parts_open(tmp_path):
+def test_report_prints_on_few_a4_pages(tmp_path):
     sessions = three_sessions(tmp_path / "sessions")
     html = write_report(sessions, tmp_path / "print.html", progress=False)
     with page_at(html, tmp_path / "profile", 718, media="print") as tools:  # A4 less margins, CSS px
@@ -297,3 +298,7 @@ def test_report_prints_with_collapsed_parts_open(tmp_path):
                       .map(e => e.tagName.toLowerCase())})""")
     assert all(h > 10 for h in printed["dropped"]) and len(printed["dropped"]) == 3  # collapsed parts print open
     assert printed["nav"] == "none" and printed["overflow"] == []
+    pdf = write_report(sessions, tmp_path / "print.pdf", progress=False).read_bytes()
+    pages = len(re.findall(rb"/Type\s*/Page(?![s\w])", pdf))
+    print(f"\nthree sessions printed on {pages} A4 pages ({len(pdf) / 1e3:.0f} kB PDF)")
+    assert pdf.startswith(b"%PDF-") and 3 <= pages <= 8  # measured 7 (16 before the print style sheet)

@@ -29,6 +29,7 @@ from hinge.cli import main
 from hinge.errors import HingeInputError
 from hinge.api import analyse_loaded
 from hinge.recordings import example_session_path, load_recording
+from hinge.report_pdf import CHROMIUM_ENV, find_chromium
 from hinge.reporting import report_session, write_report
 
 BEND_ROW = re.compile(r'<tr id="[^"]*-bend-\d+">')
@@ -226,6 +227,38 @@ def test_importing_the_report_package_does_not_load_matplotlib():
     probe = "import sys, hinge.analysis.report; print('matplotlib' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "False"
+
+
+def test_report_suffix_picks_the_format_and_others_are_refused(tmp_path, capsys):
+    session = str(example_session_path("hip_led"))
+    for name in ("r.txt", "r", "r.png"):
+        assert main(["report", session, "-o", str(tmp_path / name), "--progress", "never"]) == 2
+        err = capsys.readouterr().err.strip()
+        assert "a report is written as HTML or PDF" in err and "\n" not in err
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_pdf_is_refused_in_one_line_without_chromium(tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv(CHROMIUM_ENV, str(tmp_path / "no-such-browser"))
+    out = tmp_path / "r.pdf"
+    assert main(["report", str(example_session_path("hip_led")), "-o", str(out), "--progress", "never"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith(f"hinge: error: {out}: a PDF report needs the Chromium browser") and "\n" not in err
+    assert "apt-get install chromium" in err and not out.exists()
+
+
+@pytest.mark.skipif(find_chromium() is None, reason="no chromium binary (Debian: apt-get install chromium)")
+def test_pdf_report_is_a_real_pdf(tmp_path, capsys):
+    out = tmp_path / "report.pdf"
+    assert main(["report", str(example_session_path("hip_led")), "-o", str(out), "--progress", "never"]) == 0
+    assert capsys.readouterr().out.strip().startswith(f"wrote {out}")
+    data = out.read_bytes()
+    pages = len(re.findall(rb"/Type\s*/Page(?![s\w])", data))
+    print(f"\nPDF of one session: {len(data) / 1e3:.0f} kB, {pages} A4 pages")
+    assert data.startswith(b"%PDF-") and b"%%EOF" in data[-1024:]
+    assert 1 <= pages <= 4
+    assert re.search(rb"/MediaBox\s*\[\s*0 0 59[45]\.\d* 84[12]\.\d*", data)  # A4: 595 x 842 pt
+    assert [p.name for p in tmp_path.iterdir()] == ["report.pdf"]  # no temporary file left
 
 
 def test_report_embeds_plots_and_needs_no_network(example_report):
