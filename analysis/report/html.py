@@ -66,6 +66,7 @@ table.facts td { overflow-wrap: anywhere; }
 table.bends { min-width: 600px; }
 table.bends tr:first-child td { border-bottom: 0; padding-bottom: 0; }
 table.bends tr.why td { font-size: 12.5px; color: var(--muted); padding-top: 1px; }
+table.bends .cue { color: var(--ink); }
 /* The reasons stay in view (and wrap at the screen's width) while the numbers scroll. */
 table.bends tr.why div { position: sticky; left: 8px; max-width: calc(100vw - 64px); }
 .badge { display: inline-block; padding: 1px 8px; border-radius: 10px; color: #fff; font-size: 12px; white-space: nowrap; }
@@ -237,6 +238,13 @@ BEND_HEAD = ("<tr><th class=num>#</th><th>class</th><th class=num>score</th><th 
              "<th class=num>trunk angle</th><th class=num>hips back</th><th class=num>confidence (0-1)</th>"
              "<th class=num>start, s</th><th class=num>length, s</th></tr>")
 BEND_COLUMNS = BEND_HEAD.count("<th")
+# The bend verdict's data flags (analysis.bend_verdict), in words.
+FLAG_WORDS = {
+    "gap": "samples missing in the bend",
+    "saturated": "the sensor clipped (reading at its limit)",
+    "translation-implausible": "the hips' travel was implausible, so it was not used",
+    "pitch-only": "judged from the pitch alone (no still moment before and after)",
+}
 
 
 def _bend_rows(session: ReportSession, bend_id: int, b, hips_back: float, estimated: bool, t0: float) -> str:
@@ -246,8 +254,9 @@ def _bend_rows(session: ReportSession, bend_id: int, b, hips_back: float, estima
     reasons = "; ".join(_list_cell(b["reasons"])) or "–"
     flags = _list_cell(b.get("flags"))
     if flags:
-        reasons += f" [flags: {', '.join(flags)}]"
+        reasons += f". Data: {'; '.join(FLAG_WORDS.get(f, f) for f in flags)}"
     low = float(b["confidence"]) < LOW_CONFIDENCE
+    cue = f' <span class="cue">Cue: {escape(str(b["cue"]))}.</span>' if isinstance(b.get("cue"), str) and b["cue"] else ""
     hips = (f'<td class="num low" title="estimated from the pitch alone">≈{number(hips_back, 0, " cm")}</td>'
             if estimated else f"<td class=num>{number(hips_back, 0, ' cm')}</td>")
     return (f"<tbody><tr id=\"{escape(session.name)}-bend-{int(bend_id)}\"><td class=num>{int(bend_id)}</td>"
@@ -258,7 +267,7 @@ def _bend_rows(session: ReportSession, bend_id: int, b, hips_back: float, estima
             f"<td class=\"num{' low' if low else ''}\">{number(b['confidence'], 2)}</td>"
             f"<td class=num>{number(float(b['start_s']) - t0, 1)}</td>"
             f"<td class=num>{number(float(b['end_s']) - float(b['start_s']), 1)}</td></tr>"
-            f'<tr class="why"><td colspan={BEND_COLUMNS}><div>{escape(reasons)}</div></td></tr></tbody>')
+            f'<tr class="why"><td colspan={BEND_COLUMNS}><div>{escape(reasons)}{cue}</div></td></tr></tbody>')
 
 
 def _bends_table(session: ReportSession) -> str:
@@ -270,9 +279,10 @@ def _bends_table(session: ReportSession) -> str:
     rows = "".join(_bend_rows(session, bend_id, b, back[i], estimated[i], t0)
                    for i, (bend_id, b) in enumerate(session.bends.iterrows()))
     table = f'<div class="scroll"><table class="bends"><thead>{BEND_HEAD}</thead>{rows}</table></div>'
-    note = ('<p class="note">Under each bend: the reasons for its score. Trunk angle: how far the whole trunk leaned '
-            'forward at the deepest point (body-model estimate, pelvis plus lower-back rounding). Hips back: how far '
-            f'the hip joints moved back by then; a hinge moves them more than {100 * MIN_HIP_SHIFT_M:.0f} cm'
+    note = ('<p class="note">Under each bend: the reasons for its score and the cue for the next one. Trunk angle: '
+            'how far the whole trunk leaned forward at the deepest point (body-model estimate, pelvis plus lower-back '
+            'rounding). Hips back: how far the hip joints moved back by then; a hinge moves them more than '
+            f'{100 * MIN_HIP_SHIFT_M:.0f} cm'
             + ('; ≈ marks bends judged from the pitch alone, where it is estimated' if estimated.any() else "")
             + ".</p>")
     return _collapsible(f"Table of all {count(session.n_bends, 'bend')}", "(tap to open)", table + note,
