@@ -119,7 +119,9 @@ footer { font-size: 13px; color: var(--muted); border-top: 1px solid var(--line)
   figure.wide img, table.bends { min-width: 0; }
   table { font-size: 8.5pt; } th, td { padding: 2px 4px; }
   table.bends tbody { break-inside: avoid; page-break-inside: avoid; }
-  table.bends tr.why td { font-size: 8pt; }
+  table.bends td { padding-top: 1px; padding-bottom: 1px; line-height: 1.25; }
+  table.bends .badge { padding: 0 5px; font-size: 7.5pt; }
+  table.bends tr.why td { font-size: 7.5pt; padding-bottom: 2px; }
   table.bends tr.why div { position: static; max-width: none; }
   .two { grid-template-columns: repeat(2, minmax(0, 1fr)); gap: 4mm; }
   details > summary { list-style: none; cursor: auto; }
@@ -251,10 +253,11 @@ def _bend_rows(session: ReportSession, bend_id: int, b, hips_back: float, estima
     """One bend: a row of numbers and a row of reasons, kept together (one <tbody>)."""
     label = str(b["label"])
     css = label if label in (HIP_LED, SPINE_LED, UNCERTAIN) else ""
-    reasons = "; ".join(_list_cell(b["reasons"])) or "–"
+    sentences = ["; ".join(_list_cell(b["reasons"])) or "no reasons given"]
     flags = _list_cell(b.get("flags"))
     if flags:
-        reasons += f". Data: {'; '.join(FLAG_WORDS.get(f, f) for f in flags)}"
+        sentences.append(f"Data: {'; '.join(FLAG_WORDS.get(f, f) for f in flags)}")
+    reasons = ". ".join(sentences) + "."
     low = float(b["confidence"]) < LOW_CONFIDENCE
     cue = f' <span class="cue">Cue: {escape(str(b["cue"]))}.</span>' if isinstance(b.get("cue"), str) and b["cue"] else ""
     hips = (f'<td class="num low" title="estimated from the pitch alone">≈{number(hips_back, 0, " cm")}</td>'
