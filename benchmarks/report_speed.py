@@ -48,10 +48,11 @@ STAGES = """
 import sys, time
 from pathlib import Path
 started = time.process_time()
-from hinge.loading import analyse_loaded, load_recording
+from hinge.api import analyse_loaded
+from hinge.recordings.load import load_recording
 from hinge.reporting import report_session
 loaded = load_recording(Path(sys.argv[1]))
-session = report_session(loaded, analyse_loaded(loaded, "sacrum"), "sacrum")
+session = report_session(loaded, analyse_loaded(loaded), loaded.placement)
 analysed = time.process_time()
 from hinge.analysis.report import render_report
 render_report([session], "benchmark")
