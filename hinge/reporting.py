@@ -1,9 +1,11 @@
-"""`hinge report`: analyse sessions and write one self-contained HTML report.
+"""`hinge report`: analyse sessions and write one self-contained HTML report, or a PDF of it.
 
 `write_report` is the one entry point (the command line, `hinge live` and `make demo`
 call it): each input is read with `hinge.recordings.load` (CSV, session directory, or any format
 the loader knows), analysed, and rendered by `hinge.analysis.report`, one section per
-participant with a progress section when a participant has several sessions.
+participant with a progress section when a participant has several sessions. The output's
+suffix picks the format: .html (or .htm), or .pdf, printed by headless Chromium
+(`hinge.report_pdf`); anything else is refused before any work is done.
 """
 from __future__ import annotations
 
@@ -16,21 +18,37 @@ from hinge import __version__
 from hinge.errors import HingeInputError
 from hinge.progress import progress_bar, want_progress
 
-__all__ = ["write_report", "report_session", "add_report_arguments", "run_report_command",
+__all__ = ["write_report", "report_session", "report_format", "add_report_arguments", "run_report_command",
            "REPORT_DESCRIPTION", "REPORT_EPILOG"]
 
 REPORT_DESCRIPTION = (
     "Analyse one or more recordings (session directories, CSV files, or anything `hinge analyse` reads; a "
     "folder of them, such as a BIDS dataset, stands for every recording inside) and "
-    "write one self-contained HTML file (no network, plots embedded) to open in a browser or send by e-mail: "
-    "participant, date, device, placement and calibration quality; a timeline of the sagittal angle with every "
-    "bend shaded by class; a table of bends with score and reasons; score and lumbar-share distributions; a "
+    "write one self-contained HTML file (no network, plots embedded; reads on a phone, prints on A4) to open in a "
+    "browser or send by e-mail, or a PDF of it (-o FILE.pdf; needs the Chromium browser): "
+    "participant, date, device, placement and calibration quality; a timeline of the pelvis (sensor) pitch with "
+    "every bend shaded by class; a table of bends with score, trunk angle, hips back and reasons; score and "
+    "lumbar-share distributions; a "
     "plain-language summary of what to work on. Recordings of several participants get one section each; "
     "a participant with two or more sessions also gets a progress section (mean score and hip-led share per "
     "session, by date)."
 )
 REPORT_EPILOG = ("example:\n  hinge report sessions/session_20261124T0930Z -o report.html\n"
-                 "  hinge report sessions/ -o all_sessions.html")
+                 "  hinge report sessions/ -o all_sessions.html\n"
+                 "  hinge report sessions/P01_* -o P01.pdf")
+HTML_SUFFIXES = (".html", ".htm")
+PDF_SUFFIX = ".pdf"
+
+
+def report_format(out: Path) -> str:
+    """"html" or "pdf" from the output file's suffix; anything else refused in one line."""
+    suffix = out.suffix.lower()
+    if suffix in HTML_SUFFIXES:
+        return "html"
+    if suffix == PDF_SUFFIX:
+        return "pdf"
+    raise HingeInputError(f"{out}: a report is written as HTML or PDF; name the file "
+                          f"{out.with_suffix('.html').name} or {out.with_suffix('.pdf').name}")
 
 
 def _started_utc(metadata: dict) -> datetime | None:
@@ -112,15 +130,17 @@ def report_session(loaded, result, placement: str):
     )
 
 
-def _expand(paths) -> list[Path]:
+def _expand(paths, notes: bool = True) -> list[Path]:
     """Folders that are not sessions themselves (a folder of sessions, a BIDS dataset, a
-    study tree) stand for every recording found inside them, as in `hinge batch`."""
+    study tree) stand for every recording found inside them, as in `hinge batch`.
+    notes: say on stderr which inputs are left out (once per command)."""
     out = []
     for p in map(Path, paths):
         if p.suffix.lower() in (".html", ".htm", ".pdf") and p.is_file():
             # `hinge report sessions/P01_*` also matches the reports `hinge live` wrote beside
             # the sessions: a report is never an input.
-            print(f"hinge: note: {p}: a report, not a recording; left out", file=sys.stderr)
+            if notes:
+                print(f"hinge: note: {p}: a report, not a recording; left out", file=sys.stderr)
             continue
         if p.is_dir() and not (p / "session.json").exists():
             from hinge.batch_discovery import discover
@@ -131,21 +151,23 @@ def _expand(paths) -> list[Path]:
     return out
 
 
-def write_report(paths: list[Path], out_html: Path | str, *, placement: str | None = None,
+def write_report(paths: list[Path], out: Path | str, *, placement: str | None = None,
                  progress: bool | str = True, force: bool = False) -> Path:
-    """Analyse every recording in ``paths`` and write one HTML report to ``out_html``.
+    """Analyse every recording in ``paths`` and write one report to ``out`` (.html or .pdf).
 
     paths: CSV files or session directories (anything `hinge.recordings.load_recording` reads),
-        or folders holding them (searched like `hinge batch` does); duplicates are read once. placement: sensor site for all inputs; None takes each
-        input's own metadata, else sacrum. progress: True/"auto" draws a bar on stderr when
-        it is a terminal, "always" draws it anyway, False/"never" never. force: replace an
-        existing report (never an input, never anything but a regular file; see
-        `hinge.output_paths`).
-    Returns the file written (``out_html``, or DIR/report.html for "DIR/"). The file is written atomically (a complete report or none).
+        or folders holding them (searched like `hinge batch` does); duplicates are read once.
+        placement: sensor site for all inputs; None takes each input's own metadata, else
+        sacrum. progress: True/"auto" draws a bar on stderr when it is a terminal, "always"
+        draws it anyway, False/"never" never. force: replace an existing report (never an
+        input, never anything but a regular file; see `hinge.output_paths`).
+    Returns the file written (``out``, or DIR/report.html for "DIR/"). The file is written
+    atomically (a complete report or none).
 
     Raises:
-        HingeInputError: no inputs, an unreadable input (naming the file), or an unusable
-            output path (one line each).
+        HingeInputError: no inputs, an unreadable input (naming the file), an unusable
+            output path or suffix, or a PDF without Chromium (one line each, before any
+            analysis).
     """
     from hinge.analysis.report import render_report
     from hinge.api import analyse_loaded
@@ -159,7 +181,12 @@ def write_report(paths: list[Path], out_html: Path | str, *, placement: str | No
     inputs = list(unique.values())
     if not inputs:
         raise HingeInputError("no recordings given; name at least one session directory or CSV file")
-    out_html = check_new_file(out_html, force=force, inputs=inputs, default_name="report.html")
+    out = check_new_file(out, force=force, inputs=inputs, default_name="report.html")
+    kind = report_format(out)
+    if kind == "pdf":
+        from hinge.report_pdf import print_pdf, require_chromium
+
+        chromium = require_chromium(out)
     enabled = "always" if progress == "always" else want_progress(progress)
     sessions = []
     with progress_bar("analysing", 2 * len(inputs), enabled) as advance:
@@ -173,8 +200,11 @@ def write_report(paths: list[Path], out_html: Path | str, *, placement: str | No
         html = render_report(sessions, generator,
                              on_session=lambda s: advance(f"plotting {s.name}"))
     # Written beside the target and renamed, so a reader never sees half a report.
-    write_atomically(out_html, lambda tmp: tmp.write_text(html, encoding="utf-8"))
-    return out_html
+    if kind == "pdf":
+        write_atomically(out, lambda tmp: print_pdf(html, tmp, chromium, shown_as=out))
+    else:
+        write_atomically(out, lambda tmp: tmp.write_text(html, encoding="utf-8"))
+    return out
 
 
 def add_report_arguments(parser, placements) -> None:
@@ -183,8 +213,9 @@ def add_report_arguments(parser, placements) -> None:
 
     parser.add_argument("inputs", nargs="+", metavar="SESSION",
                         help="session directory, CSV or BIDS *_motion.tsv recording, or a folder of them")
-    parser.add_argument("-o", "--output", default="report.html", metavar="FILE.html",
-                        help="HTML file to write (DIR/ writes DIR/report.html)")
+    parser.add_argument("-o", "--output", default="report.html", metavar="FILE.html|FILE.pdf",
+                        help="report to write: .html, or .pdf printed by headless Chromium "
+                             "(DIR/ writes DIR/report.html)")
     parser.add_argument("--force", action="store_true", help="replace an existing report file")
     parser.add_argument("--placement", choices=placements, default=None,
                         help="skin site of the sensor for all inputs (None: each session's own, else sacrum)")
@@ -194,8 +225,9 @@ def add_report_arguments(parser, placements) -> None:
 
 def run_report_command(args) -> int:
     """`hinge report`: write the report and say where it is (one line on stdout)."""
-    n = len({p.resolve() for p in _expand(args.inputs)})
+    n = len({p.resolve() for p in _expand(args.inputs, notes=False)})
     out = write_report([Path(p) for p in args.inputs], args.output, placement=args.placement,
                        progress=args.progress, force=args.force)
-    print(f"wrote {out} ({n} recording{'s' if n != 1 else ''}); open it in a web browser")
+    how = "open it in a PDF viewer or print it" if report_format(out) == "pdf" else "open it in a web browser"
+    print(f"wrote {out} ({n} recording{'s' if n != 1 else ''}); {how}")
     return 0

@@ -1,5 +1,7 @@
 """The HTML report in a real headless browser (Debian's chromium): it renders with no console
-errors, requests nothing from the network, and its plots are decoded and visible.
+errors, requests nothing from the network, and its plots are decoded and visible; on a phone
+(390 px) nothing runs off the right edge, the charts stack and the page stays short; printed
+on A4 the collapsed parts open and a three-session report takes few pages.
 
 Chromium is driven over the DevTools protocol on a pipe (`--remote-debugging-pipe`: JSON
 messages ending in NUL on file descriptors 3 and 4), with the standard library only; no
@@ -12,10 +14,12 @@ from __future__ import annotations
 import base64
 import json
 import os
+import re
 import select
 import shutil
 import subprocess
 import time
+from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
@@ -208,8 +212,94 @@ def test_multi_session_report_renders_in_chromium(tmp_path):
     from test_report_content import multi_session_dirs
 
     html = write_report(multi_session_dirs(tmp_path / "sessions"), tmp_path / "progress.html", progress=False)
-    rgb, images = _check_page(html, tmp_path, n_images=4 * 3 + 1)
-    progress = next(i for i in images if i["alt"] == "Progress across sessions")
+    rgb, images = _check_page(html, tmp_path, n_images=4 * 3 + 2)
+    progress = next(i for i in images if i["alt"] == "Hip-led share over sessions")
     x, y, w, h = (int(progress[k]) for k in ("x", "y", "width", "height"))
     # The progress plot's hip-led line is drawn in the hip-led colour.
     assert _colour_pixels(rgb[y:y + h, x:x + w], HIP_RGB) > 200
+
+
+@contextmanager
+def page_at(html_path: Path, profile_dir: Path, width_px: int, media: str = "screen"):
+    """A loaded page at ``width_px`` CSS pixels (a phone when narrow), for the given media."""
+    tools = DevTools(profile_dir)
+    try:
+        targets = tools.send("Target.getTargets", browser=True)["targetInfos"]
+        page = next(t for t in targets if t["type"] == "page")
+        tools.session_id = tools.send("Target.attachToTarget", {"targetId": page["targetId"], "flatten": True},
+                                      browser=True)["sessionId"]
+        tools.send("Page.enable")
+        tools.send("Emulation.setDeviceMetricsOverride", {"width": width_px, "height": 844, "deviceScaleFactor": 1,
+                                                          "mobile": width_px < 600})
+        tools.send("Emulation.setEmulatedMedia", {"media": media})
+        tools.send("Page.navigate", {"url": html_path.resolve().as_uri()})
+        tools.wait_for("Page.loadEventFired")
+        yield tools
+    finally:
+        tools.close()
+
+
+def evaluate(tools: DevTools, expression: str):
+    return tools.send("Runtime.evaluate", {"returnByValue": True, "expression": expression})["result"]["value"]
+
+
+def three_sessions(root: Path) -> list[Path]:
+    """Three sessions of one participant on three dates (the progress section's case)."""
+    from test_report_content import copy_session
+
+    return [copy_session(name, root / f"P01_{i}", "P01", f"2026-11-{6 + 7 * i:02d}T09:00:00+00:00")
+            for i, name in enumerate(("spine_led", "hip_led", "hip_led"))]
+
+
+PHONE_PX = 390
+# Elements whose right edge passes the viewport, outside a container that scrolls sideways.
+OVERFLOW = """[...document.querySelectorAll('body *')].filter(e => {
+    const r = e.getBoundingClientRect();
+    return r.width > 0 && r.right > innerWidth + 0.5 && !e.closest('.scroll, figure.wide');
+  }).map(e => e.tagName.toLowerCase() + (e.className ? '.' + e.className : ''))"""
+
+
+def test_report_reads_on_a_phone(tmp_path):
+    html = write_report(three_sessions(tmp_path / "sessions"), tmp_path / "phone.html", progress=False)
+    with page_at(html, tmp_path / "profile", PHONE_PX) as tools:
+        layout = evaluate(tools, f"""({{
+          scrollWidth: document.documentElement.scrollWidth, height: document.documentElement.scrollHeight,
+          overflow: {OVERFLOW},
+          charts: [...document.querySelectorAll('.progress img')].map(i => i.getBoundingClientRect().toJSON()),
+          tables: [...document.querySelectorAll('table.bends')].map(t => ({{
+            box: t.closest('.scroll').getBoundingClientRect().right, scrolls: getComputedStyle(t.closest('.scroll')).overflowX,
+            rowHeight: Math.max(...[...t.querySelectorAll('tbody')].map(b => b.getBoundingClientRect().height)),
+            reasonsRight: Math.max(...[...t.querySelectorAll('tr.why div')].map(d => d.getBoundingClientRect().right))}})),
+          guideFirst: document.querySelector('main > section.guide') === document.querySelector('main > header').nextElementSibling,
+          dropped: [...document.querySelectorAll('details.dropped')].map(d => d.open)}})""")
+    print(f"\nat {PHONE_PX} px: page {layout['height']} px tall, scroll width {layout['scrollWidth']} px, "
+          f"tallest bend (numbers + reasons) {max(t['rowHeight'] for t in layout['tables']):.0f} px")
+    assert layout["scrollWidth"] <= PHONE_PX and layout["overflow"] == [], layout["overflow"]
+    # The two progress charts stack: one above the other, each the full width.
+    first, second = layout["charts"]
+    assert abs(first["x"] - second["x"]) < 1 and second["y"] >= first["y"] + first["height"] - 1
+    assert first["width"] > PHONE_PX - 60
+    for table in layout["tables"]:
+        assert table["scrolls"] == "auto" and table["box"] <= PHONE_PX  # wide tables scroll in their own box
+        assert table["rowHeight"] < 140  # a bend is its numbers and a few lines of reasons, not a word per line
+        assert table["reasonsRight"] <= PHONE_PX  # the reasons wrap on screen, not off to the right
+    assert layout["guideFirst"] and layout["dropped"] == [False] * 3
+    # Measured 12,200 px for these three sessions (was over 30,000 px for three real ones).
+    assert layout["height"] < 16_000
+
+
+def test_report_prints_on_few_a4_pages(tmp_path):
+    sessions = three_sessions(tmp_path / "sessions")
+    html = write_report(sessions, tmp_path / "print.html", progress=False)
+    with page_at(html, tmp_path / "profile", 718, media="print") as tools:  # A4 less margins, CSS px
+        printed = evaluate(tools, """({
+          dropped: [...document.querySelectorAll('details.dropped ul')].map(u => u.getBoundingClientRect().height),
+          nav: getComputedStyle(document.querySelector('nav')).display,
+          overflow: [...document.querySelectorAll('body *')].filter(e => e.getBoundingClientRect().right > innerWidth + 0.5)
+                      .map(e => e.tagName.toLowerCase())})""")
+    assert all(h > 10 for h in printed["dropped"]) and len(printed["dropped"]) == 3  # collapsed parts print open
+    assert printed["nav"] == "none" and printed["overflow"] == []
+    pdf = write_report(sessions, tmp_path / "print.pdf", progress=False).read_bytes()
+    pages = len(re.findall(rb"/Type\s*/Page(?![s\w])", pdf))
+    print(f"\nthree sessions printed on {pages} A4 pages ({len(pdf) / 1e3:.0f} kB PDF)")
+    assert pdf.startswith(b"%PDF-") and 3 <= pages <= 8  # measured 7 (16 before the print style sheet)

@@ -1,6 +1,8 @@
 """The HTML report's content, built from the bundled example sessions through the real loader
 and pipeline: who and what it shows, the bends table, escaping, no external resources, the
-progress section for a participant with several sessions, and the command line."""
+progress section for a participant with several sessions, the wording of numbers and counts,
+the hip shift, the calibration stretch, collapsed long tables, the output formats (HTML,
+PDF) and the command line."""
 from __future__ import annotations
 
 import dataclasses
@@ -15,17 +17,32 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from hinge.analysis.report import ReportSession, advice, group_by_participant, render_report
+from hinge.analysis.report import advice, group_by_participant, render_report
+from hinge.analysis.pipeline import CALIBRATION_HINGE
+from hinge.analysis.report import figures
 from hinge.analysis.report.figures import envelope
+from hinge.analysis.report.html import COLLAPSE_ROWS
+from hinge.analysis.report.wording import change, count, number, signed
 from hinge.analysis.report.summary import ADVICE_RULES
 from hinge.analysis.scoring import score_bend
 from hinge.cli import main
 from hinge.errors import HingeInputError
 from hinge.api import analyse_loaded
 from hinge.recordings import example_session_path, load_recording
+from hinge.report_pdf import CHROMIUM_ENV, find_chromium
 from hinge.reporting import report_session, write_report
 
 BEND_ROW = re.compile(r'<tr id="[^"]*-bend-\d+">')
+# A number that would print as minus zero, with either minus sign.
+MINUS_ZERO = re.compile(r"[-\u2212]0(?![.,]?\d)")
+
+
+def visible_text(html: str) -> str:
+    """The page's (or a part's) text: no tags, no style sheet, entities decoded, spaces collapsed."""
+    from html import unescape
+
+    body = html[html.index("</head>"):] if "</head>" in html else html
+    return re.sub(r"\s+", " ", unescape(re.sub(r"<[^>]+>", " ", body)))
 
 
 def copy_session(name: str, dest: Path, participant: str, created_utc: str) -> Path:
@@ -91,6 +108,165 @@ def test_bends_table_has_one_row_per_bend(example_report, examples):
         first = examples[name].bends.iloc[0]
         assert f"{first['score']:.0f}/100" in section
         assert f"{100 * first['lumbar_share']:.0f} %" in section
+
+
+def _bend_cells(section: str) -> dict[int, list[str]]:
+    """Bend id -> the text of the cells of its row of numbers."""
+    rows = re.findall(r'<tr id="[^"]*-bend-(\d+)">(.*?)</tr>', section)
+    return {int(i): [re.sub(r"<[^>]+>", "", c) for c in re.findall(r"<td[^>]*>(.*?)</td>", row)] for i, row in rows}
+
+
+def test_bend_rows_show_trunk_angle_and_hips_back_with_units(example_report, examples):
+    header = re.search(r'<table class="bends"><thead>(.*?)</thead>', example_report).group(1)
+    columns = [re.sub(r"<[^>]+>", "", c) for c in re.findall(r"<th[^>]*>(.*?)</th>", header)]
+    assert "trunk angle" in columns and "hips back" in columns and "depth" not in columns
+    for index, name in enumerate(("hip_led", "spine_led"), start=1):
+        session = examples[name]
+        cells = _bend_cells(_section(example_report, f"participant-{index}-session-1"))
+        assert sorted(cells) == list(session.bends.index)
+        for bend_id, bend in session.bends.iterrows():
+            row = dict(zip(columns, cells[bend_id]))
+            assert row["trunk angle"] == f"{bend['depth_deg']:.0f} deg"
+            # hip_shift_m is negative when the hips move back; the table says how far back, cm.
+            expected = number(-100 * bend["hip_shift_m"], 0, " cm")
+            assert row["hips back"].lstrip("≈") == expected, (bend_id, row)
+            assert row["hips back"].startswith("≈") == ("pitch-only" in bend["flags"])
+        # Under the numbers: the reasons and the cue for the next bend, as the scoring words them.
+        why = re.findall(r'<tr class="why"><td colspan=\d+><div>(.*?)</div></td></tr>', _section(
+            example_report, f"participant-{index}-session-1"))
+        assert len(why) == session.n_bends
+        for line, (_, bend) in zip(why, session.bends.iterrows()):
+            assert line.startswith(escape("; ".join(bend["reasons"])))
+            assert line.endswith(f'<span class="cue">Cue: {escape(bend["cue"])}.</span>')
+            assert ("pitch alone" in line) == ("pitch-only" in bend["flags"]) and "[flags" not in line
+        assert all(c.endswith(("/100", " %", " deg", " cm")) for r in cells.values() for c in r[2:6])
+
+
+def test_summary_shows_the_hip_shift_with_the_cue(example_report, examples):
+    for index, name in enumerate(("hip_led", "spine_led"), start=1):
+        bends = examples[name].bends
+        section = visible_text(_section(example_report, f"participant-{index}-session-1"))
+        median = number(float(np.median(-100 * bends["hip_shift_m"].astype(float))), 0, " cm")
+        assert f"Hips moved back a median of {median} per bend" in section
+        assert "Push the hips back" in section
+        assert re.search(rf"{re.escape(median)}\s+hips back \(median\)", section)  # the KPI tile
+
+
+def test_timeline_says_it_plots_the_sensor_pitch_and_how_the_trunk_angle_differs(example_report, examples):
+    text = visible_text(example_report)
+    assert "Pitch of the pelvis (sensor) over time, deg" in text
+    first_id, first = next(examples["hip_led"].bends.iterrows())
+    assert (f"Bend {first_id}, for example: {first['sensor_pitch_deg']:.0f} deg pelvis pitch, "
+            f"{first['depth_deg']:.0f} deg trunk angle.") in text
+    assert first["depth_deg"] > first["sensor_pitch_deg"]
+    # The reading guide comes first, before any session.
+    assert text.index("How to read this report") < text.index("Participant ")
+
+
+def test_numbers_never_print_as_minus_zero_and_counts_agree():
+    assert [number(-0.3), number(-0.4, 0, " cm"), number(-0.04, 1, " s"), number(float("nan"), 0, " cm")] == [
+        "0", "0 cm", "0.0 s", "–"]
+    assert number(-2.6, 0, " cm") == "\u22123 cm" and number(12.4, 0, " cm") == "12 cm"
+    assert [signed(-0.4, 0, " points"), signed(24.2, 0, " points"), signed(-3, 0, " points")] == [
+        "0 points", "+24 points", "\u22123 points"]
+    assert change(-0.4, "points") == "did not change"
+    assert change(1.2, "points") == "rose by 1 point" and change(-7, "percentage points") == "fell by 7 percentage points"
+    assert [count(0, "bend"), count(1, "bend"), count(2, "bend")] == ["0 bends", "1 bend", "2 bends"]
+
+
+def test_a_session_of_one_bend_and_an_unchanged_progress_read_naturally(examples):
+    base = examples["hip_led"]
+    one = dataclasses.replace(base, bends=base.bends.iloc[:1])
+    same = [dataclasses.replace(base, participant="P09", started_utc=datetime(2026, 11, day, tzinfo=timezone.utc),
+                                name=f"s{day}") for day in (3, 10)]
+    html = render_report([one] + same, generator="test")
+    text = visible_text(html)
+    assert f"The one bend was {one.bends['label'].iloc[0]}" in text
+    awkward = re.search(r".{60}(?:\b1 bends|bend\(s\)).{20}", text)
+    assert awkward is None, awkward.group(0)
+    assert "the mean hinge score did not change and the share of hip-led bends did not change" in text
+    # Hip shifts and times near zero: never "-0" in anything the report itself formats.
+    bends = base.bends.copy()
+    bends["hip_shift_m"] = 0.003  # 0.3 cm forward: "0 cm", not "-0 cm"
+    near_zero = dataclasses.replace(base, bends=bends, dropped=base.dropped.iloc[:0], warnings=())
+    page = visible_text(render_report([near_zero], generator="test"))
+    reasons = " ".join(" ".join(r) for r in bends["reasons"])
+    assert not MINUS_ZERO.search(page.replace(reasons, "")), MINUS_ZERO.search(page)
+
+
+def test_the_calibration_hinge_is_its_own_stretch_not_a_movement_not_counted(examples):
+    from matplotlib.image import imread
+    import io
+
+    session = examples["hip_led"]
+    t0 = float(session.t_s[0])
+    calibration = pd.DataFrame({"start_s": [t0 + 1.0], "end_s": [t0 + 6.0], "reason": [CALIBRATION_HINGE]})
+    with_calibration = dataclasses.replace(session, dropped=pd.concat([calibration, session.dropped], ignore_index=True))
+    kinds = figures.shaded_kinds(with_calibration)
+    assert figures.CALIBRATION in kinds and figures.CALIBRATION not in figures.shaded_kinds(session)
+    # The bluish-green tint of the calibration stretch is painted (alpha over white).
+    tint = 255 - figures.SPAN_ALPHA * (255 - np.array([0x00, 0x9E, 0x73]))
+    for case, expected in ((with_calibration, True), (session, False)):
+        rgb = imread(io.BytesIO(figures.timeline_png(case)))[..., :3] * 255
+        painted = int((np.abs(rgb - tint).max(axis=2) <= 3).sum())
+        assert (painted > 2000) == expected, painted
+    html = render_report([with_calibration], generator="test")
+    assert "green is the calibration hinge" in html and "not a bend (squat, small)" not in html
+
+
+def test_long_tables_and_the_movements_not_counted_are_collapsed(examples):
+    session = examples["spine_led"]
+    assert len(session.dropped) and session.n_bends <= COLLAPSE_ROWS
+    short = render_report([session], generator="test")
+    assert short.count("<details") == 1  # the movements not counted, not the short table
+    assert re.search(r'<details class="dropped"><summary>\d+ movements? not counted as bends', short)
+    many = pd.concat([session.bends] * 4, ignore_index=True)
+    many.index = pd.RangeIndex(1, len(many) + 1, name="bend_id")
+    long = render_report([dataclasses.replace(session, bends=many)], generator="test")
+    table = long[long.index("<details><summary>Table of all"):]
+    assert table.index("<table class=\"bends\">") < table.index("</details>")
+    assert len(BEND_ROW.findall(long)) == len(many) > COLLAPSE_ROWS
+
+
+def test_importing_the_report_package_does_not_load_matplotlib():
+    import subprocess
+    import sys
+
+    probe = "import sys, hinge.analysis.report; print('matplotlib' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "False"
+
+
+def test_report_suffix_picks_the_format_and_others_are_refused(tmp_path, capsys):
+    session = str(example_session_path("hip_led"))
+    for name in ("r.txt", "r", "r.png"):
+        assert main(["report", session, "-o", str(tmp_path / name), "--progress", "never"]) == 2
+        err = capsys.readouterr().err.strip()
+        assert "a report is written as HTML or PDF" in err and "\n" not in err
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_pdf_is_refused_in_one_line_without_chromium(tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv(CHROMIUM_ENV, str(tmp_path / "no-such-browser"))
+    out = tmp_path / "r.pdf"
+    assert main(["report", str(example_session_path("hip_led")), "-o", str(out), "--progress", "never"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith(f"hinge: error: {out}: a PDF report needs the Chromium browser") and "\n" not in err
+    assert "apt-get install chromium" in err and not out.exists()
+
+
+@pytest.mark.skipif(find_chromium() is None, reason="no chromium binary (Debian: apt-get install chromium)")
+def test_pdf_report_is_a_real_pdf(tmp_path, capsys):
+    out = tmp_path / "report.pdf"
+    assert main(["report", str(example_session_path("hip_led")), "-o", str(out), "--progress", "never"]) == 0
+    assert capsys.readouterr().out.strip().startswith(f"wrote {out}")
+    data = out.read_bytes()
+    pages = len(re.findall(rb"/Type\s*/Page(?![s\w])", data))
+    print(f"\nPDF of one session: {len(data) / 1e3:.0f} kB, {pages} A4 pages")
+    assert data.startswith(b"%PDF-") and b"%%EOF" in data[-1024:]
+    assert 1 <= pages <= 4
+    assert re.search(rb"/MediaBox\s*\[\s*0 0 59[45]\.\d* 84[12]\.\d*", data)  # A4: 595 x 842 pt
+    assert [p.name for p in tmp_path.iterdir()] == ["report.pdf"]  # no temporary file left
 
 
 def test_report_embeds_plots_and_needs_no_network(example_report):
@@ -169,8 +345,12 @@ def test_several_sessions_of_one_participant_get_a_progress_section(tmp_path):
     # Date order, whatever the command-line order was.
     assert [progress.index(name) for name in ("p01_a", "p01_b", "p01_c")] == sorted(
         progress.index(name) for name in ("p01_a", "p01_b", "p01_c"))
-    assert "mean hinge score changed by" in progress
-    assert len(re.findall(r'<img src="data:image/png;base64,', html)) == 4 * 3 + 1
+    sessions = {name: load_recording(d) for name, d in zip(("c", "a", "b"), dirs[:3])}
+    scores = {name: analyse_loaded(loaded).bends["score"].mean() for name, loaded in sessions.items()}
+    rise = round(scores["c"] - scores["a"])
+    assert rise > 0 and f"the mean hinge score rose by {rise} points" in progress
+    # Two progress charts (score, hip-led share) that stack on a phone, and 3 plots per session.
+    assert len(re.findall(r'<img src="data:image/png;base64,', html)) == 4 * 3 + 2
 
 
 def test_placement_override_and_duplicates(tmp_path, examples):

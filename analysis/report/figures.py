@@ -1,8 +1,9 @@
 """The report's plots: matplotlib figures rendered off-screen to PNG bytes.
 
 The Agg canvas is used directly (no pyplot, no display, no global figure state), so the
-report renders the same on a headless server as on a laptop. Colours are from the
-Okabe-Ito palette, which stays distinguishable with the common colour-vision deficiencies.
+report renders the same on a headless server as on a laptop. matplotlib is imported only
+when a figure is drawn, so importing the report package costs nothing until then.
+Colours are the product's one palette (`analysis.palette`, Okabe-Ito).
 """
 from __future__ import annotations
 
@@ -11,25 +12,37 @@ from datetime import datetime, timedelta
 
 import numpy as np
 import pandas as pd
-from matplotlib.backends.backend_agg import FigureCanvasAgg
-from matplotlib.figure import Figure
-from matplotlib.patches import Patch
 
+from ..palette import CALIBRATION_COLOUR, CLASS_COLOURS, NEUTRAL_COLOUR
+from ..pipeline import CALIBRATION_HINGE
 from .base import HIP_LED, SPINE_LED, UNCERTAIN, ReportSession
 
-__all__ = ["CLASS_COLOURS", "timeline_png", "score_histogram_png", "share_vs_depth_png", "progress_png",
-           "envelope"]
+__all__ = ["CLASS_COLOURS", "timeline_png", "score_histogram_png", "share_vs_depth_png", "trend_png",
+           "envelope", "sensor_segment", "shaded_kinds", "CALIBRATION", "NOT_COUNTED"]
 
-CLASS_COLOURS = {HIP_LED: "#0072B2", SPINE_LED: "#D55E00", UNCERTAIN: "#999999"}
-DROPPED_COLOUR = "#9a9a9a"
+# Stretches of the timeline that are not bends: the guided calibration hinge and the other
+# movements the pipeline dropped.
+CALIBRATION, NOT_COUNTED = "calibration", "not counted"
+STRETCH_COLOURS = {CALIBRATION: CALIBRATION_COLOUR, NOT_COUNTED: NEUTRAL_COLOUR}
+LEGEND = {HIP_LED: "hip-led bend", SPINE_LED: "spine-led bend", UNCERTAIN: "bend, class uncertain",
+          CALIBRATION: "calibration", NOT_COUNTED: "movement not counted (squat, small, walking ...)"}
+SPAN_ALPHA = 0.25
 LINE_COLOUR = "#222222"
 DPI = 144
-# More points than pixels only bloat the PNG and slow drawing; 3000 min/max pairs keep
-# every peak of an hour-long recording visible.
-MAX_TIMELINE_POINTS = 6000
+# The trace is thinned to a min/max pair per pixel column: more points than pixels only
+# slow the drawing and bloat the PNG, and the pairs keep every peak.
+POINTS_PER_PIXEL = 2
 
 
-def _png(fig: Figure) -> bytes:
+def _figure(**kwargs):
+    from matplotlib.figure import Figure
+
+    return Figure(**kwargs)
+
+
+def _png(fig) -> bytes:
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
     FigureCanvasAgg(fig)
     buffer = io.BytesIO()
     fig.savefig(buffer, format="png", dpi=DPI, metadata={"Software": None})
@@ -43,28 +56,30 @@ def _style(ax) -> None:
     ax.tick_params(labelsize=8)
 
 
-def envelope(t: np.ndarray, y: np.ndarray, max_points: int = MAX_TIMELINE_POINTS) -> tuple[np.ndarray, np.ndarray]:
+def envelope(t: np.ndarray, y: np.ndarray, max_points: int) -> tuple[np.ndarray, np.ndarray]:
     """Thin a long trace to at most ``max_points`` points, keeping each bucket's min and max.
 
-    t, y: (N,) arrays. Returns (t', y') with the extremes of every bucket in time order, so
-    no bend peak is lost however long the recording.
+    t, y: (N,) arrays. Returns (t', y') with the extremes of every bucket of consecutive
+    samples in time order, so no bend peak is lost however long the recording. A bucket
+    with no finite value keeps its first and last sample (NaN: the line breaks there).
     """
     t, y = np.asarray(t, float), np.asarray(y, float)
     n = len(t)
     if n <= max_points:
         return t, y
-    n_buckets = max_points // 2
-    edges = np.linspace(0, n, n_buckets + 1).astype(int)
-    idx = []
-    for lo, hi in zip(edges[:-1], edges[1:]):
-        if hi <= lo:
-            continue
-        segment = y[lo:hi]
-        if not np.isfinite(segment).any():
-            idx.extend((lo, hi - 1))
-            continue
-        idx.extend(sorted((lo + int(np.nanargmin(segment)), lo + int(np.nanargmax(segment)))))
-    idx = np.asarray(idx)
+    size = -(-n // (max_points // 2))  # samples per bucket, rounded up: at most max_points / 2 buckets
+    n_buckets = -(-n // size)
+    padded = np.full(n_buckets * size, np.nan)
+    padded[:n] = y
+    buckets = padded.reshape(n_buckets, size)
+    finite = np.isfinite(buckets)
+    lowest = np.where(finite, buckets, np.inf).argmin(axis=1)
+    highest = np.where(finite, buckets, -np.inf).argmax(axis=1)
+    empty = ~finite.any(axis=1)
+    lowest[empty], highest[empty] = 0, size - 1
+    starts = np.arange(n_buckets) * size
+    pairs = np.stack([np.minimum(lowest, highest), np.maximum(lowest, highest)], axis=1) + starts[:, None]
+    idx = np.minimum(pairs.ravel(), n - 1)
     return t[idx], y[idx]
 
 
@@ -73,6 +88,7 @@ def envelope(t: np.ndarray, y: np.ndarray, max_points: int = MAX_TIMELINE_POINTS
 ROW_S = 600.0
 SINGLE_ROW_MAX_S = 900.0
 MAX_ROWS = 12
+ROW_SLACK_S = 30.0
 # Smallest distance between two bend numbers, as a fraction of the row's length (about
 # 25 px at the report's width), so they never overlap into a smear.
 MIN_LABEL_GAP = 0.02
@@ -96,64 +112,124 @@ def label_every(peaks_s: pd.Series, min_gap_s: float) -> list:
 
 
 def timeline_rows(duration_s: float) -> tuple[int, float]:
-    """(rows, row length in s) of the timeline: one row up to 15 min, else 10-min rows."""
+    """(rows, row length in s) of the timeline: one row up to 15 min, else 10-min rows
+    (a few seconds over a whole number of rows stretch the rows instead of starting a
+    nearly empty one)."""
     if duration_s <= SINGLE_ROW_MAX_S:
         return 1, max(duration_s, 1e-9)
-    rows = min(MAX_ROWS, int(np.ceil(duration_s / ROW_S)))
+    rows = min(MAX_ROWS, int(np.ceil((duration_s - ROW_SLACK_S) / ROW_S)))
     return rows, max(ROW_S, duration_s / rows)
 
 
+def sensor_segment(placement: str) -> str:
+    """What the sensor's pitch is the pitch of, in words: the pelvis at the sacrum, the
+    lumbar vertebra under it higher up (pelvis plus the lumbar flexion below it)."""
+    return "pelvis" if placement == "sacrum" else f"lower back at {placement}"
+
+
+def _stretches(session: ReportSession, t0: float) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    """(start, end) times since the start, s, of every shaded stretch, by kind: bend class,
+    calibration, or movement not counted."""
+    out = {}
+    bends = session.bends
+    for label in (HIP_LED, SPINE_LED, UNCERTAIN):
+        rows = bends[bends["label"] == label] if len(bends) else bends
+        out[label] = (rows["start_s"].to_numpy(float) - t0, rows["end_s"].to_numpy(float) - t0)
+    dropped = session.dropped
+    calibration = (dropped["reason"] == CALIBRATION_HINGE).to_numpy(bool) if len(dropped) else np.zeros(0, bool)
+    for kind, rows in ((CALIBRATION, dropped[calibration]), (NOT_COUNTED, dropped[~calibration])):
+        out[kind] = (rows["start_s"].to_numpy(float) - t0, rows["end_s"].to_numpy(float) - t0)
+    return out
+
+
+def _span_style(kind: str) -> dict:
+    """Fill of a shaded stretch: a tint of its colour; movements not counted are hatched,
+    so they never look like a bend of uncertain class (both grey)."""
+    colour = {**CLASS_COLOURS, **STRETCH_COLOURS}[kind]
+    if kind == NOT_COUNTED:
+        return {"facecolor": "none", "edgecolor": colour, "hatch": "////", "linewidth": 0}
+    return {"facecolor": colour, "alpha": SPAN_ALPHA, "linewidth": 0}
+
+
+def shaded_kinds(session: ReportSession) -> set[str]:
+    """The kinds of stretch (bend classes, calibration, not counted) the timeline shades."""
+    return {kind for kind, (starts, _) in _stretches(session, 0.0).items() if len(starts)}
+
+
+def _spans(ax, x0: np.ndarray, x1: np.ndarray, kind: str) -> None:
+    """Shade [x0, x1) over the full height of ``ax`` as one collection (one artist however
+    many spans: hundreds of separate patches make drawing and layout slow)."""
+    from matplotlib.collections import PolyCollection
+
+    bottom, top = np.zeros_like(x0), np.ones_like(x0)
+    verts = np.stack([np.stack([x0, bottom], 1), np.stack([x0, top], 1),
+                      np.stack([x1, top], 1), np.stack([x1, bottom], 1)], axis=1)
+    style = {f"{k}s" if k in ("facecolor", "edgecolor", "linewidth") else k: v for k, v in _span_style(kind).items()}
+    ax.add_collection(PolyCollection(verts, transform=ax.get_xaxis_transform(), **style), autolim=False)
+
+
 def timeline_png(session: ReportSession, width_in: float = 10.0) -> bytes:
-    """Sagittal pitch of the sensor over time, each bend shaded by its class, PNG bytes.
+    """Pitch of the sensor's segment over time, each bend shaded by its class, PNG bytes.
 
     Up to 15 min in one row with seconds on the axis; longer recordings in stacked 10-min
-    rows with minutes on the axis.
+    rows with minutes on the axis. The trace is thinned to a min/max pair per pixel
+    column; the calibration hinge and the movements not counted are shaded too.
     """
+    from matplotlib.patches import Patch
+
     n_rows, row_s = timeline_rows(session.duration_s)
-    fig = Figure(figsize=(width_in, 3.0 if n_rows == 1 else 0.7 + 1.55 * n_rows), layout="constrained")
+    height_in = 3.0 if n_rows == 1 else 0.7 + 1.55 * n_rows
+    fig = _figure(figsize=(width_in, height_in))
+    # Fixed margins, in inches: a layout engine measures every text of the figure twice
+    # (half the drawing time of an hour-long timeline) to find what these constants say.
+    left_in = 0.75 if n_rows == 1 else 0.85
+    top_in, bottom_in, gap_in = 0.42, 0.5, 0.45
+    row_in = (height_in - top_in - bottom_in - (n_rows - 1) * gap_in) / n_rows
+    fig.subplots_adjust(left=left_in / width_in, right=1 - 0.12 / width_in, top=1 - top_in / height_in,
+                        bottom=bottom_in / height_in, hspace=gap_in / row_in)
     axes = np.atleast_1d(fig.subplots(n_rows, 1, squeeze=False)[:, 0])
     scale = 1.0 if n_rows == 1 and session.duration_s <= 300 else 60.0
     unit = "s" if scale == 1.0 else "min"
     t0 = float(session.t_s[0]) if len(session.t_s) else 0.0
-    t, pitch = envelope(session.t_s - t0, session.pitch_deg, MAX_TIMELINE_POINTS * n_rows)
+    t, pitch = envelope(session.t_s - t0, session.pitch_deg, POINTS_PER_PIXEL * int(width_in * DPI) * n_rows)
     finite = np.isfinite(session.pitch_deg)
     top = float(np.nanmax(session.pitch_deg)) if finite.any() else 0.0
     bottom = float(np.nanmin(session.pitch_deg)) if finite.any() else 0.0
+    stretches = _stretches(session, t0)
     bends = session.bends
+    peaks_all = bends["peak_s"] - t0 if len(bends) else pd.Series(dtype=float)
     for i, ax in enumerate(axes):
         _style(ax)
         lo, hi = i * row_s, (i + 1) * row_s
-        for row in session.dropped.itertuples():
-            if row.end_s - t0 >= lo and row.start_s - t0 <= hi:
-                ax.axvspan((row.start_s - t0) / scale, (row.end_s - t0) / scale, color=DROPPED_COLOUR,
-                           alpha=0.18, lw=0)
-        in_row = bends[(bends["end_s"] - t0 >= lo) & (bends["start_s"] - t0 <= hi)] if len(bends) else bends
-        for _, row in in_row.iterrows():
-            colour = CLASS_COLOURS.get(str(row["label"]), DROPPED_COLOUR)
-            ax.axvspan((row["start_s"] - t0) / scale, (row["end_s"] - t0) / scale, color=colour, alpha=0.25, lw=0)
+        for kind, (x0, x1) in stretches.items():
+            in_row = (x1 >= lo) & (x0 <= hi)
+            if in_row.any():
+                _spans(ax, x0[in_row] / scale, x1[in_row] / scale, kind)
         keep = (t >= lo - row_s * 0.01) & (t <= hi + row_s * 0.01)
         ax.plot(t[keep] / scale, pitch[keep], color=LINE_COLOUR, lw=0.8)
-        peaks = in_row["peak_s"] - t0 if len(in_row) else in_row
-        if n_rows > 1 and len(peaks):
-            peaks = peaks[(peaks >= lo) & (peaks < hi)]
+        peaks = peaks_all[(peaks_all >= lo) & (peaks_all < hi)] if n_rows > 1 else peaks_all
         for bend_id in label_every(peaks, MIN_LABEL_GAP * row_s):
             ax.annotate(str(bend_id), (peaks[bend_id] / scale, top), xytext=(0, 3),
                         textcoords="offset points", ha="center", va="bottom", fontsize=7, color="#444444")
         ax.set_ylim(min(bottom, 0.0) - 3, top * 1.12 + 4)
         ax.set_xlim(lo / scale, (hi if n_rows > 1 else max(session.duration_s, 1e-9)) / scale)
-        ax.set_ylabel("pitch, deg" if n_rows > 1 else "sensor pitch, deg\n(forward +)", fontsize=9)
+        ax.set_ylabel("deg" if n_rows > 1 else f"{sensor_segment(session.placement)} pitch, deg\n"
+                      "(sensor; forward +)", fontsize=9)
+    if n_rows > 1:
+        fig.text(0.12 / width_in, 0.5, f"{sensor_segment(session.placement)} pitch (sensor), deg, forward +",
+                 rotation=90, ha="left", va="center", fontsize=9)
     axes[-1].set_xlabel(f"time since start, {unit}", fontsize=9)
-    handles = [Patch(color=CLASS_COLOURS[HIP_LED], alpha=0.35, label="hip-led bend"),
-               Patch(color=CLASS_COLOURS[SPINE_LED], alpha=0.35, label="spine-led bend"),
-               Patch(color=CLASS_COLOURS[UNCERTAIN], alpha=0.35, label="bend, class uncertain"),
-               Patch(color=DROPPED_COLOUR, alpha=0.3, label="not a bend (squat, small)")]
-    fig.legend(handles=handles, loc="outside upper left", fontsize=7, frameon=False, ncols=4)
+    shown = [kind for kind in (HIP_LED, SPINE_LED, UNCERTAIN, CALIBRATION, NOT_COUNTED)
+             if len(stretches[kind][0]) or kind in (HIP_LED, SPINE_LED)]
+    handles = [Patch(label=LEGEND[kind], **_span_style(kind)) for kind in shown]
+    fig.legend(handles=handles, loc="upper left", bbox_to_anchor=(left_in / width_in - 0.01, 1.0), fontsize=7,
+               frameon=False, ncols=len(handles), borderaxespad=0.3)
     return _png(fig)
 
 
 def score_histogram_png(bends: pd.DataFrame, width_in: float = 4.8) -> bytes:
     """Histogram of hinge scores (0-100 in steps of 10), stacked by class, PNG bytes."""
-    fig = Figure(figsize=(width_in, 3.0), layout="constrained")
+    fig = _figure(figsize=(width_in, 3.0), layout="constrained")
     ax = fig.add_subplot()
     _style(ax)
     bins = np.arange(0, 101, 10)
@@ -171,8 +247,8 @@ def score_histogram_png(bends: pd.DataFrame, width_in: float = 4.8) -> bytes:
 
 
 def share_vs_depth_png(bends: pd.DataFrame, decision_share: float | None = None, width_in: float = 4.8) -> bytes:
-    """Lumbar share (%) against trunk depth (deg), one dot per bend coloured by class, PNG bytes."""
-    fig = Figure(figsize=(width_in, 3.0), layout="constrained")
+    """Lumbar share (%) against trunk angle (deg), one dot per bend coloured by class, PNG bytes."""
+    fig = _figure(figsize=(width_in, 3.0), layout="constrained")
     ax = fig.add_subplot()
     _style(ax)
     for label in (HIP_LED, SPINE_LED, UNCERTAIN):
@@ -186,10 +262,10 @@ def share_vs_depth_png(bends: pd.DataFrame, decision_share: float | None = None,
     ax.set_ylim(0, 100)
     depth = bends["depth_deg"].astype(float)
     ax.set_xlim(0, max(120.0, float(depth.max()) + 5 if len(depth) else 120.0))
-    ax.set_xlabel("trunk depth at the deepest point, deg", fontsize=9)
+    ax.set_xlabel("trunk angle at the deepest point, deg", fontsize=9)
     ax.set_ylabel("lumbar share, %", fontsize=9)
     ax.legend(fontsize=7, frameon=False, loc="upper right")
-    ax.set_title("Lumbar share vs depth", fontsize=10, loc="left")
+    ax.set_title("Lumbar share vs trunk angle", fontsize=10, loc="left")
     return _png(fig)
 
 
@@ -209,29 +285,26 @@ def _date_ticks(ax, dates: list[datetime]) -> None:
     ax.set_xlim(min(dates) - span * 0.08, max(dates) + span * 0.08)
 
 
-def progress_png(dates: list[datetime | None], mean_scores: list[float], hip_led_pcts: list[float],
-                 width_in: float = 10.0) -> bytes:
-    """Mean score and hip-led share per session, in session order, PNG bytes.
+def trend_png(dates: list[datetime | None], values: list[float], label: str, title: str, colour: str = "#333333",
+              width_in: float = 4.8) -> bytes:
+    """One value per session (mean score, points /100, or hip-led share, %) in session order, PNG bytes.
 
-    dates: session start per session (None when unknown: the axis then numbers sessions);
-    mean_scores: points /100; hip_led_pcts: %. NaN (a session without bends) leaves a gap.
+    dates: session start per session (None when unknown: the axis then numbers sessions).
+    values: on a 0-100 scale; NaN (a session without bends) leaves a gap.
     """
-    fig = Figure(figsize=(width_in, 2.8), layout="constrained")
-    axes = fig.subplots(1, 2)
+    fig = _figure(figsize=(width_in, 3.0), layout="constrained")
+    ax = fig.add_subplot()
+    _style(ax)
     use_dates = all(d is not None for d in dates)
     x = list(dates) if use_dates else list(range(1, len(dates) + 1))
-    for ax, values, label, colour in ((axes[0], mean_scores, "mean hinge score, points /100", "#333333"),
-                                      (axes[1], hip_led_pcts, "hip-led bends, %", CLASS_COLOURS[HIP_LED])):
-        _style(ax)
-        ax.plot(x, values, marker="o", color=colour, lw=1.5, ms=5)
-        ax.set_ylim(-4, 104)
-        ax.set_ylabel(label, fontsize=9)
-        if use_dates:
-            _date_ticks(ax, dates)
-            ax.set_xlabel("session start (UTC)", fontsize=9)
-        else:
-            ax.set_xticks(x)
-            ax.set_xlabel("session, in order given", fontsize=9)
-    axes[0].set_title("Score over sessions", fontsize=10, loc="left")
-    axes[1].set_title("Hip-led share over sessions", fontsize=10, loc="left")
+    ax.plot(x, values, marker="o", color=colour, lw=1.5, ms=5)
+    ax.set_ylim(-4, 104)
+    ax.set_ylabel(label, fontsize=9)
+    if use_dates:
+        _date_ticks(ax, dates)
+        ax.set_xlabel("session start (UTC)", fontsize=9)
+    else:
+        ax.set_xticks(x)
+        ax.set_xlabel("session, in order given", fontsize=9)
+    ax.set_title(title, fontsize=10, loc="left")
     return _png(fig)
