@@ -29,6 +29,7 @@ from .movement_kind import gait_mask
 from .sensor_correction import estimate_correction
 from .segmentation import rest_posture, segment_with_params
 from .stillness import runs, settled_mask, still_mask
+from hinge.recordings.wording import count
 
 BEND_COLUMNS = [
     "start_s", "peak_s", "end_s", "label", "score", "lumbar_share", "depth_deg", "confidence",
@@ -137,7 +138,7 @@ def analyse(
     long_gaps = grid.gaps[grid.gaps["duration_s"] > params.max_interp_gap_s]
     if len(long_gaps):
         warnings.append(
-            f"{len(long_gaps)} gap(s) longer than {params.max_interp_gap_s:.2f} s "
+            f"{count(len(long_gaps), 'gap')} longer than {params.max_interp_gap_s:.2f} s "
             f"(longest {long_gaps['duration_s'].max():.2f} s): bends overlapping them are flagged 'gap'"
         )
 

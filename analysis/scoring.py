@@ -129,10 +129,11 @@ def score_bend(
 
 def advice_text(finding: Finding, n_bends: int, total_bends: int) -> str:
     """The finding's advice for a session in which n_bends of total_bends showed it."""
-    noun = "bend" if total_bends == 1 else "bends"
-    return finding.advice.format(
-        bends=f"{n_bends} of {total_bends} {noun}", were="was" if n_bends == 1 else "were",
+    bends = "the only bend" if total_bends == 1 else f"{n_bends} of {total_bends} bends"
+    text = finding.advice.format(
+        bends=bends, were="was" if n_bends == 1 else "were",
         min_hip_back_cm=_centimetres(MIN_HIP_SHIFT_M), lag_s=f"{LAG_NOTE_S:.1f}", fast_deg_s=f"{FAST_RATE_DEG_S:.0f}")
+    return text[0].upper() + text[1:]
 
 
 # Findings that call for work, in the report's order of precedence at equal counts.

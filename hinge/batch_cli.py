@@ -7,6 +7,7 @@ from __future__ import annotations
 import argparse
 import sys
 
+from hinge.recordings.wording import count
 from hinge.threads import available_cores
 
 __all__ = ["add_batch_arguments", "run_batch_command", "BATCH_DESCRIPTION", "BATCH_EPILOG",
@@ -60,7 +61,7 @@ def run_batch_command(args: argparse.Namespace) -> int:
                         placement=args.placement, progress=enabled, force=args.force)
     recordings, bends = outcome.recordings, outcome.bends
     if outcome.skipped_csv:
-        print(f"hinge: skipped {len(outcome.skipped_csv)} CSV file(s) without IMU columns "
+        print(f"hinge: skipped {count(len(outcome.skipped_csv), 'CSV file')} without IMU columns "
               f"(e.g. {outcome.skipped_csv[0]})", file=sys.stderr)
     for note in outcome.notes:
         print(f"hinge: note: {note}", file=sys.stderr)

@@ -16,6 +16,7 @@ from datetime import datetime, timezone
 
 from hinge import __version__
 from hinge.errors import HingeInputError, HingeWriteError
+from hinge.recordings.wording import count
 from hinge.threads import limit_native_threads
 
 from hinge.recordings.placements import PLACEMENTS  # noqa: E402 - a plain table: `hinge --help` stays light
@@ -226,7 +227,7 @@ def _print_table(records: list[dict], result, warnings: list[str], recording) ->
         print(f"mean score: {sum(r['score'] for r in records) / len(records):.0f}/100")
     print(f"calibration: {_calibration_summary(result.calibration)}")
     if len(result.dropped):
-        print(f"not counted as bends: {len(result.dropped)} movement(s)")
+        print(f"not counted as bends: {count(len(result.dropped), 'movement')}")
     if warnings:
         print("warnings:")
         for warning in warnings:

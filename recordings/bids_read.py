@@ -14,6 +14,7 @@ from hinge.errors import HingeInputError
 from .bids_layout import CHANNEL_COLUMNS, NA, companion, fail, is_motion_file, read_table
 from .schema import MAX_TIME_S, is_finite_number, load_json
 from .validation import ACC_UNITS_TO_MPS2, GYR_UNITS_TO_RAD_S, MAX_RATE_MISMATCH
+from .wording import count
 
 
 @dataclass(frozen=True)
@@ -128,7 +129,7 @@ def _read_values(path: Path, n_columns: int) -> np.ndarray:
     if not first.strip():
         raise fail(path, "is empty; expected tab-separated numbers, one column per channel")
     if len(cells) != n_columns:
-        raise fail(path, f"has {len(cells)} column(s) but the _channels.tsv lists {n_columns} channel(s); "
+        raise fail(path, f"has {count(len(cells), 'column')} but the _channels.tsv lists {count(n_columns, 'channel')}; "
                           "they must match")
     if any(c.strip() != NA and not _is_number(c) for c in cells):
         raise fail(path, "first line is not numbers; a BIDS _motion.tsv has no header row")
@@ -148,7 +149,7 @@ def _first_bad_line(path: Path, n_columns: int) -> HingeInputError:
         for number, line in enumerate(handle, 1):
             cells = line.rstrip("\n").split("\t")
             if len(cells) != n_columns:
-                return fail(path, f"line {number} has {len(cells)} cell(s), expected {n_columns} (one per "
+                return fail(path, f"line {number} has {count(len(cells), 'cell')}, expected {n_columns} (one per "
                                    "channel); the file is truncated or damaged")
             bad = [c for c in cells if c != NA and not _is_number(c)]
             if bad:

@@ -13,6 +13,7 @@ import pandas as pd
 from .bids_layout import (BIDS_VERSION, CHANNEL_COLUMNS, NA, check_label, entry_paths, fail, read_table,
                           subject_dir)
 from .schema import load_json
+from .wording import count
 
 # float32 samples (the session format) need 9 significant digits to come back exactly.
 _VALUE_FORMAT = "%.9g"
@@ -226,7 +227,7 @@ def write_motion_entry(root: str | os.PathLike, entry: MotionEntry, subject: str
         **{f"{kind}ChannelCount": 0 for kind in ("ANGACCEL", "JNTANG", "MAGN", "MISC", "ORNT", "POS", "VEL")},
         "TrackedPointsCount": 1,
         "MissingValues": NA,
-        "SubjectArtefactDescription": (f"{n_lost} sample period(s) without data (lost samples), "
+        "SubjectArtefactDescription": (f"{count(n_lost, 'sample period')} without data (lost samples), "
                                        "written as n/a rows" if n_lost else "n/a"),
     } | {k: v for k, v in entry.sidecar.items() if v is not None}
     _write_json(paths["motion_json"], sidecar)

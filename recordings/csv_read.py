@@ -28,6 +28,7 @@ from hinge.errors import HingeInputError
 from .recording import ImuRecording
 from .validation import (ACC_UNITS_TO_MPS2, GYR_UNITS_TO_RAD_S, MIN_DURATION_S, MIN_SAMPLES, check_timing,
                          check_units, clipped_plateaus, impossible_samples)
+from .wording import count
 
 __all__ = ["TIME_COLUMN", "ACC_COLUMNS", "GYR_COLUMNS", "REQUIRED_COLUMNS", "EXPECTED_HEADER", "read_stream",
            "read_imu_csv"]
@@ -269,10 +270,10 @@ def read_imu_csv(path: str | os.PathLike, acc_unit: str = "m/s2", gyro_unit: str
 
     notes: list[str] = list(bad_notes)
     if repeated:
-        notes.append(f"{name}: dropped {len(repeated)} row(s) repeating the row before them exactly "
+        notes.append(f"{name}: dropped {count(len(repeated), 'row')} repeating the row before them exactly "
                      f"(same time_s and values; first at line {repeated[0] + 2}): a packet sent twice")
     if extras:
-        notes.append(f"{name}: ignored extra column(s) {', '.join(repr(e) for e in extras)}")
+        notes.append(f"{name}: ignored extra {'column' if len(extras) == 1 else 'columns'} {', '.join(repr(e) for e in extras)}")
     # A CSV carries no saturation annotations: clipped plateaus are found in the values.
     channels = {c: acc_mps2[:, i] for i, c in enumerate(ACC_COLUMNS)}
     channels |= {c: gyr_rad_s[:, i] for i, c in enumerate(GYR_COLUMNS)}

@@ -31,6 +31,7 @@ from .csv_read import read_imu_csv, read_stream
 from .recording import ImuRecording, LoadedRecording
 from .validation import (check_declared_rate, check_timing, check_units, incomplete_samples,
                          resolve_placement)
+from .wording import count
 
 __all__ = ["load_recording", "bids_annotations", "calibration_window"]
 
@@ -153,7 +154,7 @@ def _bad_stretches(annotations: pd.DataFrame, name: str, noun: str) -> list[str]
     bad = annotations[annotations["description"].astype(str).str.startswith(BAD_PREFIX)]
     if not len(bad):
         return []
-    return [f"{name}: {len(bad)} {BAD_PREFIX} {noun}(s) ({', '.join(sorted(set(bad['description'])))}), "
+    return [f"{name}: {count(len(bad), BAD_PREFIX + ' ' + noun)} ({', '.join(sorted(set(bad['description'])))}), "
             f"{bad['duration_s'].sum():.2f} s in all"]
 
 

@@ -26,6 +26,7 @@ from ._samplesfile import SAMPLES_SIGNATURE, encode_sample_blocks, scan_samples
 from .decode import decode_raw_records
 from .reader import read_metadata
 from .writer import utc_now
+from .wording import count
 
 __all__ = ["recover_session", "RecoveryReport"]
 
@@ -50,8 +51,8 @@ class RecoveryReport:
         """Human-readable summary, one fact per line."""
         out = [f"{self.path}: status was '{self.status_before}'"]
         for name, (valid, cut, problem) in self.cut.items():
-            out.append(f"{name}: cut {cut} damaged byte(s) at byte {valid} ({problem})")
-        out.append(f"raw.log: {self.raw_records} valid record(s)")
+            out.append(f"{name}: cut {count(cut, 'damaged byte')} at byte {valid} ({problem})")
+        out.append(f"raw.log: {count(self.raw_records, 'valid record')}")
         if self.rebuilt_from_raw:
             out.append(f"samples.bin: rebuilt from raw.log, {self.samples_before} -> {self.samples_after} samples")
         elif self.extended_from_raw:
@@ -127,7 +128,7 @@ def recover_session(path: str | os.PathLike) -> RecoveryReport:
         if len(resynced) > len(records):
             # Valid records after the damage (a flipped bit in the signature, a torn record in
             # the middle): keep them all; the damaged file is kept aside whole.
-            _cut(raw_path, 0, report, f"{raw_scan.problem}; {len(resynced) - len(records)} valid record(s) "
+            _cut(raw_path, 0, report, f"{raw_scan.problem}; {count(len(resynced) - len(records), 'valid record')} "
                                       "after it kept")
             write_bytes_atomic(raw_path, clean)
             records = resynced
@@ -205,7 +206,7 @@ def recover_session(path: str | os.PathLike) -> RecoveryReport:
                     report.decode_note = ("raw.log decodes to another timebase than samples.bin (its last sample "
                                           "is not among the decoded ones); kept samples.bin as it is")
             if decoder.bad_packets:
-                report.decode_note = f"raw.log: {decoder.bad_packets} undecodable packet(s) skipped"
+                report.decode_note = f"raw.log: {count(decoder.bad_packets, 'undecodable packet')} skipped"
     elif records and not profile_key:
         report.decode_note = "raw.log not decoded: session.json names no device profile"
 

@@ -23,6 +23,7 @@ from hinge.firmware_protocol.samples import STANDARD_GRAVITY_MPS2 as GRAVITY_MPS
 
 from .placements import DEFAULT_PLACEMENT, PLACEMENTS
 from .sample_rate import estimate_sample_rate
+from .wording import count
 
 __all__ = ["MIN_SAMPLES", "MIN_DURATION_S", "MIN_FS_HZ", "MAX_FS_HZ", "MAX_RATE_MISMATCH", "GRAVITY_TOLERANCE",
            "MAX_GYRO_RAD_S", "MIN_PEAK_GYRO_DEG_S", "MAX_INCOMPLETE_FRACTION", "ACC_UNITS_TO_MPS2",
@@ -204,7 +205,7 @@ def impossible_samples(acc_mps2: np.ndarray, gyr_rad_s: np.ndarray, name: str,
     beyond = (np.abs(acc_mps2) > MAX_ACC_MPS2).any(axis=1) | (np.abs(gyr_rad_s) > MAX_RATE_RAD_S).any(axis=1)
     if beyond.any():
         first = int(np.argmax(beyond))
-        notes.append(f"{name}: dropped {int(beyond.sum())} row(s) with values beyond any IMU's full scale "
+        notes.append(f"{name}: dropped {count(int(beyond.sum()), 'row')} with values beyond any IMU's full scale "
                      f"(> {MAX_ACC_MPS2 / GRAVITY_MPS2:.0f} g or > {math.degrees(MAX_RATE_RAD_S):.0f} deg/s; "
                      f"first at line {first + first_line}): transmission glitches")
     spike = np.zeros(len(gyr_rad_s), bool)
@@ -216,7 +217,7 @@ def impossible_samples(acc_mps2: np.ndarray, gyr_rad_s: np.ndarray, name: str,
         spike &= ~beyond
     if spike.any():
         first = int(np.argmax(spike))
-        notes.append(f"{name}: dropped {int(spike.sum())} single-sample gyro spike(s) of more than "
+        notes.append(f"{name}: dropped {count(int(spike.sum()), 'single-sample gyro spike')} of more than "
                      f"{GLITCH_RAD_S:.0f} rad/s (first at line {first + first_line}): transmission glitches")
     return beyond | spike, notes
 

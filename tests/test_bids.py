@@ -347,7 +347,7 @@ def test_unknown_unit_names_file_and_channel(entry):
 def test_truncated_motion_file(entry):
     text = entry.read_text()
     entry.write_text(text[: len(text) // 2].rsplit("\t", 3)[0] + "\n")
-    assert "cell(s), expected 7" in _error(entry) and "truncated" in _error(entry)
+    assert "cells, expected 7" in _error(entry) and "truncated" in _error(entry)
 
 
 def test_motion_file_with_a_header(entry):
@@ -358,7 +358,7 @@ def test_motion_file_with_a_header(entry):
 def test_column_count_must_match_channels(entry):
     channels = _companion(entry, "_channels.tsv")
     channels.write_text("\n".join(channels.read_text().splitlines()[:-1]) + "\n")
-    assert "7 column(s) but the _channels.tsv lists 6" in _error(entry)
+    assert "7 columns but the _channels.tsv lists 6" in _error(entry)
 
 
 @pytest.mark.parametrize("suffix", ["_channels.tsv", "_motion.json"])

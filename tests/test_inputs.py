@@ -149,7 +149,7 @@ def test_a_packet_repeated_exactly_is_dropped_with_a_warning(tmp_path):
     rec = read_imu_csv(path)
     assert len(rec.t_s) == len(t_s)
     np.testing.assert_allclose(rec.t_s, np.round(t_s, 6))
-    assert any("dropped 1 row(s) repeating" in w and "line 303" in w for w in rec.warnings)
+    assert any("dropped 1 row repeating" in w and "line 303" in w for w in rec.warnings)
 
 
 def test_a_repeated_time_stamp_with_other_values_is_still_refused(tmp_path):

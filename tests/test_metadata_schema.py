@@ -101,7 +101,7 @@ def test_recover_resynchronises_after_a_flipped_bit_in_the_raw_log_signature(ses
     (session / "samples.bin").unlink()
     run = run_hinge("recover", session)
     assert run.returncode == 0, run.stderr
-    assert "valid record(s) after it kept" in run.stdout
+    assert "after it kept" in run.stdout
     assert list(session.glob("raw.log.cut-at-0"))  # the damaged original, kept aside
     after = run_hinge("analyse", session, "--json")
     assert after.returncode == 0, after.stderr

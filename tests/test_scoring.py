@@ -75,7 +75,8 @@ def test_every_finding_is_reachable_and_its_advice_is_counted():
 
 def test_advice_grammar_and_thresholds():
     fast = next(f for f in FINDINGS if f.key == "fast")
-    assert advice_text(fast, 1, 1).startswith("1 of 1 bend was faster than 150 deg/s at the peak.")
+    assert advice_text(fast, 1, 1).startswith("The only bend was faster than 150 deg/s at the peak.")
+    assert advice_text(next(f for f in FINDINGS if f.key == "rounded"), 1, 1).startswith("In the only bend the lower back")
     assert "3 of 10 bends were faster than 150 deg/s" in advice_text(fast, 3, 10)
     assert "less than 4 cm" in advice_text(next(f for f in FINDINGS if f.key == "hips_back"), 2, 5)
 

@@ -7,6 +7,7 @@ value that rounds to zero never prints as "-0", counts agree with their nouns an
 from __future__ import annotations
 
 import math
+from hinge.recordings.wording import count  # noqa: F401 - one home for counts in words
 
 __all__ = ["number", "signed", "change", "count", "count_verb", "MISSING"]
 
@@ -54,11 +55,6 @@ def change(delta, unit: str, decimals: int = 0) -> str:
         return "did not change"
     singular = unit.removesuffix("s") if float(magnitude) == 1 and unit.endswith("s") else unit
     return f"{'rose' if x > 0 else 'fell'} by {magnitude} {singular}"
-
-
-def count(n: int, noun: str, plural: str | None = None) -> str:
-    """"1 bend", "2 bends", "0 bends"; plural defaults to noun + "s"."""
-    return f"{n} {noun if n == 1 else plural or noun + 's'}"
 
 
 def count_verb(n: int, singular: str, plural: str) -> str:
