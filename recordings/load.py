@@ -18,7 +18,6 @@ import math
 import os
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 
 from hinge.errors import HingeInputError
@@ -132,7 +131,7 @@ def bids_annotations(events: pd.DataFrame) -> pd.DataFrame:
     kinds = events["trial_type"].astype(str) if "trial_type" in events.columns else pd.Series(NA, index=events.index)
     return pd.DataFrame({
         "onset_s": pd.to_numeric(events["onset"], errors="coerce").astype(float).to_numpy(),
-        "duration_s": pd.to_numeric(events["duration"].replace(NA, np.nan), errors="coerce").astype(float).to_numpy(),
+        "duration_s": pd.to_numeric(events["duration"], errors="coerce").astype(float).to_numpy(),  # n/a: NaN
         "description": kinds.to_numpy(dtype=object),
     }, columns=COLUMNS)
 
