@@ -196,7 +196,10 @@ def run_record(args: argparse.Namespace, live=None) -> int:
         raise HingeInputError(f"--bends {args.bends}: need at least 1 bend")
     if args.simulate:
         # hinge live's simulated person starts with the guided calibration.
-        args.motion_options = {"bends_per_chunk": args.bends or SIMULATED_SET_BENDS, "guided_calibration": live is not None}
+        # Ending with the set, the person then stands still (no bend of a next set is recorded
+        # in the moment the link takes to close).
+        args.motion_options = {"bends_per_chunk": args.bends or SIMULATED_SET_BENDS, "guided_calibration": live is not None,
+                               "one_set": args.duration is None}
     if args.simulate:
         from hinge.imu.simulated import SIMULATED_PROFILES
 
