@@ -413,6 +413,9 @@ def read_imu_csv(path: str | os.PathLike, acc_unit: str = "m/s2", gyro_unit: str
         # Dropped rows become a gap the analysis sees as one (flagged, not bridged if long).
         keep = ~bad
         t_s, acc_mps2, gyr_rad_s = np.ascontiguousarray(t_s[keep]), acc_mps2[keep], gyr_rad_s[keep]
+        if t_s.size < MIN_ROWS or t_s[-1] - t_s[0] < MIN_DURATION_S:
+            raise _fail(name, f"only {t_s.size} of {keep.size} rows are within any IMU's full scale "
+                              f"(need >= {MIN_ROWS} rows and >= {MIN_DURATION_S:.0f} s); check the units and columns")
 
     notes: list[str] = list(bad_notes)
     if repeated:

@@ -28,7 +28,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from hypothesis import HealthCheck, given, note, settings
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from hinge.analysis.body_model import SessionSpec, simulate_session
@@ -113,18 +113,18 @@ def run_hinge(*argv) -> Run:
 
 def check_run(run: Run, statuses: tuple[int, ...] = (0, 2)) -> None:
     """Exit status documented; stderr only hinge's one-line messages; a refusal is one error line."""
-    note(f"status {run.status}; stderr:\n{run.stderr}")
-    assert run.status in statuses
-    assert "Traceback" not in run.stderr
+    said = f"status {run.status}; stderr:\n{run.stderr}"
+    assert run.status in statuses, said
+    assert "Traceback" not in run.stderr, said
     lines = run.stderr.splitlines()
     for line in lines:
         # One line per message: a note, a warning, an error, or a batch failure ("  - ...").
-        assert line.startswith("hinge: ") or line.startswith("  - "), f"stray stderr line: {line!r}"
+        assert line.startswith("hinge: ") or line.startswith("  - "), f"stray stderr line {line!r}; {said}"
     errors = [line for line in lines if line.startswith("hinge: error: ")]
     if run.status == 2:
-        assert len(errors) == 1 and lines[-1] == errors[0]
+        assert len(errors) == 1 and lines[-1] == errors[0], said
     else:
-        assert not errors
+        assert not errors, said
 
 
 def fingerprint(root: Path) -> dict[str, str]:
@@ -351,3 +351,20 @@ def test_recover_any_session_folder(corpus, data):
         check_run(again, (0,))
         check_unchanged(path, settled)
         check_run(run_hinge("analyse", path))
+
+
+# -- the minimal examples the exploration found, one per bug fixed ------------------------------
+
+def _edit_json(path: Path, **changes) -> None:
+    document = json.loads(path.read_text())
+    document.update(changes)
+    path.write_text(json.dumps(document))
+
+
+def test_a_csv_whose_every_row_is_beyond_full_scale_is_refused(corpus, tmp_path):
+    rows = corpus.csv_g_deg.read_text().splitlines()
+    path = tmp_path / "rec.csv"
+    path.write_text("\n".join([rows[0]] + [r.rsplit(",", 3)[0] + ",1e9,0,0" for r in rows[1:]]) + "\n")
+    run = run_hinge("analyse", path, "--acc-unit", "g", "--gyro-unit", "deg/s")
+    check_run(run)
+    assert run.status == 2 and "within any IMU's full scale" in run.stderr
