@@ -115,6 +115,10 @@ def _expand(paths) -> list[Path]:
     study tree) stand for every recording found inside them, as in `hinge batch`."""
     out = []
     for p in map(Path, paths):
+        try:
+            p.resolve()  # inputs are compared resolved (duplicates, the output)
+        except (RuntimeError, OSError):  # a link loop: RuntimeError up to Python 3.12, OSError after
+            raise HingeInputError(f"{p}: is a symbolic link loop; name the recording itself") from None
         if p.suffix.lower() in (".html", ".htm", ".pdf") and p.is_file():
             # `hinge report sessions/P01_*` also matches the reports `hinge live` wrote beside
             # the sessions: a report is never an input.

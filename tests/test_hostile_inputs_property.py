@@ -368,3 +368,10 @@ def test_a_csv_whose_every_row_is_beyond_full_scale_is_refused(corpus, tmp_path)
     run = run_hinge("analyse", path, "--acc-unit", "g", "--gyro-unit", "deg/s")
     check_run(run)
     assert run.status == 2 and "within any IMU's full scale" in run.stderr
+
+
+def test_report_of_a_link_loop_is_refused(tmp_path):
+    os.symlink("rec.csv", tmp_path / "rec.csv")
+    run = run_hinge("report", tmp_path / "rec.csv", "-o", tmp_path / "report.html")
+    check_run(run)
+    assert run.status == 2 and "symbolic link loop" in run.stderr
