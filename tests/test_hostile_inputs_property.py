@@ -375,3 +375,12 @@ def test_report_of_a_link_loop_is_refused(tmp_path):
     run = run_hinge("report", tmp_path / "rec.csv", "-o", tmp_path / "report.html")
     check_run(run)
     assert run.status == 2 and "symbolic link loop" in run.stderr
+
+
+def test_export_into_a_dataset_whose_generated_by_is_not_a_list_is_refused(corpus, tmp_path):
+    target = tmp_path / "bids"
+    shutil.copytree(corpus.bids, target)
+    _edit_json(target / "dataset_description.json", GeneratedBy="1.11.1")
+    run = run_hinge("export", corpus.csv, "--bids", target, "--subject", "P02")
+    check_run(run)
+    assert run.status == 2 and "GeneratedBy" in run.stderr
