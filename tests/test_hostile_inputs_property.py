@@ -384,3 +384,12 @@ def test_export_into_a_dataset_whose_generated_by_is_not_a_list_is_refused(corpu
     run = run_hinge("export", corpus.csv, "--bids", target, "--subject", "P02")
     check_run(run)
     assert run.status == 2 and "GeneratedBy" in run.stderr
+
+
+def test_export_of_a_session_whose_device_name_is_a_number(corpus, tmp_path):
+    session = tmp_path / "session"
+    shutil.copytree(corpus.session, session)
+    _edit_json(session / "session.json", device={"name": 5, "simulated": True})
+    run = run_hinge("export", session, "--bids", tmp_path / "bids", "--subject", "P01")
+    check_run(run)
+    assert run.status == 0
