@@ -393,3 +393,16 @@ def test_export_of_a_session_whose_device_name_is_a_number(corpus, tmp_path):
     run = run_hinge("export", session, "--bids", tmp_path / "bids", "--subject", "P01")
     check_run(run)
     assert run.status == 0
+
+
+def test_recover_of_a_session_without_samples_or_raw_log_settles_in_one_run(corpus, tmp_path):
+    session = tmp_path / "session"
+    shutil.copytree(corpus.session, session)
+    for name in SESSION_FILES:
+        (session / name).unlink()
+    check_run(run_hinge("recover", session), (0,))
+    settled = fingerprint(session)
+    check_run(run_hinge("recover", session), (0,))
+    check_unchanged(session, settled)
+    run = run_hinge("analyse", session)
+    assert run.status == 2 and "too few samples: 0 samples" in run.stderr
