@@ -65,8 +65,13 @@ def load_json(path: Path, what: str = "JSON file") -> dict:
 
 
 def is_finite_number(value) -> bool:
-    """A JSON number (not a boolean) that is finite."""
-    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+    """A JSON number (not a boolean) that is finite as a float (an integer beyond 1.8e308 is not)."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return False
+    try:
+        return math.isfinite(value)
+    except OverflowError:  # an integer too large for a float
+        return False
 
 
 def _positive(value) -> bool:

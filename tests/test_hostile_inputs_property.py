@@ -406,3 +406,15 @@ def test_recover_of_a_session_without_samples_or_raw_log_settles_in_one_run(corp
     check_unchanged(session, settled)
     run = run_hinge("analyse", session)
     assert run.status == 2 and "too few samples: 0 samples" in run.stderr
+
+
+@pytest.mark.parametrize("command", ["analyse", "recover"])
+def test_session_json_with_an_integer_too_large_for_a_float_is_refused(corpus, tmp_path, command):
+    session = tmp_path / "session"
+    shutil.copytree(corpus.session, session)
+    _edit_json(session / "session.json", status="recording", nominal_rate_hz=10 ** 400)
+    before = fingerprint(session)
+    run = run_hinge(command, session)
+    check_run(run)
+    assert run.status == 2 and "'nominal_rate_hz' is 1000" in run.stderr
+    check_unchanged(session, before)
