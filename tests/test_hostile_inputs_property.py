@@ -418,3 +418,16 @@ def test_session_json_with_an_integer_too_large_for_a_float_is_refused(corpus, t
     check_run(run)
     assert run.status == 2 and "'nominal_rate_hz' is 1000" in run.stderr
     check_unchanged(session, before)
+
+
+@pytest.mark.parametrize("command", ["analyse", "recover"])
+def test_session_json_with_nan_is_refused(corpus, tmp_path, command):
+    # Python reads NaN, but no rewrite (recover) could write it back: it is not JSON.
+    session = tmp_path / "session"
+    shutil.copytree(corpus.session, session)
+    _edit_json(session / "session.json", status="recording", acc_range_g=float("nan"))
+    before = fingerprint(session)
+    run = run_hinge(command, session)
+    check_run(run)
+    assert run.status == 2 and "holds NaN, which is not a JSON number" in run.stderr
+    check_unchanged(session, before)
