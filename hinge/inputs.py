@@ -398,6 +398,12 @@ def read_imu_csv(path: str | os.PathLike, acc_unit: str = "m/s2", gyro_unit: str
     except pd.errors.EmptyDataError:
         raise _fail(name, f"file is empty; expected a CSV with header {EXPECTED_HEADER}") from None
     frame.columns = [c.strip() for c in frame.columns]
+    unparsed = [c for c in REQUIRED_COLUMNS if c not in frame.columns]
+    if unparsed:
+        # The sniffed header strips quotes; the CSV parser reads stray ones into the name.
+        found = ", ".join(repr(c) for c in frame.columns[:10])
+        raise _fail(name, f"column '{unparsed[0]}' is not readable in the header (the CSV parser found {found}; "
+                          f"stray quotes?); write the header plainly: {EXPECTED_HEADER}")
     if len(frame) == 0:
         raise _fail(name, f"has a header but no data rows; need >= {MIN_ROWS} rows and >= {MIN_DURATION_S:.0f} s")
     data = _to_numbers(frame, name)

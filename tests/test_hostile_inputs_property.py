@@ -431,3 +431,12 @@ def test_session_json_with_nan_is_refused(corpus, tmp_path, command):
     check_run(run)
     assert run.status == 2 and "holds NaN, which is not a JSON number" in run.stderr
     check_unchanged(session, before)
+
+
+def test_a_csv_header_with_stray_quotes_is_refused(corpus, tmp_path):
+    rows = corpus.csv.read_text().splitlines()
+    path = tmp_path / "rec.csv"
+    path.write_text("\n".join(['""time_s""' + rows[0][len("time_s"):]] + rows[1:]) + "\n")
+    run = run_hinge("analyse", path)
+    check_run(run)
+    assert run.status == 2 and "column 'time_s' is not readable in the header" in run.stderr
