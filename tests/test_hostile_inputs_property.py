@@ -440,3 +440,15 @@ def test_a_csv_header_with_stray_quotes_is_refused(corpus, tmp_path):
     run = run_hinge("analyse", path)
     check_run(run)
     assert run.status == 2 and "column 'time_s' is not readable in the header" in run.stderr
+
+
+def test_a_bids_motion_file_not_utf8_after_its_first_line_is_refused(corpus, tmp_path):
+    root = tmp_path / "bids"
+    shutil.copytree(corpus.bids, root)
+    motion = root / corpus.motion
+    lines = motion.read_bytes().split(b"\n")
+    lines[399] = b"\x80" + lines[399]  # beyond the first line's read buffer (8 KB)
+    motion.write_bytes(b"\n".join(lines))
+    run = run_hinge("analyse", motion)
+    check_run(run)
+    assert run.status == 2 and "line 400 is not UTF-8 text" in run.stderr
