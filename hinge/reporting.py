@@ -69,7 +69,7 @@ def _bids_acq_time(path: Path) -> datetime | None:
     for scans in sorted(folder.glob("*_scans.tsv")):
         try:
             lines = scans.read_text(encoding="utf-8").splitlines()
-        except OSError:
+        except (OSError, UnicodeDecodeError):  # the date is optional context: left out, like an unreadable file
             continue
         header = lines[0].split("\t") if lines else []
         if "filename" not in header or "acq_time" not in header:

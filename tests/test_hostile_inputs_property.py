@@ -452,3 +452,14 @@ def test_a_bids_motion_file_not_utf8_after_its_first_line_is_refused(corpus, tmp
     run = run_hinge("analyse", motion)
     check_run(run)
     assert run.status == 2 and "line 400 is not UTF-8 text" in run.stderr
+
+
+def test_report_of_a_bids_entry_whose_scans_file_is_not_utf8(corpus, tmp_path):
+    # acq_time is optional context: the report is written without the date.
+    root = tmp_path / "bids"
+    shutil.copytree(corpus.bids, root)
+    scans = next(root.rglob("*_scans.tsv"))
+    scans.write_bytes(b"filename\tacq_time\n\xff\xfe\n")
+    run = run_hinge("report", root / corpus.motion, "-o", tmp_path / "report.html")
+    check_run(run)
+    assert run.status == 0
