@@ -353,6 +353,39 @@ def test_recover_any_session_folder(corpus, data):
         check_run(run_hinge("analyse", path))
 
 
+# -- fully random content ------------------------------------------------------------------
+
+RANDOM_TARGETS = ("recording.csv", "session.json", "samples.bin", "raw.log", "annotations.tsv", "_motion.tsv",
+                  "_channels.tsv", "_motion.json", "_events.tsv")
+
+
+@hostile(30)
+@given(target=st.sampled_from(RANDOM_TARGETS),
+       content=st.binary(max_size=4096) | st.text(max_size=2000).map(str.encode))
+def test_any_file_of_random_bytes(corpus, target, content):
+    with workspace() as work:
+        if target == "recording.csv":
+            (work / target).write_bytes(content)
+            commands = [("analyse", work / target)]
+        elif target.startswith("_"):
+            shutil.copytree(corpus.bids, work / "bids")
+            motion = work / "bids" / corpus.motion
+            motion.with_name(motion.name.replace("_motion.tsv", target)).write_bytes(content)
+            commands = [("analyse", motion)]
+        else:
+            session = work / corpus.session.name
+            shutil.copytree(corpus.session, session)
+            (session / target).write_bytes(content)
+            commands = [("analyse", session), ("recover", session)]
+        for command, path in commands:
+            before, files = fingerprint(work), regular_files(path) if path.is_dir() else {}
+            check_run(run_hinge(command, path))
+            if command == "recover":
+                check_nothing_lost(files, path)
+            else:
+                check_unchanged(work, before)
+
+
 # -- the minimal examples the exploration found, one per bug fixed ------------------------------
 
 def _edit_json(path: Path, **changes) -> None:
