@@ -354,6 +354,11 @@ def _saturation(columns: dict[str, np.ndarray], t_s: np.ndarray, unit_names: dic
     return mask, messages
 
 
+def _too_few_within_full_scale(name: str, n_kept: int, n_rows: int) -> HingeInputError:
+    return _fail(name, f"only {n_kept} of {n_rows} rows are within any IMU's full scale "
+                       f"(need >= {MIN_ROWS} rows and >= {MIN_DURATION_S:.0f} s); check the units and columns")
+
+
 def read_imu_csv(path: str | os.PathLike, acc_unit: str = "m/s2", gyro_unit: str = "rad/s",
                  data: bytes | None = None) -> ImuRecording:
     """Read and check one recording in the CSV interchange format.
@@ -410,18 +415,24 @@ def read_imu_csv(path: str | os.PathLike, acc_unit: str = "m/s2", gyro_unit: str
     data, repeated = _drop_repeated_rows(data)
     t_s = np.ascontiguousarray(data[:, 0])
     fs_hz = _check_time(t_s, name)
-    _check_acc_unit(data[:, 1:4], acc_unit, name)
-    _check_gyro_unit(data[:, 4:7], gyro_unit, name)
-    acc_mps2 = data[:, 1:4] * ACC_UNITS[acc_unit]
-    gyr_rad_s = data[:, 4:7] * GYRO_UNITS[gyro_unit]
-    bad, bad_notes = _impossible_samples(acc_mps2, gyr_rad_s, name)
+    # Numbers beyond any IMU in either unit (1e300) stay out of the unit checks, whose squares
+    # and percentiles they would overflow; they are dropped with the other impossible rows below.
+    plausible = ((np.abs(data[:, 1:4]) <= MAX_ACC_MPS2).all(axis=1)
+                 & (np.abs(data[:, 4:7]) <= np.degrees(MAX_RATE_RAD_S)).all(axis=1))
+    if plausible.sum() < MIN_ROWS:
+        raise _too_few_within_full_scale(name, int(plausible.sum()), plausible.size)
+    _check_acc_unit(data[plausible, 1:4], acc_unit, name)
+    _check_gyro_unit(data[plausible, 4:7], gyro_unit, name)
+    with np.errstate(over="ignore", invalid="ignore"):  # the same numbers: inf after conversion, then dropped
+        acc_mps2 = data[:, 1:4] * ACC_UNITS[acc_unit]
+        gyr_rad_s = data[:, 4:7] * GYRO_UNITS[gyro_unit]
+        bad, bad_notes = _impossible_samples(acc_mps2, gyr_rad_s, name)
     if bad.any():
         # Dropped rows become a gap the analysis sees as one (flagged, not bridged if long).
         keep = ~bad
         t_s, acc_mps2, gyr_rad_s = np.ascontiguousarray(t_s[keep]), acc_mps2[keep], gyr_rad_s[keep]
         if t_s.size < MIN_ROWS or t_s[-1] - t_s[0] < MIN_DURATION_S:
-            raise _fail(name, f"only {t_s.size} of {keep.size} rows are within any IMU's full scale "
-                              f"(need >= {MIN_ROWS} rows and >= {MIN_DURATION_S:.0f} s); check the units and columns")
+            raise _too_few_within_full_scale(name, t_s.size, keep.size)
 
     notes: list[str] = list(bad_notes)
     if repeated:

@@ -496,3 +496,20 @@ def test_report_of_a_bids_entry_whose_scans_file_is_not_utf8(corpus, tmp_path):
     run = run_hinge("report", root / corpus.motion, "-o", tmp_path / "report.html")
     check_run(run)
     assert run.status == 0
+
+
+@pytest.mark.parametrize("value", ["1e300", "1.7976931348623157e308", "-1.7976931348623157e308"])
+@pytest.mark.parametrize("column, units", [(1, ["--acc-unit", "g"]), (4, [])])
+def test_a_csv_with_a_few_cells_beyond_all_full_scales_is_analysed_without_a_numpy_warning(corpus, tmp_path, value,
+                                                                                          column, units):
+    rows = [r.split(",") for r in corpus.csv.read_text().splitlines()]
+    for row in rows[2:4]:
+        row[column] = value
+    if units:  # the accelerometer in g
+        rows[1:] = [[r[0]] + [f"{float(c) / 9.80665:.6g}" if 1 <= i <= 3 and c != value else c
+                              for i, c in enumerate(r[1:], 1)] for r in rows[1:]]
+    path = tmp_path / "rec.csv"
+    path.write_text("\n".join(",".join(r) for r in rows) + "\n")
+    run = run_hinge("analyse", path, *units)
+    check_run(run)  # no "RuntimeWarning: overflow encountered" line
+    assert run.status == 0 and "beyond any IMU's full scale" in run.stdout
