@@ -115,7 +115,7 @@ def _sidecar(metadata: dict, task: str) -> dict:
             model = get_profile(profile).name
         except (KeyError, ValueError):
             model = str(profile)
-    name = device.get("name") or "IMU"
+    name = str(device.get("name") or "IMU")  # whatever type a damaged session.json gives it
     if device.get("simulated"):
         name += " (simulated sensor)"
     return {

@@ -87,7 +87,7 @@ def _bids_acq_time(path: Path) -> datetime | None:
     for scans in sorted(folder.glob("*_scans.tsv")):
         try:
             lines = scans.read_text(encoding="utf-8").splitlines()
-        except OSError:
+        except (OSError, UnicodeDecodeError):  # the date is optional context: left out, like an unreadable file
             continue
         header = lines[0].split("\t") if lines else []
         if "filename" not in header or "acq_time" not in header:
@@ -136,6 +136,10 @@ def _expand(paths, notes: bool = True) -> list[Path]:
     notes: say on stderr which inputs are left out (once per command)."""
     out = []
     for p in map(Path, paths):
+        try:
+            p.resolve()  # inputs are compared resolved (duplicates, the output)
+        except (RuntimeError, OSError):  # a link loop: RuntimeError up to Python 3.12, OSError after
+            raise HingeInputError(f"{p}: is a symbolic link loop; name the recording itself") from None
         if p.suffix.lower() in (".html", ".htm", ".pdf") and p.is_file():
             # `hinge report sessions/P01_*` also matches the reports `hinge live` wrote beside
             # the sessions: a report is never an input.

@@ -144,9 +144,14 @@ def _read_values(path: Path, n_columns: int) -> np.ndarray:
 
 
 def _first_bad_line(path: Path, n_columns: int) -> HingeInputError:
-    """The error for the first line that is short, long, or holds a non-number (slow path)."""
-    with open(path, encoding="utf-8") as handle:
+    """The error for the first line that is short, long, not UTF-8, or holds a non-number (slow path)."""
+    # Bytes that are not UTF-8 are read as lone surrogates, which do not encode back.
+    with open(path, encoding="utf-8", errors="surrogateescape") as handle:
         for number, line in enumerate(handle, 1):
+            try:
+                line.encode("utf-8")
+            except UnicodeEncodeError:
+                return fail(path, f"line {number} is not UTF-8 text; a _motion.tsv holds tab-separated numbers")
             cells = line.rstrip("\n").split("\t")
             if len(cells) != n_columns:
                 return fail(path, f"line {number} has {count(len(cells), 'cell')}, expected {n_columns} (one per "

@@ -153,6 +153,8 @@ def _ensure_dataset(root: Path, name: str, generated_by: dict) -> None:
         if document.get("DatasetType", "raw") != "raw":
             raise fail(path, f"DatasetType is {document['DatasetType']!r}; motion recordings go into a raw dataset")
         listed = document.setdefault("GeneratedBy", [])
+        if not isinstance(listed, list):
+            raise fail(path, f"GeneratedBy is {type(listed).__name__}, not a list of objects (BIDS); fix or remove it")
         if generated_by not in listed:
             listed.append(generated_by)
             _write_json(path, document)

@@ -26,8 +26,8 @@ import pandas as pd
 from hinge.errors import HingeInputError
 
 from .recording import ImuRecording
-from .validation import (ACC_UNITS_TO_MPS2, GYR_UNITS_TO_RAD_S, MIN_DURATION_S, MIN_SAMPLES, check_timing,
-                         check_units, clipped_plateaus, impossible_samples)
+from .validation import (ACC_UNITS_TO_MPS2, GYR_UNITS_TO_RAD_S, MAX_ACC_MPS2, MAX_RATE_RAD_S, MIN_DURATION_S,
+                         MIN_SAMPLES, check_timing, check_units, clipped_plateaus, impossible_samples)
 from .wording import count
 
 __all__ = ["TIME_COLUMN", "ACC_COLUMNS", "GYR_COLUMNS", "REQUIRED_COLUMNS", "EXPECTED_HEADER", "read_stream",
@@ -207,6 +207,11 @@ def _check_time_order(t_s: np.ndarray, name: str) -> None:
                           "time_s must increase strictly; sort the rows and remove duplicates")
 
 
+def _too_few_within_full_scale(name: str, n_kept: int, n_rows: int) -> HingeInputError:
+    return _fail(name, f"only {n_kept} of {n_rows} rows are within any IMU's full scale "
+                       f"(need >= {MIN_SAMPLES} rows and >= {MIN_DURATION_S:.0f} s); check the units and columns")
+
+
 def read_imu_csv(path: str | os.PathLike, acc_unit: str = "m/s2", gyro_unit: str = "rad/s",
                  data: bytes | None = None) -> ImuRecording:
     """Read and check one recording in the CSV interchange format.
@@ -252,6 +257,12 @@ def read_imu_csv(path: str | os.PathLike, acc_unit: str = "m/s2", gyro_unit: str
     except pd.errors.EmptyDataError:
         raise _fail(name, f"file is empty; expected a CSV with header {EXPECTED_HEADER}") from None
     frame.columns = [c.strip() for c in frame.columns]
+    unparsed = [c for c in REQUIRED_COLUMNS if c not in frame.columns]
+    if unparsed:
+        # The sniffed header strips quotes; the CSV parser reads stray ones into the name.
+        found = ", ".join(repr(c) for c in frame.columns[:10])
+        raise _fail(name, f"column '{unparsed[0]}' is not readable in the header (the CSV parser found {found}; "
+                          f"stray quotes?); write the header plainly: {EXPECTED_HEADER}")
     if len(frame) == 0:
         raise _fail(name, f"has a header but no data rows; need >= {MIN_SAMPLES} rows and >= {MIN_DURATION_S:.0f} s")
     data = _to_numbers(frame, name)
@@ -259,14 +270,23 @@ def read_imu_csv(path: str | os.PathLike, acc_unit: str = "m/s2", gyro_unit: str
     t_s = np.ascontiguousarray(data[:, 0])
     _check_time_order(t_s, name)
     fs_hz = check_timing(t_s, name, what="rows", rate_fix="time_s must be in seconds")
-    acc_mps2 = data[:, 1:4] * ACC_UNITS_TO_MPS2[acc_unit]
-    gyr_rad_s = data[:, 4:7] * GYR_UNITS_TO_RAD_S[gyro_unit]
-    check_units(acc_mps2, gyr_rad_s, acc_unit, gyro_unit, name, UNIT_FIXES)
-    bad, bad_notes = impossible_samples(acc_mps2, gyr_rad_s, name, first_line=2)
+    # Numbers beyond any IMU in either unit (1e300) stay out of the unit checks, whose squares
+    # and percentiles they would overflow; they are dropped with the other impossible rows below.
+    plausible = ((np.abs(data[:, 1:4]) <= MAX_ACC_MPS2).all(axis=1)
+                 & (np.abs(data[:, 4:7]) <= np.degrees(MAX_RATE_RAD_S)).all(axis=1))
+    if plausible.sum() < MIN_SAMPLES:
+        raise _too_few_within_full_scale(name, int(plausible.sum()), plausible.size)
+    with np.errstate(over="ignore", invalid="ignore"):  # those numbers: inf after conversion, then dropped
+        acc_mps2 = data[:, 1:4] * ACC_UNITS_TO_MPS2[acc_unit]
+        gyr_rad_s = data[:, 4:7] * GYR_UNITS_TO_RAD_S[gyro_unit]
+        check_units(acc_mps2[plausible], gyr_rad_s[plausible], acc_unit, gyro_unit, name, UNIT_FIXES)
+        bad, bad_notes = impossible_samples(acc_mps2, gyr_rad_s, name, first_line=2)
     if bad.any():
         # Dropped rows become a gap the analysis sees as one (flagged, not bridged if long).
         keep = ~bad
         t_s, acc_mps2, gyr_rad_s = np.ascontiguousarray(t_s[keep]), acc_mps2[keep], gyr_rad_s[keep]
+        if t_s.size < MIN_SAMPLES or t_s[-1] - t_s[0] < MIN_DURATION_S:
+            raise _too_few_within_full_scale(name, t_s.size, keep.size)
 
     notes: list[str] = list(bad_notes)
     if repeated:

@@ -210,6 +210,12 @@ def recover_session(path: str | os.PathLike) -> RecoveryReport:
     elif records and not profile_key:
         report.decode_note = "raw.log not decoded: session.json names no device profile"
 
+    if not samples_path.is_file():
+        # Nothing to rebuild it from: an empty samples.bin, so that the session reads (as 0
+        # samples) and a second run finds nothing left to do.
+        write_bytes_atomic(samples_path, SAMPLES_SIGNATURE)
+        report.changed = True
+
     additions = list(new_notes)
     rate_hz = float(meta.get("nominal_rate_hz") or 100.0)
     if len(t_s):

@@ -56,17 +56,34 @@ def load_json(path: Path, what: str = "JSON file") -> dict:
     if _depth(text) > MAX_JSON_DEPTH:
         raise HingeInputError(f"{path}: nested more than {MAX_JSON_DEPTH} levels deep; not a {what}")
     try:
-        document = json.loads(text)
+        # NaN and Infinity are not JSON (RFC 8259); Python would read them, and then no
+        # rewrite of the document (recover, export) could write them back.
+        document = json.loads(text, parse_constant=_not_a_json_number)
     except json.JSONDecodeError as error:
         raise HingeInputError(f"{path}: is not valid JSON (line {error.lineno}); the {what} is damaged") from None
+    except _NotJson as error:
+        raise HingeInputError(f"{path}: holds {error}, which is not a JSON number; the {what} is damaged") from None
     if not isinstance(document, dict):
         raise HingeInputError(f"{path}: is not a JSON object; the {what} is damaged")
     return document
 
 
+class _NotJson(ValueError):
+    """NaN, Infinity or -Infinity in a JSON text."""
+
+
+def _not_a_json_number(name: str):
+    raise _NotJson(name)
+
+
 def is_finite_number(value) -> bool:
-    """A JSON number (not a boolean) that is finite."""
-    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+    """A JSON number (not a boolean) that is finite as a float (an integer beyond 1.8e308 is not)."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return False
+    try:
+        return math.isfinite(value)
+    except OverflowError:  # an integer too large for a float
+        return False
 
 
 def _positive(value) -> bool:
