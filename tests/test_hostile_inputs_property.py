@@ -438,7 +438,7 @@ def test_recover_of_a_session_without_samples_or_raw_log_settles_in_one_run(corp
     check_run(run_hinge("recover", session), (0,))
     check_unchanged(session, settled)
     run = run_hinge("analyse", session)
-    assert run.status == 2 and "too few samples: 0 samples" in run.stderr
+    assert run.status == 2 and "too few samples: only 0 samples" in run.stderr
 
 
 @pytest.mark.parametrize("command", ["analyse", "recover"])
