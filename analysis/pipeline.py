@@ -21,7 +21,7 @@ from .bend_verdict import MAX_LAG_S, judge_candidate, lumbar_share_with_timing  
 from .calibration import CalibrationError, MountingCalibration, calibrate_mounting
 from .guided_calibration import calibrate_window
 from .inverse_model import pose_grid
-from .orientation import estimate_orientation
+from .orientation import estimate_pitch_deg
 from .params import AnalysisParams, params_for_placement
 from .rate_check import gyro_to_gravity_ratio
 from .resampling import estimate_sample_rate, resample_uniform
@@ -195,17 +195,17 @@ def analyse(
                         "clearly: the flexion direction is uncertain")
 
     acc_seg, gyr_seg = calibrated_signals(acc, gyr, calibration)
-    orientation = estimate_orientation(acc_seg, gyr_seg, fs_hz, gain=params.ahrs_gain)
+    pitch_deg = estimate_pitch_deg(acc_seg, gyr_seg, fs_hz, gain=params.ahrs_gain)
     # Segmentation needs a tighter notion of upright than calibration: a rounded back
     # can hold its deepest point with the pelvis tilted by only 5 deg. And a shorter,
     # backward-looking notion of still: a bend ends (and is judged live) as soon as the
     # sensor has been at rest for `settle_s`, not after 0.4 s of quiet standing.
     settled = settled_mask(acc, gyr, fs_hz, params.still_gyro_rad_s, params.still_acc_tolerance_mps2,
                            settle_s=params.settle_s)
-    near_stance = rest_posture(orientation.pitch_deg, params.upright_pitch_deg)
+    near_stance = rest_posture(pitch_deg, params.upright_pitch_deg)
     upright = settled & ~gap_mask & near_stance
 
-    candidates, dropped_samples = segment_with_params(orientation.pitch_deg, upright, still & near_stance, fs_hz,
+    candidates, dropped_samples = segment_with_params(pitch_deg, upright, still & near_stance, fs_hz,
                                                       params)
     model = pose_grid(params.height_m, params.placement)
     rows, dropped = [], [
@@ -240,5 +240,5 @@ def analyse(
         fs_hz=fs_hz,
         params=params,
         t_s=t_grid,
-        pitch_deg=orientation.pitch_deg,
+        pitch_deg=pitch_deg,
     )
