@@ -21,9 +21,9 @@ one.
 from __future__ import annotations
 
 import numpy as np
-from scipy.ndimage import uniform_filter1d
-from scipy.signal import find_peaks
 
+from .peaks import find_peaks
+from .smoothing import moving_mean
 from .stillness import runs
 
 # Cadence limits of a step, s between steps.
@@ -35,11 +35,10 @@ def step_indices(acc_mps2: np.ndarray, fs_hz: float, step_prominence_mps2: float
     magnitude = np.linalg.norm(acc_mps2, axis=1)
     if len(magnitude) < 3:
         return np.empty(0, int)
-    high = magnitude - uniform_filter1d(magnitude, max(1, int(round(fs_hz))), mode="nearest")
-    smooth = uniform_filter1d(high, max(1, int(round(0.1 * fs_hz))), mode="nearest")
-    peaks, _ = find_peaks(smooth, prominence=step_prominence_mps2,
-                          distance=max(1, int(round(STEP_INTERVAL_S[0] * fs_hz))))
-    return peaks
+    high = magnitude - moving_mean(magnitude, max(1, int(round(fs_hz))), mode="nearest")
+    smooth = moving_mean(high, max(1, int(round(0.1 * fs_hz))), mode="nearest")
+    return find_peaks(smooth, prominence=step_prominence_mps2,
+                      distance=max(1, int(round(STEP_INTERVAL_S[0] * fs_hz))))
 
 
 def longest_step_run(steps: np.ndarray, fs_hz: float) -> int:

@@ -13,8 +13,8 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-from scipy.signal import find_peaks
 
+from .peaks import find_peaks
 from .stillness import runs
 
 
@@ -103,7 +103,7 @@ def segment_bends(
             continue
         rel = pitch_deg[a:b] - baseline
         # Prominence only separates repeated bends; the height decides candidacy.
-        peaks, _ = find_peaks(rel, height=min_peak_deg, prominence=0.5 * min_peak_deg)
+        peaks = find_peaks(rel, height=min_peak_deg, prominence=0.5 * min_peak_deg)
         top = float(rel.max()) if len(rel) else 0.0
         if len(peaks) == 0:
             if top >= min_peak_deg:
