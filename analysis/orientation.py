@@ -15,6 +15,7 @@ from dataclasses import dataclass
 import imufusion
 import numpy as np
 
+from .grid_signals import SampleWindows
 from .stillness import GRAVITY_MPS2
 
 
@@ -66,17 +67,17 @@ def estimate_orientation(
     return SegmentOrientation(quaternion, pitch_deg, roll_deg, ignored, startup)
 
 
-def estimate_pitch_deg(acc_mps2: np.ndarray, gyr_rad_s: np.ndarray, fs_hz: float, gain: float = 0.5,
-                       block: int = 65536) -> np.ndarray:
+def estimate_pitch_deg(signals: SampleWindows, fs_hz: float, gain: float = 0.5) -> np.ndarray:
     """`estimate_orientation(...).pitch_deg` alone, equal to it sample for sample: (N,) deg.
 
-    Runs Fusion `block` samples at a time, so that no (N, 4) quaternion array is held.
+    Args:
+        signals: calibrated (N, 3) specific force and rate in segment axes (m/s^2, rad/s),
+            read chunk by chunk (`grid_signals`), so no (N, 4) quaternion array is held.
     """
     tracker = StreamingOrientation(fs_hz, gain)
-    pitch = np.empty(len(acc_mps2))
-    for start in range(0, len(acc_mps2), block):
-        stop = start + block
-        pitch[start:stop] = tracker.update(acc_mps2[start:stop], gyr_rad_s[start:stop])
+    pitch = np.empty(len(signals))
+    for start, stop, _, acc, gyr in signals.chunks():
+        pitch[start:stop] = tracker.update(acc, gyr)
     return pitch
 
 

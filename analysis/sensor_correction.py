@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .constants import GRAVITY_MPS2
+from .grid_signals import SampleWindows
 from .smoothing import moving_mean
 from .stillness import drop_short_runs, runs
 
@@ -72,8 +73,9 @@ class SensorCorrection:
         }
 
 
-def steady_mask(acc_mps2: np.ndarray, gyr_rad_s: np.ndarray, fs_hz: float) -> np.ndarray:
-    """(N,) bool: samples inside steady stretches (rate and specific force unchanging)."""
+def steady_candidate(acc_mps2: np.ndarray, gyr_rad_s: np.ndarray, fs_hz: float) -> np.ndarray:
+    """(N,) bool: rate and specific force unchanging around each sample (before short
+    stretches are dropped); a value depends on at most `steady_reach_samples` on either side."""
     window = max(2, int(round(STEADY_WINDOW_S * fs_hz)))
 
     def spread(x):
@@ -82,24 +84,29 @@ def steady_mask(acc_mps2: np.ndarray, gyr_rad_s: np.ndarray, fs_hz: float) -> np
         return np.sqrt(np.maximum(square - mean * mean, 0.0).sum(axis=1))
 
     smooth = moving_mean(acc_mps2, max(1, int(round(0.05 * fs_hz))), axis=0, mode="nearest")
-    steady = (spread(gyr_rad_s) < STEADY_GYRO_SPREAD_RAD_S) & (spread(smooth) < STEADY_ACC_SPREAD_MPS2)
-    return drop_short_runs(steady, int(round(STEADY_MIN_S * fs_hz)))
+    return (spread(gyr_rad_s) < STEADY_GYRO_SPREAD_RAD_S) & (spread(smooth) < STEADY_ACC_SPREAD_MPS2)
 
 
-def estimate_correction(acc_mps2: np.ndarray, gyr_rad_s: np.ndarray, fs_hz: float,
-                        exclude: np.ndarray | None = None) -> SensorCorrection:
-    """Estimate the corrections from the steady stretches of a recording ((N, 3) arrays, uniform
-    fs_hz); `exclude` (N,) bool marks samples not to use (interpolated across long gaps)."""
-    steady = steady_mask(acc_mps2, gyr_rad_s, fs_hz)
+def steady_reach_samples(fs_hz: float) -> int:
+    """Samples on either side that a `steady_candidate` value depends on."""
+    return max(2, int(round(STEADY_WINDOW_S * fs_hz))) // 2 + max(1, int(round(0.05 * fs_hz))) // 2 + 1
+
+
+def estimate_correction(signals: SampleWindows, fs_hz: float, exclude: np.ndarray | None = None) -> SensorCorrection:
+    """Estimate the corrections from the steady stretches of a recording: (N, 3) specific
+    force and rate in sensor axes on a uniform grid at fs_hz, read window by window
+    (`grid_signals.ArrayWindows(acc, gyr)` for arrays); `exclude` (N,) bool marks samples
+    not to use (interpolated across long gaps)."""
+    candidate = signals.map_chunks(lambda acc, gyr: steady_candidate(acc, gyr, fs_hz), steady_reach_samples(fs_hz))
+    steady = drop_short_runs(candidate, int(round(STEADY_MIN_S * fs_hz)))
     if exclude is not None:
         steady &= ~np.asarray(exclude, bool)
     if not steady.any():
         return SensorCorrection()
-    bias = np.median(gyr_rad_s[steady], axis=0)
+    bias = np.array([np.median(signals.gather(steady, "gyr", axis), overwrite_input=True) for axis in range(3)])
     stretches = runs(steady)
-    means = np.array([acc_mps2[a:b].mean(axis=0) for a, b in stretches])
+    means = np.array([signals.window(a, b)[0].mean(axis=0) for a, b in stretches])
     weights = np.sqrt((stretches[:, 1] - stretches[:, 0]) / (STEADY_MIN_S * fs_hz))
-
     offset, error = fit_gravity_sphere(means, weights)
     return SensorCorrection(bias, offset, 1.0 + error, float(steady.sum() / fs_hz), _distinct_orientations(means))
 
