@@ -29,6 +29,11 @@ from .stillness import runs
 
 __all__ = ["find_peaks", "local_maxima"]
 
+# Up to this many peaks, or peaks x samples, the selection uses dense tables (a bend's
+# window: far less overhead than the trees and rounds a whole recording needs).
+DENSE_MAX_PEAKS = 1000
+DENSE_MAX_CELLS = 2_000_000
+
 
 def find_peaks(x: np.ndarray, height: float | None = None, distance: float | None = None,
                prominence: float | None = None) -> np.ndarray:
@@ -78,6 +83,16 @@ def _kept_by_distance(peaks: np.ndarray, priority: np.ndarray, distance: int) ->
     order = np.argsort(priority)  # SciPy's own call, so equal priorities rank alike
     rank = np.empty(m, np.intp)
     rank[order] = np.arange(m)
+    if m <= DENSE_MAX_PEAKS:
+        # Few peaks (a bend's window): the same rounds on an (m, m) table of neighbours.
+        close = np.abs(peaks[:, None] - peaks[None, :]) < distance
+        outranked = close & (rank[None, :] > rank[:, None])
+        undecided = np.ones(m, bool)
+        while undecided.any():
+            top = undecided & ~(outranked & undecided[None, :]).any(axis=1)
+            kept |= top
+            undecided &= ~top & ~(close & top[None, :]).any(axis=1)
+        return kept
     # Neighbour pairs (j, j + d), for every offset d at which peaks can still be close.
     pairs = []
     d = 1
@@ -113,6 +128,8 @@ def _prominences(x: np.ndarray, peaks: np.ndarray, maxima: np.ndarray) -> np.nda
     """
     if len(peaks) == 0:
         return np.empty(0)
+    if len(peaks) * len(x) <= DENSE_MAX_CELLS:
+        return _prominences_dense(x, peaks)
     n_max = len(maxima)
     valleys = np.empty(n_max + 1)
     valleys[0] = x[:maxima[0]].min()
@@ -127,6 +144,23 @@ def _prominences(x: np.ndarray, peaks: np.ndarray, maxima: np.ndarray) -> np.nda
     left_min = lows.reduce(left + 1, index + 1)
     right_min = lows.reduce(index + 1, right + 1)
     return height - np.maximum(left_min, right_min)
+
+
+def _prominences_dense(x: np.ndarray, peaks: np.ndarray) -> np.ndarray:
+    """`_prominences` for a short signal: the nearest higher samples from a (K, N) table."""
+    n = len(x)
+    height = x[peaks]
+    index = np.arange(n)
+    higher = x[None, :] > height[:, None]
+    before = higher & (index[None, :] < peaks[:, None])
+    after = higher & (index[None, :] > peaks[:, None])
+    left = np.where(before.any(axis=1), n - 1 - np.argmax(before[:, ::-1], axis=1), -1)
+    right = np.where(after.any(axis=1), np.argmax(after, axis=1), n)
+    # Lowest sample of [left + 1, peak] and of [peak, right), by one reduceat over both.
+    padded = np.append(x, np.inf)
+    bounds = np.column_stack([left + 1, peaks + 1, peaks, right]).ravel()
+    lows = np.minimum.reduceat(padded, bounds)[::2]
+    return height - np.maximum(lows[0::2], lows[1::2])
 
 
 class _Tree:

@@ -17,6 +17,7 @@ from scipy.ndimage import uniform_filter1d
 from scipy.optimize import least_squares
 from scipy.signal import find_peaks as scipy_find_peaks
 
+from hinge.analysis import peaks
 from hinge.analysis.constants import GRAVITY_MPS2
 from hinge.analysis.peaks import find_peaks
 from hinge.analysis.sensor_correction import (ACC_OFFSET_SIGMA_MPS2, ACC_SENSITIVITY_SIGMA, STRETCH_SIGMA_MPS2,
@@ -53,6 +54,13 @@ def test_moving_mean_of_a_long_recording_equals_scipy_to_the_last_bit():
 def test_peaks_equal_scipys(x, height, distance, prominence):
     want = scipy_find_peaks(x, height=height, distance=distance, prominence=prominence)[0]
     assert np.array_equal(find_peaks(x, height=height, distance=distance, prominence=prominence), want)
+    # Short signals take the dense tables; the trees and rounds a recording needs must agree too.
+    limits = peaks.DENSE_MAX_PEAKS, peaks.DENSE_MAX_CELLS
+    peaks.DENSE_MAX_PEAKS = peaks.DENSE_MAX_CELLS = 0
+    try:
+        assert np.array_equal(find_peaks(x, height=height, distance=distance, prominence=prominence), want)
+    finally:
+        peaks.DENSE_MAX_PEAKS, peaks.DENSE_MAX_CELLS = limits
 
 
 def test_steps_of_a_walking_hour_equal_scipys():
