@@ -32,6 +32,9 @@ from .grid_signals import SampleWindows
 from .sensor_correction import SensorCorrection
 from .stillness import runs
 
+# Unit directions of the still samples are kept between the passes of the stance search up
+# to this many bytes (24 a sample; 5 MB for an hour); beyond, they are computed per pass.
+UNITS_KEPT_MAX = 64 * 2**20
 # The centripetal sign evidence decides when its t statistic exceeds this and the radius is
 # one a body can have (the hip joints lie >= 0.1 m in front of a sacral skin sensor).
 MIN_CENTRIPETAL_T = 5.0
@@ -133,21 +136,26 @@ def upright_still_mask(signals: SampleWindows, still: np.ndarray, tolerance_deg:
             return np.zeros(len(signals), bool), _unit(walking_up)
         raise CalibrationError("no quiet standing found: stand still for 3 s at the start of the recording")
     cos_tolerance = np.cos(np.radians(tolerance_deg))
+    units = _MaskedUnits(signals, still)
 
     def near(up):
-        return signals.map_chunks(lambda acc, gyr: _dot_rows(_unit_rows(acc), up) > cos_tolerance) & still
+        out = np.zeros(len(signals), bool)
+        for start, stop, keep, unit in units:
+            out[start:stop][keep] = _dot_rows(unit, up) > cos_tolerance
+        return out
 
     if walking_up is not None:
         up = _unit(walking_up)
         if not near(up).any():
             return np.zeros(len(signals), bool), up
     else:
-        up = _unit(np.array([np.median(_gather_units(signals, still, axis), overwrite_input=True) for axis in range(3)]))
+        up = _unit(np.array([np.median(units.column(axis), overwrite_input=True) for axis in range(3)]))
     for _ in range(3):
         close = near(up)
         if not close.any():
             break
-        up = _unit(_sum_units(signals, close) / close.sum())
+        total = sum((unit[close[start:stop][keep]].sum(axis=0) for start, stop, keep, unit in units), np.zeros(3))
+        up = _unit(total / close.sum())
     return near(up), up
 
 
@@ -235,7 +243,7 @@ def calibrate_mounting(
             up = _unit(signals.gather(standing, "acc").mean(axis=0))
             left = _unit(left - (left @ up) * up)
             cos_tolerance = np.cos(np.radians(upright_tolerance_deg))
-            upright = standing & signals.map_chunks(lambda acc, gyr: _dot_rows(_unit_rows(acc), up) > cos_tolerance)
+            upright = _where_near(signals, standing, up, cos_tolerance)
             quiet_s = upright.sum() / fs_hz
             gravity_spread = _stretch_spread_deg(signals, upright, up)
     anterior = np.cross(left, up)
@@ -327,20 +335,39 @@ def _rotate_rows(v: np.ndarray, rotation: np.ndarray) -> np.ndarray:
     return out
 
 
-def _gather_units(signals: SampleWindows, mask: np.ndarray, axis: int) -> np.ndarray:
-    """One component of the unit specific-force direction at the `mask` samples."""
-    out, filled = np.empty(int(np.count_nonzero(mask))), 0
-    for start, stop, _, acc, _ in signals.chunks():
-        values = _unit_rows(acc[mask[start:stop]])[:, axis]
-        out[filled:filled + len(values)] = values
-        filled += len(values)
+def _where_near(signals: SampleWindows, mask: np.ndarray, up: np.ndarray, cos_tolerance: float) -> np.ndarray:
+    """(N,) bool: `mask` samples whose specific-force direction is within the tolerance of `up`."""
+    out = np.zeros(len(signals), bool)
+    for start, stop, keep, unit in _MaskedUnits(signals, mask):
+        out[start:stop][keep] = _dot_rows(unit, up) > cos_tolerance
     return out
 
 
-def _sum_units(signals: SampleWindows, mask: np.ndarray) -> np.ndarray:
-    """(3,) sum of the unit specific-force directions at the `mask` samples."""
-    return sum((_unit_rows(acc[mask[start:stop]]).sum(axis=0) for start, stop, _, acc, _ in signals.chunks()),
-               np.zeros(3))
+class _MaskedUnits:
+    """The unit specific-force directions of the `mask` samples, chunk by chunk: (start,
+    stop, keep, units) with keep = mask[start:stop] and units (keep.sum(), 3). Kept between
+    passes up to UNITS_KEPT_MAX bytes, else computed again for every pass (a day's recording)."""
+
+    def __init__(self, signals: SampleWindows, mask: np.ndarray):
+        self.signals, self.mask = signals, mask
+        fits = 24 * int(np.count_nonzero(mask)) <= UNITS_KEPT_MAX
+        self.kept = list(self._computed()) if fits else None
+
+    def _computed(self):
+        for start, stop, _, acc, _ in self.signals.chunks():
+            keep = self.mask[start:stop]
+            yield start, stop, keep, _unit_rows(acc[keep])
+
+    def __iter__(self):
+        return iter(self.kept) if self.kept is not None else self._computed()
+
+    def column(self, axis: int) -> np.ndarray:
+        """(K,) one component of all the directions, in order (a new array)."""
+        out, filled = np.empty(int(np.count_nonzero(self.mask))), 0
+        for _, _, _, unit in self:
+            out[filled:filled + len(unit)] = unit[:, axis]
+            filled += len(unit)
+        return out
 
 
 def _standing_near_walking(signals: SampleWindows, still: np.ndarray, walking_up: np.ndarray, left: np.ndarray,
@@ -349,13 +376,14 @@ def _standing_near_walking(signals: SampleWindows, still: np.ndarray, walking_up
     the walking posture, and at most `side_deg` sideways."""
     anterior = np.cross(left, walking_up)
 
-    def near(acc, gyr):
-        unit = _unit_rows(acc)
+    out = np.zeros(len(signals), bool)
+    for start, stop, _, acc, _ in signals.chunks():
+        keep = still[start:stop]
+        unit = _unit_rows(acc[keep])
         pitch = np.degrees(np.arctan2(-_dot_rows(unit, anterior), _dot_rows(unit, walking_up)))
         side = np.degrees(np.arcsin(np.clip(_dot_rows(unit, left), -1.0, 1.0)))
-        return (pitch >= -back_deg) & (pitch <= forward_deg) & (np.abs(side) <= side_deg)
-
-    return still & signals.map_chunks(near, 0)
+        out[start:stop][keep] = (pitch >= -back_deg) & (pitch <= forward_deg) & (np.abs(side) <= side_deg)
+    return out
 
 
 def _stretch_spread_deg(signals: SampleWindows, upright: np.ndarray, up: np.ndarray) -> float:

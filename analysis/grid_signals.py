@@ -132,6 +132,19 @@ class GridWindows(SampleWindows):
             return self._kept[0][start:stop], self._kept[1][start:stop]
         return self._interpolate(start, stop)
 
+    def corrected(self, correction) -> SampleWindows:
+        """These signals with a `sensor_correction.SensorCorrection` applied. A kept grid is
+        corrected in place (the same arithmetic as `SensorCorrection.apply`) and handed over;
+        this object then interpolates its raw windows again."""
+        if self._kept is None:
+            return super().corrected(correction)
+        acc, gyr = self._kept
+        self._kept = None
+        acc -= correction.acc_offset_mps2
+        acc *= correction.acc_gain
+        gyr -= correction.gyro_bias_rad_s
+        return ArrayWindows(acc, gyr)
+
     def interpolate_channel(self, values: np.ndarray, start: int, stop: int) -> np.ndarray:
         """(stop - start,) one more (M,) input channel on the grid."""
         grid, lo, hi = self._span(start, stop)

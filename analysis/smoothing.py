@@ -30,9 +30,11 @@ def moving_mean(x: np.ndarray, size: int, axis: int = 0, mode: str = "nearest", 
         float64 array of x's shape: output i is the mean of samples
         i - size // 2 - origin ... i - size // 2 - origin + size - 1.
     """
-    x = np.moveaxis(np.asarray(x, dtype=np.float64), axis, 0)
+    x = np.asarray(x, dtype=np.float64)
+    if axis != 0:
+        return np.moveaxis(moving_mean(np.moveaxis(x, axis, 0), size, 0, mode, origin), 0, axis)
     if x.shape[0] == 0:
-        return np.moveaxis(x.copy(), 0, axis)
+        return x.copy()
     before = size // 2 + origin
     after = size - 1 - before
     padded = _extended(x, before, after, mode)
@@ -41,7 +43,7 @@ def moving_mean(x: np.ndarray, size: int, axis: int = 0, mode: str = "nearest", 
     np.subtract(padded[size:], padded[:-size], out=out[1:])
     np.cumsum(out, axis=0, out=out)
     out /= size
-    return np.moveaxis(out, 0, axis)
+    return out
 
 
 def _extended(x: np.ndarray, before: int, after: int, mode: str) -> np.ndarray:
@@ -49,7 +51,7 @@ def _extended(x: np.ndarray, before: int, after: int, mode: str) -> np.ndarray:
     result, without its overhead in the common cases: a bend's window is filtered often)."""
     n = len(x)
     if mode == "nearest":
-        parts = [np.broadcast_to(x[:1], (before,) + x.shape[1:]), x, np.broadcast_to(x[-1:], (after,) + x.shape[1:])]
+        parts = [np.repeat(x[:1], before, axis=0), x, np.repeat(x[-1:], after, axis=0)]
     elif before <= n and after <= n:
         parts = [x[:before][::-1], x, x[::-1][:after]]
     else:
