@@ -145,10 +145,16 @@ class GridWindows(SampleWindows):
         gyr -= correction.gyro_bias_rad_s
         return ArrayWindows(acc, gyr)
 
-    def interpolate_channel(self, values: np.ndarray, start: int, stop: int) -> np.ndarray:
-        """(stop - start,) one more (M,) input channel on the grid."""
-        grid, lo, hi = self._span(start, stop)
-        return np.interp(grid, self.t_s[lo:hi], values[lo:hi])
+    def flagged(self, flags: np.ndarray) -> np.ndarray:
+        """(n,) bool: grid points next to a flagged input sample (`flags` (M,) bool, e.g. a
+        clipped channel): the flags interpolated like the signals, then > 0."""
+        values = np.asarray(flags, float)
+        out = np.empty(self.n, bool)
+        for start in range(0, self.n, CHUNK_SAMPLES):
+            stop = min(start + CHUNK_SAMPLES, self.n)
+            grid, lo, hi = self._span(start, stop)
+            out[start:stop] = np.interp(grid, self.t_s[lo:hi], values[lo:hi]) > 0
+        return out
 
     def _span(self, start: int, stop: int) -> tuple[np.ndarray, int, int]:
         grid = self.times(start, stop)

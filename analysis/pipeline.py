@@ -20,7 +20,7 @@ import pandas as pd
 from .bend_verdict import MAX_LAG_S, lumbar_share_with_timing  # noqa: F401 - re-exported
 from .bend_verdict import INDEX_FIELDS, candidate_span, judge_candidate
 from .calibration import CalibrationError, calibrate_mounting, segment_signals
-from .grid_signals import CHUNK_SAMPLES, GridWindows, reach_samples
+from .grid_signals import GridWindows, reach_samples
 from .guided_calibration import calibrate_window
 from .inverse_model import pose_grid
 from .movement_kind import step_signal, steps_in, walking_from_steps
@@ -150,12 +150,7 @@ def analyse(
     # more than a chunk of intermediates, so a day's recording fits in memory.
     signals = GridWindows(t_s, acc_mps2, gyr_rad_s, fs_hz, first, n)
     reach = reach_samples(fs_hz)
-    saturated_grid = np.zeros(n, bool)
-    if saturated is not None:
-        flags = np.asarray(saturated, float)
-        for start in range(0, n, CHUNK_SAMPLES):
-            stop = min(start + CHUNK_SAMPLES, n)
-            saturated_grid[start:stop] = signals.interpolate_channel(flags, start, stop) > 0
+    saturated_grid = np.zeros(n, bool) if saturated is None else signals.flagged(saturated)
 
     # Steps are peaks of |specific force|, which sensor errors of a few per cent barely move.
     steps = steps_in(signals.map_chunks(lambda acc, gyr: step_signal(acc, fs_hz), reach, float), fs_hz,
