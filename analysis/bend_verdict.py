@@ -56,6 +56,19 @@ def class_of(share: float, margin: float, pitch_only: bool, params: AnalysisPara
     return SPINE_LED if share > params.decision_share else HIP_LED
 
 
+# Candidate fields that are sample indices (shifted together when a window is cut out).
+INDEX_FIELDS = ("window_start", "window_stop", "start", "peak", "end", "movement_start", "movement_stop")
+
+
+def candidate_span(candidate, fs_hz: float, params: AnalysisParams) -> tuple[int, int]:
+    """[first, stop) samples `judge_candidate` reads: the candidate's window and, for what the
+    person did around the excursion, its movement up to `gait_margin_s` beyond onset and return."""
+    c = candidate
+    margin = int(params.gait_margin_s * fs_hz)
+    return (min(c.window_start, max(c.movement_start, c.start - margin)),
+            max(c.window_stop, min(c.movement_stop, c.end + 1 + margin)))
+
+
 def judge_candidate(
     candidate,
     t_s: np.ndarray,
@@ -74,7 +87,8 @@ def judge_candidate(
         candidate: a row of `segmentation.segment_bends` (attributes window_start,
             window_stop, start, peak, end, anchored_before, anchored_after), sample
             indices into the arrays below.
-        t_s: (N,) uniform grid times, s.
+        t_s: (N,) uniform grid times, s; the arrays may be any stretch of the recording
+            holding `candidate_span` (indices relative to its start).
         acc_seg_mps2, gyr_seg_rad_s: (N, 3) calibrated signals in segment axes (m/s^2,
             bias-corrected rad/s).
         gap_mask, saturated: (N,) bool, grid samples inside long gaps / with a clipped channel.
@@ -108,9 +122,7 @@ def judge_candidate(
     start_s, end_s = float(t_s[c.start]), float(t_s[min(c.end, n - 1)])
     # What the person did around the excursion within its movement (a gait start is
     # followed by walking), with the pitch carried on from the window by the gyro.
-    margin = int(params.gait_margin_s * fs_hz)
-    first = min(c.window_start, max(c.movement_start, c.start - margin))
-    stop = max(c.window_stop, min(c.movement_stop, c.end + 1 + margin))
+    first, stop = candidate_span(c, fs_hz, params)
     before = -np.degrees(np.cumsum(gyr_seg_rad_s[first:c.window_start, 1][::-1]) / fs_hz)[::-1]
     after = np.degrees(np.cumsum(gyr_seg_rad_s[c.window_stop:stop, 1]) / fs_hz)
     trace = feats["pitch_trace_deg"]

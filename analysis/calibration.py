@@ -28,9 +28,13 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .constants import GRAVITY_MPS2
+from .grid_signals import SampleWindows
 from .sensor_correction import SensorCorrection
 from .stillness import runs
 
+# Unit directions of the still samples are kept between the passes of the stance search up
+# to this many bytes (24 a sample; 5 MB for an hour); beyond, they are computed per pass.
+UNITS_KEPT_MAX = 64 * 2**20
 # The centripetal sign evidence decides when its t statistic exceeds this and the radius is
 # one a body can have (the hip joints lie >= 0.1 m in front of a sacral skin sensor).
 MIN_CENTRIPETAL_T = 5.0
@@ -99,7 +103,18 @@ class MountingCalibration:
         }
 
 
-def upright_still_mask(acc_mps2: np.ndarray, still: np.ndarray, tolerance_deg: float,
+def segment_signals(acc_mps2: np.ndarray, gyr_rad_s: np.ndarray,
+                    calibration: MountingCalibration) -> tuple[np.ndarray, np.ndarray]:
+    """Sensor-axis (K, 3) signals in segment axes: specific force m/s^2, bias-corrected rate rad/s.
+
+    Row by row (no matrix product): the same numbers for any window of a recording, and
+    no BLAS thread pool woken for a (K, 3) x (3, 3) product.
+    """
+    rotation = calibration.segment_from_sensor
+    return _rotate_rows(acc_mps2, rotation), _rotate_rows(gyr_rad_s - calibration.gyro_bias_rad_s, rotation)
+
+
+def upright_still_mask(signals: SampleWindows, still: np.ndarray, tolerance_deg: float,
                        walking_up: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Still samples whose gravity direction is the stance pose, and that direction.
 
@@ -109,34 +124,43 @@ def upright_still_mask(acc_mps2: np.ndarray, still: np.ndarray, tolerance_deg: f
     most of the time they are still (held bends are still too, but tilted): the median
     direction of all still samples, refined by the samples within `tolerance_deg` of it.
 
+    Args:
+        signals: (N, 3) specific force (and rate) in sensor axes, by window (`grid_signals`).
+        still: (N,) bool.
+
     Returns:
         (mask (N,) bool, up (3,) unit vector in sensor axes).
     """
     if not still.any():
         if walking_up is not None:
-            return np.zeros(len(acc_mps2), bool), _unit(walking_up)
+            return np.zeros(len(signals), bool), _unit(walking_up)
         raise CalibrationError("no quiet standing found: stand still for 3 s at the start of the recording")
-    unit = acc_mps2[still] / np.linalg.norm(acc_mps2[still], axis=1, keepdims=True)
+    cos_tolerance = np.cos(np.radians(tolerance_deg))
+    units = _MaskedUnits(signals, still)
+
+    def near(up):
+        out = np.zeros(len(signals), bool)
+        for start, stop, keep, unit in units:
+            out[start:stop][keep] = _dot_rows(unit, up) > cos_tolerance
+        return out
+
     if walking_up is not None:
         up = _unit(walking_up)
-        if not np.any(unit @ up > np.cos(np.radians(tolerance_deg))):
-            return np.zeros(len(acc_mps2), bool), up
+        if not near(up).any():
+            return np.zeros(len(signals), bool), up
     else:
-        up = _unit(np.median(unit, axis=0))
+        up = _unit(np.array([np.median(units.column(axis), overwrite_input=True) for axis in range(3)]))
     for _ in range(3):
-        close = unit @ up > np.cos(np.radians(tolerance_deg))
+        close = near(up)
         if not close.any():
             break
-        up = _unit(unit[close].mean(axis=0))
-    mask = np.zeros(len(acc_mps2), bool)
-    idx = np.flatnonzero(still)
-    mask[idx[unit @ up > np.cos(np.radians(tolerance_deg))]] = True
-    return mask, up
+        total = sum((unit[close[start:stop][keep]].sum(axis=0) for start, stop, keep, unit in units), np.zeros(3))
+        up = _unit(total / close.sum())
+    return near(up), up
 
 
 def calibrate_mounting(
-    acc_mps2: np.ndarray,
-    gyr_rad_s: np.ndarray,
+    signals: SampleWindows,
     fs_hz: float,
     still: np.ndarray,
     upright_tolerance_deg: float = 10.0,
@@ -148,8 +172,9 @@ def calibrate_mounting(
     """Estimate the mounting from quiet standing (or walking) and the bends themselves.
 
     Args:
-        acc_mps2: (N, 3) specific force in sensor axes, m/s^2.
-        gyr_rad_s: (N, 3) angular rate in sensor axes, rad/s.
+        signals: (N, 3) specific force (m/s^2) and angular rate (rad/s) in sensor axes, read
+            window by window (`grid_signals.ArrayWindows(acc, gyr)` for arrays), so that a
+            day's recording is calibrated without (N, 3) intermediates.
         fs_hz: uniform sample rate, Hz.
         still: (N,) bool from `stillness.still_mask`.
         walking: (N,) bool, samples inside gait bouts (`gait.gait_mask`), or None.
@@ -158,10 +183,11 @@ def calibrate_mounting(
     Raises:
         CalibrationError: no quiet standing (nor walking), or no movement to find the flexion axis.
     """
-    walking = np.zeros(len(acc_mps2), bool) if walking is None else np.asarray(walking, bool)
+    n = len(signals)
+    walking = np.zeros(n, bool) if walking is None else np.asarray(walking, bool)
     walking_s = float(walking.sum() / fs_hz)
-    walking_up = _unit(acc_mps2[walking].mean(axis=0)) if walking_s >= min_walking_s else None
-    upright, up = upright_still_mask(acc_mps2, still, upright_tolerance_deg, walking_up)
+    walking_up = _unit(signals.gather(walking, "acc").mean(axis=0)) if walking_s >= min_walking_s else None
+    upright, up = upright_still_mask(signals, still, upright_tolerance_deg, walking_up)
     quiet_s = upright.sum() / fs_hz
     if quiet_s < min_quiet_s and walking_up is None:
         raise CalibrationError(
@@ -169,32 +195,40 @@ def calibrate_mounting(
             "stand still for 3 s at the start"
         )
     # Bias from every still sample: held bends are as still as standing.
-    gyro_bias = np.median(gyr_rad_s[still], axis=0) if still.any() else np.zeros(3)
-    gravity_spread = _stretch_spread_deg(acc_mps2, upright, up) if upright.any() else 0.0
+    gyro_bias = (np.array([np.median(signals.gather(still, "gyr", axis), overwrite_input=True) for axis in range(3)])
+                 if still.any() else np.zeros(3))
+    gravity_spread = _stretch_spread_deg(signals, upright, up) if upright.any() else 0.0
 
-    rate = gyr_rad_s - gyro_bias
-    moving = (np.linalg.norm(rate, axis=1) > moving_rad_s) & ~walking
+    moving = signals.map_chunks(lambda acc, gyr: np.linalg.norm(gyr - gyro_bias, axis=1) > moving_rad_s, 0) & ~walking
     movement_s = moving.sum() / fs_hz
     if movement_s < 0.5:
         raise CalibrationError(
             "no bends found to calibrate the flexion axis: the recording needs at least one forward bend"
             + (f" (it holds {walking_s:.0f} s of walking and no other movement)" if walking_s >= min_walking_s else "")
         )
-    horizontal = rate[moving] - np.outer(rate[moving] @ up, up)
-    scatter = horizontal.T @ horizontal
+
+    def moving_rates():
+        """(rate, its part perpendicular to up) of the moving samples, chunk by chunk."""
+        for start, stop, _, _, gyr in signals.chunks():
+            rate = gyr[moving[start:stop]] - gyro_bias
+            yield rate, rate - np.outer(_dot_rows(rate, up), up)
+
+    scatter = sum((horizontal.T @ horizontal for _, horizontal in moving_rates()), np.zeros((3, 3)))
     eigvals, eigvecs = np.linalg.eigh(scatter)
     left = _unit(eigvecs[:, -1] - (eigvecs[:, -1] @ up) * up)
     # Turning about the vertical is part of daily life, not a sign of a misplaced sensor:
     # planarity is the share of the *horizontal* rate energy about the flexion axis.
-    total_energy = float(np.sum(horizontal**2))
-    about_left = float(np.sum((horizontal @ left) ** 2))
+    total_energy = about_left = all_energy = 0.0
+    for rate, horizontal in moving_rates():
+        total_energy += float(np.sum(horizontal**2))
+        about_left += float(np.sum(_dot_rows(horizontal, left) ** 2))
+        all_energy += float(np.sum(rate**2))
     planarity = about_left / total_energy if total_energy > 0 else 0.0
-    all_energy = float(np.sum(rate[moving] ** 2))
     sagittal_share = about_left / all_energy if all_energy > 0 else 0.0
 
     rest = upright if upright.any() else ~moving
-    radius_m, t_stat = centripetal_radius(acc_mps2, rate, fs_hz, up, left, rest | walking)
-    sign, margin = _flexion_sign(rate @ left, rest, fs_hz)
+    radius_m, t_stat = centripetal_radius(signals, gyro_bias, fs_hz, up, left, rest | walking)
+    sign, margin = _flexion_sign(signals, gyro_bias, left, rest, fs_hz)
     if abs(t_stat) >= MIN_CENTRIPETAL_T and abs(radius_m) >= MIN_CENTRIPETAL_RADIUS_M:
         agrees = np.sign(radius_m) == sign
         sign = float(np.sign(radius_m))
@@ -204,13 +238,14 @@ def calibrate_mounting(
         # Standing is the still posture at or behind the walking posture (people lean
         # forward as they walk: 10-25 deg at L5 in the Mobilise-D lab data); still
         # postures tilted forward of it are held bends, leaning or sitting forward.
-        standing = _standing_near_walking(acc_mps2, still, up, left)
+        standing = _standing_near_walking(signals, still, up, left)
         if standing.sum() / fs_hz >= min_quiet_s:
-            up = _unit(acc_mps2[standing].mean(axis=0))
+            up = _unit(signals.gather(standing, "acc").mean(axis=0))
             left = _unit(left - (left @ up) * up)
-            upright = standing & (_unit_rows(acc_mps2) @ up > np.cos(np.radians(upright_tolerance_deg)))
+            cos_tolerance = np.cos(np.radians(upright_tolerance_deg))
+            upright = _where_near(signals, standing, up, cos_tolerance)
             quiet_s = upright.sum() / fs_hz
-            gravity_spread = _stretch_spread_deg(acc_mps2, upright, up)
+            gravity_spread = _stretch_spread_deg(signals, upright, up)
     anterior = np.cross(left, up)
     segment_from_sensor = np.vstack([anterior, left, up])
     return MountingCalibration(
@@ -228,14 +263,15 @@ def calibrate_mounting(
     )
 
 
-def centripetal_radius(acc_mps2: np.ndarray, rate_rad_s: np.ndarray, fs_hz: float, up: np.ndarray,
+def centripetal_radius(signals: SampleWindows, gyro_bias_rad_s: np.ndarray, fs_hz: float, up: np.ndarray,
                        left: np.ndarray, rest: np.ndarray, min_pitch_deg: float = 10.0) -> tuple[float, float]:
     """Anterior distance of the sagittal rotation centres from the sensor, and its t statistic.
 
     For each movement between rest samples that pitches at least `min_pitch_deg` about
     `left`, the anterior (left x up) specific force minus gravity at the gyro-integrated
     pitch, relative to its value at the movement's start, is regressed (through the origin)
-    on the squared pitch rate. Returns (radius m, t); (NaN, 0) without such movements.
+    on the squared pitch rate (rate: gyro minus `gyro_bias_rad_s`). Returns (radius m, t);
+    (NaN, 0) without such movements.
     """
     anterior = np.cross(left, up)
     squares, residuals = [], []
@@ -243,11 +279,12 @@ def centripetal_radius(acc_mps2: np.ndarray, rate_rad_s: np.ndarray, fs_hz: floa
     for start, stop in runs(~rest):
         if stop - start < 0.5 * fs_hz:
             continue
-        pitch_rate = rate_rad_s[start:stop] @ left
+        acc, gyr = signals.window(start, stop)
+        pitch_rate = _dot_rows(gyr - gyro_bias_rad_s, left)
         pitch = np.concatenate(([0.0], np.cumsum(0.5 * (pitch_rate[1:] + pitch_rate[:-1])))) / fs_hz
         if np.degrees(np.max(np.abs(pitch))) < min_pitch_deg:
             continue
-        residual = acc_mps2[start:stop] @ anterior + GRAVITY_MPS2 * np.sin(pitch)
+        residual = _dot_rows(acc, anterior) + GRAVITY_MPS2 * np.sin(pitch)
         residuals.append(residual - residual[:head].mean())
         squares.append(pitch_rate**2)
     if not squares:
@@ -262,17 +299,17 @@ def centripetal_radius(acc_mps2: np.ndarray, rate_rad_s: np.ndarray, fs_hz: floa
     return radius, radius / standard_error if standard_error > 0 else 0.0
 
 
-def _flexion_sign(pitch_rate_rad_s: np.ndarray, upright: np.ndarray, fs_hz: float) -> tuple[float, float]:
-    """+1 if the pitch excursions away from upright standing are mostly positive.
+def _flexion_sign(signals: SampleWindows, gyro_bias_rad_s: np.ndarray, left: np.ndarray, upright: np.ndarray,
+                  fs_hz: float) -> tuple[float, float]:
+    """+1 if the pitch excursions (rate about `left`) away from upright standing are mostly positive.
 
     Each excursion is integrated from the upright stance before it (held poses inside
     it are part of the excursion); the sign is the vote of the extreme excursions
     weighted by their size.
     """
-    moving_runs = runs(~upright)
     positive = negative = 0.0
-    for start, stop in moving_runs:
-        angle = np.cumsum(pitch_rate_rad_s[start:stop]) / fs_hz
+    for start, stop in runs(~upright):
+        angle = np.cumsum(_dot_rows(signals.window(start, stop)[1] - gyro_bias_rad_s, left)) / fs_hz
         positive += max(angle.max(), 0.0)
         negative += max(-angle.min(), 0.0)
     total = positive + negative
@@ -285,19 +322,72 @@ def _unit_rows(v: np.ndarray) -> np.ndarray:
     return v / np.linalg.norm(v, axis=1, keepdims=True)
 
 
-def _standing_near_walking(acc_mps2: np.ndarray, still: np.ndarray, walking_up: np.ndarray, left: np.ndarray,
+def _dot_rows(v: np.ndarray, u: np.ndarray) -> np.ndarray:
+    """(K,) dot products of the rows of (K, 3) `v` with (3,) `u`, term by term (no BLAS)."""
+    return v[:, 0] * u[0] + v[:, 1] * u[1] + v[:, 2] * u[2]
+
+
+def _rotate_rows(v: np.ndarray, rotation: np.ndarray) -> np.ndarray:
+    """(K, 3) rows of `v` rotated by the (3, 3) `rotation` (v @ rotation.T), term by term."""
+    out = np.empty(np.shape(v))
+    for row in range(3):
+        out[:, row] = _dot_rows(v, rotation[row])
+    return out
+
+
+def _where_near(signals: SampleWindows, mask: np.ndarray, up: np.ndarray, cos_tolerance: float) -> np.ndarray:
+    """(N,) bool: `mask` samples whose specific-force direction is within the tolerance of `up`."""
+    out = np.zeros(len(signals), bool)
+    for start, stop, keep, unit in _MaskedUnits(signals, mask):
+        out[start:stop][keep] = _dot_rows(unit, up) > cos_tolerance
+    return out
+
+
+class _MaskedUnits:
+    """The unit specific-force directions of the `mask` samples, chunk by chunk: (start,
+    stop, keep, units) with keep = mask[start:stop] and units (keep.sum(), 3). Kept between
+    passes up to UNITS_KEPT_MAX bytes, else computed again for every pass (a day's recording)."""
+
+    def __init__(self, signals: SampleWindows, mask: np.ndarray):
+        self.signals, self.mask = signals, mask
+        fits = 24 * int(np.count_nonzero(mask)) <= UNITS_KEPT_MAX
+        self.kept = list(self._computed()) if fits else None
+
+    def _computed(self):
+        for start, stop, _, acc, _ in self.signals.chunks():
+            keep = self.mask[start:stop]
+            yield start, stop, keep, _unit_rows(acc[keep])
+
+    def __iter__(self):
+        return iter(self.kept) if self.kept is not None else self._computed()
+
+    def column(self, axis: int) -> np.ndarray:
+        """(K,) one component of all the directions, in order (a new array)."""
+        out, filled = np.empty(int(np.count_nonzero(self.mask))), 0
+        for _, _, _, unit in self:
+            out[filled:filled + len(unit)] = unit[:, axis]
+            filled += len(unit)
+        return out
+
+
+def _standing_near_walking(signals: SampleWindows, still: np.ndarray, walking_up: np.ndarray, left: np.ndarray,
                            back_deg: float = 30.0, forward_deg: float = 3.0, side_deg: float = 10.0) -> np.ndarray:
     """(N,) bool: still samples tilted at most `back_deg` behind and `forward_deg` ahead of
     the walking posture, and at most `side_deg` sideways."""
-    unit = _unit_rows(acc_mps2)
     anterior = np.cross(left, walking_up)
-    pitch = np.degrees(np.arctan2(-(unit @ anterior), unit @ walking_up))
-    side = np.degrees(np.arcsin(np.clip(unit @ left, -1.0, 1.0)))
-    return still & (pitch >= -back_deg) & (pitch <= forward_deg) & (np.abs(side) <= side_deg)
+
+    out = np.zeros(len(signals), bool)
+    for start, stop, _, acc, _ in signals.chunks():
+        keep = still[start:stop]
+        unit = _unit_rows(acc[keep])
+        pitch = np.degrees(np.arctan2(-_dot_rows(unit, anterior), _dot_rows(unit, walking_up)))
+        side = np.degrees(np.arcsin(np.clip(_dot_rows(unit, left), -1.0, 1.0)))
+        out[start:stop][keep] = (pitch >= -back_deg) & (pitch <= forward_deg) & (np.abs(side) <= side_deg)
+    return out
 
 
-def _stretch_spread_deg(acc_mps2: np.ndarray, upright: np.ndarray, up: np.ndarray) -> float:
-    directions = [_unit(acc_mps2[a:b].mean(axis=0)) for a, b in runs(upright)]
+def _stretch_spread_deg(signals: SampleWindows, upright: np.ndarray, up: np.ndarray) -> float:
+    directions = [_unit(signals.window(a, b)[0].mean(axis=0)) for a, b in runs(upright)]
     angles = np.degrees(np.arccos(np.clip(np.asarray(directions) @ up, -1.0, 1.0)))
     return float(np.sqrt(np.mean(angles**2)))
 

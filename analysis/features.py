@@ -16,9 +16,9 @@
 from __future__ import annotations
 
 import numpy as np
-from scipy.ndimage import uniform_filter1d
-from scipy.signal import find_peaks
 
+from .peaks import find_peaks
+from .smoothing import moving_mean
 from .strapdown import integrate_window
 
 FEATURE_COLUMNS = [
@@ -92,8 +92,9 @@ def bend_features(
     half = np.flatnonzero(descent >= 0.5 * excursion)
     down_s = (peak - start) / fs_hz
     t50 = (half[0] / max(len(descent) - 1, 1)) if len(half) else 1.0
-    smooth_rate = uniform_filter1d(np.degrees(gyr_segment_rad_s[start:peak + 1, 1]), max(1, int(0.08 * fs_hz)))
-    dips, _ = find_peaks(-smooth_rate, prominence=8.0) if len(smooth_rate) > 3 else (np.array([]), None)
+    smooth_rate = moving_mean(np.degrees(gyr_segment_rad_s[start:peak + 1, 1]), max(1, int(0.08 * fs_hz)),
+                              mode="reflect")
+    dips = find_peaks(-smooth_rate, prominence=8.0) if len(smooth_rate) > 3 else np.empty(0, np.intp)
     return {
         "sensor_pitch_deg": sensor_pitch,
         "sensor_dx_m": dx,

@@ -15,6 +15,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from .calibration import CalibrationError, MountingCalibration, calibrate_mounting
+from .grid_signals import ArrayWindows
 from .params import AnalysisParams
 from .sensor_correction import estimate_correction
 from .stillness import runs, still_mask
@@ -52,12 +53,12 @@ def calibrate_window(acc_mps2: np.ndarray, gyr_rad_s: np.ndarray, gap_mask: np.n
         GuidedCalibrationError: no still standing or no hinge in the stretch, or a
             movement that is not a forward bend about one horizontal axis.
     """
-    correction = estimate_correction(acc_mps2, gyr_rad_s, fs_hz, exclude=gap_mask)
+    correction = estimate_correction(ArrayWindows(acc_mps2, gyr_rad_s), fs_hz, exclude=gap_mask)
     acc_mps2, gyr_rad_s = correction.apply(acc_mps2, gyr_rad_s)
     still = still_mask(acc_mps2, gyr_rad_s, fs_hz, params.still_gyro_rad_s, params.still_acc_tolerance_mps2,
                        params.still_min_s) & ~gap_mask
     try:
-        cal = replace(calibrate_mounting(acc_mps2, gyr_rad_s, fs_hz, still, params.upright_tolerance_deg),
+        cal = replace(calibrate_mounting(ArrayWindows(acc_mps2, gyr_rad_s), fs_hz, still, params.upright_tolerance_deg),
                       correction=correction)
     except CalibrationError as e:
         if "no bends found" in str(e):
@@ -164,7 +165,7 @@ class GuidedCalibration:
         # Only the samples whose stillness no longer depends on samples yet to come; the
         # sensor's own errors (a gyro offset above the still threshold) estimated so far.
         known = self._n - self._margin
-        corrected = estimate_correction(acc, gyr, fs, exclude=gap).apply(acc, gyr)
+        corrected = estimate_correction(ArrayWindows(acc, gyr), fs, exclude=gap).apply(acc, gyr)
         still = (still_mask(*corrected, fs, p.still_gyro_rad_s, p.still_acc_tolerance_mps2, p.still_min_s)
                  & ~gap)[:known]
         still_runs = runs(still)

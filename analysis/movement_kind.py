@@ -21,25 +21,41 @@ one.
 from __future__ import annotations
 
 import numpy as np
-from scipy.ndimage import uniform_filter1d
-from scipy.signal import find_peaks
 
+from .peaks import find_peaks
+from .smoothing import moving_mean
 from .stillness import runs
 
 # Cadence limits of a step, s between steps.
 STEP_INTERVAL_S = (0.3, 1.0)
 
 
+def step_signal(acc_mps2: np.ndarray, fs_hz: float) -> np.ndarray:
+    """(M,) |specific force| ((M, 3) m/s^2, any axes) high-passed (1 s mean removed) and
+    smoothed (0.1 s): heel strikes are its peaks. A value depends on at most
+    `step_signal_reach_samples` samples on either side."""
+    magnitude = np.linalg.norm(acc_mps2, axis=1)
+    high = magnitude - moving_mean(magnitude, max(1, int(round(fs_hz))), mode="nearest")
+    return moving_mean(high, max(1, int(round(0.1 * fs_hz))), mode="nearest")
+
+
+def step_signal_reach_samples(fs_hz: float) -> int:
+    """Samples on either side that a `step_signal` value depends on."""
+    return max(1, int(round(fs_hz))) // 2 + max(1, int(round(0.1 * fs_hz))) // 2 + 1
+
+
+def steps_in(signal: np.ndarray, fs_hz: float, step_prominence_mps2: float) -> np.ndarray:
+    """Sample indices of the heel strikes in a `step_signal`: peaks of at least
+    `step_prominence_mps2`, at least one step interval apart."""
+    return find_peaks(signal, prominence=step_prominence_mps2,
+                      distance=max(1, int(round(STEP_INTERVAL_S[0] * fs_hz))))
+
+
 def step_indices(acc_mps2: np.ndarray, fs_hz: float, step_prominence_mps2: float) -> np.ndarray:
     """Sample indices of heel-strike peaks of |specific force| ((M, 3) m/s^2, any axes)."""
-    magnitude = np.linalg.norm(acc_mps2, axis=1)
-    if len(magnitude) < 3:
+    if len(acc_mps2) < 3:
         return np.empty(0, int)
-    high = magnitude - uniform_filter1d(magnitude, max(1, int(round(fs_hz))), mode="nearest")
-    smooth = uniform_filter1d(high, max(1, int(round(0.1 * fs_hz))), mode="nearest")
-    peaks, _ = find_peaks(smooth, prominence=step_prominence_mps2,
-                          distance=max(1, int(round(STEP_INTERVAL_S[0] * fs_hz))))
-    return peaks
+    return steps_in(step_signal(acc_mps2, fs_hz), fs_hz, step_prominence_mps2)
 
 
 def longest_step_run(steps: np.ndarray, fs_hz: float) -> int:
@@ -58,8 +74,12 @@ def longest_step_run(steps: np.ndarray, fs_hz: float) -> int:
 def gait_mask(acc_mps2: np.ndarray, fs_hz: float, step_prominence_mps2: float, min_steps: int) -> np.ndarray:
     """(N,) bool: samples from the first to the last step of every run of at least
     `min_steps` steps at a walking cadence ((N, 3) specific force, m/s^2, any axes)."""
-    steps = step_indices(acc_mps2, fs_hz, step_prominence_mps2)
-    mask = np.zeros(len(acc_mps2), bool)
+    return walking_from_steps(step_indices(acc_mps2, fs_hz, step_prominence_mps2), len(acc_mps2), fs_hz, min_steps)
+
+
+def walking_from_steps(steps: np.ndarray, n: int, fs_hz: float, min_steps: int) -> np.ndarray:
+    """`gait_mask` (n,) from the recording's heel strikes (sample indices, increasing)."""
+    mask = np.zeros(n, bool)
     if len(steps) < min_steps:
         return mask
     gaps = np.diff(steps) / fs_hz

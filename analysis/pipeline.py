@@ -17,18 +17,20 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 import pandas as pd
 
-from .bend_verdict import MAX_LAG_S, judge_candidate, lumbar_share_with_timing  # noqa: F401
-from .calibration import CalibrationError, MountingCalibration, calibrate_mounting
+from .bend_verdict import MAX_LAG_S, lumbar_share_with_timing  # noqa: F401 - re-exported
+from .bend_verdict import INDEX_FIELDS, candidate_span, judge_candidate
+from .calibration import CalibrationError, calibrate_mounting, segment_signals
+from .grid_signals import GridWindows, reach_samples
 from .guided_calibration import calibrate_window
 from .inverse_model import pose_grid
-from .orientation import estimate_orientation
+from .movement_kind import step_signal, steps_in, walking_from_steps
+from .orientation import estimate_pitch_deg
 from .params import AnalysisParams, params_for_placement
 from .rate_check import gyro_to_gravity_ratio
-from .resampling import estimate_sample_rate, resample_uniform
-from .movement_kind import gait_mask
-from .sensor_correction import estimate_correction
+from .resampling import estimate_sample_rate, find_gaps, grid_length, long_gap_mask
 from .segmentation import rest_posture, segment_with_params
-from .stillness import runs, settled_mask, still_mask
+from .sensor_correction import estimate_correction
+from .stillness import drop_short_runs, runs, settled_mask, still_candidate
 from hinge.recordings.wording import count
 
 BEND_COLUMNS = [
@@ -75,23 +77,17 @@ class AnalysisResult:
     pitch_deg: np.ndarray = field(repr=False, default_factory=lambda: np.empty(0))
 
 
-def calibrated_signals(acc_mps2: np.ndarray, gyr_rad_s: np.ndarray,
-                       calibration: MountingCalibration) -> tuple[np.ndarray, np.ndarray]:
-    """Sensor-axis (K, 3) signals in segment axes: specific force m/s^2, bias-corrected rate rad/s."""
-    rotation = calibration.segment_from_sensor
-    return acc_mps2 @ rotation.T, (gyr_rad_s - calibration.gyro_bias_rad_s) @ rotation.T
-
-
 def _empty_bends() -> pd.DataFrame:
     frame = pd.DataFrame(columns=BEND_COLUMNS)
     frame.index.name = "bend_id"
     return frame
 
 
-def _walking_bouts_summarised(dropped: list[tuple], t_s: np.ndarray, walking: np.ndarray) -> list[tuple]:
+def _walking_bouts_summarised(dropped: list[tuple], time_at, walking: np.ndarray) -> list[tuple]:
     """The drop log with each gait bout as one entry ("walking, N s") in place of the small
-    movements inside it; other reasons (turns, gait starts, standing up) stay."""
-    bouts = [(float(t_s[a]), float(t_s[b - 1])) for a, b in runs(walking)]
+    movements inside it; other reasons (turns, gait starts, standing up) stay.
+    `time_at(k)`: the time of grid sample k, s."""
+    bouts = [(time_at(a), time_at(b - 1)) for a, b in runs(walking)]
     if not bouts:
         return dropped
     small = ("too small", "no bend shape", "side bend", "not a bend from standing")
@@ -128,14 +124,13 @@ def analyse(
     """
     params = params or params_for_placement(placement)
     fs_hz = float(fs_hz or estimate_sample_rate(t_s))
-    values = np.column_stack([acc_mps2, gyr_rad_s])
-    if saturated is not None:
-        values = np.column_stack([values, np.asarray(saturated, float)])
-    grid = resample_uniform(t_s, values, fs_hz, max_interp_gap_s=params.max_interp_gap_s)
-    acc, gyr = grid.values[:, :3], grid.values[:, 3:6]
-    saturated_grid = grid.values[:, 6] > 0 if saturated is not None else np.zeros(len(grid.t_s), bool)
+    t_s = np.asarray(t_s, float)
+    acc_mps2, gyr_rad_s = np.asarray(acc_mps2, float), np.asarray(gyr_rad_s, float)
+    n_grid = grid_length(t_s, fs_hz)
+    gaps = find_gaps(t_s, fs_hz)
+    gap_mask = long_gap_mask(t_s[0], fs_hz, n_grid, gaps, params.max_interp_gap_s)
     warnings: list[str] = []
-    long_gaps = grid.gaps[grid.gaps["duration_s"] > params.max_interp_gap_s]
+    long_gaps = gaps[gaps["duration_s"] > params.max_interp_gap_s]
     if len(long_gaps):
         warnings.append(
             f"{count(len(long_gaps), 'gap')} longer than {params.max_interp_gap_s:.2f} s "
@@ -148,44 +143,57 @@ def analyse(
         # Guided calibration: the analysis starts with the calibration stretch, and the
         # mounting comes from that stretch alone (the same samples the live view used).
         onset_s, duration_s = calibration_window_s
-        first = int(np.clip(round((onset_s - grid.t_s[0]) * fs_hz), 0, len(grid.t_s)))
-        guided_stop = int(np.clip(round(duration_s * fs_hz), 0, len(grid.t_s) - first))
-        t_grid = grid.t_s[first:]
-        acc, gyr, gap_mask, saturated_grid = acc[first:], gyr[first:], grid.gap_mask[first:], saturated_grid[first:]
-    else:
-        t_grid, gap_mask = grid.t_s, grid.gap_mask
+        first = int(np.clip(round((onset_s - t_s[0]) * fs_hz), 0, n_grid))
+        guided_stop = int(np.clip(round(duration_s * fs_hz), 0, n_grid - first))
+    n = n_grid - first
+    gap_mask = gap_mask[first:]
+    # The resampled recording, read a window at a time (`grid_signals`): no stage holds
+    # more than a chunk of intermediates, so a day's recording fits in memory.
+    signals = GridWindows(t_s, acc_mps2, gyr_rad_s, fs_hz, first, n)
+    reach = reach_samples(fs_hz)
+    saturated_grid = np.zeros(n, bool) if saturated is None else signals.flagged(saturated)
 
     # Steps are peaks of |specific force|, which sensor errors of a few per cent barely move.
-    walking = gait_mask(acc, fs_hz, params.step_prominence_mps2, params.gait_min_steps) & ~gap_mask
+    steps = steps_in(signals.map_chunks(lambda acc, gyr: step_signal(acc, fs_hz), reach, float), fs_hz,
+                     params.step_prominence_mps2)
+    walking = walking_from_steps(steps, n, fs_hz, params.gait_min_steps) & ~gap_mask
     try:
         # The sensor's own errors: from the guided stretch alone (as live), else the whole recording.
         if guided_stop is not None:
-            calibration = calibrate_window(acc[:guided_stop], gyr[:guided_stop], gap_mask[:guided_stop], fs_hz, params)
+            calibration = calibrate_window(*signals.window(0, guided_stop), gap_mask[:guided_stop], fs_hz, params)
             correction = calibration.correction
         else:
-            correction = estimate_correction(acc, gyr, fs_hz, exclude=gap_mask)
-        acc, gyr = correction.apply(acc, gyr)
-        still = still_mask(acc, gyr, fs_hz, params.still_gyro_rad_s, params.still_acc_tolerance_mps2,
-                           params.still_min_s) & ~gap_mask
+            correction = estimate_correction(signals, fs_hz, exclude=gap_mask)
+        corrected = signals.corrected(correction)
+        # Still (centred windows, stretches of still_min_s) and, for segmentation, settled:
+        # a tighter, backward-looking notion of still; a bend ends (and is judged live) as
+        # soon as the sensor has been at rest for `settle_s`, not after 0.4 s of quiet standing.
+        candidate, settled = np.empty(n, bool), np.empty(n, bool)
+        for start, stop, lo, acc, gyr in corrected.chunks(reach):
+            candidate[start:stop] = still_candidate(acc, gyr, fs_hz, params.still_gyro_rad_s,
+                                                    params.still_acc_tolerance_mps2)[start - lo:stop - lo]
+            settled[start:stop] = settled_mask(acc, gyr, fs_hz, params.still_gyro_rad_s, params.still_acc_tolerance_mps2,
+                                               settle_s=params.settle_s)[start - lo:stop - lo]
+        still = drop_short_runs(candidate, int(round(params.still_min_s * fs_hz))) & ~gap_mask
+        del candidate
         if guided_stop is None:
-            calibration = replace(calibrate_mounting(acc, gyr, fs_hz, still, params.upright_tolerance_deg,
+            calibration = replace(calibrate_mounting(corrected, fs_hz, still, params.upright_tolerance_deg,
                                                      walking=walking), correction=correction)
     except CalibrationError as error:
         warnings.append(f"mounting calibration failed: {error}; no bends can be judged")
+        bouts = _walking_bouts_summarised([], lambda k: float(signals.times(k, k + 1)[0]), walking)
         return AnalysisResult(_empty_bends(), {"ok": False, "reason": str(error)}, warnings,
-                              pd.DataFrame(_walking_bouts_summarised([], t_grid, walking), columns=DROPPED_COLUMNS),
-                              fs_hz, params, t_grid,
-                              np.zeros(len(t_grid)))
+                              pd.DataFrame(bouts, columns=DROPPED_COLUMNS), fs_hz, params, signals.times(0, n), np.zeros(n))
     calibration_info = {"ok": True, **calibration.as_dict(),
                         "segment_from_sensor": np.round(calibration.segment_from_sensor, 6).tolist()}
     if guided_stop is not None:
-        calibration_info["guided_window_s"] = [round(float(t_grid[0]), 6), round(guided_stop / fs_hz, 6)]
+        calibration_info["guided_window_s"] = [round(float(signals.times(0, 1)[0]), 6), round(guided_stop / fs_hz, 6)]
     if calibration.planarity < MIN_PLANARITY:
         warnings.append(
             f"only {100 * calibration.planarity:.0f}% of the movement is about one flexion axis "
             f"(expected >= {100 * MIN_PLANARITY:.0f}%): is the sensor on the lower back, and were there forward bends?"
         )
-    ratio, n_changes = gyro_to_gravity_ratio(acc, gyr, fs_hz, still)
+    ratio, n_changes = gyro_to_gravity_ratio(corrected, fs_hz, still)
     if n_changes >= MIN_RATE_CHECKS and not RATE_RATIO_OK[0] <= ratio <= RATE_RATIO_OK[1]:
         warnings.append(
             f"between still postures the gyroscope turns {ratio:.2f} times as far as gravity shows "
@@ -195,34 +203,35 @@ def analyse(
         warnings.append("neither the centripetal acceleration nor the excursions tell forward from backward "
                         "clearly: the flexion direction is uncertain")
 
-    acc_seg, gyr_seg = calibrated_signals(acc, gyr, calibration)
-    orientation = estimate_orientation(acc_seg, gyr_seg, fs_hz, gain=params.ahrs_gain)
+    segment = corrected.in_segment_axes(lambda acc, gyr: segment_signals(acc, gyr, calibration))
+    pitch_deg = estimate_pitch_deg(segment, fs_hz, gain=params.ahrs_gain)
     # Segmentation needs a tighter notion of upright than calibration: a rounded back
-    # can hold its deepest point with the pelvis tilted by only 5 deg. And a shorter,
-    # backward-looking notion of still: a bend ends (and is judged live) as soon as the
-    # sensor has been at rest for `settle_s`, not after 0.4 s of quiet standing.
-    settled = settled_mask(acc, gyr, fs_hz, params.still_gyro_rad_s, params.still_acc_tolerance_mps2,
-                           settle_s=params.settle_s)
-    near_stance = rest_posture(orientation.pitch_deg, params.upright_pitch_deg)
+    # can hold its deepest point with the pelvis tilted by only 5 deg.
+    near_stance = rest_posture(pitch_deg, params.upright_pitch_deg)
     upright = settled & ~gap_mask & near_stance
-
-    candidates, dropped_samples = segment_with_params(orientation.pitch_deg, upright, still & near_stance, fs_hz,
+    del settled
+    candidates, dropped_samples = segment_with_params(pitch_deg, upright, still & near_stance, fs_hz,
                                                       params)
     model = pose_grid(params.height_m, params.placement)
-    rows, dropped = [], [
-        (t_grid[r.start], t_grid[min(r.end, len(t_grid) - 1)], r.reason)
-        for r in dropped_samples.itertuples()
-    ]
+
+    def time_at(k: int) -> float:
+        return float(signals.times(k, k + 1)[0])
+
+    rows, dropped = [], [(time_at(r.start), time_at(min(r.end, n - 1)), r.reason) for r in dropped_samples.itertuples()]
     for c in candidates.itertuples():
         if guided_stop is not None and c.end < guided_stop:
-            dropped.append((t_grid[c.start], t_grid[c.end], CALIBRATION_HINGE))
+            dropped.append((time_at(c.start), time_at(c.end), CALIBRATION_HINGE))
             continue
-        row, drop = judge_candidate(c, t_grid, acc_seg, gyr_seg, gap_mask, saturated_grid, fs_hz, params, model)
+        # Each bend is judged on its own stretch of the calibrated signals.
+        lo, hi = candidate_span(c, fs_hz, params)
+        local = c._replace(**{name: getattr(c, name) - lo for name in INDEX_FIELDS})
+        row, drop = judge_candidate(local, signals.times(lo, hi), *segment.window(lo, hi), gap_mask[lo:hi],
+                                    saturated_grid[lo:hi], fs_hz, params, model)
         if row is not None:
             rows.append(row)
         else:
             dropped.append(drop)
-    dropped = _walking_bouts_summarised(dropped, t_grid, walking)
+    dropped = _walking_bouts_summarised(dropped, time_at, walking)
     bends = pd.DataFrame(rows, columns=BEND_COLUMNS) if rows else _empty_bends()
     bends.index = pd.RangeIndex(1, len(bends) + 1, name="bend_id")
     if len(bends) and bends["sensor_pitch_deg"].max() > MAX_PLAUSIBLE_PITCH_DEG[params.placement]:
@@ -240,6 +249,6 @@ def analyse(
         dropped=pd.DataFrame(dropped, columns=DROPPED_COLUMNS),
         fs_hz=fs_hz,
         params=params,
-        t_s=t_grid,
-        pitch_deg=orientation.pitch_deg,
+        t_s=signals.times(0, n),
+        pitch_deg=pitch_deg,
     )

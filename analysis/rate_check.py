@@ -9,6 +9,8 @@ factor off. The median ratio over the posture changes of a recording is that fac
 from __future__ import annotations
 
 import numpy as np
+
+from .grid_signals import SampleWindows
 from .stillness import runs
 
 # Posture changes smaller than this (deg) say little; longer gaps than this (s) let gyro
@@ -18,12 +20,11 @@ MAX_GAP_S = 10.0
 MIN_STILL_S = 0.3
 
 
-def gyro_to_gravity_ratio(acc_mps2: np.ndarray, gyr_rad_s: np.ndarray, fs_hz: float,
-                          still: np.ndarray) -> tuple[float, int]:
+def gyro_to_gravity_ratio(signals: SampleWindows, fs_hz: float, still: np.ndarray) -> tuple[float, int]:
     """(median of gyro angle / gravity angle over posture changes, number of changes).
 
     Args:
-        acc_mps2, gyr_rad_s: (N, 3) corrected signals in sensor axes (m/s^2, rad/s).
+        signals: (N, 3) corrected signals in sensor axes (m/s^2, rad/s), by window.
         fs_hz: the sample rate the analysis assumes, Hz.
         still: (N,) bool still samples.
 
@@ -34,8 +35,8 @@ def gyro_to_gravity_ratio(acc_mps2: np.ndarray, gyr_rad_s: np.ndarray, fs_hz: fl
     for (a0, b0), (a1, b1) in zip(stretches[:-1], stretches[1:]):
         if (a1 - b0) > MAX_GAP_S * fs_hz:
             continue
-        g0 = acc_mps2[a0:b0].mean(axis=0)
-        g1 = acc_mps2[a1:b1].mean(axis=0)
+        g0 = signals.window(a0, b0)[0].mean(axis=0)
+        g1 = signals.window(a1, b1)[0].mean(axis=0)
         g0, g1 = g0 / np.linalg.norm(g0), g1 / np.linalg.norm(g1)
         tilt = np.degrees(np.arccos(np.clip(g0 @ g1, -1.0, 1.0)))
         if tilt < MIN_TILT_DEG:
@@ -43,7 +44,7 @@ def gyro_to_gravity_ratio(acc_mps2: np.ndarray, gyr_rad_s: np.ndarray, fs_hz: fl
         # The sensor's tilting rotation between the two stretches: the rate without its
         # component about gravity (a turn about the vertical tilts nothing), summed. Exact
         # for a rotation about one horizontal axis, as a bend, a sit-down or a lean is.
-        rate = gyr_rad_s[b0:a1]
+        rate = signals.window(b0, a1)[1]
         tilting = rate - np.outer(rate @ g0, g0)
         gyro_tilt = np.degrees(np.linalg.norm(tilting.sum(axis=0)) / fs_hz)
         ratios.append(gyro_tilt / tilt)

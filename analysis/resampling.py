@@ -92,24 +92,53 @@ def resample_uniform(
         return UniformSignal(np.empty(0), np.empty((0, values.shape[1])), np.zeros(0, bool),
                              find_gaps(t_s, fs_hz))
 
-    # The tiny tolerance keeps the last sample when span * fs is an integer up to rounding.
-    n_grid = int(np.floor((t_s[-1] - t_s[0]) * fs_hz + 1e-6)) + 1
-    grid_s = t_s[0] + np.arange(n_grid) / fs_hz
+    n_grid = grid_length(t_s, fs_hz)
+    grid_s = grid_times(t_s[0], fs_hz, 0, n_grid)
     out = np.empty((n_grid, values.shape[1]))
     for c in range(values.shape[1]):
         out[:, c] = np.interp(grid_s, t_s, values[:, c])
-
     gaps = find_gaps(t_s, fs_hz)
-    gap_mask = np.zeros(n_grid, dtype=bool)
+    return UniformSignal(grid_s, out, long_gap_mask(t_s[0], fs_hz, n_grid, gaps, max_interp_gap_s), gaps)
+
+
+def grid_length(t_s: np.ndarray, fs_hz: float) -> int:
+    """Number of points of the uniform grid at `fs_hz` from t_s[0] up to t_s[-1] (N >= 1)."""
+    # The tiny tolerance keeps the last sample when span * fs is an integer up to rounding.
+    return int(np.floor((t_s[-1] - t_s[0]) * fs_hz + 1e-6)) + 1
+
+
+def grid_times(t0_s: float, fs_hz: float, start: int, stop: int) -> np.ndarray:
+    """Times of grid points [start, stop), s: t0_s + k / fs_hz (the same numbers for any slice)."""
+    times = np.arange(start, stop, dtype=np.float64)  # whole numbers: exact, as integers would be
+    times /= fs_hz
+    times += t0_s
+    return times
+
+
+def grid_searchsorted(t0_s: float, fs_hz: float, n: int, x: np.ndarray, side: str = "left") -> np.ndarray:
+    """`np.searchsorted(grid_times(t0_s, fs_hz, 0, n), x, side)` without building the grid:
+    from the nearest grid index, stepped until the grid values (the same numbers) bracket x."""
+    x = np.asarray(x, float)
+    k = np.clip(np.floor((x - t0_s) * fs_hz), 0, n).astype(np.int64)
+    before = np.less if side == "left" else np.less_equal  # grid points that sort before x
+    while True:
+        up = (k < n) & before(t0_s + np.minimum(k, n - 1) / fs_hz, x)
+        down = (k > 0) & ~before(t0_s + np.maximum(k - 1, 0) / fs_hz, x)
+        if not (up.any() or down.any()):
+            return k
+        k = k + up - down
+
+
+def long_gap_mask(t0_s: float, fs_hz: float, n: int, gaps: pd.DataFrame, max_interp_gap_s: float) -> np.ndarray:
+    """(n,) bool: points of the grid `grid_times(t0_s, fs_hz, 0, n)` strictly between the last
+    sample before and the first sample after a gap (`find_gaps`) longer than `max_interp_gap_s`."""
+    gap_mask = np.zeros(n, dtype=bool)
     long_gaps = gaps[gaps["duration_s"] > max_interp_gap_s]
     if len(long_gaps):
         onset_s = long_gaps["onset_s"].to_numpy()
         end_s = onset_s + long_gaps["duration_s"].to_numpy()
-        # Grid points strictly between the last sample before and the first sample after.
-        first = np.searchsorted(grid_s, onset_s, side="right")
-        stop = np.searchsorted(grid_s, end_s, side="left")
-        marks = np.zeros(n_grid + 1, dtype=int)
-        np.add.at(marks, first, 1)
-        np.add.at(marks, stop, -1)
-        gap_mask = np.cumsum(marks[:-1]) > 0
-    return UniformSignal(grid_s, out, gap_mask, gaps)
+        first = grid_searchsorted(t0_s, fs_hz, n, onset_s, side="right")
+        stop = grid_searchsorted(t0_s, fs_hz, n, end_s, side="left")
+        for a, b in zip(first, stop):
+            gap_mask[a:b] = True
+    return gap_mask

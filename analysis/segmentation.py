@@ -13,8 +13,8 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-from scipy.signal import find_peaks
 
+from .peaks import find_peaks
 from .stillness import runs
 
 
@@ -103,7 +103,7 @@ def segment_bends(
             continue
         rel = pitch_deg[a:b] - baseline
         # Prominence only separates repeated bends; the height decides candidacy.
-        peaks, _ = find_peaks(rel, height=min_peak_deg, prominence=0.5 * min_peak_deg)
+        peaks = find_peaks(rel, height=min_peak_deg, prominence=0.5 * min_peak_deg)
         top = float(rel.max()) if len(rel) else 0.0
         if len(peaks) == 0:
             if top >= min_peak_deg:
@@ -186,17 +186,21 @@ def movements(
     baseline_n = max(1, int(round(baseline_max_s * fs_hz)))
     quiet_long = quiet_closing(quiet, fs_hz, quiet_end_s)
     moving, still = runs(~settled), runs(settled)
+    # Runs are sorted and alternate: the still run ending at a movement's start, or starting
+    # at its stop, is found by bisection (not by scanning all still runs per movement).
+    still_starts, still_stops = still[:, 0], still[:, 1]
     out = []
     k = 0
     while k < len(moving):
         a, b = (int(x) for x in moving[k])
-        before = still[still[:, 1] == a]
-        baseline = (float(np.median(pitch_deg[max(before[0, 0], a - baseline_n):a])) if len(before)
+        j = int(np.searchsorted(still_stops, a))
+        before = j < len(still) and still_stops[j] == a
+        baseline = (float(np.median(pitch_deg[max(int(still_starts[j]), a - baseline_n):a])) if before
                     else float(pitch_deg[a]))
         fast = float(np.max(pitch_deg[a:b])) - baseline >= fast_end_deg
         while b < n and not fast and not quiet_long[b]:
             # Settled, but neither a bend back up nor long quiet standing: look along the stretch.
-            stop = int(still[still[:, 0] == b][0, 1])
+            stop = int(still_stops[np.searchsorted(still_starts, b)])
             risen = np.maximum.accumulate(pitch_deg[b:stop] - baseline) >= fast_end_deg
             hits = np.flatnonzero(quiet_long[b:stop] | np.concatenate(([False], risen[:-1])))
             if len(hits):

@@ -22,10 +22,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import numpy as np
-from scipy.ndimage import uniform_filter1d
-from scipy.optimize import least_squares
 
 from .constants import GRAVITY_MPS2
+from .grid_signals import SampleWindows
+from .smoothing import moving_mean
 from .stillness import drop_short_runs, runs
 
 # Steady: spread of the angular rate (norm of per-axis standard deviations over the window)
@@ -73,43 +73,82 @@ class SensorCorrection:
         }
 
 
-def steady_mask(acc_mps2: np.ndarray, gyr_rad_s: np.ndarray, fs_hz: float) -> np.ndarray:
-    """(N,) bool: samples inside steady stretches (rate and specific force unchanging)."""
+def steady_candidate(acc_mps2: np.ndarray, gyr_rad_s: np.ndarray, fs_hz: float) -> np.ndarray:
+    """(N,) bool: rate and specific force unchanging around each sample (before short
+    stretches are dropped); a value depends on at most `steady_reach_samples` on either side."""
     window = max(2, int(round(STEADY_WINDOW_S * fs_hz)))
 
     def spread(x):
-        mean = uniform_filter1d(x, window, axis=0, mode="nearest")
-        square = uniform_filter1d(x * x, window, axis=0, mode="nearest")
+        mean = moving_mean(x, window, axis=0, mode="nearest")
+        square = moving_mean(x * x, window, axis=0, mode="nearest")
         return np.sqrt(np.maximum(square - mean * mean, 0.0).sum(axis=1))
 
-    smooth = uniform_filter1d(acc_mps2, max(1, int(round(0.05 * fs_hz))), axis=0, mode="nearest")
-    steady = (spread(gyr_rad_s) < STEADY_GYRO_SPREAD_RAD_S) & (spread(smooth) < STEADY_ACC_SPREAD_MPS2)
-    return drop_short_runs(steady, int(round(STEADY_MIN_S * fs_hz)))
+    smooth = moving_mean(acc_mps2, max(1, int(round(0.05 * fs_hz))), axis=0, mode="nearest")
+    return (spread(gyr_rad_s) < STEADY_GYRO_SPREAD_RAD_S) & (spread(smooth) < STEADY_ACC_SPREAD_MPS2)
 
 
-def estimate_correction(acc_mps2: np.ndarray, gyr_rad_s: np.ndarray, fs_hz: float,
-                        exclude: np.ndarray | None = None) -> SensorCorrection:
-    """Estimate the corrections from the steady stretches of a recording ((N, 3) arrays, uniform
-    fs_hz); `exclude` (N,) bool marks samples not to use (interpolated across long gaps)."""
-    steady = steady_mask(acc_mps2, gyr_rad_s, fs_hz)
+def steady_reach_samples(fs_hz: float) -> int:
+    """Samples on either side that a `steady_candidate` value depends on."""
+    return max(2, int(round(STEADY_WINDOW_S * fs_hz))) // 2 + max(1, int(round(0.05 * fs_hz))) // 2 + 1
+
+
+def estimate_correction(signals: SampleWindows, fs_hz: float, exclude: np.ndarray | None = None) -> SensorCorrection:
+    """Estimate the corrections from the steady stretches of a recording: (N, 3) specific
+    force and rate in sensor axes on a uniform grid at fs_hz, read window by window
+    (`grid_signals.ArrayWindows(acc, gyr)` for arrays); `exclude` (N,) bool marks samples
+    not to use (interpolated across long gaps)."""
+    candidate = signals.map_chunks(lambda acc, gyr: steady_candidate(acc, gyr, fs_hz), steady_reach_samples(fs_hz))
+    steady = drop_short_runs(candidate, int(round(STEADY_MIN_S * fs_hz)))
     if exclude is not None:
         steady &= ~np.asarray(exclude, bool)
     if not steady.any():
         return SensorCorrection()
-    bias = np.median(gyr_rad_s[steady], axis=0)
+    bias = np.array([np.median(signals.gather(steady, "gyr", axis), overwrite_input=True) for axis in range(3)])
     stretches = runs(steady)
-    means = np.array([acc_mps2[a:b].mean(axis=0) for a, b in stretches])
+    means = np.array([signals.window(a, b)[0].mean(axis=0) for a, b in stretches])
     weights = np.sqrt((stretches[:, 1] - stretches[:, 0]) / (STEADY_MIN_S * fs_hz))
+    offset, error = fit_gravity_sphere(means, weights)
+    return SensorCorrection(bias, offset, 1.0 + error, float(steady.sum() / fs_hz), _distinct_orientations(means))
 
-    def residuals(x):
+
+def fit_gravity_sphere(means: np.ndarray, weights: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Accelerometer offset (3,) m/s^2 and sensitivity error (3,) (gain = 1 + error) that bring
+    the (K, 3) mean specific forces of steady stretches to 1 g, regularised by the datasheet
+    ranges; each stretch's misfit is weighted by `weights` (K,).
+
+    Gauss-Newton on the K + 6 residuals (stretch sizes in units of STRETCH_SIGMA_MPS2, then
+    the six parameters in units of their prior sigmas) with the Jacobian written out,
+    halving a step that does not lower the sum of squares, until the step is below 1e-12:
+    the minimiser MINPACK's Levenberg-Marquardt finds (within its tolerance of 1e-8 of the
+    parameters), without importing SciPy's optimiser for a problem of six unknowns.
+    """
+    scale = np.concatenate([np.full(3, ACC_OFFSET_SIGMA_MPS2), np.full(3, ACC_SENSITIVITY_SIGMA)])
+
+    def residuals_and_jacobian(x):
         offset, gain = x[:3], 1.0 + x[3:]
-        size = np.linalg.norm((means - offset) * gain, axis=1)
-        return np.concatenate([weights * (size - GRAVITY_MPS2) / STRETCH_SIGMA_MPS2,
-                               offset / ACC_OFFSET_SIGMA_MPS2, x[3:] / ACC_SENSITIVITY_SIGMA])
+        centred = means - offset
+        scaled = centred * gain
+        size = np.linalg.norm(scaled, axis=1)
+        direction = scaled / size[:, None]
+        rows = (weights / STRETCH_SIGMA_MPS2)[:, None]
+        jacobian = np.vstack([np.hstack([-rows * direction * gain, rows * direction * centred]), np.diag(1.0 / scale)])
+        return np.concatenate([weights * (size - GRAVITY_MPS2) / STRETCH_SIGMA_MPS2, x / scale]), jacobian
 
-    fit = least_squares(residuals, np.zeros(6), method="lm")
-    return SensorCorrection(bias, fit.x[:3], 1.0 + fit.x[3:], float(steady.sum() / fs_hz),
-                            _distinct_orientations(means))
+    x = np.zeros(6)
+    residual, jacobian = residuals_and_jacobian(x)
+    for _ in range(100):
+        step = np.linalg.lstsq(jacobian, -residual, rcond=None)[0]
+        cost = residual @ residual
+        for _ in range(30):
+            trial, trial_jacobian = residuals_and_jacobian(x + step)
+            if trial @ trial <= cost:
+                break
+            step = step / 2
+        x = x + step
+        residual, jacobian = trial, trial_jacobian
+        if np.max(np.abs(step) / scale) < 1e-12:
+            break
+    return x[:3], x[3:]
 
 
 def _distinct_orientations(means: np.ndarray, apart_deg: float = 20.0) -> int:

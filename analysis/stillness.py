@@ -10,9 +10,9 @@ neither creates nor breaks a still stretch.
 from __future__ import annotations
 
 import numpy as np
-from scipy.ndimage import uniform_filter1d
 
 from .constants import GRAVITY_MPS2  # noqa: F401 - re-exported
+from .smoothing import moving_mean
 
 
 def still_mask(
@@ -37,16 +37,16 @@ def still_mask(
         (N,) bool.
     """
     window = max(1, int(round(window_s * fs_hz)))
-    rate = uniform_filter1d(np.linalg.norm(gyr_rad_s, axis=1), window, mode="nearest")
-    acc_dev = uniform_filter1d(
+    rate = moving_mean(np.linalg.norm(gyr_rad_s, axis=1), window, mode="nearest")
+    acc_dev = moving_mean(
         np.abs(np.linalg.norm(acc_mps2, axis=1) - GRAVITY_MPS2), window, mode="nearest"
     )
     # Moving standard deviation of the specific-force vector over the window, after a
     # 50 ms smoothing: sensor noise grows with the sample rate (sqrt(fs/2) times the noise
     # density), body motion does not.
-    smooth = uniform_filter1d(acc_mps2, max(1, int(round(0.05 * fs_hz))), axis=0, mode="nearest")
-    mean = uniform_filter1d(smooth, window, axis=0, mode="nearest")
-    mean_square = uniform_filter1d(np.sum(smooth**2, axis=1), window, mode="nearest")
+    smooth = moving_mean(acc_mps2, max(1, int(round(0.05 * fs_hz))), axis=0, mode="nearest")
+    mean = moving_mean(smooth, window, axis=0, mode="nearest")
+    mean_square = moving_mean(np.sum(smooth**2, axis=1), window, mode="nearest")
     change = np.sqrt(np.maximum(mean_square - np.sum(mean**2, axis=1), 0.0))
     candidate = (rate < still_gyro_rad_s) & (acc_dev < still_acc_tolerance_mps2) & (change < still_acc_change_mps2)
     return drop_short_runs(candidate, int(round(still_min_s * fs_hz)))
@@ -152,4 +152,4 @@ def _settle_windows(fs_hz: float, settle_s: float) -> tuple[int, int]:
 
 def _trailing_mean(x: np.ndarray, w: int) -> np.ndarray:
     """Mean of each run of `w` consecutive rows of `x` ((N, ...) -> (N - w + 1, ...))."""
-    return uniform_filter1d(x, w, axis=0, mode="nearest", origin=(w - 1) // 2)[w - 1:]
+    return moving_mean(x, w, axis=0, mode="nearest", origin=(w - 1) // 2)[w - 1:]

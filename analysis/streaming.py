@@ -36,12 +36,12 @@ import numpy as np
 import pandas as pd
 
 from .bend_verdict import judge_candidate
-from .calibration import MountingCalibration
+from .calibration import MountingCalibration, segment_signals
 from .guided_calibration import CalibrationProgress, GuidedCalibration
 from .inverse_model import pose_grid
 from .orientation import StreamingOrientation
 from .params import AnalysisParams, params_for_placement
-from .pipeline import BEND_COLUMNS, CALIBRATION_HINGE, calibrated_signals
+from .pipeline import BEND_COLUMNS, CALIBRATION_HINGE
 from .resampling import GAP_FACTOR, estimate_sample_rate
 from .segmentation import rest_posture, segment_with_params
 from .stillness import lookahead_samples, runs, settle_history_samples, settled_mask, still_candidate
@@ -229,7 +229,7 @@ class _Tracker:
         """Add raw grid samples (sensor axes); returns [(kind, payload)] of decided bends/drops."""
         if len(acc):
             acc, gyr = self.cal.correction.apply(acc, gyr)
-            acc_seg, gyr_seg = calibrated_signals(acc, gyr, self.cal)
+            acc_seg, gyr_seg = segment_signals(acc, gyr, self.cal)
             pitch = self.orientation.update(acc_seg, gyr_seg)
             self.buf.append(acc=acc, gyr=gyr, acc_seg=acc_seg, gyr_seg=gyr_seg, gap=gap, sat=sat, pitch=pitch,
                             cand=np.zeros(len(acc), bool), upright=np.zeros(len(acc), bool),

@@ -11,7 +11,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from .calibration import calibrate_mounting
+from .calibration import calibrate_mounting, segment_signals
+from .grid_signals import ArrayWindows
 from .resampling import resample_uniform
 from .stillness import still_mask
 from .strapdown import integrate_window
@@ -30,9 +31,8 @@ def upper_pitch_excursions_deg(
     """
     grid = resample_uniform(t_s, np.column_stack([acc_mps2, gyr_rad_s]), fs_hz)
     acc, gyr = grid.values[:, :3], grid.values[:, 3:]
-    calibration = calibrate_mounting(acc, gyr, fs_hz, still_mask(acc, gyr, fs_hz))
-    acc_seg = acc @ calibration.segment_from_sensor.T
-    gyr_seg = (gyr - calibration.gyro_bias_rad_s) @ calibration.segment_from_sensor.T
+    calibration = calibrate_mounting(ArrayWindows(acc, gyr), fs_hz, still_mask(acc, gyr, fs_hz))
+    acc_seg, gyr_seg = segment_signals(acc, gyr, calibration)
     anchor = max(1, int(anchor_s * fs_hz))
     out = np.full(len(bends), np.nan)
     for i, (start_s, end_s) in enumerate(zip(bends["start_s"], bends["end_s"])):

@@ -6,6 +6,7 @@ import pytest
 from scipy.spatial.transform import Rotation
 
 from hinge.analysis.calibration import CalibrationError, calibrate_mounting, rotation_angle_deg
+from hinge.analysis.grid_signals import ArrayWindows
 from hinge.analysis.resampling import resample_uniform
 from hinge.analysis.stillness import still_mask
 
@@ -28,7 +29,7 @@ def calibrate(session, sensor_from_segment):
     acc = grid.values[:, :3] @ sensor_from_segment.T
     gyr = grid.values[:, 3:] @ sensor_from_segment.T
     still = still_mask(acc, gyr, session.spec.fs_hz)
-    return calibrate_mounting(acc, gyr, session.spec.fs_hz, still)
+    return calibrate_mounting(ArrayWindows(acc, gyr), session.spec.fs_hz, still)
 
 
 def test_there_are_24_axis_aligned_mountings():
@@ -61,7 +62,7 @@ def test_no_quiet_standing_is_a_calibration_error():
     acc = rng.normal(0, 3.0, (n, 3)) + [0, 0, 9.81]
     gyr = rng.normal(0, 1.0, (n, 3))
     with pytest.raises(CalibrationError, match="quiet standing"):
-        calibrate_mounting(acc, gyr, 100.0, still_mask(acc, gyr, 100.0))
+        calibrate_mounting(ArrayWindows(acc, gyr), 100.0, still_mask(acc, gyr, 100.0))
 
 
 def test_standing_only_cannot_find_the_flexion_axis():
@@ -70,4 +71,4 @@ def test_standing_only_cannot_find_the_flexion_axis():
     acc = rng.normal(0, 0.01, (n, 3)) + [0, 0, 9.81]
     gyr = rng.normal(0, 0.001, (n, 3))
     with pytest.raises(CalibrationError, match="forward bend"):
-        calibrate_mounting(acc, gyr, 100.0, still_mask(acc, gyr, 100.0))
+        calibrate_mounting(ArrayWindows(acc, gyr), 100.0, still_mask(acc, gyr, 100.0))

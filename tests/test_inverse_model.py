@@ -40,3 +40,41 @@ def test_exact_measurements_give_the_right_class_and_order():
     assert hinge.lumbar_share < 0.35
     assert rounded.lumbar_share == pytest.approx(50 / 70, abs=0.1)
     assert rounded.trunk_deg == pytest.approx(70, abs=10)
+
+
+def _posterior_means_written_plainly(pitch_deg, dx, dz, grid, spine_led_share, pitch_sigma_deg, translation_sigma_m):
+    """The posterior of `invert_pose`'s docstring, term by term over every grid point."""
+    sigma = np.radians(pitch_sigma_deg) + 0.05 * np.radians(abs(pitch_deg))
+    cost = ((grid.sensor_pitch_rad - np.radians(pitch_deg)) / sigma) ** 2
+    if dx is not None:
+        cost = cost + ((grid.sensor_dx_m - dx) / translation_sigma_m) ** 2
+        cost = cost + ((grid.sensor_dz_m - dz) / translation_sigma_m) ** 2
+    log_post = grid.log_prior - 0.5 * cost
+    weight = np.exp(log_post - log_post.max())
+    weight = weight / weight.sum()
+    return {
+        "lumbar_share": np.sum(weight * grid.lumbar_share),
+        "p_spine_led": np.sum(weight[grid.lumbar_share > spine_led_share]),
+        "trunk_deg": np.degrees(np.sum(weight * grid.trunk_rad)),
+        "pelvis_deg": np.degrees(np.sum(weight * grid.pelvis_rad)),
+        "lumbar_deg": np.degrees(np.sum(weight * grid.lumbar_rad)),
+        "knee_deg": np.degrees(np.sum(weight * grid.knee_rad)),
+        "hip_shift_m": np.sum(weight * grid.hip_dx_m),
+        "misfit": cost.min(),
+    }
+
+
+@pytest.mark.parametrize("placement", ["sacrum", "L4"])
+def test_inversion_equals_the_posterior_written_plainly_over_the_whole_grid(placement):
+    # Bends of every depth, with plausible, implausible (far from any pose) and missing
+    # translations, at several thresholds and measurement errors.
+    grid = pose_grid(1.70, placement)
+    rng = np.random.default_rng(5)
+    for i in range(150):
+        pitch_deg = float(rng.uniform(-5.0, 130.0))
+        dx, dz = (None, None) if i % 5 == 0 else (float(rng.normal(-0.1, 0.15)), float(rng.normal(0.0, 0.1)))
+        settings = (float(rng.choice([0.3, 0.5, 0.62])), float(rng.choice([2.0, 3.0])), float(rng.choice([0.05, 0.08])))
+        got = invert_pose(pitch_deg, dx, dz, grid, *settings)
+        want = _posterior_means_written_plainly(pitch_deg, dx, dz, grid, *settings)
+        for name, value in want.items():
+            assert getattr(got, name) == pytest.approx(value, rel=1e-9, abs=1e-9), (name, pitch_deg, dx, dz)

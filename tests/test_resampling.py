@@ -96,3 +96,15 @@ def test_empty_input_gives_empty_typed_output():
 def test_mismatched_lengths_are_rejected():
     with pytest.raises(ValueError, match="same number"):
         resample_uniform(np.arange(10.0), np.zeros((9, 2)), 100.0)
+
+
+def test_grid_positions_are_found_without_building_the_grid():
+    from hinge.analysis.resampling import grid_searchsorted, grid_times
+
+    rng = np.random.default_rng(0)
+    for fs_hz, t0_s in [(100.0, 1907.731), (52.0, -3.2), (99.97, 1.7e9), (1000.0, 0.0)]:
+        grid = grid_times(t0_s, fs_hz, 0, 5000)
+        # Points between grid times, and the grid times themselves (ties decide the side).
+        x = np.concatenate([rng.uniform(t0_s - 1, grid[-1] + 1, 500), grid[rng.integers(0, 5000, 200)]])
+        for side in ("left", "right"):
+            assert np.array_equal(grid_searchsorted(t0_s, fs_hz, 5000, x, side), np.searchsorted(grid, x, side))

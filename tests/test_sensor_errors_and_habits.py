@@ -15,6 +15,7 @@ from hinge.analysis.body_model import SessionSpec, simulate_session
 from hinge.analysis.body_model._sensor import draw_sensor_errors
 from hinge.analysis.constants import GRAVITY_MPS2
 from hinge.analysis.pipeline import analyse
+from hinge.analysis.grid_signals import ArrayWindows
 from hinge.analysis.sensor_correction import estimate_correction
 
 
@@ -37,7 +38,7 @@ def test_datasheet_worst_sensor_errors_leave_detection_and_calibration_intact(se
 def test_a_rest_magnitude_off_by_5_percent_is_corrected(rest_mps2):
     session = simulate_session(SessionSpec(n_bends=10, mounting="random", seed=1007))
     acc = session.acc_mps2 * rest_mps2 / GRAVITY_MPS2
-    correction = estimate_correction(acc, session.gyr_rad_s, session.spec.fs_hz)
+    correction = estimate_correction(ArrayWindows(acc, session.gyr_rad_s), session.spec.fs_hz)
     corrected, _ = correction.apply(acc[:50], session.gyr_rad_s[:50])
     assert abs(np.linalg.norm(corrected.mean(axis=0)) - GRAVITY_MPS2) < 0.03
     result = analyse(session.t_s, acc, session.gyr_rad_s)

@@ -116,3 +116,14 @@ def test_pitch_keeps_counting_past_90_degrees():
     pitch, roll = quaternion_to_pitch_roll_deg(xyzw[:, [3, 0, 1, 2]])
     assert pitch == pytest.approx(angles)
     assert roll == pytest.approx(0.0, abs=1e-9)
+
+
+def test_pitch_alone_equals_the_full_orientation_sample_for_sample(upright_session, monkeypatch):
+    from hinge.analysis import grid_signals
+    from hinge.analysis.orientation import estimate_orientation, estimate_pitch_deg
+
+    acc, gyr = upright_session.acc_mps2, upright_session.gyr_rad_s
+    full = estimate_orientation(acc, gyr, 100.0)
+    # Chunks that do not divide the recording: Fusion's state carries across them.
+    monkeypatch.setattr(grid_signals, "CHUNK_SAMPLES", 777)
+    assert np.array_equal(estimate_pitch_deg(grid_signals.ArrayWindows(acc, gyr), 100.0), full.pitch_deg)
