@@ -16,6 +16,7 @@ from pathlib import Path
 
 from hinge import __version__
 from hinge.errors import HingeInputError
+from hinge.recordings.recording_context import bids_acq_time, started_utc
 from hinge.progress import progress_bar, want_progress
 
 __all__ = ["write_report", "report_session", "report_format", "add_report_arguments", "run_report_command",
@@ -51,18 +52,6 @@ def report_format(out: Path) -> str:
                           f"{out.with_suffix('.html').name} or {out.with_suffix('.pdf').name}")
 
 
-def _started_utc(metadata: dict) -> datetime | None:
-    for key in ("created_utc", "start_utc", "acq_time"):
-        value = metadata.get(key)
-        if isinstance(value, str) and value:
-            try:
-                started = datetime.fromisoformat(value)
-            except ValueError:
-                continue
-            return started if started.tzinfo else started.replace(tzinfo=timezone.utc)
-    return None
-
-
 def _device(metadata: dict) -> str | None:
     device = metadata.get("device")
     name = device.get("name") if isinstance(device, dict) else device
@@ -81,24 +70,6 @@ def _bids_entity(path: Path, key: str) -> str | None:
     return match.group(1) if match else None
 
 
-def _bids_acq_time(path: Path) -> datetime | None:
-    """The recording's acq_time from the subject's or session's *_scans.tsv, if listed."""
-    folder = path.parent.parent  # sub-<S>[/ses-<E>]/motion/<file>
-    for scans in sorted(folder.glob("*_scans.tsv")):
-        try:
-            lines = scans.read_text(encoding="utf-8").splitlines()
-        except (OSError, UnicodeDecodeError):  # the date is optional context: left out, like an unreadable file
-            continue
-        header = lines[0].split("\t") if lines else []
-        if "filename" not in header or "acq_time" not in header:
-            continue
-        for line in lines[1:]:
-            cells = dict(zip(header, line.split("\t")))
-            if Path(cells.get("filename", "")).name == path.name:
-                return _started_utc({"acq_time": cells.get("acq_time", "")})
-    return None
-
-
 def _context(loaded) -> dict:
     """participant, started_utc, device and display name from the input's own metadata."""
     metadata = loaded.metadata or {}
@@ -108,10 +79,10 @@ def _context(loaded) -> dict:
 
         device = metadata.get("TrackingSystemName") or metadata.get("ManufacturersModelName")
         name = path.name.removesuffix(MOTION_SUFFIX)
-        return {"participant": _bids_entity(path, "sub"), "started_utc": _bids_acq_time(path),
+        return {"participant": _bids_entity(path, "sub"), "started_utc": bids_acq_time(path),
                 "device": str(device) if device else None, "name": name}
     participant = metadata.get("participant") or metadata.get("subject")
-    return {"participant": str(participant) if participant else None, "started_utc": _started_utc(metadata),
+    return {"participant": str(participant) if participant else None, "started_utc": started_utc(metadata),
             "device": _device(metadata), "name": path.name or str(path)}
 
 
