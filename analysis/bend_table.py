@@ -165,7 +165,7 @@ def bids_bend_events(bends: pd.DataFrame, t0_s: float) -> pd.DataFrame:
     """BIDS events, one per bend: onset_s and duration_s (s, onset on the bends' own time axis,
     as `recordings.bids_write.MotionEntry.events` wants it), trial_type, then the other
     schema columns (`BIDS_RENAMED`), ``peak`` in s from ``t0_s`` (the first sample), lists
-    joined, missing values NaN (written n/a)."""
+    joined, missing values and empty text NaN (BIDS writes n/a, never an empty cell)."""
     rows = flat_bend_rows(bends)
     out = {"onset_s": [r["start_s"] for r in rows],
            "duration_s": [round(r["end_s"] - r["start_s"], TIME_DECIMALS) for r in rows],
@@ -175,7 +175,10 @@ def bids_bend_events(bends: pd.DataFrame, t0_s: float) -> pd.DataFrame:
         if column.name not in BIDS_RENAMED:
             out[column.name] = [r[column.name] for r in rows]
     numeric = {"onset_s", "duration_s", "peak"} | {c.name for c in BEND_SCHEMA if c.dtype == "float64"}
-    return pd.DataFrame(out, columns=list(out)).astype({c: "float64" for c in out if c in numeric})
+    frame = pd.DataFrame(out, columns=list(out)).astype({c: "float64" for c in out if c in numeric})
+    text = [c for c in frame.columns if c not in numeric]
+    frame[text] = frame[text].astype(object).where(frame[text] != "", np.nan)
+    return frame
 
 
 def bids_event_columns() -> dict:
