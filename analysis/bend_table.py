@@ -197,7 +197,9 @@ def bids_event_columns() -> dict:
         if column.dtype == "list[str]":
             entry["Description"] += f" Several are joined with '{LIST_SEPARATOR.strip()}'."
         if column.name == QUALITY_FLAGS_COLUMN:
-            entry["Levels"] = dict(QUALITY_FLAG_LEVELS)
+            # In words, not as BIDS "Levels": a cell may hold several, and a validator checks
+            # each cell against the Levels (TSV_VALUE_INCORRECT_TYPE).
+            entry["Description"] += " " + " ".join(f"{k}: {v}" for k, v in QUALITY_FLAG_LEVELS.items())
         out[column.name] = entry
     return out
 

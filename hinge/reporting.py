@@ -11,12 +11,11 @@ from __future__ import annotations
 
 import sys
 import re
-from datetime import datetime, timezone
+from datetime import datetime
 from pathlib import Path
 
-from hinge import __version__
+from hinge.analysis.provenance import provenance, utc_now
 from hinge.errors import HingeInputError
-from hinge.recordings.recording_context import bids_acq_time, started_utc
 from hinge.progress import progress_bar, want_progress
 
 __all__ = ["write_report", "report_session", "report_format", "add_report_arguments", "run_report_command",
@@ -72,6 +71,8 @@ def _bids_entity(path: Path, key: str) -> str | None:
 
 def _context(loaded) -> dict:
     """participant, started_utc, device and display name from the input's own metadata."""
+    from hinge.recordings.recording_context import bids_acq_time, started_utc
+
     metadata = loaded.metadata or {}
     path = Path(loaded.path)
     if loaded.kind == "bids":
@@ -169,8 +170,9 @@ def write_report(paths: list[Path], out: Path | str, *, placement: str | None = 
             advance(f"analysing {path.name}")
             loaded = load_recording(path, placement=placement)
             sessions.append(report_session(loaded, analyse_loaded(loaded), loaded.placement))
-        now = datetime.now(timezone.utc)
-        generator = (f"hinge {__version__} · generated {now:%Y-%m-%d %H:%M} UTC · "
+        made = provenance({"placement": placement}, None, utc_now())
+        when = datetime.fromisoformat(made["created_utc"])
+        generator = (f"hinge {made['hinge_version']} · generated {when:%Y-%m-%d %H:%M} UTC · "
                      f"{len(sessions)} recording{'s' if len(sessions) != 1 else ''}")
         html = render_report(sessions, generator,
                              on_session=lambda s: advance(f"plotting {s.name}"))
