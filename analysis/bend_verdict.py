@@ -98,7 +98,7 @@ def judge_candidate(
             judged (the hips may still be moving; the final verdict judges it).
 
     Returns:
-        (row, None) with the bend-table fields (pipeline.BEND_COLUMNS), or
+        (row, None) with the bend-table fields (bend_table.BEND_COLUMNS), or
         (None, (start_s, end_s, reason)) for a movement that is not a bend.
     """
     c = candidate
@@ -180,5 +180,5 @@ def judge_candidate(
         "pitch_t50_fraction": round(feats["pitch_t50_fraction"], 3),
         "pelvic_lag_s": None if lag is None else round(lag, 3),
         "peak_rate_deg_s": round(feats["peak_rate_deg_s"], 1),
-        "reasons": list(score.reasons), "cue": score.cue, "flags": flags,
+        "reasons": list(score.reasons), "cue": score.cue, "quality_flags": flags,
     }, None

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 import pandas as pd
 
+from .bend_table import BEND_COLUMNS, empty_bends
 from .bend_verdict import MAX_LAG_S, lumbar_share_with_timing  # noqa: F401 - re-exported
 from .bend_verdict import INDEX_FIELDS, candidate_span, judge_candidate
 from .calibration import CalibrationError, calibrate_mounting, segment_signals
@@ -33,11 +34,6 @@ from .sensor_correction import estimate_correction
 from .stillness import drop_short_runs, runs, settled_mask, still_candidate
 from hinge.recordings.wording import count
 
-BEND_COLUMNS = [
-    "start_s", "peak_s", "end_s", "label", "score", "lumbar_share", "depth_deg", "confidence",
-    "sensor_pitch_deg", "hip_shift_m", "sensor_dx_m", "sensor_dz_m",
-    "pitch_t50_fraction", "pelvic_lag_s", "peak_rate_deg_s", "reasons", "cue", "flags",
-]
 DROPPED_COLUMNS = ["start_s", "end_s", "reason"]
 CALIBRATION_HINGE = "calibration hinge (guided calibration), not part of the set"
 
@@ -58,8 +54,9 @@ class AnalysisResult:
     """Everything `analyse` found.
 
     Attributes:
-        bends: one row per bend, index `bend_id` from 1, columns BEND_COLUMNS; times in
-            seconds on the input's own time axis; `reasons`/`flags` are lists of str.
+        bends: one row per bend, index `bend_id` from 1, columns BEND_COLUMNS (schema,
+            units and meanings: `bend_table.BEND_SCHEMA`); times in seconds on the input's
+            own time axis; `reasons`/`quality_flags` are lists of str.
         calibration: JSON-ready description of the mounting calibration (units in keys).
         warnings: one-line warnings about the recording.
         dropped: movements that were not bends, with the reason (DROPPED_COLUMNS).
@@ -75,12 +72,6 @@ class AnalysisResult:
     params: AnalysisParams
     t_s: np.ndarray = field(repr=False, default_factory=lambda: np.empty(0))
     pitch_deg: np.ndarray = field(repr=False, default_factory=lambda: np.empty(0))
-
-
-def _empty_bends() -> pd.DataFrame:
-    frame = pd.DataFrame(columns=BEND_COLUMNS)
-    frame.index.name = "bend_id"
-    return frame
 
 
 def _walking_bouts_summarised(dropped: list[tuple], time_at, walking: np.ndarray) -> list[tuple]:
@@ -182,7 +173,7 @@ def analyse(
     except CalibrationError as error:
         warnings.append(f"mounting calibration failed: {error}; no bends can be judged")
         bouts = _walking_bouts_summarised([], lambda k: float(signals.times(k, k + 1)[0]), walking)
-        return AnalysisResult(_empty_bends(), {"ok": False, "reason": str(error)}, warnings,
+        return AnalysisResult(empty_bends(), {"ok": False, "reason": str(error)}, warnings,
                               pd.DataFrame(bouts, columns=DROPPED_COLUMNS), fs_hz, params, signals.times(0, n), np.zeros(n))
     calibration_info = {"ok": True, **calibration.as_dict(),
                         "segment_from_sensor": np.round(calibration.segment_from_sensor, 6).tolist()}
@@ -232,7 +223,7 @@ def analyse(
         else:
             dropped.append(drop)
     dropped = _walking_bouts_summarised(dropped, time_at, walking)
-    bends = pd.DataFrame(rows, columns=BEND_COLUMNS) if rows else _empty_bends()
+    bends = pd.DataFrame(rows, columns=BEND_COLUMNS) if rows else empty_bends()
     bends.index = pd.RangeIndex(1, len(bends) + 1, name="bend_id")
     if len(bends) and bends["sensor_pitch_deg"].max() > MAX_PLAUSIBLE_PITCH_DEG[params.placement]:
         warnings.append(

@@ -41,7 +41,8 @@ from .guided_calibration import CalibrationProgress, GuidedCalibration
 from .inverse_model import pose_grid
 from .orientation import StreamingOrientation
 from .params import AnalysisParams, params_for_placement
-from .pipeline import BEND_COLUMNS, CALIBRATION_HINGE
+from .bend_table import BEND_COLUMNS
+from .pipeline import CALIBRATION_HINGE
 from .resampling import GAP_FACTOR, estimate_sample_rate
 from .segmentation import rest_posture, segment_with_params
 from .stillness import lookahead_samples, runs, settle_history_samples, settled_mask, still_candidate

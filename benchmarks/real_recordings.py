@@ -79,7 +79,7 @@ def main(argv=None) -> int:
         bends = r["result"].bends
         if len(bends):
             print(f"\n{r['file']}:")
-            print(bends[["peak_s", "label", "score", "lumbar_share", "sensor_pitch_deg", "confidence", "flags"]]
+            print(bends[["peak_s", "label", "score", "lumbar_share", "sensor_pitch_deg", "confidence", "quality_flags"]]
                   .to_string(float_format="{:.2f}".format))
     return 0
 

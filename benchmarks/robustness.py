@@ -77,7 +77,7 @@ def summarise(results: list[dict]) -> dict:
     by_depth = [balanced_accuracy(matched.loc[(tertile == k) & decided_mask, "true_label"],
                                   matched.loc[(tertile == k) & decided_mask, "label"]) for k in range(3)]
     decided = matched[matched["label"] != "uncertain"]
-    pitch_only = matched["flags"].map(lambda f: "pitch-only" in f)
+    pitch_only = matched["quality_flags"].map(lambda f: "pitch-only" in f)
     # The class the estimated share implies when hinge may not say "uncertain".
     forced = np.where(matched["lumbar_share"] > params_for_placement("sacrum").decision_share, "spine-led", "hip-led")
     return {

@@ -13,12 +13,11 @@ cannot be analysed is reported and skipped; the tables are written anyway.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
 from pathlib import Path
 
 import pandas as pd
 
-from hinge import __version__
+from hinge.analysis.provenance import provenance, utc_now
 from hinge.batch_discovery import discover
 from hinge.batch_job import BatchJob, JobResult
 from hinge.batch_runner import run_jobs
@@ -65,12 +64,13 @@ def run_batch(inputs: list[str], output: str | Path, workers: int | None = None,
     check_new_file(recordings_path(output), force=force, inputs=sources)
     jobs = [BatchJob(recording=recording, placement=placement) for recording in found.recordings]
     workers = available_cores() if workers is None else workers
-    created_utc = datetime.now(timezone.utc).isoformat(timespec="seconds")
+    created_utc = utc_now()
     notes: list[str] = list(found.bids_copies)
     results = _run_with_progress(jobs, workers, scheduler, progress, notes)
     bends = bends_table([row for result in results for row in result.bends])
     recordings = recordings_table([result.summary for result in results])
-    metadata = {"hinge_version": __version__, "created_utc": created_utc, "inputs": [str(i) for i in inputs],
+    # Each row has its own params and input_sha256; the files say when and over what.
+    metadata = {**provenance({"placement": placement}, None, created_utc), "inputs": [str(i) for i in inputs],
                 "placement": placement, "n_recordings": len(jobs),
                 "n_failed": int((recordings["status"] == "failed").sum())}
     summary_path = recordings_path(output)

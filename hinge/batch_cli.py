@@ -19,8 +19,9 @@ EXIT_SOME_FAILED = 1
 BATCH_DESCRIPTION = """\
 Find every recording under the given folders or glob patterns (CSV files, session
 directories, BIDS-Motion *_motion.tsv), analyse them in parallel and write one row per
-bend (study, subject, session, task, file, bend_index, times, class, score, lumbar share,
-depth, reasons, warnings, hinge_version, params) as CSV or Parquet by the extension of
+bend (study, subject, session, task, file, session start, the bend table of `hinge analyse
+--json`: bend_id, times, label, score, ..., reasons, quality_flags; warnings, hinge_version,
+params; participants.tsv columns for BIDS) as CSV or Parquet by the extension of
 -o, plus one row per recording beside it (NAME_recordings.EXT). A recording that cannot
 be analysed is reported and skipped; the tables are written anyway.
 
@@ -66,10 +67,11 @@ def run_batch_command(args: argparse.Namespace) -> int:
     for note in outcome.notes:
         print(f"hinge: note: {note}", file=sys.stderr)
     n_ok = int((recordings["status"] == "ok").sum())
-    n_hip = int((bends["label"] == "hip-led").sum())
-    n_spine = int((bends["label"] == "spine-led").sum())
-    n_unsure = len(bends) - n_hip - n_spine
-    print(f"wrote {outcome.bends_path}: {len(bends)} bends ({n_hip} hip-led, {n_spine} spine-led{f', {n_unsure} uncertain' if n_unsure else ''}) "
+    from hinge.analysis.bend_table import bends_summary
+
+    s = bends_summary(bends)
+    unsure = f", {s['n_uncertain']} uncertain" if s["n_uncertain"] else ""
+    print(f"wrote {outcome.bends_path}: {s['n_bends']} bends ({s['n_hip_led']} hip-led, {s['n_spine_led']} spine-led{unsure}) "
           f"from {n_ok} of {len(recordings)} recordings; per recording: {outcome.recordings_path}")
     if outcome.failures:
         print(f"hinge: {len(outcome.failures)} of {len(recordings)} recordings failed and were skipped:",

@@ -6,23 +6,13 @@ tables come out the same whichever backend computed them.
 """
 from __future__ import annotations
 
-import json
 import math
 from dataclasses import dataclass, field
 
-from hinge import __version__
 from hinge.batch_discovery import FoundRecording
 from hinge.errors import HingeInputError
 
-__all__ = ["BatchJob", "JobResult", "analyse_job", "failed_result", "LIST_SEPARATOR"]
-
-# reasons, flags and warnings are lists; in a tidy table they are one text cell.
-# The reasons themselves contain ":" and ",", never " | ".
-LIST_SEPARATOR = " | "
-# Microseconds are finer than any IMU clock; more digits are float noise (as `analyse --json`).
-TIME_DECIMALS = 6
-_NUMERIC_EXTRAS = ("sensor_pitch_deg", "hip_shift_m", "sensor_dx_m", "sensor_dz_m",
-                   "pitch_t50_fraction", "pelvic_lag_s", "peak_rate_deg_s")
+__all__ = ["BatchJob", "JobResult", "analyse_job", "failed_result"]
 
 
 @dataclass(frozen=True)
@@ -47,23 +37,15 @@ def _identity(recording: FoundRecording) -> dict:
             "task": recording.task, "file": recording.file, "kind": recording.kind}
 
 
-def _float(value) -> float:
-    value = float(value)
-    return value if math.isfinite(value) else math.nan
-
-
-def _joined(cell) -> str:
-    if cell is None or (isinstance(cell, float) and math.isnan(cell)):
-        return ""
-    return LIST_SEPARATOR.join(str(item) for item in cell)
-
-
 def failed_result(job: BatchJob, error: str) -> JobResult:
     """The result of a recording that could not be analysed: a summary row, no bends."""
-    summary = {**_identity(job.recording), "status": "failed", "error": error, "n_bends": 0, "n_hip_led": 0,
-               "n_spine_led": 0, "mean_score": math.nan, "duration_s": math.nan, "fs_hz": math.nan,
-               "n_samples": 0, "placement": job.placement or "", "warnings": "", "sha256": "",
-               "hinge_version": __version__, "params": ""}
+    from hinge.analysis.bend_table import set_summary
+    from hinge.analysis.provenance import HINGE_VERSION
+
+    summary = {**_identity(job.recording), "session_start_utc": "", "status": "failed", "error": error,
+               **set_summary([], []), "duration_s": math.nan, "fs_hz": math.nan, "n_samples": 0,
+               "placement": job.placement or "", "warnings": "", "input_sha256": "",
+               "hinge_version": HINGE_VERSION, "params": ""}
     return JobResult(bends=[], summary=summary, error=error)
 
 
@@ -83,40 +65,38 @@ def _as_found(job: BatchJob, message: str) -> str:
     return " ".join(message.replace(job.recording.path, job.recording.file).split())
 
 
+def _context(loaded) -> dict:
+    """session_start_utc (ISO 8601, "" when unknown) and, for a BIDS entry, the
+    participants.tsv columns of its subject (prefixed `batch_tables.PARTICIPANT_PREFIX`)."""
+    from pathlib import Path
+
+    from hinge.batch_tables import PARTICIPANT_PREFIX
+    from hinge.recordings.recording_context import bids_participant, recording_started_utc
+
+    started = recording_started_utc(loaded)
+    context = {"session_start_utc": started.isoformat() if started is not None else ""}
+    if loaded.kind == "bids":
+        context.update({PARTICIPANT_PREFIX + k: v for k, v in bids_participant(Path(loaded.path)).items()})
+    return context
+
+
 def _analyse(job: BatchJob) -> JobResult:
+    from hinge.analysis.bend_table import LIST_SEPARATOR, TIME_DECIMALS, bends_summary, flat_bend_rows
+    from hinge.analysis.provenance import flat_provenance
     from hinge.api import analyse_loaded
     from hinge.recordings.load import load_recording
 
     loaded = load_recording(job.recording.path, placement=job.placement)
     result = analyse_loaded(loaded)
     params = result.params.as_dict()
-    # The placement actually used is inside params; sort_keys makes the text reproducible.
-    params_text = json.dumps(params, sort_keys=True)
     warnings = LIST_SEPARATOR.join(" ".join(str(w).split()) for w in result.warnings)
-    identity = _identity(job.recording)
-    provenance = {"placement": params["placement"], "input_sha256": loaded.sha256, "hinge_version": __version__,
-                  "params": params_text}
-    bends = []
-    for bend_index, row in zip(result.bends.index, result.bends.itertuples(index=False)):
-        bend = {**identity, "bend_index": int(bend_index),
-                "start_s": round(float(row.start_s), TIME_DECIMALS), "peak_s": round(float(row.peak_s), TIME_DECIMALS),
-                "end_s": round(float(row.end_s), TIME_DECIMALS), "label": str(row.label),
-                "score": _float(row.score), "lumbar_share": _float(row.lumbar_share),
-                "depth_deg": _float(row.depth_deg), "confidence": _float(row.confidence),
-                "reasons": _joined(row.reasons), "flags": _joined(row.flags), "warnings": warnings}
-        bend.update({name: _float(getattr(row, name)) for name in _NUMERIC_EXTRAS})
-        bend.update(provenance)
-        bends.append(bend)
-    labels = [bend["label"] for bend in bends]
-    scores = [bend["score"] for bend in bends]
+    identity = {**_identity(job.recording), **_context(loaded)}
+    # The placement actually used is inside params, and is a column of its own too.
+    provenance = {"placement": params["placement"], **flat_provenance(params, loaded.sha256)}
+    bends = [{**identity, **row, "warnings": warnings, **provenance} for row in flat_bend_rows(result.bends)]
     recording = loaded.recording
-    summary = {**identity, "status": "ok", "error": "", "n_bends": len(bends),
-               "n_hip_led": labels.count("hip-led"), "n_spine_led": labels.count("spine-led"),
-               "n_uncertain": labels.count("uncertain"),
-               "mean_score": sum(scores) / len(scores) if scores else math.nan,
+    summary = {**identity, "status": "ok", "error": "", **bends_summary(result.bends),
                "duration_s": round(float(recording.duration_s), TIME_DECIMALS),
                "fs_hz": round(float(recording.fs_hz), TIME_DECIMALS), "n_samples": int(len(recording.t_s)),
-               "placement": params["placement"], "warnings": warnings, "sha256": loaded.sha256,
-               "hinge_version": __version__, "params": params_text}
+               "warnings": warnings, **provenance}
     return JobResult(bends=bends, summary=summary, error=None)
-

@@ -1,28 +1,26 @@
 """The batch's two tidy tables and how they are written (CSV or Parquet, by extension).
 
-bends: one row per bend, sorted by file then bend_index.
+bends: one row per bend, sorted by file then bend_id.
 
 | column | meaning |
 |---|---|
 | study, subject, session, task | who and what (hinge.batch_discovery; "" when unknown) |
 | file, kind | the recording as found; csv, session or bids |
-| bend_index | 1, 2, ... in time order within the file (the `bend_id` of `hinge analyse`) |
-| start_s, peak_s, end_s | s, on the recording's own time axis |
-| label, score | hip-led / spine-led; hinge quality 0-100 |
-| lumbar_share | estimated lumbar flexion / trunk flexion at the deepest point, 0-1 |
-| depth_deg, confidence | trunk inclination at the deepest point, deg; 0-1 |
-| reasons, flags, warnings | lists joined with " | " (warnings: the recording's) |
-| sensor_pitch_deg ... peak_rate_deg_s | the pipeline's per-bend features, units in the names |
+| session_start_utc | wall-clock start, ISO 8601 (session.json created_utc, BIDS scans.tsv acq_time; "" for CSV) |
+| bend_id ... quality_flags | the bend table of `hinge analyse`: hinge.analysis.bend_table.BEND_SCHEMA (units in the names; lists joined with " | ") |
+| warnings | the recording's warnings, joined with " | " |
 | placement, input_sha256 | placement used; sha256 of the input data |
-| hinge_version, params | provenance: hinge version; every analysis parameter, JSON |
+| hinge_version, params | provenance (hinge.analysis.provenance): hinge version; every analysis parameter, JSON |
+| participant_* | a BIDS entry's participants.tsv columns (age, sex, ...), text; "" elsewhere |
 
 recordings (written beside, ``<name>_recordings.<ext>``): one row per recording with
-status ok/failed, the one-line error, bend counts, mean score (/100), duration_s, fs_hz,
-n_samples, placement, warnings, sha256, hinge_version, params.
+status ok/failed, the one-line error, the set summary (hinge.analysis.bend_table.set_summary:
+n_bends, n_hip_led, n_spine_led, n_uncertain, hip_led_pct, mean_score), duration_s, fs_hz,
+n_samples, placement, warnings, input_sha256, hinge_version, params, participant_*.
 
 Provenance is in the columns, so a CSV that travels alone still says how it was made;
 Parquet files also carry it, with the batch's creation time, in their key-value metadata
-under ``hinge``. The rows hold no clock time, so the same inputs give the same rows.
+under ``hinge``. The rows hold no clock time of the analysis, so the same inputs give the same rows.
 """
 from __future__ import annotations
 
@@ -31,32 +29,38 @@ from pathlib import Path
 
 import pandas as pd
 
+from hinge.analysis.bend_table import BEND_COLUMNS, BEND_SCHEMA, SUMMARY_KEYS
 from hinge.errors import HingeInputError
 
 __all__ = ["BEND_TABLE_COLUMNS", "RECORDING_TABLE_COLUMNS", "FORMATS", "bends_table", "recordings_table",
            "recordings_path", "check_output", "write_table", "read_table"]
 
-_IDENTITY = ["study", "subject", "session", "task", "file", "kind"]
-BEND_TABLE_COLUMNS = _IDENTITY + [
-    "bend_index", "start_s", "peak_s", "end_s", "label", "score", "lumbar_share", "depth_deg", "confidence",
-    "reasons", "flags", "warnings", "sensor_pitch_deg", "hip_shift_m", "sensor_dx_m", "sensor_dz_m",
-    "pitch_t50_fraction", "pelvic_lag_s", "peak_rate_deg_s", "placement", "input_sha256", "hinge_version", "params",
-]
-RECORDING_TABLE_COLUMNS = _IDENTITY + [
-    "status", "error", "n_bends", "n_hip_led", "n_spine_led", "mean_score", "duration_s", "fs_hz", "n_samples",
-    "placement", "warnings", "sha256", "hinge_version", "params",
-]
+_IDENTITY = ["study", "subject", "session", "task", "file", "kind", "session_start_utc"]
+_PROVENANCE = ["placement", "input_sha256", "hinge_version", "params"]
+# The fixed columns; a BIDS dataset's participants.tsv adds participant_* columns after them.
+BEND_TABLE_COLUMNS = _IDENTITY + ["bend_id"] + BEND_COLUMNS + ["warnings"] + _PROVENANCE
+RECORDING_TABLE_COLUMNS = _IDENTITY + ["status", "error", *SUMMARY_KEYS, "duration_s", "fs_hz", "n_samples",
+                                       "warnings"] + _PROVENANCE
+PARTICIPANT_PREFIX = "participant_"
 FORMATS = {".csv": "csv", ".parquet": "parquet"}
-_TEXT = {"study", "subject", "session", "task", "file", "kind", "label", "reasons", "flags", "warnings",
-         "placement", "input_sha256", "hinge_version", "params", "status", "error", "sha256"}
-_INTEGER = {"bend_index", "n_bends", "n_hip_led", "n_spine_led", "n_samples"}
+_TEXT = ({c.name for c in BEND_SCHEMA if c.dtype != "float64"}
+         | set(_IDENTITY) | set(_PROVENANCE) | {"warnings", "status", "error"})
+_INTEGER = {"bend_id", "n_bends", "n_hip_led", "n_spine_led", "n_uncertain", "n_samples"}
 PARQUET_METADATA_KEY = b"hinge"
 
 
+def _participant_columns(rows: list[dict]) -> list[str]:
+    seen = {}
+    for row in rows:
+        seen.update(dict.fromkeys(k for k in row if k.startswith(PARTICIPANT_PREFIX)))
+    return list(seen)
+
+
 def _typed(rows: list[dict], columns: list[str]) -> pd.DataFrame:
+    columns = columns + _participant_columns(rows)
     frame = pd.DataFrame(rows, columns=columns)
     for column in columns:
-        if column in _TEXT:
+        if column in _TEXT or column.startswith(PARTICIPANT_PREFIX):
             frame[column] = frame[column].fillna("").astype(str)
         elif column in _INTEGER:
             frame[column] = frame[column].astype("int64")
@@ -66,9 +70,9 @@ def _typed(rows: list[dict], columns: list[str]) -> pd.DataFrame:
 
 
 def bends_table(rows: list[dict]) -> pd.DataFrame:
-    """Bend rows (from JobResult.bends) as the tidy table, sorted by file and bend_index."""
+    """Bend rows (from JobResult.bends) as the tidy table, sorted by file and bend_id."""
     frame = _typed(rows, BEND_TABLE_COLUMNS)
-    return frame.sort_values(["file", "bend_index"], kind="stable").reset_index(drop=True)
+    return frame.sort_values(["file", "bend_id"], kind="stable").reset_index(drop=True)
 
 
 def recordings_table(rows: list[dict]) -> pd.DataFrame:
@@ -114,6 +118,7 @@ def read_table(path: Path) -> pd.DataFrame:
     path = Path(path)
     if check_output(path) == "parquet":
         return pd.read_parquet(path)
-    text = {column: str for column in _TEXT}
-    return pd.read_csv(path, dtype=text, keep_default_na=False, na_values={c: ["", "NaN", "nan"] for c in
-                       set(BEND_TABLE_COLUMNS + RECORDING_TABLE_COLUMNS) - _TEXT})
+    header = pd.read_csv(path, nrows=0).columns
+    text = {column: str for column in header if column in _TEXT or column.startswith(PARTICIPANT_PREFIX)}
+    return pd.read_csv(path, dtype=text, keep_default_na=False,
+                       na_values={c: ["", "NaN", "nan"] for c in header if c not in text})

@@ -5,7 +5,6 @@ the pipeline), the bends become an events table, and hinge.recordings.bids write
 """
 from __future__ import annotations
 
-import copy
 import os
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -14,14 +13,15 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from hinge import __version__
+from hinge.analysis.bend_table import bids_bend_events, bids_event_columns
+from hinge.analysis.provenance import HINGE_VERSION
 from hinge.errors import HingeInputError
 from hinge.api import analyse_loaded
 from hinge.recordings import CALIBRATION_ANNOTATION
 from hinge.recordings.load import load_recording
 from hinge.recordings.bids import MotionEntry, check_label, write_motion_entry
 
-__all__ = ["ExportResult", "export_bids", "bend_events", "EVENT_COLUMNS"]
+__all__ = ["ExportResult", "export_bids", "event_columns", "ANNOTATION_LEVELS"]
 
 # Manufacturer per device profile (firmware_protocol/DEVICES.md).
 MANUFACTURERS = {"hinge_open": "DIY (hinge open profile firmware)", "witmotion": "WitMotion",
@@ -30,31 +30,25 @@ PLACEMENT_TEXT = {"sacrum": "sacrum (S1-S2 midline)", "L5": "L5 spinous process"
                   "L3": "L3 spinous process"}
 TRACKED_POINT = "LowerBack"
 
-EVENT_COLUMNS = {
-    "trial_type": {
-        "Description": "What the event is: a forward bend as classified by hinge, or a stretch of "
-                       "distrusted data carried over from the recording.",
-        "Levels": {
-            "hip-led": "Forward bend led by the hips (hip hinge: pelvis tilts, spine near neutral).",
-            "spine-led": "Forward bend led by lumbar flexion (the back rounds).",
-            "uncertain": "Forward bend whose measurements do not separate hip-led from spine-led.",
-            "BAD_gap": "Samples missing (lost packets, recorder interruption).",
-            "BAD_reconnect": "The sensor link dropped and was re-established.",
-            "BAD_saturation": "A sensor channel sat at its full-scale range.",
-            CALIBRATION_ANNOTATION: "Guided calibration of hinge live (quiet standing, then hinges); "
-                                    "the analysis calibrates the sensor mounting from this stretch.",
-        },
-    },
-    "score": {"Description": "Hinge quality of the bend, 0-100 (100 = ideal hip hinge); n/a for non-bends.",
-              "Units": "n/a"},
-    "peak": {"Description": "Time of the bend's deepest point, from the first sample of the recording.",
-             "Units": "s"},
-    "lumbar_share": {"Description": "Estimated lumbar flexion / trunk flexion at the deepest point, 0-1.",
-                     "Units": "n/a"},
-    "depth_deg": {"Description": "Estimated lower-trunk inclination at the deepest point.", "Units": "deg"},
-    "confidence": {"Description": "How far the estimated lumbar share lies from the class boundary, 0-1 "
-                                  "(below 0.5 the class is 'uncertain').", "Units": "n/a"},
+# The bend columns and the classes come from the bend table's schema
+# (hinge.analysis.bend_table: the class is `label` there, trial_type here); these are the
+# levels of the recording's own annotations, which become events too.
+ANNOTATION_LEVELS = {
+    "BAD_gap": "Samples missing (lost packets, recorder interruption).",
+    "BAD_reconnect": "The sensor link dropped and was re-established.",
+    "BAD_saturation": "A sensor channel sat at its full-scale range.",
+    CALIBRATION_ANNOTATION: "Guided calibration of hinge live (quiet standing, then hinges); "
+                            "the analysis calibrates the sensor mounting from this stretch.",
 }
+
+
+def event_columns() -> dict:
+    """The `_events.json` descriptions: the bend table's columns plus the annotation levels."""
+    columns = bids_event_columns()
+    columns["trial_type"]["Description"] = ("What the event is: a forward bend as classified by hinge (the "
+                                            "`label` of its bend table), or a stretch the recording annotated.")
+    columns["trial_type"]["Levels"].update(ANNOTATION_LEVELS)
+    return columns
 
 
 @dataclass(frozen=True)
@@ -65,20 +59,6 @@ class ExportResult:
     n_bends: int
     n_bad: int
     placement: str
-
-
-def bend_events(bends: pd.DataFrame) -> pd.DataFrame:
-    """Events table (onset_s, duration_s, trial_type, score, peak_s, ...) from the pipeline's bends."""
-    return pd.DataFrame({
-        "onset_s": bends["start_s"].astype(float).to_numpy(),
-        "duration_s": (bends["end_s"] - bends["start_s"]).astype(float).to_numpy(),
-        "trial_type": bends["label"].astype(str).to_numpy(),
-        "score": bends["score"].astype(float).round(3).to_numpy(),
-        "peak_s": bends["peak_s"].astype(float).to_numpy(),
-        "lumbar_share": bends["lumbar_share"].astype(float).round(4).to_numpy(),
-        "depth_deg": bends["depth_deg"].astype(float).round(2).to_numpy(),
-        "confidence": bends["confidence"].astype(float).round(4).to_numpy(),
-    })
 
 
 def _annotation_events(annotations: pd.DataFrame) -> pd.DataFrame:
@@ -148,13 +128,10 @@ def export_bids(source: str | os.PathLike, root: str | os.PathLike, subject: str
     result = analyse_loaded(loaded)
     recording = loaded.recording
     metadata = dict(loaded.metadata)
-    events = pd.concat([bend_events(result.bends), _annotation_events(loaded.annotations)], ignore_index=True)
-    # The writer wants onsets on the recording's own time base; peaks go out the same way.
-    t0 = float(recording.t_s[0])
-    events["peak"] = (events.pop("peak_s") - t0).round(6)
-    events = events[["onset_s", "duration_s", "trial_type", "score", "peak", "lumbar_share", "depth_deg",
-                     "confidence"]]
-    columns = copy.deepcopy(EVENT_COLUMNS)
+    # The writer wants onsets on the recording's own time base; peaks are from the first sample.
+    bends = bids_bend_events(result.bends, float(recording.t_s[0]))
+    events = pd.concat([bends, _annotation_events(loaded.annotations)], ignore_index=True)[list(bends.columns)]
+    columns = event_columns()
     levels = columns["trial_type"]["Levels"]
     for kind in sorted(set(events["trial_type"]) - set(levels)):  # e.g. BAD_clock_jump from newer recorders
         levels[kind] = f"A stretch the recorder annotated {kind} (hinge session format, recordings/FORMAT.md)."
@@ -163,9 +140,9 @@ def export_bids(source: str | os.PathLike, root: str | os.PathLike, subject: str
         nominal_fs_hz=_nominal_rate(metadata), tracked_point=TRACKED_POINT, placement=placement,
         sidecar={**_sidecar(metadata, task), **source_identity(loaded)}, events=events, event_columns=columns,
     )
-    generated_by = {"Name": "hinge", "Version": __version__,
+    generated_by = {"Name": "hinge", "Version": HINGE_VERSION,
                     "Description": "hinge export --bids: IMU samples as recorded; events are the bends "
-                                   "found by hinge analyse (class and score) and the recording's BAD_ stretches."}
+                                   "found by hinge analyse (the bend table) and the recording's BAD_ stretches."}
     paths = write_motion_entry(root, entry, subject, session, task, acq_time=_acq_time(metadata),
                                generated_by=generated_by, force=force)
     n_bad = int(events["trial_type"].astype(str).str.startswith("BAD_").sum())

@@ -12,7 +12,6 @@ import json
 import math
 import os
 import sys
-from datetime import datetime, timezone
 
 from hinge import __version__
 from hinge.errors import HingeInputError, HingeWriteError
@@ -178,29 +177,6 @@ def _jsonable(value):
     return str(value)
 
 
-def _as_list(cell) -> list:
-    if cell is None or (isinstance(cell, float) and math.isnan(cell)):
-        return []
-    return list(cell)
-
-
-def _bend_records(bends) -> list[dict]:
-    records = []
-    for row in bends.itertuples():
-        records.append({
-            "bend_id": int(row.Index),
-            # Microseconds are finer than any IMU clock; more digits are float noise.
-            "start_s": round(float(row.start_s), 6), "peak_s": round(float(row.peak_s), 6),
-            "end_s": round(float(row.end_s), 6),
-            "class": str(row.label), "score": float(row.score),
-            "lumbar_share": float(row.lumbar_share), "depth_deg": float(row.depth_deg),
-            "confidence": float(row.confidence),
-            "reasons": [str(r) for r in _as_list(row.reasons)],
-            "flags": [str(f) for f in _as_list(row.flags)],
-        })
-    return records
-
-
 def _print_table(records: list[dict], result, warnings: list[str], recording) -> None:
     print(f"{recording.source}: {len(recording.t_s)} samples, {recording.duration_s:.1f} s at {recording.fs_hz:.1f} Hz")
     print()
@@ -210,21 +186,21 @@ def _print_table(records: list[dict], result, warnings: list[str], recording) ->
         print("-" * len(header))
         for r in records:
             reasons = "; ".join(r["reasons"][:2]) or "-"
-            if r["flags"]:
-                reasons += f" [{', '.join(r['flags'])}]"
+            if r["quality_flags"]:
+                reasons += f" [{', '.join(r['quality_flags'])}]"
             print(f"{r['bend_id']:>4}  {r['start_s']:>8.2f}  {r['peak_s']:>8.2f}  {r['end_s']:>8.2f}  "
-                  f"{r['class']:<9}  {r['score']:>4.0f}/100 {100 * r['lumbar_share']:>5.0f}%  "
+                  f"{r['label']:<9}  {r['score']:>4.0f}/100 {100 * r['lumbar_share']:>5.0f}%  "
                   f"{r['depth_deg']:>5.0f}°  {reasons}")
     else:
         print("no bends found")
     print()
-    n_hip = sum(r["class"] == "hip-led" for r in records)
-    n_spine = sum(r["class"] == "spine-led" for r in records)
-    n_unsure = len(records) - n_hip - n_spine
-    unsure = f", {n_unsure} uncertain" if n_unsure else ""
-    print(f"bends: {len(records)} ({n_hip} hip-led, {n_spine} spine-led{unsure})")
+    from hinge.analysis.bend_table import set_summary
+
+    summary = set_summary([r["label"] for r in records], [r["score"] for r in records])
+    unsure = f", {summary['n_uncertain']} uncertain" if summary["n_uncertain"] else ""
+    print(f"bends: {summary['n_bends']} ({summary['n_hip_led']} hip-led, {summary['n_spine_led']} spine-led{unsure})")
     if records:
-        print(f"mean score: {sum(r['score'] for r in records) / len(records):.0f}/100")
+        print(f"mean score: {summary['mean_score']:.0f}/100")
     print(f"calibration: {_calibration_summary(result.calibration)}")
     if len(result.dropped):
         print(f"not counted as bends: {count(len(result.dropped), 'movement')}")
@@ -261,8 +237,11 @@ def _run_analyse(args: argparse.Namespace) -> int:
         args.placement = loaded.placement
         result = analyse_loaded(loaded)
         advance()
+    from hinge.analysis.bend_table import bend_records
+    from hinge.analysis.provenance import provenance, utc_now
+
     warnings = list(result.warnings)
-    records = _bend_records(result.bends)
+    records = bend_records(result.bends)
     if not args.json:
         _print_table(records, result, warnings, recording)
         return 0
@@ -279,14 +258,11 @@ def _run_analyse(args: argparse.Namespace) -> int:
         ],
         "input": {
             "file": str(args.file),
-            "sha256": loaded.sha256,
             "fs_hz": round(recording.fs_hz, 6),
             "n_samples": int(len(recording.t_s)),
             "duration_s": round(recording.duration_s, 6),
         },
-        "hinge_version": __version__,
-        "params": params,
-        "created_utc": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        **provenance(params, loaded.sha256, utc_now()),
     }
     print(json.dumps(_jsonable(document), indent=2, allow_nan=False))
     return 0

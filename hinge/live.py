@@ -11,6 +11,7 @@ closed, the summary printed and the HTML report written next to the session.
 from __future__ import annotations
 
 import argparse
+import math
 import statistics
 import time
 from pathlib import Path
@@ -122,14 +123,15 @@ class LiveSession:
             self.web.note(self.failure)
 
     def summary(self) -> dict:
+        """The set summary (`bend_table.set_summary`; JSON-ready: rounded as the bend table,
+        None without bends), the calibration window and the verdict latencies."""
+        from hinge.analysis.bend_table import set_summary
+
         bends = self.analyser.bends
-        scores = [b["score"] for b in bends]
+        summary = set_summary([b["label"] for b in bends], [b["score"] for b in bends])
         out = {
-            "bends": len(bends),
-            "hip_led": sum(b["label"] == "hip-led" for b in bends),
-            "spine_led": sum(b["label"] == "spine-led" for b in bends),
-            "uncertain": sum(b["label"] == "uncertain" for b in bends),
-            "mean_score": round(statistics.fmean(scores), 1) if scores else None,
+            **{k: (None if isinstance(v, float) and math.isnan(v) else round(v, 1) if isinstance(v, float) else v)
+               for k, v in summary.items()},
             "calibration_window_s": (None if self.analyser.calibration_window_s is None
                                      else [round(v, 6) for v in self.analyser.calibration_window_s]),
             "fs_hz": self.analyser.fs_hz,
@@ -158,18 +160,31 @@ def last_session_summary(path: Path, participant: str | None) -> dict | None:
             live = read_metadata(candidate).get("live")
         except (HingeInputError, OSError, ValueError):
             continue
-        if isinstance(live, dict) and isinstance(live.get("mean_score"), (int, float)) and live.get("bends"):
-            return {**live, "session": candidate.name}
+        if isinstance(live, dict):
+            live = _renamed_summary(live)
+            if isinstance(live.get("mean_score"), (int, float)) and live.get("n_bends"):
+                return {**live, "session": candidate.name}
     return None
+
+
+# Sessions recorded before the set summary had one home named its counts so.
+_OLD_SUMMARY_KEYS = {"bends": "n_bends", "hip_led": "n_hip_led", "spine_led": "n_spine_led", "uncertain": "n_uncertain"}
+
+
+def _renamed_summary(live: dict) -> dict:
+    out = {_OLD_SUMMARY_KEYS.get(k, k): v for k, v in live.items()}
+    if "hip_led_pct" not in out and isinstance(out.get("n_hip_led"), int) and out.get("n_bends"):
+        out["hip_led_pct"] = 100.0 * out["n_hip_led"] / out["n_bends"]
+    return out
 
 
 def versus_last_session(summary: dict, previous: dict) -> str:
     """One line comparing this set with the last session's: mean score and hip-led share."""
     change = round(summary["mean_score"] - previous["mean_score"])
     moved = f"{change:+d} points" if change else "no change"
-    share = lambda s: round(100 * s["hip_led"] / s["bends"])  # noqa: E731
     return (f"vs your last session ({previous['session']}): mean score {previous['mean_score']:.0f} -> "
-            f"{summary['mean_score']:.0f}/100 ({moved}); hip-led {share(previous)} % -> {share(summary)} % of bends")
+            f"{summary['mean_score']:.0f}/100 ({moved}); hip-led {previous['hip_led_pct']:.0f} % -> "
+            f"{summary['hip_led_pct']:.0f} % of bends")
 
 
 def run_live(args: argparse.Namespace) -> int:

@@ -57,7 +57,7 @@ def main_reason(bend: dict) -> str:
     """The first (most important) reason of a verdict, with its number and unit."""
     reasons = list(bend.get("reasons") or [])
     text = reasons[0] if reasons else f"lumbar share {100 * bend['lumbar_share']:.0f}%"
-    flags = list(bend.get("flags") or [])
+    flags = list(bend.get("quality_flags") or [])
     return text + (f" [{', '.join(flags)}]" if flags else "")
 
 
@@ -76,9 +76,15 @@ class SetSummary:
     def count(self) -> int:
         return len(self.scores)
 
+    def counts(self) -> dict:
+        """`bend_table.set_summary` of the bends so far."""
+        from hinge.analysis.bend_table import set_summary
+
+        return set_summary(self.labels, self.scores)
+
     @property
     def mean_score(self) -> float | None:
-        return sum(self.scores) / len(self.scores) if self.scores else None
+        return self.counts()["mean_score"] if self.scores else None
 
     def trend_points_per_bend(self) -> float | None:
         """Least-squares slope of the score over the bend number, points per bend (>= 3 bends)."""
@@ -92,11 +98,11 @@ class SetSummary:
     def line(self) -> str:
         if not self.scores:
             return "bends: 0"
-        hip = self.labels.count("hip-led")
-        unsure = self.labels.count("uncertain")
-        text = (f"bends: {self.count} ({hip} hip-led, {self.count - hip - unsure} spine-led"
+        s = self.counts()
+        unsure = s["n_uncertain"]
+        text = (f"bends: {s['n_bends']} ({s['n_hip_led']} hip-led, {s['n_spine_led']} spine-led"
                 f"{f', {unsure} uncertain' if unsure else ''}), "
-                f"mean score {self.mean_score:.0f}/100")
+                f"mean score {s['mean_score']:.0f}/100")
         slope = self.trend_points_per_bend()
         if slope is None:
             return text + ", trend: shown from the 3rd bend"

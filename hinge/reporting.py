@@ -11,10 +11,10 @@ from __future__ import annotations
 
 import sys
 import re
-from datetime import datetime, timezone
+from datetime import datetime
 from pathlib import Path
 
-from hinge import __version__
+from hinge.analysis.provenance import provenance, utc_now
 from hinge.errors import HingeInputError
 from hinge.progress import progress_bar, want_progress
 
@@ -51,18 +51,6 @@ def report_format(out: Path) -> str:
                           f"{out.with_suffix('.html').name} or {out.with_suffix('.pdf').name}")
 
 
-def _started_utc(metadata: dict) -> datetime | None:
-    for key in ("created_utc", "start_utc", "acq_time"):
-        value = metadata.get(key)
-        if isinstance(value, str) and value:
-            try:
-                started = datetime.fromisoformat(value)
-            except ValueError:
-                continue
-            return started if started.tzinfo else started.replace(tzinfo=timezone.utc)
-    return None
-
-
 def _device(metadata: dict) -> str | None:
     device = metadata.get("device")
     name = device.get("name") if isinstance(device, dict) else device
@@ -81,26 +69,10 @@ def _bids_entity(path: Path, key: str) -> str | None:
     return match.group(1) if match else None
 
 
-def _bids_acq_time(path: Path) -> datetime | None:
-    """The recording's acq_time from the subject's or session's *_scans.tsv, if listed."""
-    folder = path.parent.parent  # sub-<S>[/ses-<E>]/motion/<file>
-    for scans in sorted(folder.glob("*_scans.tsv")):
-        try:
-            lines = scans.read_text(encoding="utf-8").splitlines()
-        except (OSError, UnicodeDecodeError):  # the date is optional context: left out, like an unreadable file
-            continue
-        header = lines[0].split("\t") if lines else []
-        if "filename" not in header or "acq_time" not in header:
-            continue
-        for line in lines[1:]:
-            cells = dict(zip(header, line.split("\t")))
-            if Path(cells.get("filename", "")).name == path.name:
-                return _started_utc({"acq_time": cells.get("acq_time", "")})
-    return None
-
-
 def _context(loaded) -> dict:
     """participant, started_utc, device and display name from the input's own metadata."""
+    from hinge.recordings.recording_context import bids_acq_time, started_utc
+
     metadata = loaded.metadata or {}
     path = Path(loaded.path)
     if loaded.kind == "bids":
@@ -108,10 +80,10 @@ def _context(loaded) -> dict:
 
         device = metadata.get("TrackingSystemName") or metadata.get("ManufacturersModelName")
         name = path.name.removesuffix(MOTION_SUFFIX)
-        return {"participant": _bids_entity(path, "sub"), "started_utc": _bids_acq_time(path),
+        return {"participant": _bids_entity(path, "sub"), "started_utc": bids_acq_time(path),
                 "device": str(device) if device else None, "name": name}
     participant = metadata.get("participant") or metadata.get("subject")
-    return {"participant": str(participant) if participant else None, "started_utc": _started_utc(metadata),
+    return {"participant": str(participant) if participant else None, "started_utc": started_utc(metadata),
             "device": _device(metadata), "name": path.name or str(path)}
 
 
@@ -198,8 +170,9 @@ def write_report(paths: list[Path], out: Path | str, *, placement: str | None = 
             advance(f"analysing {path.name}")
             loaded = load_recording(path, placement=placement)
             sessions.append(report_session(loaded, analyse_loaded(loaded), loaded.placement))
-        now = datetime.now(timezone.utc)
-        generator = (f"hinge {__version__} · generated {now:%Y-%m-%d %H:%M} UTC · "
+        made = provenance({"placement": placement}, None, utc_now())
+        when = datetime.fromisoformat(made["created_utc"])
+        generator = (f"hinge {made['hinge_version']} · generated {when:%Y-%m-%d %H:%M} UTC · "
                      f"{len(sessions)} recording{'s' if len(sessions) != 1 else ''}")
         html = render_report(sessions, generator,
                              on_session=lambda s: advance(f"plotting {s.name}"))

@@ -91,13 +91,27 @@ def _tsv(frame: pd.DataFrame) -> str:
     return frame.to_csv(sep="\t", index=False, lineterminator="\n")
 
 
+def _latency_cells(latency_s: np.ndarray) -> list[str]:
+    """Each time as the shortest decimal that reads back as the same float64 (Python's repr).
+
+    A fixed format would not do: rounded to the microsecond, the intervals of a 1/1024-s
+    device clock (e.g. 0.010009765625 s) read back as 0.010009 or 0.010010 s, the median
+    interval moves, and with it the estimated rate (99.9024 -> 99.9001 Hz), the analysis grid
+    and the bends' scores (by up to 0.5 points in tests/test_bids.py's round trip).
+    """
+    return [repr(v) if np.isfinite(v) else NA for v in latency_s.tolist()]
+
+
 def _motion_text(t_s: np.ndarray, acc: np.ndarray, gyr: np.ndarray, rows: np.ndarray) -> str:
-    values = np.full((int(rows[-1]) + 1, 7), np.nan)
-    values[rows] = np.column_stack([acc, gyr, t_s - t_s[0]])
+    values = np.full((int(rows[-1]) + 1, 6), np.nan)
+    values[rows] = np.column_stack([acc, gyr])
+    latency = np.full(len(values), np.nan)
+    latency[rows] = t_s - t_s[0]
     buffer = io.StringIO()
-    np.savetxt(buffer, values, fmt=[_VALUE_FORMAT] * 6 + ["%.6f"], delimiter="\t", newline="\n")
+    np.savetxt(buffer, values, fmt=_VALUE_FORMAT, delimiter="\t", newline="\n")
     # printf writes NaN as "nan", and no number contains those letters.
-    return buffer.getvalue().replace("nan", NA)
+    lines = buffer.getvalue().replace("nan", NA).split("\n")[:-1]
+    return "".join(f"{line}\t{time}\n" for line, time in zip(lines, _latency_cells(latency)))
 
 
 def _update_participants(root: Path, subject: str) -> None:
@@ -235,7 +249,8 @@ def write_motion_entry(root: str | os.PathLike, entry: MotionEntry, subject: str
     _write_json(paths["motion_json"], sidecar)
 
     events = entry.events if entry.events is not None else pd.DataFrame(columns=["onset_s", "duration_s", "trial_type"])
-    table = pd.DataFrame({"onset": (events["onset_s"].astype(float) - t_s[0]).round(6),
+    # + 0.0: an onset a hair before the first sample rounds to -0.0, written "-0.0".
+    table = pd.DataFrame({"onset": (events["onset_s"].astype(float) - t_s[0]).round(6) + 0.0,
                           "duration": events["duration_s"].astype(float).round(6)})
     for column in events.columns:
         if column not in ("onset_s", "duration_s"):

@@ -18,7 +18,7 @@ def test_analyse_file_matches_the_command_line(tmp_path):
                          capture_output=True, text=True, check=True)
     cli = json.loads(out.stdout)["bends"]
     assert len(cli) == len(result.bends) >= 4
-    assert [b["class"] for b in cli] == result.bends["label"].tolist()
+    assert [b["label"] for b in cli] == result.bends["label"].tolist()
     assert [b["score"] for b in cli] == pytest.approx(result.bends["score"].tolist())
 
 

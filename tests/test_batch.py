@@ -16,6 +16,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -24,6 +25,7 @@ from hinge import batch_runner
 from hinge.analysis.body_model import SessionSpec, simulate_session
 from hinge.batch_discovery import discover
 from hinge.batch_job import BatchJob, JobResult, analyse_job
+from hinge.analysis.bend_table import LIST_SEPARATOR
 from hinge.batch_tables import BEND_TABLE_COLUMNS, RECORDING_TABLE_COLUMNS, bends_table, read_table
 from hinge.cli import main
 
@@ -120,11 +122,17 @@ def test_every_bend_of_every_file_is_in_the_table(study, serial, capsys):
         document = json.loads(capsys.readouterr().out)
         rows = bends[bends["file"] == file]
         assert len(rows) == len(document["bends"]) > 0
-        assert list(rows["bend_index"]) == [b["bend_id"] for b in document["bends"]]
-        assert list(rows["label"]) == [b["class"] for b in document["bends"]]
-        assert list(rows["score"]) == [b["score"] for b in document["bends"]]
-        assert list(rows["start_s"]) == pytest.approx([b["start_s"] for b in document["bends"]], abs=1e-9)
-        assert set(rows["input_sha256"]) == {document["input"]["sha256"]}
+        # One bend table: every column of the JSON record is the batch row's, lists joined.
+        for row, record in zip(rows.to_dict("records"), document["bends"]):
+            for column, value in record.items():
+                if isinstance(value, list):
+                    assert row[column] == LIST_SEPARATOR.join(value), column
+                elif value is None:
+                    assert row[column] == "" or np.isnan(row[column]), column
+                else:
+                    assert row[column] == pytest.approx(value, abs=1e-9) if isinstance(value, float) \
+                        else row[column] == value, column
+        assert set(rows["input_sha256"]) == {document["input_sha256"]}
         params = json.loads(rows["params"].iloc[0])
         assert params == document["params"]["analysis"]
     assert set(bends["hinge_version"]) == {hinge.__version__}

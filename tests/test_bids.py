@@ -80,7 +80,7 @@ def test_samples_come_back_exactly(dataset):
     session = read_session(example_session_path("hip_led"))
     motion = read_motion(_motion_file(dataset, "01"))
     assert len(motion.t_s) == len(session.t_s)
-    np.testing.assert_allclose(motion.t_s, session.t_s - session.t_s[0], atol=1e-6)
+    np.testing.assert_array_equal(motion.t_s, session.t_s - session.t_s[0])
     # float32 samples written with 9 significant digits come back bit for bit as float32.
     np.testing.assert_array_equal(motion.acc_mps2.astype(np.float32), session.acc_mps2.astype(np.float32))
     np.testing.assert_array_equal(motion.gyr_rad_s.astype(np.float32), session.gyr_rad_s.astype(np.float32))
@@ -202,7 +202,8 @@ def test_motion_channels_and_sidecar_agree(dataset, subject):
     assert widths == {len(channels)}
     latency_col = list(channels["type"]).index("LATENCY")
     latencies = [line.split("\t")[latency_col] for line in lines]
-    assert all(re.match(r"^\d+\.\d{6}$", t) or t == "n/a" for t in latencies)
+    # Plain decimals, as many digits as the float64 time needs to read back exactly.
+    assert all(re.match(r"^\d+\.\d+$", t) or t == "n/a" for t in latencies)
     assert float(latencies[0]) == 0.0
 
     sidecar = json.loads(_companion(motion_path, "_motion.json").read_text())

@@ -27,7 +27,7 @@ def test_simulate_then_analyse_json(tmp_path):
     assert out.returncode == 0, out.stderr
     doc = json.loads(out.stdout)
     assert {"bends", "calibration", "warnings", "dropped", "input", "hinge_version", "params", "created_utc"} <= doc.keys()
-    bends = pd.DataFrame(doc["bends"]).rename(columns={"class": "label"})
+    bends = pd.DataFrame(doc["bends"])
     assert {"start_s", "peak_s", "end_s", "label", "score", "lumbar_share", "depth_deg", "reasons"} <= set(bends.columns)
     assert bends["score"].between(0, 100).all() and bends["lumbar_share"].between(0, 1).all()
     truth = pd.read_csv(truth_path, index_col=0)

@@ -12,6 +12,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from hinge.analysis.bend_table import BEND_COLUMNS
+
 G_MPS2 = 9.80665
 HEADER = "time_s,acc_x,acc_y,acc_z,gyr_x,gyr_y,gyr_z"
 _SCRIPT = Path(sys.executable).parent / "hinge"
@@ -270,7 +272,7 @@ def test_g_and_deg_s_file_analyses_as_json(tmp_path):
     assert document["input"]["n_samples"] == len(rows)
     assert document["input"]["fs_hz"] == pytest.approx(100.0)
     assert document["input"]["duration_s"] == pytest.approx(rows[-1, 0] - rows[0, 0])
-    assert len(document["input"]["sha256"]) == 64
+    assert len(document["input_sha256"]) == 64
     assert document["params"]["acc_unit"] == "g" and document["params"]["gyro_unit"] == "deg/s"
 
 
@@ -284,8 +286,8 @@ def _fake_result(saturated_seen):
         "label": ["hip-led", "spine-led"], "score": [82.0, 35.5], "lumbar_share": [0.31, 0.72],
         "depth_deg": [48.0, 55.5], "confidence": [0.9, 0.6],
         "reasons": [["hips moved first"], ["lumbar flexion led", "fast start"]],
-        "flags": [[], ["saturated"]],
-    }, index=pd.RangeIndex(1, 3, name="bend_id"))
+        "quality_flags": [[], ["saturated"]],
+    }, index=pd.RangeIndex(1, 3, name="bend_id")).reindex(columns=BEND_COLUMNS)  # the features: missing
     return SimpleNamespace(
         bends=bends, calibration={"ok": True, "planarity": 0.97, "tilt_deg": 12.0},
         warnings=["pipeline warning"],
@@ -316,11 +318,11 @@ def test_json_document_follows_contract(tmp_path, capsys, fake_analyse):
     assert main(["analyse", str(path), "--json", "--placement", "L4"]) == 0
     document = json.loads(capsys.readouterr().out)
     assert fake_analyse["placement"] == "L4" and fake_analyse["saturated"] is not None
-    assert [b["class"] for b in document["bends"]] == ["hip-led", "spine-led"]
+    assert [b["label"] for b in document["bends"]] == ["hip-led", "spine-led"]
     first = document["bends"][0]
-    assert set(first) >= {"start_s", "peak_s", "end_s", "class", "score", "lumbar_share", "depth_deg",
-                          "confidence", "reasons", "flags"}
-    assert document["bends"][1]["flags"] == ["saturated"]
+    assert set(first) >= {"start_s", "peak_s", "end_s", "label", "score", "lumbar_share", "depth_deg",
+                          "confidence", "reasons", "quality_flags"}
+    assert document["bends"][1]["quality_flags"] == ["saturated"]
     assert document["dropped"] == [{"start_s": 70.0, "end_s": 71.0, "reason": "too shallow"}]
     assert document["warnings"] == ["pipeline warning"]
     assert document["calibration"]["planarity"] == 0.97

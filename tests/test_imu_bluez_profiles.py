@@ -208,7 +208,7 @@ def test_profile_end_to_end_with_a_link_loss(case, bluez, tmp_path, capsys):
     direct = analyse(sent / case.rate_hz, _quantised(acc_all[sent], case.acc_tol_mps2, case),
                      _quantised(gyr_all[sent], case.gyr_tol_rad_s, case)).bends
     assert len(recorded) == len(direct) >= 2, (sent[[0, n_before - 1, n_before, -1]] / case.rate_hz, spans / case.rate_hz)
-    assert [b["class"] for b in recorded] == direct["label"].tolist()
+    assert [b["label"] for b in recorded] == direct["label"].tolist()
     np.testing.assert_allclose([b["score"] for b in recorded], direct["score"], atol=2.0)
     expected_peaks = np.interp(direct["peak_s"].to_numpy() * case.rate_hz, sent, session.t_s)
     np.testing.assert_allclose([b["peak_s"] for b in recorded], expected_peaks, atol=0.05)

@@ -27,7 +27,7 @@ def recording(tmp_path_factory):
 
 def bends_of(run) -> list:
     assert run.returncode == 0, run.stderr
-    return [(b["class"], round(b["peak_s"], 2)) for b in json.loads(run.stdout)["bends"]]
+    return [(b["label"], round(b["peak_s"], 2)) for b in json.loads(run.stdout)["bends"]]
 
 
 def test_standard_input_and_dev_stdin_read_the_whole_file(recording):

@@ -44,12 +44,12 @@ def test_hinge_live_verdicts_equal_hinge_analyse_of_the_session(tmp_path, capsys
     window = load_recording(path).calibration_window_s
     assert window is not None and 0 <= window[0] and 5.0 < window[1] < 20.0
     meta = json.loads((path / "session.json").read_text())
-    assert meta["status"] == "closed" and meta["live"]["bends"] == len(live)
+    assert meta["status"] == "closed" and meta["live"]["n_bends"] == len(live)
     assert meta["source"]["generator"] == "hinge live --simulate"
 
     assert main(["analyse", str(path), "--json"]) == 0
     offline = json.loads(capsys.readouterr().out)["bends"]
-    assert [b["class"] for b in offline] == [c for _, c, _, _, _ in live]
+    assert [b["label"] for b in offline] == [c for _, c, _, _, _ in live]
     np.testing.assert_allclose([b["score"] for b in offline], [float(s) for _, _, s, _, _ in live], atol=2.0)
     np.testing.assert_allclose([b["end_s"] for b in offline], [float(e) for *_, e in live], atol=0.02)
 
@@ -80,7 +80,7 @@ def test_ctrl_c_closes_the_session_prints_the_summary_and_the_report(tmp_path):
     assert re.search(r"^report: ", out, re.M)
     session = read_session(path)
     assert session.metadata["status"] == "closed" and len(session.t_s) > 1000
-    assert session.metadata["live"]["bends"] == n_live
+    assert session.metadata["live"]["n_bends"] == n_live
     report = re.search(r"^report: (.+)$", out, re.M).group(1)
     if report.endswith(".html"):
         assert Path(report).is_file() and Path(report).stat().st_size > 1000
@@ -96,7 +96,7 @@ def test_live_argument_errors_are_one_line_exit_2(tmp_path, capsys):
 
 def _bend(i: int, label: str, score: float) -> dict:
     return {"bend_id": i, "label": label, "score": score, "end_s": 10.0 * i, "lumbar_share": 0.7,
-            "reasons": ["lumbar flexion about 70% of the bend: rounded back"], "flags": []}
+            "reasons": ["lumbar flexion about 70% of the bend: rounded back"], "quality_flags": []}
 
 
 def test_plain_view_prints_verdicts_summary_and_beeps_for_spine_led_bends():

@@ -66,7 +66,7 @@ def test_final_verdicts_still_equal_offline_and_provisional_classes_mostly_agree
 
 def _bend(i: int, label: str, score: float, end_s: float) -> dict:
     return {"bend_id": i, "label": label, "score": score, "end_s": end_s, "lumbar_share": 0.6,
-            "reasons": ["lumbar flexion about 60% of the bend"], "flags": []}
+            "reasons": ["lumbar flexion about 60% of the bend"], "quality_flags": []}
 
 
 def test_plain_view_shows_the_provisional_line_then_an_update_only_when_the_verdict_changed():

@@ -66,7 +66,7 @@ def streamed():
 
 def _bend(i: int, label: str, score: float, end_s: float) -> dict:
     return {"bend_id": i, "label": label, "score": score, "start_s": end_s - 3.0, "end_s": end_s,
-            "lumbar_share": 0.7, "reasons": [f"lumbar flexion about 70% of the bend: {label}"], "flags": []}
+            "lumbar_share": 0.7, "reasons": [f"lumbar flexion about 70% of the bend: {label}"], "quality_flags": []}
 
 
 def _get(port: int, path: str, headers: dict | None = None) -> tuple[int, dict, bytes]:

@@ -246,7 +246,7 @@ def test_each_verdict_reaches_the_page_within_300_ms_of_the_terminal_and_a_reloa
 
 def _bend(i: int, label: str, score: float, end_s: float) -> dict:
     return {"bend_id": i, "label": label, "score": score, "start_s": end_s - 3.0, "end_s": end_s,
-            "lumbar_share": 0.4, "reasons": [f"lumbar flexion about 40% of the bend: {label}"], "flags": []}
+            "lumbar_share": 0.4, "reasons": [f"lumbar flexion about 40% of the bend: {label}"], "quality_flags": []}
 
 
 def test_the_page_finds_a_restarted_hinge_and_says_when_its_link_has_expired(tmp_path):

@@ -35,7 +35,7 @@ def test_chunk_length_does_not_change_the_verdicts(random_mount_session, monkeyp
     chunked = _analysed(random_mount_session, monkeypatch, 3001, keep_grid=False)
     # Moving sums restart at chunk edges: the numbers agree to rounding, the tables exactly.
     assert np.allclose(whole.pitch_deg, chunked.pitch_deg, rtol=0, atol=1e-9)
-    for column in ["label", "score", "lumbar_share", "depth_deg", "confidence", "start_s", "end_s", "flags"]:
+    for column in ["label", "score", "lumbar_share", "depth_deg", "confidence", "start_s", "end_s", "quality_flags"]:
         assert whole.bends[column].tolist() == chunked.bends[column].tolist(), column
     assert whole.bends["sensor_dx_m"].to_numpy(float) == pytest.approx(chunked.bends["sensor_dx_m"].to_numpy(float),
                                                                       abs=1e-9, nan_ok=True)

@@ -22,7 +22,7 @@ def test_saturated_bend_is_flagged(upright_session):
     first_bend = s.truth[s.truth["is_bend"]].iloc[0]
     saturated[(s.t_s > first_bend["start_s"] + 0.2) & (s.t_s < first_bend["start_s"] + 0.4)] = True
     result = analyse(s.t_s, s.acc_mps2, s.gyr_rad_s, saturated=saturated)
-    flagged = result.bends[result.bends["flags"].apply(lambda f: "saturated" in f)]
+    flagged = result.bends[result.bends["quality_flags"].apply(lambda f: "saturated" in f)]
     assert len(flagged) == 1
     assert flagged["start_s"].iloc[0] <= first_bend["peak_s"] <= flagged["end_s"].iloc[0] + 1.0
     assert any("saturated" in w for w in result.warnings)
@@ -33,9 +33,9 @@ def test_long_gap_flags_the_bend_and_is_not_bridged(upright_session):
     first_bend = s.truth[s.truth["is_bend"]].iloc[0]
     keep = ~((s.t_s > first_bend["peak_s"] - 0.1) & (s.t_s < first_bend["peak_s"] + 0.4))
     result = analyse(s.t_s[keep], s.acc_mps2[keep], s.gyr_rad_s[keep])
-    gapped = result.bends[result.bends["flags"].apply(lambda f: "gap" in f)]
+    gapped = result.bends[result.bends["quality_flags"].apply(lambda f: "gap" in f)]
     assert len(gapped) >= 1
-    assert all("pitch-only" in f for f in gapped["flags"])
+    assert all("pitch-only" in f for f in gapped["quality_flags"])
     assert any("gap" in w for w in result.warnings)
 
 

@@ -47,7 +47,7 @@ def test_analyse_example_session_matches_truth(name, majority):
     assert document["params"]["placement"] == "sacrum"  # from session.json
     assert document["input"]["n_samples"] == read_session(path).t_s.size
     truth = pd.read_csv(path / "truth.csv", index_col="event_id")
-    detected = pd.DataFrame(document["bends"]).set_index("bend_id").rename(columns={"class": "label"})
+    detected = pd.DataFrame(document["bends"]).set_index("bend_id")
     matched = match_bends(detected, truth)
     assert f1(*detection_counts(matched, truth)) >= 0.8
     bends = matched[matched["true_label"].notna()]

@@ -130,7 +130,7 @@ def test_bend_rows_show_trunk_angle_and_hips_back_with_units(example_report, exa
             # hip_shift_m is negative when the hips move back; the table says how far back, cm.
             expected = number(-100 * bend["hip_shift_m"], 0, " cm")
             assert row["hips back"].lstrip("≈") == expected, (bend_id, row)
-            assert row["hips back"].startswith("≈") == ("pitch-only" in bend["flags"])
+            assert row["hips back"].startswith("≈") == ("pitch-only" in bend["quality_flags"])
         # Under the numbers: the reasons and the cue for the next bend, as the scoring words them.
         why = re.findall(r'<tr class="why"><td colspan=\d+><div>(.*?)</div></td></tr>', _section(
             example_report, f"participant-{index}-session-1"))
@@ -138,7 +138,7 @@ def test_bend_rows_show_trunk_angle_and_hips_back_with_units(example_report, exa
         for line, (_, bend) in zip(why, session.bends.iterrows()):
             assert line.startswith(escape("; ".join(bend["reasons"])))
             assert line.endswith(f'<span class="cue">Cue: {escape(bend["cue"])}.</span>')
-            assert ("pitch alone" in line) == ("pitch-only" in bend["flags"]) and "[flags" not in line
+            assert ("pitch alone" in line) == ("pitch-only" in bend["quality_flags"]) and "[flags" not in line
         assert all(c.endswith(("/100", " %", " deg", " cm")) for r in cells.values() for c in r[2:6])
 
 

@@ -28,8 +28,8 @@ def bend_table(session_dir: Path) -> list[dict]:
     bends = analyse(session.t_s, session.acc_mps2, session.gyr_rad_s, placement=placement).bends
     return [
         {"bend_id": int(i), "start_s": round(float(b.start_s), 2), "peak_s": round(float(b.peak_s), 2),
-         "end_s": round(float(b.end_s), 2), "class": b.label, "score": round(float(b.score), 1),
-         "lumbar_share": round(float(b.lumbar_share), 3), "flags": list(b["flags"])}
+         "end_s": round(float(b.end_s), 2), "label": b.label, "score": round(float(b.score), 1),
+         "lumbar_share": round(float(b.lumbar_share), 3), "quality_flags": list(b["quality_flags"])}
         for i, b in bends.iterrows()
     ]
 
@@ -42,8 +42,8 @@ def test_bundled_session_bends_match_snapshot(name):
         path.write_text(json.dumps(table, indent=1) + "\n")
     assert path.exists(), f"{path} is missing: run with HINGE_UPDATE_SNAPSHOTS=1 and review it"
     expected = json.loads(path.read_text())
-    assert [b["class"] for b in table] == [b["class"] for b in expected]
-    assert [b["flags"] for b in table] == [b["flags"] for b in expected]
+    assert [b["label"] for b in table] == [b["label"] for b in expected]
+    assert [b["quality_flags"] for b in table] == [b["quality_flags"] for b in expected]
     for got, want in zip(table, expected):
         assert got["peak_s"] == pytest.approx(want["peak_s"], abs=0.05)
         assert got["score"] == pytest.approx(want["score"], abs=1.0)

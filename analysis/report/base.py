@@ -14,6 +14,7 @@ import pandas as pd
 
 __all__ = ["ReportSession", "HIP_LED", "SPINE_LED", "UNCERTAIN"]
 
+from ..bend_table import bends_summary
 from ..bend_verdict import HIP_LED, SPINE_LED, UNCERTAIN  # noqa: F401 - one home for the class names
 
 
@@ -32,7 +33,7 @@ class ReportSession:
         duration_s: length of the recording, s.
         calibration: the pipeline's calibration dict (units in its keys; ``ok`` bool).
         warnings: one-line warnings about the recording.
-        bends: one row per bend (analysis.pipeline.BEND_COLUMNS), index bend_id from 1.
+        bends: one row per bend (analysis.bend_table.BEND_SCHEMA), index bend_id from 1.
         dropped: movements that were not bends (start_s, end_s, reason).
         t_s: (N,) analysis time grid, s, on the input's own time axis.
         pitch_deg: (N,) sagittal pitch of the sensor segment over t_s, deg, flexion positive.
@@ -60,15 +61,20 @@ class ReportSession:
         return int(len(self.bends))
 
     @property
+    def summary(self) -> dict:
+        """`bend_table.set_summary` of the bends (n_bends, n_hip_led, ..., mean_score)."""
+        return bends_summary(self.bends)
+
+    @property
     def n_hip_led(self) -> int:
-        return int((self.bends["label"] == HIP_LED).sum()) if len(self.bends) else 0
+        return self.summary["n_hip_led"]
 
     @property
     def hip_led_pct(self) -> float:
         """Share of bends classed hip-led, %; NaN without bends."""
-        return 100.0 * self.n_hip_led / self.n_bends if self.n_bends else float("nan")
+        return self.summary["hip_led_pct"]
 
     @property
     def mean_score(self) -> float:
         """Mean hinge score of the bends, points out of 100; NaN without bends."""
-        return float(self.bends["score"].mean()) if self.n_bends else float("nan")
+        return self.summary["mean_score"]

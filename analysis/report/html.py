@@ -14,6 +14,7 @@ from html import escape
 
 import numpy as np
 
+from ..bend_table import QUALITY_FLAGS_COLUMN
 from ..palette import CLASS_COLOURS
 from ..pipeline import MIN_PLANARITY, MIN_SIGN_MARGIN
 from ..scoring import MIN_HIP_SHIFT_M
@@ -240,7 +241,7 @@ BEND_HEAD = ("<tr><th class=num>#</th><th>class</th><th class=num>score</th><th 
              "<th class=num>trunk angle</th><th class=num>hips back</th><th class=num>confidence (0-1)</th>"
              "<th class=num>start, s</th><th class=num>length, s</th></tr>")
 BEND_COLUMNS = BEND_HEAD.count("<th")
-# The bend verdict's data flags (analysis.bend_verdict), in words.
+# The bend verdict's quality flags (analysis.bend_table.QUALITY_FLAG_LEVELS), in the report's words.
 FLAG_WORDS = {
     "gap": "samples missing in the bend",
     "saturated": "the sensor clipped (reading at its limit)",
@@ -254,7 +255,7 @@ def _bend_rows(session: ReportSession, bend_id: int, b, hips_back: float, estima
     label = str(b["label"])
     css = label if label in (HIP_LED, SPINE_LED, UNCERTAIN) else ""
     sentences = ["; ".join(_list_cell(b["reasons"])) or "no reasons given"]
-    flags = _list_cell(b.get("flags"))
+    flags = _list_cell(b.get(QUALITY_FLAGS_COLUMN))
     if flags:
         sentences.append(f"Data: {'; '.join(FLAG_WORDS.get(f, f) for f in flags)}")
     reasons = ". ".join(sentences) + "."

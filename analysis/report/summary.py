@@ -13,7 +13,7 @@ import pandas as pd
 
 from ..coaching import CUES
 from ..scoring import ADVICE_FINDINGS, MIN_HIP_SHIFT_M, advice_text
-from .base import HIP_LED
+from ..bend_table import QUALITY_FLAGS_COLUMN, bends_summary
 from .wording import count, count_verb, number
 
 __all__ = ["Advice", "ADVICE_RULES", "headline", "advice", "hips_back_cm", "hips_back_summary", "pitch_only",
@@ -69,9 +69,8 @@ def headline(bends: pd.DataFrame) -> str:
     n = len(bends)
     if n == 0:
         return "No forward bends were found in this recording, so there is nothing to score."
-    n_hip = int((bends["label"] == HIP_LED).sum())
-    pct = 100.0 * n_hip / n
-    mean = float(bends["score"].mean())
+    summary = bends_summary(bends)
+    n_hip, pct, mean = summary["n_hip_led"], summary["hip_led_pct"], summary["mean_score"]
     if n == 1:
         counts = f"The one bend was {bends['label'].iloc[0]}; hinge score {mean:.0f}/100."
     else:
@@ -102,7 +101,7 @@ def hips_back_cm(bends: pd.DataFrame) -> np.ndarray:
 def pitch_only(bends: pd.DataFrame) -> np.ndarray:
     """(n_bends,) bool: the bend was judged from the pitch alone (no still moment around it),
     so its hip shift is the body model's estimate for that pitch, not a measurement."""
-    flags = bends["flags"] if "flags" in bends else [[]] * len(bends)
+    flags = bends[QUALITY_FLAGS_COLUMN] if QUALITY_FLAGS_COLUMN in bends else [[]] * len(bends)
     return np.array([isinstance(f, (list, tuple, np.ndarray)) and "pitch-only" in list(f) for f in flags], bool)
 
 
