@@ -58,7 +58,7 @@ print(json.dumps({"minutes": (session.t_s[-1] - session.t_s[0]) / 60, "n": len(s
 STAGES = r"""
 import json, sys, time
 started = time.perf_counter()
-import hinge.cli, hinge.loading, hinge.inputs
+import hinge.cli, hinge.api, hinge.recordings.load
 import hinge.analysis.pipeline as pipeline, hinge.analysis.bend_verdict as bend_verdict
 imported = time.perf_counter() - started
 spent = {}
@@ -73,8 +73,8 @@ def timed(module, name, stage):
             spent[stage] = spent.get(stage, 0.0) + time.perf_counter() - t0
     setattr(module, name, wrapper)
 
-timed(hinge.loading, "load_recording", "read and check the CSV")
-timed(hinge.loading, "analyse_loaded", "analysis")
+timed(hinge.recordings.load, "load_recording", "read and check the CSV")
+timed(hinge.api, "analyse_loaded", "analysis")
 timed(pipeline, "GridWindows", "resample to the grid")
 timed(pipeline, "step_signal", "gait (steps)")
 timed(pipeline, "steps_in", "gait (steps)")
