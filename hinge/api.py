@@ -19,26 +19,44 @@ from hinge.analysis.pipeline import AnalysisResult
 from hinge.recordings.load import load_recording
 from hinge.recordings.recording import LoadedRecording
 
-__all__ = ["analyse_file", "analyse_loaded"]
+__all__ = ["analyse_file", "analyse_loaded", "analysis_params"]
 
 
 def analyse_file(
-    path: str | Path, placement: str | None = None, acc_unit: str = "m/s2", gyro_unit: str = "rad/s"
+    path: str | Path, placement: str | None = None, acc_unit: str = "m/s2", gyro_unit: str = "rad/s",
+    height_m: float | None = None,
 ) -> AnalysisResult:
     """Read a recording (CSV file, session directory or BIDS *_motion.tsv, see README "Input")
     and analyse it.
 
-    ``placement`` None: the recording's own metadata, else sacrum.
+    ``placement`` None: the recording's own metadata, else sacrum. ``acc_unit``,
+    ``gyro_unit``: a CSV's units, any spelling of `hinge.recordings.units` ("m/s^2", "g",
+    "deg/s", "dps", ...). ``height_m``: body height, m (None: the session's stored one,
+    else the population default of `AnalysisParams`).
 
     Raises:
         HingeInputError: the file is missing, malformed or in the wrong units (one line).
     """
-    return analyse_loaded(load_recording(path, acc_unit=acc_unit, gyro_unit=gyro_unit, placement=placement))
+    return analyse_loaded(load_recording(path, acc_unit=acc_unit, gyro_unit=gyro_unit, placement=placement),
+                          height_m=height_m)
 
 
-def analyse_loaded(loaded: LoadedRecording, placement: str | None = None) -> AnalysisResult:
+def analysis_params(loaded: LoadedRecording, placement: str | None = None, height_m: float | None = None):
+    """The `AnalysisParams` a recording is analysed with: the placement preset at
+    ``placement`` (else the recording's), scaled to ``height_m`` (m; else the height stored
+    with the recording, else the population default). `hinge live` builds its own the same way."""
+    from hinge.analysis.params import params_for_placement
+
+    height_m = height_m if height_m is not None else loaded.height_m
+    extra = {} if height_m is None else {"height_m": float(height_m)}
+    return params_for_placement(placement or loaded.placement, **extra)
+
+
+def analyse_loaded(loaded: LoadedRecording, placement: str | None = None,
+                   height_m: float | None = None) -> AnalysisResult:
     """Run the offline pipeline on a loaded recording, at ``placement`` if given, else at
-    the recording's (`LoadedRecording.placement`).
+    the recording's (`LoadedRecording.placement`), for a body of ``height_m`` if given, else
+    of the recording's stored height, else of the population default (`analysis_params`).
 
     Returns the `AnalysisResult` with the reader's warnings put first.
     """
@@ -50,7 +68,8 @@ def analyse_loaded(loaded: LoadedRecording, placement: str | None = None) -> Ana
     # without it still work.
     window = loaded.calibration_window_s
     extra = {} if window is None else {"calibration_window_s": window}
+    params = analysis_params(loaded, placement, height_m)
     result = pipeline.analyse(recording.t_s, recording.acc_mps2, recording.gyr_rad_s, fs_hz=recording.fs_hz,
-                              placement=placement or loaded.placement, saturated=recording.saturated, **extra)
+                              placement=params.placement, saturated=recording.saturated, params=params, **extra)
     result.warnings[:0] = list(recording.warnings)
     return result

@@ -43,8 +43,13 @@ class BatchOutcome:
 
 
 def run_batch(inputs: list[str], output: str | Path, workers: int | None = None, scheduler: str | None = None,
-              placement: str | None = None, progress: bool | str = False, force: bool = False) -> BatchOutcome:
+              placement: str | None = None, progress: bool | str = False, force: bool = False,
+              acc_unit: str = "m/s2", gyro_unit: str = "rad/s", height_m: float | None = None) -> BatchOutcome:
     """Discover, analyse and write; ``workers`` None = all local cores; ``scheduler``: Dask address.
+
+    ``acc_unit``, ``gyro_unit``: units of the CSV recordings (`hinge.recordings.units`;
+    sessions and BIDS entries declare their own). ``height_m``: body height for every
+    recording, m; None takes each session's stored height, else the default.
 
     ``progress``: a bar on stderr (True: if it is a terminal, "always": even if not; see
     hinge.progress).
@@ -62,7 +67,11 @@ def run_batch(inputs: list[str], output: str | Path, workers: int | None = None,
     sources = [Path(r.path) for r in found.recordings]
     output = check_new_file(output, force=force, inputs=sources, default_name="bends.csv")
     check_new_file(recordings_path(output), force=force, inputs=sources)
-    jobs = [BatchJob(recording=recording, placement=placement) for recording in found.recordings]
+    from hinge.recordings import units
+
+    acc_unit, gyro_unit = units.acc_unit(acc_unit), units.gyro_unit(gyro_unit)  # refused before any work
+    jobs = [BatchJob(recording=recording, placement=placement, acc_unit=acc_unit, gyro_unit=gyro_unit,
+                     height_m=height_m) for recording in found.recordings]
     workers = available_cores() if workers is None else workers
     created_utc = utc_now()
     notes: list[str] = list(found.bids_copies)
@@ -71,7 +80,8 @@ def run_batch(inputs: list[str], output: str | Path, workers: int | None = None,
     recordings = recordings_table([result.summary for result in results])
     # Each row has its own params and input_sha256; the files say when and over what.
     metadata = {**provenance({"placement": placement}, None, created_utc), "inputs": [str(i) for i in inputs],
-                "placement": placement, "n_recordings": len(jobs),
+                "placement": placement, "acc_unit": acc_unit, "gyro_unit": gyro_unit, "height_m": height_m,
+                "n_recordings": len(jobs),
                 "n_failed": int((recordings["status"] == "failed").sum())}
     summary_path = recordings_path(output)
     write_table(bends, output, metadata)

@@ -7,6 +7,7 @@ from __future__ import annotations
 import argparse
 import sys
 
+from hinge.cli_options import add_height_argument, add_unit_arguments, heights_used
 from hinge.recordings.wording import count
 from hinge.threads import available_cores
 
@@ -47,6 +48,8 @@ def add_batch_arguments(parser: argparse.ArgumentParser, placements: tuple[str, 
                              "the workers must see the input paths")
     parser.add_argument("--placement", choices=placements, default=None,
                         help="skin site of the sensor for every recording (None: each session's own, else sacrum)")
+    add_unit_arguments(parser)
+    add_height_argument(parser)
     parser.add_argument("--progress", choices=("auto", "always", "never"), default="auto",
                         help="progress bar on stderr (auto: when stderr is a terminal)")
 
@@ -59,7 +62,8 @@ def run_batch_command(args: argparse.Namespace) -> int:
     enabled = "always" if args.progress == "always" else want_progress(args.progress)
 
     outcome = run_batch(args.inputs, args.output, workers=args.jobs, scheduler=args.scheduler,
-                        placement=args.placement, progress=enabled, force=args.force)
+                        placement=args.placement, progress=enabled, force=args.force, acc_unit=args.acc_unit,
+                        gyro_unit=args.gyro_unit, height_m=args.height_m)
     recordings, bends = outcome.recordings, outcome.bends
     if outcome.skipped_csv:
         print(f"hinge: skipped {count(len(outcome.skipped_csv), 'CSV file')} without IMU columns "
@@ -72,7 +76,8 @@ def run_batch_command(args: argparse.Namespace) -> int:
     s = bends_summary(bends)
     unsure = f", {s['n_uncertain']} uncertain" if s["n_uncertain"] else ""
     print(f"wrote {outcome.bends_path}: {s['n_bends']} bends ({s['n_hip_led']} hip-led, {s['n_spine_led']} spine-led{unsure}) "
-          f"from {n_ok} of {len(recordings)} recordings; per recording: {outcome.recordings_path}")
+          f"from {n_ok} of {len(recordings)} recordings ({heights_used(args.height_m)}); "
+          f"per recording: {outcome.recordings_path}")
     if outcome.failures:
         print(f"hinge: {len(outcome.failures)} of {len(recordings)} recordings failed and were skipped:",
               file=sys.stderr)

@@ -17,10 +17,15 @@ __all__ = ["BatchJob", "JobResult", "analyse_job", "failed_result"]
 
 @dataclass(frozen=True)
 class BatchJob:
-    """One recording and how to analyse it (``placement`` None: its metadata, else sacrum)."""
+    """One recording and how to analyse it (``placement`` None: its metadata, else sacrum;
+    ``acc_unit``/``gyro_unit``: a CSV's units; ``height_m``: body height, m, None: the
+    session's stored one, else the default)."""
 
     recording: FoundRecording
     placement: str | None = None
+    acc_unit: str = "m/s2"
+    gyro_unit: str = "rad/s"
+    height_m: float | None = None
 
 
 @dataclass
@@ -86,8 +91,9 @@ def _analyse(job: BatchJob) -> JobResult:
     from hinge.api import analyse_loaded
     from hinge.recordings.load import load_recording
 
-    loaded = load_recording(job.recording.path, placement=job.placement)
-    result = analyse_loaded(loaded)
+    loaded = load_recording(job.recording.path, acc_unit=job.acc_unit, gyro_unit=job.gyro_unit,
+                            placement=job.placement)
+    result = analyse_loaded(loaded, height_m=job.height_m)
     params = result.params.as_dict()
     warnings = LIST_SEPARATOR.join(" ".join(str(w).split()) for w in result.warnings)
     identity = {**_identity(job.recording), **_context(loaded)}

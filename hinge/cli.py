@@ -14,6 +14,7 @@ import os
 import sys
 
 from hinge import __version__
+from hinge.cli_options import add_height_argument, add_unit_arguments, height_used
 from hinge.errors import HingeInputError, HingeWriteError
 from hinge.recordings.wording import count
 from hinge.threads import limit_native_threads
@@ -52,10 +53,8 @@ def _build_parser() -> argparse.ArgumentParser:
     analyse.add_argument("--placement", choices=PLACEMENTS, default=None,
                          help="skin site of the sensor on the lower back "
                               "(None: the session's placement, else sacrum)")
-    analyse.add_argument("--acc-unit", choices=("g", "m/s2"), default="m/s2",
-                         help="unit of the acc_* columns")
-    analyse.add_argument("--gyro-unit", choices=("deg/s", "rad/s"), default="rad/s",
-                         help="unit of the gyr_* columns")
+    add_unit_arguments(analyse)
+    add_height_argument(analyse)
     analyse.add_argument("--json", action="store_true",
                          help="print one JSON document instead of the table")
     analyse.add_argument("--progress", choices=("auto", "always", "never"), default="auto",
@@ -106,17 +105,29 @@ def _build_parser() -> argparse.ArgumentParser:
         description="Analyse a session directory (or CSV recording) and write it as one BIDS-Motion entry "
                     "(BIDS 1.11.1): _motion.tsv, _channels.tsv, _motion.json, _events.tsv with one row per "
                     "bend, plus dataset_description.json, participants.tsv and scans.tsv. DIR is created or "
-                    "added to; an existing entry is replaced only with --force.",
-        epilog="example:\n  hinge export sessions/session_20261124T0930Z --bids study --subject P01 --session 1\n"
+                    "added to; an existing entry is replaced only with --force. A FOLDER of sessions (or CSV "
+                    "recordings, found as `hinge batch` finds them) exports each under its own participant; "
+                    "a participant with several recordings gets one ses-<date> per recording "
+                    "(e.g. ses-20261124T0930Z). A recording that fails is reported and the others go on.\n\n"
+                    "exit status: 0 all exported; 1 some recordings of a FOLDER failed; 2 bad arguments.",
+        epilog="example:\n  hinge export sessions/P01_20261124T093000Z --bids study\n"
+               "  hinge export sessions/ --bids study\n"
+               "  hinge export recording.csv --bids study --subject P01 --session 1 --acc-unit g --gyro-unit deg/s\n"
                "  hinge analyse study/sub-P01/ses-1/motion/sub-P01_ses-1_task-bending_tracksys-imu_motion.tsv",
     )
-    export.add_argument("source", metavar="SESSION", help="session directory (or CSV recording)")
+    export.add_argument("source", metavar="SESSION|FOLDER",
+                        help="session directory, CSV recording, or a folder of them (searched recursively)")
     export.add_argument("--bids", required=True, metavar="DIR", help="BIDS dataset folder (created if missing)")
-    export.add_argument("--subject", required=True, metavar="ID", help="participant label, letters and digits")
-    export.add_argument("--session", metavar="ID", default=None, help="session label, letters and digits")
+    export.add_argument("--subject", metavar="ID", default=None,
+                        help="participant label, letters and digits (None: the session's participant)")
+    export.add_argument("--session", metavar="ID", default=None,
+                        help="session label, letters and digits (None: none, or in a FOLDER the recording's date "
+                             "when a participant has several)")
     export.add_argument("--task", metavar="ID", default="bending", help="task label, letters and digits")
     export.add_argument("--placement", choices=PLACEMENTS, default=None,
                         help="skin site of the sensor (None: the session's placement, else sacrum)")
+    add_unit_arguments(export)
+    add_height_argument(export)
     export.add_argument("--force", action="store_true", help="replace an existing entry of the same name")
     export.set_defaults(run=_run_export)
 
@@ -177,7 +188,7 @@ def _jsonable(value):
     return str(value)
 
 
-def _print_table(records: list[dict], result, warnings: list[str], recording) -> None:
+def _print_table(records: list[dict], result, warnings: list[str], recording, height: str) -> None:
     print(f"{recording.source}: {len(recording.t_s)} samples, {recording.duration_s:.1f} s at {recording.fs_hz:.1f} Hz")
     print()
     if records:
@@ -202,6 +213,7 @@ def _print_table(records: list[dict], result, warnings: list[str], recording) ->
     if records:
         print(f"mean score: {summary['mean_score']:.0f}/100")
     print(f"calibration: {_calibration_summary(result.calibration)}")
+    print(f"body height: {height}")
     if len(result.dropped):
         print(f"not counted as bends: {count(len(result.dropped), 'movement')}")
     if warnings:
@@ -222,7 +234,7 @@ def _calibration_summary(calibration: dict) -> str:
 
 
 def _run_analyse(args: argparse.Namespace) -> int:
-    from hinge.api import analyse_loaded
+    from hinge.api import analyse_loaded, analysis_params
     from hinge.recordings.load import load_recording
 
     from hinge.progress import progress_bar, want_progress
@@ -235,7 +247,7 @@ def _run_analyse(args: argparse.Namespace) -> int:
         advance("analysing")
         recording = loaded.recording
         args.placement = loaded.placement
-        result = analyse_loaded(loaded)
+        result = analyse_loaded(loaded, height_m=args.height_m)
         advance()
     from hinge.analysis.bend_table import bend_records
     from hinge.analysis.provenance import provenance, utc_now
@@ -243,7 +255,8 @@ def _run_analyse(args: argparse.Namespace) -> int:
     warnings = list(result.warnings)
     records = bend_records(result.bends)
     if not args.json:
-        _print_table(records, result, warnings, recording)
+        height_m = analysis_params(loaded, height_m=args.height_m).height_m
+        _print_table(records, result, warnings, recording, height_used(height_m, args.height_m, loaded.height_m))
         return 0
     params = {"placement": args.placement, "acc_unit": args.acc_unit, "gyro_unit": args.gyro_unit}
     if hasattr(result, "params") and hasattr(result.params, "as_dict"):
@@ -303,13 +316,40 @@ def _run_recover(args: argparse.Namespace) -> int:
 
 
 def _run_export(args: argparse.Namespace) -> int:
-    from hinge.bids_export import export_bids
+    from pathlib import Path
 
-    done = export_bids(args.source, args.bids, args.subject, session=args.session, task=args.task,
-                       placement=args.placement, force=args.force)
-    print(f"wrote {done.paths['motion']} and its sidecars ({done.n_bends} bends, {done.n_bad} BAD_ events, "
-          f"{done.placement})")
-    return 0
+    from hinge.bids_export import export_bids, export_bids_folder
+
+    options = {"task": args.task, "placement": args.placement, "force": args.force, "acc_unit": args.acc_unit,
+               "gyro_unit": args.gyro_unit, "height_m": args.height_m}
+    source = Path(args.source)
+    if not (source.is_dir() and not (source / "session.json").exists()):
+        done = export_bids(source, args.bids, args.subject, session=args.session, **options)
+        print(f"wrote {done.paths['motion']} and its sidecars ({_exported(done)})")
+        return 0
+
+    def show(outcome) -> None:
+        if outcome.error is None:
+            entry = f"sub-{outcome.result.subject}" + (f"/ses-{outcome.result.session}" if outcome.result.session else "")
+            print(f"{outcome.file} -> {entry}: {_exported(outcome.result)}", flush=True)
+        else:
+            print(f"hinge: failed: {outcome.error}", file=sys.stderr, flush=True)
+
+    outcomes, notes = export_bids_folder(source, args.bids, args.subject, session=args.session, on_done=show,
+                                         **options)
+    for note in notes:
+        print(f"hinge: note: {note}", file=sys.stderr)
+    done = [o.result for o in outcomes if o.error is None]
+    failed = len(outcomes) - len(done)
+    print(f"exported {len(done)} of {count(len(outcomes), 'recording')} into {args.bids} "
+          f"({count(len({d.subject for d in done}), 'participant')})"
+          + (f"; {failed} failed (listed above)" if failed else ""))
+    return 1 if failed else 0
+
+
+def _exported(done) -> str:
+    return (f"{done.n_bends} bends, {done.n_bad} BAD_ events, {done.placement}, "
+            f"body height {100 * done.height_m:.0f} cm")
 
 
 def _run_scan(args: argparse.Namespace) -> int:

@@ -99,6 +99,7 @@ def report_session(loaded, result, placement: str):
         fs_hz=float(result.fs_hz), duration_s=float(recording.duration_s), calibration=dict(result.calibration),
         warnings=tuple(result.warnings), bends=result.bends, dropped=result.dropped,
         t_s=result.t_s, pitch_deg=result.pitch_deg, decision_share=float(result.params.decision_share),
+        height_m=float(result.params.height_m),
     )
 
 
@@ -128,7 +129,8 @@ def _expand(paths, notes: bool = True) -> list[Path]:
 
 
 def write_report(paths: list[Path], out: Path | str, *, placement: str | None = None,
-                 progress: bool | str = True, force: bool = False) -> Path:
+                 progress: bool | str = True, force: bool = False, acc_unit: str = "m/s2",
+                 gyro_unit: str = "rad/s", height_m: float | None = None) -> Path:
     """Analyse every recording in ``paths`` and write one report to ``out`` (.html or .pdf).
 
     paths: CSV files or session directories (anything `hinge.recordings.load_recording` reads),
@@ -136,7 +138,9 @@ def write_report(paths: list[Path], out: Path | str, *, placement: str | None = 
         placement: sensor site for all inputs; None takes each input's own metadata, else
         sacrum. progress: True/"auto" draws a bar on stderr when it is a terminal, "always"
         draws it anyway, False/"never" never. force: replace an existing report (never an
-        input, never anything but a regular file; see `hinge.output_paths`).
+        input, never anything but a regular file; see `hinge.output_paths`). acc_unit,
+        gyro_unit: units of the CSV inputs (`hinge.recordings.units`). height_m: body
+        height for all inputs, m; None takes each session's stored height, else the default.
     Returns the file written (``out``, or DIR/report.html for "DIR/"). The file is written
     atomically (a complete report or none).
 
@@ -168,8 +172,8 @@ def write_report(paths: list[Path], out: Path | str, *, placement: str | None = 
     with progress_bar("analysing", 2 * len(inputs), enabled) as advance:
         for path in inputs:
             advance(f"analysing {path.name}")
-            loaded = load_recording(path, placement=placement)
-            sessions.append(report_session(loaded, analyse_loaded(loaded), loaded.placement))
+            loaded = load_recording(path, acc_unit=acc_unit, gyro_unit=gyro_unit, placement=placement)
+            sessions.append(report_session(loaded, analyse_loaded(loaded, height_m=height_m), loaded.placement))
         made = provenance({"placement": placement}, None, utc_now())
         when = datetime.fromisoformat(made["created_utc"])
         generator = (f"hinge {made['hinge_version']} · generated {when:%Y-%m-%d %H:%M} UTC · "
@@ -186,6 +190,7 @@ def write_report(paths: list[Path], out: Path | str, *, placement: str | None = 
 
 def add_report_arguments(parser, placements) -> None:
     """The `hinge report` options (argparse only; nothing heavy is imported)."""
+    from hinge.cli_options import add_height_argument, add_unit_arguments
     from hinge.progress import PROGRESS_MODES
 
     parser.add_argument("inputs", nargs="+", metavar="SESSION",
@@ -196,15 +201,20 @@ def add_report_arguments(parser, placements) -> None:
     parser.add_argument("--force", action="store_true", help="replace an existing report file")
     parser.add_argument("--placement", choices=placements, default=None,
                         help="skin site of the sensor for all inputs (None: each session's own, else sacrum)")
+    add_unit_arguments(parser)
+    add_height_argument(parser)
     parser.add_argument("--progress", choices=PROGRESS_MODES, default="auto",
                         help="progress bar on stderr: auto draws it when stderr is a terminal")
 
 
 def run_report_command(args) -> int:
     """`hinge report`: write the report and say where it is (one line on stdout)."""
+    from hinge.cli_options import heights_used
+
     n = len({p.resolve() for p in _expand(args.inputs, notes=False)})
     out = write_report([Path(p) for p in args.inputs], args.output, placement=args.placement,
-                       progress=args.progress, force=args.force)
+                       progress=args.progress, force=args.force, acc_unit=args.acc_unit, gyro_unit=args.gyro_unit,
+                       height_m=args.height_m)
     how = "open it in a PDF viewer or print it" if report_format(out) == "pdf" else "open it in a web browser"
-    print(f"wrote {out} ({n} recording{'s' if n != 1 else ''}); {how}")
+    print(f"wrote {out} ({n} recording{'s' if n != 1 else ''}; {heights_used(args.height_m)}); {how}")
     return 0

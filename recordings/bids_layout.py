@@ -25,9 +25,14 @@ def fail(path, problem: str) -> HingeInputError:
     return HingeInputError(f"{path}: {problem}")
 
 
+def is_label(label) -> bool:
+    """True for a BIDS label: letters and digits only."""
+    return isinstance(label, str) and bool(_LABEL.match(label))
+
+
 def check_label(label: str, what: str) -> str:
     """A BIDS label (letters and digits only) or a one-line error naming the option."""
-    if not isinstance(label, str) or not _LABEL.match(label):
+    if not is_label(label):
         raise HingeInputError(f"--{what} {label!r}: a BIDS label may hold only letters and digits "
                               "(no '-', '_', spaces); e.g. P01")
     return label

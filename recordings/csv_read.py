@@ -25,6 +25,7 @@ import pandas as pd
 
 from hinge.errors import HingeInputError
 
+from . import units
 from .recording import ImuRecording
 from .validation import (ACC_UNITS_TO_MPS2, GYR_UNITS_TO_RAD_S, MAX_ACC_MPS2, MAX_RATE_RAD_S, MIN_DURATION_S,
                          MIN_SAMPLES, check_timing, check_units, clipped_plateaus, impossible_samples)
@@ -219,8 +220,8 @@ def read_imu_csv(path: str | os.PathLike, acc_unit: str = "m/s2", gyro_unit: str
     Args:
         path: CSV file with header time_s,acc_x,acc_y,acc_z,gyr_x,gyr_y,gyr_z.
         acc_unit: unit of acc_* in the file, "m/s2" or "g" (any spelling of
-            `validation.ACC_UNITS_TO_MPS2`).
-        gyro_unit: unit of gyr_* in the file, "rad/s" or "deg/s" (`validation.GYR_UNITS_TO_RAD_S`).
+            `units.ACC_UNIT_SPELLINGS`, e.g. "m/s^2").
+        gyro_unit: unit of gyr_* in the file, "rad/s" or "deg/s" (`units.GYRO_UNIT_SPELLINGS`, e.g. "dps").
         data: the file's bytes when it was read from a stream (`read_stream`: "-", a pipe,
             a FIFO); `path` is then only its name.
 
@@ -231,10 +232,7 @@ def read_imu_csv(path: str | os.PathLike, acc_unit: str = "m/s2", gyro_unit: str
         HingeInputError: one line naming the file, the problem and the fix.
     """
     name = str(path)
-    if acc_unit not in ACC_UNITS_TO_MPS2:
-        raise HingeInputError(f"acc_unit '{acc_unit}' is not one of {', '.join(ACC_UNITS_TO_MPS2)}")
-    if gyro_unit not in GYR_UNITS_TO_RAD_S:
-        raise HingeInputError(f"gyro_unit '{gyro_unit}' is not one of {', '.join(GYR_UNITS_TO_RAD_S)}")
+    acc_unit, gyro_unit = units.acc_unit(acc_unit), units.gyro_unit(gyro_unit)
     path = Path(path)
     fields = _check_file(path, name, data)
     extras = _check_header(fields, name)
@@ -297,8 +295,8 @@ def read_imu_csv(path: str | os.PathLike, acc_unit: str = "m/s2", gyro_unit: str
     # A CSV carries no saturation annotations: clipped plateaus are found in the values.
     channels = {c: acc_mps2[:, i] for i, c in enumerate(ACC_COLUMNS)}
     channels |= {c: gyr_rad_s[:, i] for i, c in enumerate(GYR_COLUMNS)}
-    units = {c: "m/s^2" for c in ACC_COLUMNS} | {c: "rad/s" for c in GYR_COLUMNS}
-    saturated, saturation_warnings = clipped_plateaus(channels, t_s, units, name)
+    unit_names = {c: "m/s^2" for c in ACC_COLUMNS} | {c: "rad/s" for c in GYR_COLUMNS}
+    saturated, saturation_warnings = clipped_plateaus(channels, t_s, unit_names, name)
     notes.extend(saturation_warnings)
     return ImuRecording(
         t_s=t_s,

@@ -26,6 +26,7 @@ from ._annotations import (BAD_PREFIX, CALIBRATION_ANNOTATION, COLUMNS, SATURATI
                            stretch_mask)
 from ._files import METADATA, SAMPLES
 from .bids_layout import MOTION_SUFFIX, NA, is_motion_file
+from . import units
 from .csv_read import read_imu_csv, read_stream
 from .recording import ImuRecording, LoadedRecording
 from .validation import (check_declared_rate, check_timing, check_units, incomplete_samples,
@@ -47,8 +48,9 @@ def load_recording(path: str | os.PathLike, acc_unit: str = "m/s2", gyro_unit: s
         path: CSV file ("-": standard input; a pipe or FIFO is read once, into memory),
             session directory, or BIDS-Motion ``*_motion.tsv`` (whose units and time come
             from its ``_channels.tsv`` and ``_motion.json``).
-        acc_unit, gyro_unit: units of a CSV's columns; a session and a BIDS entry declare
-            their own, so anything but the defaults is an error for them.
+        acc_unit, gyro_unit: units of a CSV's columns, any spelling of `units` ("m/s^2",
+            "g", "dps", ...); a session and a BIDS entry declare their own, so anything but
+            m/s^2 and rad/s is an error for them.
         placement: the sensor site, overriding the recording's metadata; None takes the
             metadata's, else `placements.DEFAULT_PLACEMENT`.
 
@@ -56,8 +58,10 @@ def load_recording(path: str | os.PathLike, acc_unit: str = "m/s2", gyro_unit: s
         HingeInputError: one line naming the file and the problem.
     """
     path = Path(path)
+    acc_unit, gyro_unit = units.acc_unit(acc_unit), units.gyro_unit(gyro_unit)
+    default_units = (acc_unit, gyro_unit) == (units.DEFAULT_ACC_UNIT, units.DEFAULT_GYRO_UNIT)
     if is_motion_file(path):
-        if acc_unit != "m/s2" or gyro_unit != "rad/s":
+        if not default_units:
             raise HingeInputError(f"{path}: a BIDS recording declares its units in the _channels.tsv; "
                                   "drop --acc-unit/--gyro-unit")
         return _load_bids(path, placement)
@@ -66,7 +70,7 @@ def load_recording(path: str | os.PathLike, acc_unit: str = "m/s2", gyro_unit: s
         raise HingeInputError(f"{path}: is a BIDS folder, not a session; pass one *{MOTION_SUFFIX} file "
                               f"(found {len(found)}: {', '.join(found[:3])}{', ...' if len(found) > 3 else ''})")
     if path.is_dir():
-        if acc_unit != "m/s2" or gyro_unit != "rad/s":
+        if not default_units:
             raise HingeInputError(f"{path}: a session is stored in m/s^2 and rad/s; drop --acc-unit/--gyro-unit")
         return _load_session(path, placement)
     return _load_csv(path, acc_unit, gyro_unit, placement)
@@ -98,7 +102,8 @@ def _load_session(path: Path, placement: str | None) -> LoadedRecording:
     digest = hashlib.sha256((path / SAMPLES).read_bytes()).hexdigest()
     return LoadedRecording(path, "session", recording, placement, digest, session.metadata,
                            annotations=session.annotations,
-                           calibration_window_s=calibration_window(session.annotations, name))
+                           calibration_window_s=calibration_window(session.annotations, name),
+                           height_m=session.metadata.get("height_m"))
 
 
 def _load_bids(path: Path, placement: str | None) -> LoadedRecording:

@@ -57,6 +57,8 @@ class LoadedRecording:
             an n/a duration as NaN); empty for a CSV.
         calibration_window_s: (onset_s, duration_s) of the last guided calibration
             (annotation ``calibration``, written by `hinge live`), or None.
+        height_m: the participant's body height stored with the recording (session.json
+            ``height_m``, checked by `schema`), m, or None when the recording has none.
     """
 
     path: Path
@@ -67,3 +69,4 @@ class LoadedRecording:
     metadata: dict = field(default_factory=dict)
     annotations: pd.DataFrame = field(default_factory=empty_annotations)
     calibration_window_s: tuple[float, float] | None = None
+    height_m: float | None = None

@@ -18,6 +18,11 @@ from hinge.errors import HingeInputError
 MAX_JSON_DEPTH = 64
 # Times in session files and event tables: more than this is no recording (31 years), s.
 MAX_TIME_S = 1e9
+# Body heights hinge scales its body model to, m. The segment proportions are adult ones
+# (Winter, Biomechanics and Motor Control of Human Movement, 4th ed., table 4.1); outside
+# this range a height is a typo (17.5, 1750) or a child the model does not describe.
+MIN_HEIGHT_M = 1.20
+MAX_HEIGHT_M = 2.20
 
 _NUMBER = "a number"
 _TEXT = "text"
@@ -94,6 +99,11 @@ def _time(value) -> bool:
     return is_finite_number(value) and abs(value) <= MAX_TIME_S
 
 
+def is_body_height_m(value) -> bool:
+    """A number of metres within MIN_HEIGHT_M-MAX_HEIGHT_M."""
+    return is_finite_number(value) and MIN_HEIGHT_M <= value <= MAX_HEIGHT_M
+
+
 def _count(value) -> bool:
     return isinstance(value, int) and not isinstance(value, bool) and value >= 0
 
@@ -117,6 +127,7 @@ SESSION_FIELDS = {
     "profile": (_TEXT, lambda v: isinstance(v, str)),
     "placement": (_TEXT, lambda v: isinstance(v, str)),
     "participant": (_TEXT, lambda v: isinstance(v, str)),
+    "height_m": (f"a body height in m ({MIN_HEIGHT_M:.2f}-{MAX_HEIGHT_M:.2f})", is_body_height_m),
     "created_utc": (_TEXT, lambda v: isinstance(v, str)),
     "closed_utc": (_TEXT, lambda v: isinstance(v, str)),
     "timebase": (_TEXT, lambda v: isinstance(v, str)),

@@ -302,8 +302,9 @@ def fake_analyse(monkeypatch):
 
     calls = {}
 
-    def analyse(t_s, acc_mps2, gyr_rad_s, fs_hz=None, placement="sacrum", saturated=None, calibration_window_s=None):
-        calls.update(fs_hz=fs_hz, placement=placement, n=len(t_s), saturated=saturated,
+    def analyse(t_s, acc_mps2, gyr_rad_s, fs_hz=None, placement="sacrum", saturated=None, params=None,
+                calibration_window_s=None):
+        calls.update(fs_hz=fs_hz, placement=placement, n=len(t_s), saturated=saturated, params=params,
                      calibration_window_s=calibration_window_s)
         return _fake_result(saturated is not None)
 

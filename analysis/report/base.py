@@ -38,6 +38,7 @@ class ReportSession:
         t_s: (N,) analysis time grid, s, on the input's own time axis.
         pitch_deg: (N,) sagittal pitch of the sensor segment over t_s, deg, flexion positive.
         decision_share: lumbar share (0-1) above which a bend is called spine-led, or None.
+        height_m: body height the body model was scaled to, m, or None when not said.
     """
 
     name: str
@@ -55,6 +56,7 @@ class ReportSession:
     t_s: np.ndarray = field(repr=False)
     pitch_deg: np.ndarray = field(repr=False)
     decision_share: float | None = None
+    height_m: float | None = None
 
     @property
     def n_bends(self) -> int:

@@ -206,6 +206,7 @@ def _facts(session: ReportSession) -> str:
         ("Date", escape(_date(session.started_utc))),
         ("Device", escape(session.device or "not recorded")),
         ("Placement", escape(session.placement)),
+        *([("Body height", escape(number(100 * session.height_m, 0, " cm")))] if session.height_m else []),
         ("Recording", escape(f"{number(session.duration_s, 1, ' s')} at {number(session.fs_hz, 0, ' Hz')}; "
                              f"{session.source}")),
         ("Calibration", f'<span class="{"ok" if good else "check"}">{escape(head)}</span>: {escape(rest)}'),
