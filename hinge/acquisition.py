@@ -13,6 +13,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from hinge.cli_options import add_height_argument
 from hinge.errors import HingeInputError, HingeWriteError
 
 if TYPE_CHECKING:  # asyncio is imported where a command runs: `hinge --help` needs no event loop
@@ -46,6 +47,7 @@ def add_record_arguments(p: argparse.ArgumentParser, placements) -> None:
     p.add_argument("--profile", metavar="NAME", help=f"only consider sensors of this profile: {', '.join(PROFILE_KEYS)}")
     p.add_argument("--participant", metavar="ID", help="pseudonymous participant code (also names the session)")
     p.add_argument("--placement", choices=placements, default="sacrum", help="skin site of the sensor")
+    add_height_argument(p, recording=True)
     p.add_argument("-o", "--output", default=".", metavar="DIR", help="directory to create the session folder in")
     p.add_argument("--duration", type=float, metavar="S", help="stop after S seconds; default: at Ctrl-C")
     p.add_argument("--rate-hz", type=float, help="sample rate to configure, Hz; default: the profile's")
@@ -267,6 +269,8 @@ async def _record(args: argparse.Namespace, path: Path, live=None) -> int:
             "profile": profile.key, "placement": args.placement, "participant": args.participant,
             "nominal_rate_hz": rate, "timebase": "sensor" if profile.has_timestamp else "host",
         }
+        if args.height_m is not None:
+            metadata["height_m"] = args.height_m
         if args.simulate:
             metadata["source"] = {"generator": "hinge record --simulate", "body_model_seed": args.seed,
                                   "speed": args.speed}

@@ -47,10 +47,15 @@ def add_live_arguments(p: argparse.ArgumentParser, placements) -> None:
 class LiveSession:
     """The live side of one recording: analysis, view, calibration annotation, summary."""
 
-    def __init__(self, placement: str, view, fs_hz: float | None = None, web=None):
+    def __init__(self, placement: str, view, fs_hz: float | None = None, web=None, height_m: float | None = None):
+        from hinge.analysis.params import params_for_placement
         from hinge.analysis.streaming import StreamingAnalyser
 
-        self.analyser = StreamingAnalyser(placement=placement, fs_hz=fs_hz)
+        # The same settings `hinge analyse` takes for the session (hinge.api.analysis_params:
+        # the height stored with it, else the default), so that live equals offline.
+        extra = {} if height_m is None else {"height_m": height_m}
+        self.analyser = StreamingAnalyser(placement=placement, fs_hz=fs_hz,
+                                          params=params_for_placement(placement, **extra))
         self.view = view
         self.web = web  # hinge.live_web.LiveWeb (--web), fed what the view is shown
         self.writer = None
@@ -199,7 +204,7 @@ def _run_live(args: argparse.Namespace, web) -> int:
     from hinge.live_view import LiveView
 
     view = LiveView(beep=args.beep)
-    session = LiveSession(args.placement, view, web=web)
+    session = LiveSession(args.placement, view, web=web, height_m=args.height_m)
     t0 = time.monotonic()
     code = run_record(args, live=session)
     if web is not None:
