@@ -108,6 +108,6 @@ def test_a_live_session_recorded_at_160_cm_is_analysed_at_160_cm_and_live_equals
     assert json.loads((path / "session.json").read_text())["height_m"] == 1.6
     offline = _analyse_json(capsys, str(path))
     assert offline["params"]["analysis"]["height_m"] == 1.6
-    assert len(live) == 3 and [b["class"] for b in offline["bends"]] == [c for _, c, _, _, _ in live]
+    assert len(live) == 3 and [b["label"] for b in offline["bends"]] == [c for _, c, _, _, _ in live]
     np.testing.assert_allclose([b["score"] for b in offline["bends"]], [float(s) for _, _, s, _, _ in live],
                                atol=2.0)

@@ -50,7 +50,7 @@ def _analyse_json(capsys, path: Path, *options: str) -> dict:
 def _same_bends(a: list[dict], b: list[dict]) -> None:
     assert len(a) == len(b) > 0
     for x, y in zip(a, b):
-        assert x["class"] == y["class"]
+        assert x["label"] == y["label"]
         assert x["score"] == pytest.approx(y["score"], abs=0.01)
         assert x["depth_deg"] == pytest.approx(y["depth_deg"], abs=0.01)
 
