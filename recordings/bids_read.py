@@ -13,7 +13,7 @@ from hinge.errors import HingeInputError
 
 from .bids_layout import CHANNEL_COLUMNS, NA, companion, fail, is_motion_file, read_table
 from .schema import MAX_TIME_S, is_finite_number, load_json
-from .validation import ACC_UNITS_TO_MPS2, GYR_UNITS_TO_RAD_S, MAX_RATE_MISMATCH
+from .validation import ACC_UNITS_TO_MPS2, GYR_UNITS_TO_RAD_S, MAX_RATE_MISMATCH, is_number_text
 from .wording import count
 
 
@@ -131,7 +131,7 @@ def _read_values(path: Path, n_columns: int) -> np.ndarray:
     if len(cells) != n_columns:
         raise fail(path, f"has {count(len(cells), 'column')} but the _channels.tsv lists {count(n_columns, 'channel')}; "
                           "they must match")
-    if any(c.strip() != NA and not _is_number(c) for c in cells):
+    if any(c.strip() != NA and not is_number_text(c) for c in cells):
         raise fail(path, "first line is not numbers; a BIDS _motion.tsv has no header row")
     try:
         frame = pd.read_csv(path, sep="\t", header=None, na_values=[NA], keep_default_na=False, dtype=float,
@@ -156,18 +156,10 @@ def _first_bad_line(path: Path, n_columns: int) -> HingeInputError:
             if len(cells) != n_columns:
                 return fail(path, f"line {number} has {count(len(cells), 'cell')}, expected {n_columns} (one per "
                                    "channel); the file is truncated or damaged")
-            bad = [c for c in cells if c != NA and not _is_number(c)]
+            bad = [c for c in cells if c != NA and not is_number_text(c)]
             if bad:
                 return fail(path, f"line {number}: {bad[0]!r} is neither a number nor n/a")
     return fail(path, "cannot be read as tab-separated numbers")
-
-
-def _is_number(text: str) -> bool:
-    try:
-        float(text)
-    except ValueError:
-        return False
-    return True
 
 
 def read_motion_events(path: Path) -> pd.DataFrame:

@@ -28,7 +28,8 @@ from hinge.errors import HingeInputError
 from . import units
 from .recording import ImuRecording
 from .validation import (ACC_UNITS_TO_MPS2, GYR_UNITS_TO_RAD_S, MAX_ACC_MPS2, MAX_RATE_RAD_S, MIN_DURATION_S,
-                         MIN_SAMPLES, check_timing, check_units, clipped_plateaus, impossible_samples)
+                         MIN_SAMPLES, check_timing, check_units, clipped_plateaus, impossible_samples,
+                         is_number_text)
 from .wording import count
 
 __all__ = ["TIME_COLUMN", "ACC_COLUMNS", "GYR_COLUMNS", "REQUIRED_COLUMNS", "EXPECTED_HEADER", "read_stream",
@@ -129,17 +130,9 @@ def _check_file(path: Path, name: str, data: bytes | None = None) -> list[str]:
             if sep in first_line:
                 raise _fail(name, f"fields are separated by {label}, not commas; expected header {EXPECTED_HEADER}")
         raise _fail(name, f"first line has a single field, not a CSV header; expected header {EXPECTED_HEADER}")
-    if all(_is_number(f) for f in fields if f):
+    if all(is_number_text(f) for f in fields if f):
         raise _fail(name, f"first line is data, not a header; add the header {EXPECTED_HEADER}")
     return fields
-
-
-def _is_number(text: str) -> bool:
-    try:
-        float(text)
-    except ValueError:
-        return False
-    return True
 
 
 def _check_header(fields: list[str], name: str) -> list[str]:

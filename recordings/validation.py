@@ -254,3 +254,12 @@ def clipped_plateaus(channels: Mapping[str, np.ndarray], t_s: np.ndarray, unit_n
             f"time_s {t_s[first]:.3f} and {t_s[last]:.3f}; those samples are marked saturated"
         )
     return mask, messages
+
+
+def is_number_text(text: str) -> bool:
+    """Whether a text cell reads as a number (float() accepts it: "1e3", "nan", "-0.5")."""
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True

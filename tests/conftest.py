@@ -30,6 +30,16 @@ def random_mount_session():
     return simulate_session(SessionSpec(n_bends=12, mounting="random", fs_hz=200.0, seed=12))
 
 
+@pytest.fixture(scope="session")
+def simulated_csv(tmp_path_factory):
+    """A short simulated recording (4 bends) written by the real `hinge simulate` command."""
+    from test_cli_errors import run_hinge
+
+    path = tmp_path_factory.mktemp("rec") / "rec.csv"
+    assert run_hinge("simulate", "-o", path, "--bends", "4", "--seed", "3").returncode == 0
+    return path
+
+
 def pytest_collection_modifyitems(config, items):
     """Every test that uses the emulated BlueZ is a `ble` test (`make test-fast` leaves them out)."""
     for item in items:

@@ -14,10 +14,8 @@ pytestmark = pytest.mark.slow
 
 
 @pytest.fixture(scope="module")
-def recording(tmp_path_factory):
-    path = tmp_path_factory.mktemp("rec") / "rec.csv"
-    assert run_hinge("simulate", "-o", path, "--bends", "4", "--seed", "3").returncode == 0
-    return path
+def recording(simulated_csv):
+    return simulated_csv
 
 
 @pytest.fixture
