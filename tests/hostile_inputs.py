@@ -31,6 +31,9 @@ KNOWN_WORDS = (
     "not a date", "time_s", "acc_x", "gyr_z", "onset", "duration", "trial_type", "link", "connected rate_hz=50",
     "disconnected:lost",
 )
+# Numbers every reader accepts that sit at a sensor's limits: +-8 g, +-16 g, 2000 deg/s, zero, tiny.
+PLAUSIBLE_EXTREMES = ("78.4532", "-78.4532", "156.9064", "34.9066", "-34.9066", "0", "0.0", "1e-9", "-1e-9", "300",
+                      "2000", "-2000", "8", "-8", "1", "9.80665")
 # JSON numbers at the edges of what float() and math survive.
 HOSTILE_NUMBERS = (0, -1, 1, 1e-300, -0.0, 1e300, 10 ** 400, -(10 ** 400), 2 ** 64, 2 ** 31, 50, 100.0, 1000.5,
                    float("nan"), float("inf"), float("-inf"))
@@ -100,16 +103,18 @@ def mutate_table(data: st.DataObject, text: str, sep: str, *, header: bool = Tru
         n_rows, n_cols = len(rows), max((len(r) for r in rows), default=0)
         op = data.draw(st.sampled_from([
             "keep first rows", "drop rows", "duplicate row", "swap rows", "drop column", "duplicate column",
-            "swap columns", "set cells", "scale column", "rename header", "add row", "add column",
+            "swap columns", "set cells", "plateau", "plateau", "shift tail", "shift tail", "scale column",
+            "rename header", "add row", "add column",
             "separator", "line endings", "prefix", "quote column", "no final newline"]), label="table op")
         row = data.draw(st.integers(0, max(n_rows - 1, 0)), label="row")
         col = data.draw(st.integers(0, max(n_cols - 1, 0)), label="column")
         if op == "keep first rows":
             # Around the readers' limits (250 rows) and the tiny cases.
-            k = data.draw(st.sampled_from([0, 1, 2, 3, 10, 250, 251, 252]) | st.integers(0, n_rows), label="keep")
+            k = data.draw(st.sampled_from([252, 251, 250, 500, 10, 3, 2, 1, 0]) | st.integers(0, n_rows), label="keep")
             rows = rows[:k]
         elif op == "drop rows":
-            del rows[row:row + data.draw(st.integers(1, max(n_rows, 1)), label="n dropped")]
+            del rows[row:row + data.draw(st.sampled_from([1, 2, 10, 100]) | st.integers(1, max(n_rows, 1)),
+                                         label="n dropped")]
         elif op == "duplicate row" and rows:
             rows.insert(data.draw(st.integers(0, n_rows)), list(rows[row]))
         elif op == "swap rows" and rows:
@@ -131,6 +136,17 @@ def mutate_table(data: st.DataObject, text: str, sep: str, *, header: bool = Tru
             for r in rows[row:row + length]:
                 if col < len(r):
                     r[col] = value
+        elif op == "plateau" and rows:
+            # Numbers a reader accepts: full-scale plateaus (8 g, 2000 deg/s), zeros, tiny values.
+            value = data.draw(st.sampled_from(PLAUSIBLE_EXTREMES), label="plateau value")
+            for r in rows[max(row, int(header)):row + data.draw(st.sampled_from([1, 3, 30, 300]), label="length")]:
+                if col < len(r):
+                    r[col] = value
+        elif op == "shift tail" and rows:
+            # A gap, an overlap or a clock step from this row on (in the time column: a hole or a jump back).
+            offset = data.draw(st.sampled_from([0.5, 5.0, 60.0, 3600.0, -0.01, -10.0, 1e-7]), label="offset")
+            rows = rows[:row] + [r[:col] + [_scale(r[col], 1.0, offset)] + r[col + 1:] if col < len(r) else r
+                                 for r in rows[row:]]
         elif op == "scale column":
             factor = data.draw(st.sampled_from([1000.0, 1e-3, -1.0, 0.0, 1e300, 9.80665, 57.29578, 1.0]), label="x")
             offset = data.draw(st.sampled_from([0.0, 1e9, -1e9, 1e15, 0.5]), label="+")
@@ -325,13 +341,14 @@ def replace_with_special(data: st.DataObject, path: Path) -> None:
 def mutate_file(data: st.DataObject, path: Path, extra_keys: tuple[str, ...] = ()) -> None:
     """One edit of the file `path`, chosen by what it holds."""
     suffix = path.suffix
-    ops = ["bytes", "delete", "special"]
+    # Mostly edits that leave the file readable enough to reach the checks behind the parser.
+    ops = ["bytes", "bytes", "delete", "special"]
     if suffix in (".csv", ".tsv"):
-        ops += ["table"] * 4
+        ops += ["table"] * 8
     if suffix == ".json":
-        ops += ["json"] * 4
+        ops += ["json"] * 8
     if path.name in ("samples.bin", "raw.log"):
-        ops += ["records"] * 3
+        ops += ["records"] * 6
     op = data.draw(st.sampled_from(ops), label=f"{path.name} op")
     if op == "delete":
         path.unlink()

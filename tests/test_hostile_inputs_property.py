@@ -28,7 +28,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, currently_in_test_context, event, given, settings
 from hypothesis import strategies as st
 
 from hinge.analysis.body_model import SessionSpec, simulate_session
@@ -113,6 +113,8 @@ def run_hinge(*argv) -> Run:
 
 def check_run(run: Run, statuses: tuple[int, ...] = (0, 2)) -> None:
     """Exit status documented; stderr only hinge's one-line messages; a refusal is one error line."""
+    if currently_in_test_context():  # pytest --hypothesis-show-statistics: how often each status came
+        event(f"exit status {run.status}")
     said = f"status {run.status}; stderr:\n{run.stderr}"
     assert run.status in statuses, said
     assert "Traceback" not in run.stderr, said
@@ -161,7 +163,7 @@ def mutated_csv(data, corpus: Corpus, into: Path) -> tuple[Path, list[str]]:
     """A mutated copy of one of the valid CSVs and the unit options that go with it (sometimes wrong)."""
     base, units = data.draw(st.sampled_from([(corpus.csv, []), (corpus.csv_g_deg, ["--acc-unit", "g",
                                                                                     "--gyro-unit", "deg/s"])]))
-    if data.draw(st.booleans(), label="swap unit options"):
+    if data.draw(st.sampled_from([False, False, False, True]), label="other unit options"):
         units = data.draw(st.sampled_from([[], ["--acc-unit", "g"], ["--gyro-unit", "deg/s"]]))
     path = into / "recording.csv"
     shutil.copy(base, path)
@@ -172,8 +174,12 @@ def mutated_csv(data, corpus: Corpus, into: Path) -> tuple[Path, list[str]]:
 
 
 def mutated_session(data, corpus: Corpus, into: Path) -> Path:
+    """A mutated copy of the session, closed or (as a crashed recorder leaves it) unfinished."""
     path = into / corpus.session.name
     shutil.copytree(corpus.session, path)
+    if data.draw(st.booleans(), label="unfinished"):
+        document = json.loads((path / "session.json").read_text())
+        (path / "session.json").write_text(json.dumps(document | {"status": "recording"}))
     mutate_folder(data, path, SESSION_KEYS)
     return path
 
@@ -190,7 +196,7 @@ def mutated_bids(data, corpus: Corpus, into: Path) -> Path:
 
 # -- analyse -----------------------------------------------------------------------------
 
-@hostile(25)
+@hostile(120)
 @given(data=st.data())
 def test_analyse_any_csv(corpus, data):
     with workspace() as work:
@@ -204,7 +210,7 @@ def test_analyse_any_csv(corpus, data):
             json.loads(run.stdout)  # one strict JSON document (no NaN)
 
 
-@hostile(20)
+@hostile(100)
 @given(data=st.data())
 def test_analyse_any_session_folder(corpus, data):
     with workspace() as work:
@@ -215,7 +221,7 @@ def test_analyse_any_session_folder(corpus, data):
         check_unchanged(work, before)
 
 
-@hostile(20)
+@hostile(100)
 @given(data=st.data())
 def test_analyse_any_bids_entry(corpus, data):
     with workspace() as work:
@@ -239,7 +245,7 @@ def mutated_input(data, corpus: Corpus, into: Path) -> Path:
     return motion if kind == "bids entry" else into / "bids"
 
 
-@hostile(8)
+@hostile(40)
 @given(data=st.data())
 def test_report_of_any_input(corpus, data):
     with workspace() as work:
@@ -256,7 +262,7 @@ def test_report_of_any_input(corpus, data):
         assert sorted(p.name for p in out.iterdir()) == (["report.html"] if run.status == 0 else [])
 
 
-@hostile(8)
+@hostile(25)
 @given(data=st.data())
 def test_batch_over_any_study(corpus, data):
     with workspace() as work:
@@ -276,7 +282,7 @@ def test_batch_over_any_study(corpus, data):
         assert written == (["bends.csv", "bends_recordings.csv"] if run.status in (0, 1) else [])
 
 
-@hostile(8)
+@hostile(50)
 @given(data=st.data())
 def test_export_of_any_source(corpus, data):
     with workspace() as work:
@@ -334,7 +340,7 @@ def _json_object(data: bytes | None) -> dict | None:
     return document if isinstance(document, dict) else None
 
 
-@hostile(25)
+@hostile(70)
 @given(data=st.data())
 def test_recover_any_session_folder(corpus, data):
     with workspace() as work:
@@ -359,7 +365,7 @@ RANDOM_TARGETS = ("recording.csv", "session.json", "samples.bin", "raw.log", "an
                   "_channels.tsv", "_motion.json", "_events.tsv")
 
 
-@hostile(30)
+@hostile(100)
 @given(target=st.sampled_from(RANDOM_TARGETS),
        content=st.binary(max_size=4096) | st.text(max_size=2000).map(str.encode))
 def test_any_file_of_random_bytes(corpus, target, content):
