@@ -296,6 +296,6 @@ def _bids_copies_of_found_sessions(found: list[FoundRecording]) -> dict[str, str
             source = load_json(sidecar, "BIDS sidecar").get(SOURCE_FIELD)
         except (OSError, ValueError):
             continue
-        if source in sessions:
+        if isinstance(source, str) and source in sessions:  # a damaged sidecar may hold any JSON value
             copies[r.path] = f"{r.file}: the BIDS copy of session {sessions[source]}, counted once (as the session)"
     return copies

@@ -519,3 +519,13 @@ def test_a_csv_with_a_few_cells_beyond_all_full_scales_is_analysed_without_a_num
     run = run_hinge("analyse", path, *units)
     check_run(run)  # no "RuntimeWarning: overflow encountered" line
     assert run.status == 0 and "beyond any IMU's full scale" in run.stdout
+
+
+def test_batch_over_a_bids_copy_whose_source_field_is_not_text(corpus, tmp_path):
+    study = tmp_path / "study"
+    shutil.copytree(corpus.session, study / corpus.session.name)
+    shutil.copytree(corpus.bids, study / "bids")
+    _edit_json(next((study / "bids").rglob("*_motion.json")), HingeSourceSession=[])
+    run = run_hinge("batch", study, "-o", tmp_path / "bends.csv", "--jobs", "1")
+    check_run(run)
+    assert run.status == 0 and "counted once" not in run.stderr  # not recognised as the session's copy
