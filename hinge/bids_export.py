@@ -182,9 +182,9 @@ def _utc(text) -> datetime | None:
         return None
     try:
         when = datetime.fromisoformat(str(text))
-    except ValueError:
+        return when.astimezone(timezone.utc) if when.tzinfo is not None else when
+    except (ValueError, OverflowError):  # not ISO 8601, or no time in UTC (year 1 at +01:00)
         return None
-    return when.astimezone(timezone.utc) if when.tzinfo is not None else when
 
 
 # A custom `_motion.json` field naming the hinge session a BIDS entry was exported from, so

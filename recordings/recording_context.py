@@ -26,9 +26,10 @@ def started_utc(metadata: dict) -> datetime | None:
         if isinstance(value, str) and value:
             try:
                 started = datetime.fromisoformat(value)
-            except ValueError:
+                # In UTC from here on; a time at the calendar's edge (year 1 at +01:00) has none.
+                return started.astimezone(timezone.utc) if started.tzinfo else started.replace(tzinfo=timezone.utc)
+            except (ValueError, OverflowError):
                 continue
-            return started if started.tzinfo else started.replace(tzinfo=timezone.utc)
     return None
 
 

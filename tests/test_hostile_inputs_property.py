@@ -529,3 +529,14 @@ def test_batch_over_a_bids_copy_whose_source_field_is_not_text(corpus, tmp_path)
     run = run_hinge("batch", study, "-o", tmp_path / "bends.csv", "--jobs", "1")
     check_run(run)
     assert run.status == 0 and "counted once" not in run.stderr  # not recognised as the session's copy
+
+
+@pytest.mark.parametrize("created_utc", ["0001-01-01T00:00:00+01:00", "9999-12-31T23:59:59-01:00"])
+def test_a_session_started_at_the_calendars_edge_is_exported_and_reported(corpus, tmp_path, created_utc):
+    # No such time in UTC: the start is unknown, as for an unreadable one.
+    session = tmp_path / "session"
+    shutil.copytree(corpus.session, session)
+    _edit_json(session / "session.json", created_utc=created_utc)
+    check_run(run_hinge("export", session, "--bids", tmp_path / "bids", "--subject", "P01"), (0,))
+    check_run(run_hinge("report", session, "-o", tmp_path / "report.html"), (0,))
+    check_run(run_hinge("batch", session, "-o", tmp_path / "bends.csv", "--jobs", "1"), (0,))
