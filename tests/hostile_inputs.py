@@ -28,7 +28,7 @@ KNOWN_WORDS = (
     "spine-led", "uncertain", "ACCEL", "GYRO", "LATENCY", "MISC", "x", "y", "z", "n/a", "m/s^2", "m/s2", "g", "deg/s",
     "rad/s", "s", "ms", "LowerBack", "sacrum", "L5", "L3", "recording", "closed", "recovered", "hinge_open",
     "witmotion", "movesense", "polar_h10", "polar_verity", "sensor", "host", "2026-11-24T12:00:00+00:00",
-    "not a date", "time_s", "acc_x", "gyr_z", "onset", "duration", "trial_type", "link", "connected rate_hz=50",
+    "0001-01-01T00:00:00+01:00", "9999-12-31T23:59:59-01:00", "2026-11-24", "not a date", "P01", "sub-P01", "time_s", "acc_x", "gyr_z", "onset", "duration", "trial_type", "link", "connected rate_hz=50",
     "disconnected:lost",
 )
 # Numbers every reader accepts that sit at a sensor's limits: +-8 g, +-16 g, 2000 deg/s, zero, tiny.
@@ -371,7 +371,7 @@ def mutate_file(data: st.DataObject, path: Path, extra_keys: tuple[str, ...] = (
 
 SESSION_KEYS = ("status", "profile", "placement", "nominal_rate_hz", "device_clock_hz", "fsync_interval_s",
                 "first_t_s", "last_t_s", "n_samples", "timebase", "format", "format_version", "device",
-                "acquisition", "created_utc", "participant", "recoveries")
+                "acquisition", "created_utc", "participant", "height_m", "firmware", "live", "recoveries")
 BIDS_KEYS = ("SamplingFrequency", "SamplingFrequencyEffective", "RecordingDuration", "TaskName",
              "TrackingSystemName", "HingeSourceSession", "BIDSVersion", "Name", "DatasetType", "GeneratedBy")
 

@@ -288,16 +288,24 @@ def test_export_of_any_source(corpus, data):
     with workspace() as work:
         inputs = work / "in"
         inputs.mkdir()
-        kind = data.draw(st.sampled_from(["csv", "session"]), label="source kind")
-        source = mutated_csv(data, corpus, inputs)[0] if kind == "csv" else mutated_session(data, corpus, inputs)
+        kind = data.draw(st.sampled_from(["csv", "session", "folder"]), label="source kind")
+        if kind == "folder":  # a session and a CSV, each exported under its own participant
+            mutated_csv(data, corpus, inputs)
+            mutated_session(data, corpus, inputs)
+            source = inputs
+        else:
+            source = mutated_csv(data, corpus, inputs)[0] if kind == "csv" else mutated_session(data, corpus, inputs)
         before = fingerprint(inputs)
         target = work / "dataset"
         if data.draw(st.booleans(), label="into a damaged dataset"):
             # An existing dataset is read too (dataset_description.json, participants.tsv, scans).
             shutil.copytree(corpus.bids, target)
             mutate_folder(data, target, BIDS_KEYS)
-        run = run_hinge("export", source, "--bids", target, "--subject", "P02", "--session", "1")
-        check_run(run)
+        # Without --subject the session's participant (session.json) names the subject.
+        labels = data.draw(st.sampled_from([["--subject", "P02", "--session", "1"], ["--subject", "P02"], []]),
+                           label="labels")
+        run = run_hinge("export", source, "--bids", target, *labels)
+        check_run(run, (0, 1, 2) if kind == "folder" else (0, 2))
         check_unchanged(inputs, before)
 
 
