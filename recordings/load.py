@@ -29,8 +29,8 @@ from .bids_layout import MOTION_SUFFIX, NA, is_motion_file
 from . import units
 from .csv_read import read_imu_csv, read_stream
 from .recording import ImuRecording, LoadedRecording
-from .validation import (check_declared_rate, check_timing, check_units, incomplete_samples,
-                         resolve_placement)
+from .validation import (GRAVITY_MPS2, MAX_ACC_MPS2, MAX_RATE_RAD_S, MIN_SAMPLES, beyond_full_scale,
+                         check_declared_rate, check_timing, check_units, incomplete_samples, resolve_placement)
 from .wording import count
 
 __all__ = ["load_recording", "bids_annotations", "calibration_window"]
@@ -115,7 +115,17 @@ def _load_bids(path: Path, placement: str | None) -> LoadedRecording:
                                                     "LATENCY channel")
     check_declared_rate(fs_hz, motion.fs_hz, name, "the _motion.json", "fix SamplingFrequency(Effective)")
     drop, notes = incomplete_samples(motion.acc_mps2, motion.gyr_rad_s, name)
-    keep = ~drop
+    # Numbers beyond any IMU (1e300) are transmission garbage: dropped, as from a CSV, before
+    # they overflow the unit checks and the analysis.
+    beyond = beyond_full_scale(motion.acc_mps2, motion.gyr_rad_s)
+    keep = ~(drop | beyond)
+    if beyond.any():
+        notes.append(f"{name}: dropped {count(int(beyond.sum()), 'sample')} with values beyond any IMU's full scale "
+                     f"(> {MAX_ACC_MPS2 / GRAVITY_MPS2:.0f} g or > {math.degrees(MAX_RATE_RAD_S):.0f} deg/s): "
+                     "transmission glitches")
+        if keep.sum() < MIN_SAMPLES:
+            raise HingeInputError(f"{name}: only {int(keep.sum())} of {keep.size} samples are within any IMU's full "
+                                  f"scale (need >= {MIN_SAMPLES}); check the channels' units")
     t_s, acc_mps2, gyr_rad_s = motion.t_s[keep], motion.acc_mps2[keep], motion.gyr_rad_s[keep]
     check_units(acc_mps2, gyr_rad_s, motion.units["acc"], motion.units["gyr"], name, BIDS_UNIT_FIXES,
                 declared_in="the channels file")

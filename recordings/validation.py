@@ -28,7 +28,7 @@ from .wording import count
 __all__ = ["MIN_SAMPLES", "MIN_DURATION_S", "MIN_FS_HZ", "MAX_FS_HZ", "MAX_RATE_MISMATCH", "GRAVITY_TOLERANCE",
            "MAX_GYRO_RAD_S", "MIN_PEAK_GYRO_DEG_S", "MAX_INCOMPLETE_FRACTION", "ACC_UNITS_TO_MPS2",
            "GYR_UNITS_TO_RAD_S", "check_timing", "check_declared_rate", "check_units", "resolve_placement",
-           "incomplete_samples", "impossible_samples", "clipped_plateaus"]
+           "incomplete_samples", "beyond_full_scale", "impossible_samples", "clipped_plateaus"]
 
 # Enough data to calibrate the mounting (a few seconds of standing) and see a bend.
 MIN_SAMPLES = 250
@@ -193,6 +193,12 @@ def incomplete_samples(acc_mps2: np.ndarray, gyr_rad_s: np.ndarray, name: str) -
     return drop, notes
 
 
+def beyond_full_scale(acc_mps2: np.ndarray, gyr_rad_s: np.ndarray) -> np.ndarray:
+    """(N,) bool samples beyond the largest full scale of any body-worn IMU (MAX_ACC_MPS2,
+    MAX_RATE_RAD_S): transmission garbage such as 1e300, which would overflow the analysis."""
+    return (np.abs(acc_mps2) > MAX_ACC_MPS2).any(axis=1) | (np.abs(gyr_rad_s) > MAX_RATE_RAD_S).any(axis=1)
+
+
 def impossible_samples(acc_mps2: np.ndarray, gyr_rad_s: np.ndarray, name: str,
                     first_line: int = 2) -> tuple[np.ndarray, list[str]]:
     """(N,) bool samples no sensor on a body can have produced, and one warning per kind.
@@ -202,7 +208,7 @@ def impossible_samples(acc_mps2: np.ndarray, gyr_rad_s: np.ndarray, name: str,
     glitches, to be dropped, never analysed. ``first_line``: the file line of sample 0.
     """
     notes = []
-    beyond = (np.abs(acc_mps2) > MAX_ACC_MPS2).any(axis=1) | (np.abs(gyr_rad_s) > MAX_RATE_RAD_S).any(axis=1)
+    beyond = beyond_full_scale(acc_mps2, gyr_rad_s)
     if beyond.any():
         first = int(np.argmax(beyond))
         notes.append(f"{name}: dropped {count(int(beyond.sum()), 'row')} with values beyond any IMU's full scale "

@@ -548,3 +548,22 @@ def test_a_session_started_at_the_calendars_edge_is_exported_and_reported(corpus
     check_run(run_hinge("export", session, "--bids", tmp_path / "bids", "--subject", "P01"), (0,))
     check_run(run_hinge("report", session, "-o", tmp_path / "report.html"), (0,))
     check_run(run_hinge("batch", session, "-o", tmp_path / "bends.csv", "--jobs", "1"), (0,))
+
+
+@pytest.mark.parametrize("rows, status", [(1, 0), (None, 2)])
+def test_a_bids_entry_with_values_beyond_any_sensor_is_read_without_a_numpy_warning(corpus, tmp_path, rows, status):
+    # 5.5e153 m/s^2 overflowed the analysis' moving mean of squares (a RuntimeWarning on stderr).
+    root = tmp_path / "bids"
+    shutil.copytree(corpus.bids, root)
+    motion = root / corpus.motion
+    lines = motion.read_text().split("\n")
+    for i, line in enumerate(lines[:rows] if rows else lines):
+        if line:
+            lines[i] = "5.525112175717861e+153\t" + line.split("\t", 1)[1]
+    motion.write_text("\n".join(lines))
+    for command in (("analyse", motion), ("report", motion, "-o", tmp_path / "report.html")):
+        run = run_hinge(*command)
+        check_run(run)
+        assert run.status == status
+    expected = "dropped 1 sample with values beyond any IMU's full scale" if status == 0 else "are within any IMU's"
+    assert expected in run_hinge("analyse", motion).stdout + run.stderr
