@@ -29,10 +29,8 @@ def one_line_exit_3(run):
 
 
 @pytest.fixture(scope="module")
-def recording(tmp_path_factory):
-    path = tmp_path_factory.mktemp("rec") / "rec.csv"
-    assert run_hinge("simulate", "-o", path, "--bends", "4", "--seed", "3").returncode == 0
-    return path
+def recording(simulated_csv):
+    return simulated_csv
 
 
 def test_simulate_report_and_batch_leave_nothing_half_written(recording, tmp_path):
