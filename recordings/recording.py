@@ -59,6 +59,11 @@ class LoadedRecording:
             (annotation ``calibration``, written by `hinge live`), or None.
         height_m: the participant's body height stored with the recording (session.json
             ``height_m``, checked by `schema`), m, or None when the recording has none.
+        upper: the second sensor's samples, checked, when the recording has two sensors
+            (one above the lumbar spine), else None. Then `recording.t_s` and `upper.t_s`
+            are on one shared time base (s) and the annotations are on it too.
+        upper_placement: the second sensor's site, one of `placements.UPPER_PLACEMENTS`,
+            or None for one sensor.
     """
 
     path: Path
@@ -70,3 +75,5 @@ class LoadedRecording:
     annotations: pd.DataFrame = field(default_factory=empty_annotations)
     calibration_window_s: tuple[float, float] | None = None
     height_m: float | None = None
+    upper: ImuRecording | None = None
+    upper_placement: str | None = None
