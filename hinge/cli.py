@@ -44,7 +44,9 @@ def _build_parser() -> argparse.ArgumentParser:
         "analyse", aliases=["analyze"], formatter_class=_HelpFormatter,
         help="classify every forward bend in a CSV recording, a session directory or a BIDS-Motion file",
         description="Read a CSV recording (header time_s,acc_x,acc_y,acc_z,gyr_x,gyr_y,gyr_z; "
-                    "s, m/s^2, rad/s unless told otherwise) or a recorded session directory "
+                    "s, m/s^2, rad/s unless told otherwise; a second sensor at T12 adds its columns "
+                    "t12_acc_x,...,t12_gyr_z on the same rows, in the same units, cells empty where it has "
+                    "no sample: README, 'Two sensors in one CSV') or a recorded session directory "
                     "(recordings/FORMAT.md) or a BIDS-Motion *_motion.tsv (units and time from its "
                     "_channels.tsv and _motion.json) and print one verdict per bend.",
         epilog="example:\n  hinge analyse session.csv --placement L5 --acc-unit g --gyro-unit deg/s --json",

@@ -1,7 +1,7 @@
 """`load_recording`: any recording hinge reads, checked the same way, ready for the analysis.
 
-Formats: the CSV interchange format (a file, or "-" for standard input, a pipe, a FIFO;
-`csv_read`), a session directory (FORMAT.md; `reader`), one BIDS-Motion ``*_motion.tsv``
+Formats: the CSV interchange format of one sensor or two (a file, or "-" for standard
+input, a pipe, a FIFO; `csv_read`), a session directory (FORMAT.md; `reader`), one BIDS-Motion ``*_motion.tsv``
 with its companion files (`bids_read`). Whatever the format, the samples pass the same
 checks (`validation`): enough of them, a plausible rate, units that agree with gravity,
 a known placement, samples missing one stream analysed as gaps. Every problem is one line
@@ -27,7 +27,7 @@ from ._annotations import (BAD_PREFIX, CALIBRATION_ANNOTATION, COLUMNS, SATURATI
 from ._files import METADATA, SAMPLES
 from .bids_layout import MOTION_SUFFIX, NA, is_motion_file
 from . import units
-from .csv_read import read_imu_csv, read_stream
+from .csv_read import read_csv_sensors, read_stream
 from .recording import ImuRecording, LoadedRecording
 from .validation import (GRAVITY_MPS2, MAX_ACC_MPS2, MAX_RATE_RAD_S, MIN_SAMPLES, beyond_full_scale,
                          check_declared_rate, check_timing, check_units, incomplete_samples, resolve_placement)
@@ -79,10 +79,11 @@ def load_recording(path: str | os.PathLike, acc_unit: str = "m/s2", gyro_unit: s
 def _load_csv(path: Path, acc_unit: str, gyro_unit: str, placement: str | None) -> LoadedRecording:
     name = str(path)
     data = read_stream(path, name)
-    recording = read_imu_csv(path, acc_unit=acc_unit, gyro_unit=gyro_unit, data=data)
+    sensors = read_csv_sensors(path, acc_unit=acc_unit, gyro_unit=gyro_unit, data=data)
     digest = hashlib.sha256(data).hexdigest() if data is not None else _file_sha256(path)
-    return LoadedRecording(path, "csv", recording, resolve_placement(placement, None, name, "the CSV"), digest,
-                           annotations=empty_annotations())
+    return LoadedRecording(path, "csv", sensors.lower, resolve_placement(placement, None, name, "the CSV"), digest,
+                           annotations=empty_annotations(), upper=sensors.upper,
+                           upper_placement=sensors.upper_placement)
 
 
 def _load_session(path: Path, placement: str | None) -> LoadedRecording:
