@@ -327,7 +327,8 @@ def _run_export(args: argparse.Namespace) -> int:
     source = Path(args.source)
     if not (source.is_dir() and not (source / "session.json").exists()):
         done = export_bids(source, args.bids, args.subject, session=args.session, **options)
-        print(f"wrote {done.paths['motion']} and its sidecars ({_exported(done)})")
+        also = f" and {done.upper_paths['motion']} (the {done.upper_placement} sensor)" if done.upper_paths else ""
+        print(f"wrote {done.paths['motion']}{also} and its sidecars ({_exported(done)})")
         return 0
 
     def show(outcome) -> None:
@@ -350,7 +351,8 @@ def _run_export(args: argparse.Namespace) -> int:
 
 
 def _exported(done) -> str:
-    return (f"{done.n_bends} bends, {done.n_bad} BAD_ events, {done.placement}, "
+    placement = f"{done.placement} and {done.upper_placement}" if done.upper_placement else done.placement
+    return (f"{done.n_bends} bends, {done.n_bad} BAD_ events, {placement}, "
             f"body height {100 * done.height_m:.0f} cm")
 
 
