@@ -39,3 +39,19 @@ def test_sensors_that_do_not_overlap_are_one_line_error(pair):
     sacrum, upper = pair
     with pytest.raises(PairInputError, match="overlap in time for 0.0 s"):
         analyse_pair(sacrum.t_s, sacrum.acc_mps2, sacrum.gyr_rad_s, upper.t_s + 1e4, upper.acc_mps2, upper.gyr_rad_s)
+
+
+def test_same_seed_pair_shares_the_movements_not_the_sensor():
+    from hinge.analysis.body_model import simulate_pair
+
+    pair = simulate_pair(SessionSpec(n_bends=4, mounting="random", seed=8), offset_s=0.02)
+    lower, upper = pair.lower, pair.upper
+    movement = ["kind", "lumbar_share", "trunk_deg", "pelvis_deg", "lumbar_deg", "pelvis_lag_s"]
+    assert lower.truth[movement].equals(upper.truth[movement])
+    assert np.allclose(upper.truth["peak_s"] - lower.truth["peak_s"], 0.02)
+    assert not np.allclose(lower.sensor_from_segment, upper.sensor_from_segment)
+    # Each sensor loses its own samples.
+    assert len(lower.t_s) != len(upper.t_s) or not np.allclose(lower.t_s + 0.02, upper.t_s)
+    # T12 pitches more than the sacrum by the lumbar flexion (no soft tissue in the truth).
+    bends = pair.truth[pair.truth["is_bend"]]
+    assert np.allclose(bends["true_lumbar_flexion_deg"], bends["lumbar_deg"], atol=1.0)

@@ -36,13 +36,16 @@ def calibrate_sensor(t_s: np.ndarray, acc_mps2: np.ndarray, gyr_rad_s: np.ndarra
     Raises:
         calibration.CalibrationError: no quiet standing or no bend to find the axes from.
     """
+    if calibration_window_s is not None:
+        # The stretch alone, on a grid starting at its onset: the same samples whatever else
+        # the arrays hold (the live path has a buffer, the offline one the whole recording).
+        onset_s, duration_s = calibration_window_s
+        grid_s = onset_s + np.arange(max(int(round(duration_s * fs_hz)), 0)) / fs_hz
+        grid_s = grid_s[(grid_s >= t_s[0]) & (grid_s <= t_s[-1])]
+        acc, gyr, gaps = on_grid(t_s, acc_mps2, gyr_rad_s, grid_s, params.max_interp_gap_s)
+        return calibrate_window(acc, gyr, gaps, fs_hz, params)
     grid = resample_uniform(t_s, np.column_stack([acc_mps2, gyr_rad_s]), fs_hz, params.max_interp_gap_s)
     acc, gyr, gaps = grid.values[:, :3], grid.values[:, 3:], grid.gap_mask
-    if calibration_window_s is not None:
-        onset_s, duration_s = calibration_window_s
-        first = int(np.clip(round((onset_s - grid.t_s[0]) * fs_hz), 0, len(grid.t_s)))
-        stop = int(np.clip(first + round(duration_s * fs_hz), first, len(grid.t_s)))
-        return calibrate_window(acc[first:stop], gyr[first:stop], gaps[first:stop], fs_hz, params)
     correction = estimate_correction(ArrayWindows(acc, gyr), fs_hz, exclude=gaps)
     acc, gyr = correction.apply(acc, gyr)
     still = still_mask(acc, gyr, fs_hz, params.still_gyro_rad_s, params.still_acc_tolerance_mps2,
@@ -69,10 +72,17 @@ def segment_window(t_s: np.ndarray, acc_mps2: np.ndarray, gyr_rad_s: np.ndarray,
     Returns:
         (acc (M, 3) m/s^2, gyr (M, 3) rad/s bias-corrected, gap (M,) bool).
     """
+    acc, gyr, gap = on_grid(t_s, acc_mps2, gyr_rad_s, grid_s, max_gap_s)
+    acc, gyr = segment_signals(*calibration.correction.apply(acc, gyr), calibration)
+    return acc, gyr, gap
+
+
+def on_grid(t_s: np.ndarray, acc_mps2: np.ndarray, gyr_rad_s: np.ndarray, grid_s: np.ndarray,
+            max_gap_s: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Raw samples linearly interpolated onto `grid_s` (s): acc (M, 3), gyr (M, 3), and
+    (M,) bool, grid points in a gap longer than `max_gap_s` or outside the samples."""
     acc = np.column_stack([np.interp(grid_s, t_s, acc_mps2[:, c]) for c in range(3)])
     gyr = np.column_stack([np.interp(grid_s, t_s, gyr_rad_s[:, c]) for c in range(3)])
-    acc, gyr = segment_signals(*calibration.correction.apply(acc, gyr), calibration)
-    # A grid point is in a gap when the raw samples either side are further apart than max_gap_s.
     after = np.clip(np.searchsorted(t_s, grid_s, side="left"), 1, len(t_s) - 1)
     gap = (t_s[after] - t_s[after - 1]) > max_gap_s
     gap |= (grid_s < t_s[0]) | (grid_s > t_s[-1])
