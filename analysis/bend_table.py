@@ -172,17 +172,18 @@ def _cell(column: BendColumn, value, flat: bool):
     return ("" if text is None else text) if flat else text
 
 
-def bend_records(bends: pd.DataFrame) -> list[dict]:
+def bend_records(bends: pd.DataFrame, schema: tuple[BendColumn, ...] = BEND_SCHEMA) -> list[dict]:
     """JSON records: ``{"bend_id": int, <every schema column>}`` per bend, numbers rounded per
-    the schema, missing numbers None, lists as lists of str."""
-    return [{"bend_id": int(bend_id), **{c.name: _cell(c, row[c.name], flat=False) for c in BEND_SCHEMA}}
+    the schema, missing numbers None, lists as lists of str. ``schema``: BEND_SCHEMA, or
+    BEND_SCHEMA + PAIR_BEND_SCHEMA for a two-sensor table."""
+    return [{"bend_id": int(bend_id), **{c.name: _cell(c, row[c.name], flat=False) for c in schema}}
             for bend_id, row in bends.iterrows()]
 
 
-def flat_bend_rows(bends: pd.DataFrame) -> list[dict]:
+def flat_bend_rows(bends: pd.DataFrame, schema: tuple[BendColumn, ...] = BEND_SCHEMA) -> list[dict]:
     """Rows for a flat table (CSV, Parquet): as `bend_records`, but missing numbers NaN,
     missing text "" and lists joined with `LIST_SEPARATOR`."""
-    return [{"bend_id": int(bend_id), **{c.name: _cell(c, row[c.name], flat=True) for c in BEND_SCHEMA}}
+    return [{"bend_id": int(bend_id), **{c.name: _cell(c, row[c.name], flat=True) for c in schema}}
             for bend_id, row in bends.iterrows()]
 
 

@@ -236,7 +236,7 @@ def _calibration_summary(calibration: dict) -> str:
 
 
 def _run_analyse(args: argparse.Namespace) -> int:
-    from hinge.api import analyse_loaded, analysis_params
+    from hinge.api import analyse_loaded, analyse_pair_loaded, analysis_params
     from hinge.recordings.load import load_recording
 
     from hinge.progress import progress_bar, want_progress
@@ -249,16 +249,24 @@ def _run_analyse(args: argparse.Namespace) -> int:
         advance("analysing")
         recording = loaded.recording
         args.placement = loaded.placement
-        result = analyse_loaded(loaded, height_m=args.height_m)
+        pair = analyse_pair_loaded(loaded, height_m=args.height_m) if loaded.upper is not None else None
+        result = pair.sacral if pair is not None else analyse_loaded(loaded, height_m=args.height_m)
         advance()
-    from hinge.analysis.bend_table import bend_records
+    from hinge.analysis.bend_table import BEND_SCHEMA, PAIR_BEND_SCHEMA, bend_records
     from hinge.analysis.provenance import provenance, utc_now
 
     warnings = list(result.warnings)
-    records = bend_records(result.bends)
+    records = bend_records(result.bends) if pair is None else bend_records(pair.bends, BEND_SCHEMA + PAIR_BEND_SCHEMA)
     if not args.json:
         height_m = analysis_params(loaded, height_m=args.height_m).height_m
         _print_table(records, result, warnings, recording, height_used(height_m, args.height_m, loaded.height_m))
+        if pair is not None:
+            from hinge.pair_output import pair_lines
+
+            print()
+            print("\n".join(pair_lines(records, pair)))
+            for warning in pair.warnings:
+                print(f"  - {warning}")
         return 0
     params = {"placement": args.placement, "acc_unit": args.acc_unit, "gyro_unit": args.gyro_unit}
     if hasattr(result, "params") and hasattr(result.params, "as_dict"):
@@ -279,6 +287,12 @@ def _run_analyse(args: argparse.Namespace) -> int:
         },
         **provenance(params, loaded.sha256, utc_now()),
     }
+    if pair is not None:
+        from hinge.pair_output import pair_summary
+
+        document["two_sensor"] = pair_summary(pair)
+        document["input"]["upper"] = {"fs_hz": round(loaded.upper.fs_hz, 6), "n_samples": int(len(loaded.upper.t_s)),
+                                      "duration_s": round(loaded.upper.duration_s, 6)}
     print(json.dumps(_jsonable(document), indent=2, allow_nan=False))
     return 0
 
