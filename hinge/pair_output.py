@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import math
 
-__all__ = ["pair_summary", "pair_lines", "agreement_text", "offset_text"]
+from hinge.analysis.report.pair import agreement_text, offset_text
+
+__all__ = ["pair_summary", "pair_lines"]
 
 
 def _number(value, decimals: int):
@@ -32,23 +34,8 @@ def pair_summary(pair) -> dict:
     }
 
 
-def agreement_text(agreement: dict) -> str:
-    """"5 of 6 bends (83 %)" and what was left out, from `two_sensor.agreement_summary`."""
-    n = agreement.get("n_bends") or 0
-    text = (f"{agreement['n_agreeing']} of {n} bends ({100 * agreement['share_agreeing']:.0f} %)" if n
-            else "no bend with both verdicts")
-    left = [f"{agreement[key]} {what}" for key, what in (("n_one_sensor_uncertain", "uncertain with one sensor"),
-                                                          ("n_not_measured", "not measured with two"))
-            if agreement.get(key)]
-    return text + (f"; left out: {', '.join(left)}" if left else "")
-
-
-def offset_text(pair) -> str:
-    """The residual offset between the sensors, ms, and what it came from."""
-    if pair.offset_n == 0 or not math.isfinite(pair.offset_ms):
-        return "not measured (no shared motion)"
-    return (f"{pair.offset_ms:+.1f} ms (+-{pair.offset_spread_ms:.1f} ms, from {pair.offset_n} movement"
-            f"{'s' if pair.offset_n != 1 else ''}; > 0: the {pair.upper_placement} sensor's stamps are late)")
+def _offset_text(pair) -> str:
+    return offset_text(pair.offset_ms, pair.offset_spread_ms, pair.offset_n, pair.upper_placement)
 
 
 def pair_lines(records: list[dict], pair) -> list[str]:
@@ -72,5 +59,5 @@ def pair_lines(records: list[dict], pair) -> list[str]:
                          f"{deg('upper_pitch_deg')}  {share}  {lead}  {r['two_sensor_label'] or 'n/a':<9}  "
                          f"{score}  {r['label']:<9}  {agrees}")
     lines.append(f"one-sensor verdict agrees with two sensors: {agreement_text(pair.agreement)}")
-    lines.append(f"residual offset between the sensors: {offset_text(pair)}")
+    lines.append(f"residual offset between the sensors: {_offset_text(pair)}")
     return lines
