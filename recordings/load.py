@@ -114,11 +114,10 @@ def _load_bids(path: Path, placement: str | None) -> LoadedRecording:
     from .bids_read import read_motion
 
     motion = read_motion(path)
-    if motion.placement in UPPER_PLACEMENTS and placement is None:
-        lower = lower_sibling(path)
-        target = lower.name if lower is not None else "lower-back sensor's *_motion.tsv"
+    lower = lower_sibling(path) if motion.placement in UPPER_PLACEMENTS and placement is None else None
+    if lower is not None:
         raise HingeInputError(f"{name}: is the upper sensor ({motion.placement}) of a two-sensor recording; "
-                              f"pass the {target} (the upper sensor is read with it)")
+                              f"pass the {lower.name} (the upper sensor is read with it)")
     t_s, acc_mps2, gyr_rad_s, fs_hz, notes = _checked_motion(motion, name)
     placement = resolve_placement(placement, motion.placement, name, "the _channels.tsv")
     annotations = bids_annotations(motion.events)
