@@ -29,7 +29,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from hinge.analysis.bend_table import BEND_COLUMNS, BEND_SCHEMA, SUMMARY_KEYS
+from hinge.analysis.bend_table import BEND_COLUMNS, BEND_SCHEMA, PAIR_BEND_COLUMNS, PAIR_BEND_SCHEMA, SUMMARY_KEYS
 from hinge.errors import HingeInputError
 
 __all__ = ["BEND_TABLE_COLUMNS", "RECORDING_TABLE_COLUMNS", "FORMATS", "bends_table", "recordings_table",
@@ -38,12 +38,13 @@ __all__ = ["BEND_TABLE_COLUMNS", "RECORDING_TABLE_COLUMNS", "FORMATS", "bends_ta
 _IDENTITY = ["study", "subject", "session", "task", "file", "kind", "session_start_utc"]
 _PROVENANCE = ["placement", "input_sha256", "hinge_version", "params"]
 # The fixed columns; a BIDS dataset's participants.tsv adds participant_* columns after them.
-BEND_TABLE_COLUMNS = _IDENTITY + ["bend_id"] + BEND_COLUMNS + ["warnings"] + _PROVENANCE
+# A two-sensor recording fills the measured columns (PAIR_BEND_SCHEMA); they are empty for one sensor.
+BEND_TABLE_COLUMNS = _IDENTITY + ["bend_id"] + BEND_COLUMNS + PAIR_BEND_COLUMNS + ["warnings"] + _PROVENANCE
 RECORDING_TABLE_COLUMNS = _IDENTITY + ["status", "error", *SUMMARY_KEYS, "duration_s", "fs_hz", "n_samples",
                                        "warnings"] + _PROVENANCE
 PARTICIPANT_PREFIX = "participant_"
 FORMATS = {".csv": "csv", ".parquet": "parquet"}
-_TEXT = ({c.name for c in BEND_SCHEMA if c.dtype != "float64"}
+_TEXT = ({c.name for c in BEND_SCHEMA + PAIR_BEND_SCHEMA if c.dtype != "float64"}
          | set(_IDENTITY) | set(_PROVENANCE) | {"warnings", "status", "error"})
 _INTEGER = {"bend_id", "n_bends", "n_hip_led", "n_spine_led", "n_uncertain", "n_samples"}
 PARQUET_METADATA_KEY = b"hinge"

@@ -44,7 +44,9 @@ def _build_parser() -> argparse.ArgumentParser:
         "analyse", aliases=["analyze"], formatter_class=_HelpFormatter,
         help="classify every forward bend in a CSV recording, a session directory or a BIDS-Motion file",
         description="Read a CSV recording (header time_s,acc_x,acc_y,acc_z,gyr_x,gyr_y,gyr_z; "
-                    "s, m/s^2, rad/s unless told otherwise) or a recorded session directory "
+                    "s, m/s^2, rad/s unless told otherwise; a second sensor at T12 adds its columns "
+                    "t12_acc_x,...,t12_gyr_z on the same rows, in the same units, cells empty where it has "
+                    "no sample: README, 'Two sensors in one CSV') or a recorded session directory "
                     "(recordings/FORMAT.md) or a BIDS-Motion *_motion.tsv (units and time from its "
                     "_channels.tsv and _motion.json) and print one verdict per bend.",
         epilog="example:\n  hinge analyse session.csv --placement L5 --acc-unit g --gyro-unit deg/s --json",
@@ -234,7 +236,7 @@ def _calibration_summary(calibration: dict) -> str:
 
 
 def _run_analyse(args: argparse.Namespace) -> int:
-    from hinge.api import analyse_loaded, analysis_params
+    from hinge.api import analyse_loaded, analyse_pair_loaded, analysis_params
     from hinge.recordings.load import load_recording
 
     from hinge.progress import progress_bar, want_progress
@@ -247,16 +249,24 @@ def _run_analyse(args: argparse.Namespace) -> int:
         advance("analysing")
         recording = loaded.recording
         args.placement = loaded.placement
-        result = analyse_loaded(loaded, height_m=args.height_m)
+        pair = analyse_pair_loaded(loaded, height_m=args.height_m) if loaded.upper is not None else None
+        result = pair.sacral if pair is not None else analyse_loaded(loaded, height_m=args.height_m)
         advance()
-    from hinge.analysis.bend_table import bend_records
+    from hinge.analysis.bend_table import BEND_SCHEMA, PAIR_BEND_SCHEMA, bend_records
     from hinge.analysis.provenance import provenance, utc_now
 
     warnings = list(result.warnings)
-    records = bend_records(result.bends)
+    records = bend_records(result.bends) if pair is None else bend_records(pair.bends, BEND_SCHEMA + PAIR_BEND_SCHEMA)
     if not args.json:
         height_m = analysis_params(loaded, height_m=args.height_m).height_m
         _print_table(records, result, warnings, recording, height_used(height_m, args.height_m, loaded.height_m))
+        if pair is not None:
+            from hinge.pair_output import pair_lines
+
+            print()
+            print("\n".join(pair_lines(records, pair)))
+            for warning in pair.warnings:
+                print(f"  - {warning}")
         return 0
     params = {"placement": args.placement, "acc_unit": args.acc_unit, "gyro_unit": args.gyro_unit}
     if hasattr(result, "params") and hasattr(result.params, "as_dict"):
@@ -277,6 +287,12 @@ def _run_analyse(args: argparse.Namespace) -> int:
         },
         **provenance(params, loaded.sha256, utc_now()),
     }
+    if pair is not None:
+        from hinge.pair_output import pair_summary
+
+        document["two_sensor"] = pair_summary(pair)
+        document["input"]["upper"] = {"fs_hz": round(loaded.upper.fs_hz, 6), "n_samples": int(len(loaded.upper.t_s)),
+                                      "duration_s": round(loaded.upper.duration_s, 6)}
     print(json.dumps(_jsonable(document), indent=2, allow_nan=False))
     return 0
 
@@ -325,7 +341,8 @@ def _run_export(args: argparse.Namespace) -> int:
     source = Path(args.source)
     if not (source.is_dir() and not (source / "session.json").exists()):
         done = export_bids(source, args.bids, args.subject, session=args.session, **options)
-        print(f"wrote {done.paths['motion']} and its sidecars ({_exported(done)})")
+        also = f" and {done.upper_paths['motion']} (the {done.upper_placement} sensor)" if done.upper_paths else ""
+        print(f"wrote {done.paths['motion']}{also} and its sidecars ({_exported(done)})")
         return 0
 
     def show(outcome) -> None:
@@ -348,7 +365,8 @@ def _run_export(args: argparse.Namespace) -> int:
 
 
 def _exported(done) -> str:
-    return (f"{done.n_bends} bends, {done.n_bad} BAD_ events, {done.placement}, "
+    placement = f"{done.placement} and {done.upper_placement}" if done.upper_placement else done.placement
+    return (f"{done.n_bends} bends, {done.n_bad} BAD_ events, {placement}, "
             f"body height {100 * done.height_m:.0f} cm")
 
 

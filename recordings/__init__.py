@@ -13,7 +13,8 @@ Public API::
     load_recording(path, acc_unit, gyro_unit, placement) -> LoadedRecording
         CSV file, "-" (standard input), pipe or FIFO, session directory or BIDS *_motion.tsv,
         checked by `validation` (one set of limits for every format)
-    read_imu_csv(path, acc_unit, gyro_unit) -> ImuRecording
+    read_imu_csv(path, acc_unit, gyro_unit) -> ImuRecording      (the lower sensor)
+    read_csv_sensors(path, acc_unit, gyro_unit) -> CsvSensors    (lower, upper or None, upper_placement)
     SessionWriter.create(path, metadata) -> SessionWriter   (append_raw, append_samples,
         annotate, flush, flush_if_due, close; a context manager)
     read_session(path) -> Session
@@ -42,7 +43,8 @@ _HOMES = {
     "RecoveryReport": ".recover", "recover_session": ".recover",
     "SessionWriter": ".writer",
     "ImuRecording": ".recording", "LoadedRecording": ".recording",
-    "read_imu_csv": ".csv_read", "read_stream": ".csv_read",
+    "read_imu_csv": ".csv_read", "read_csv_sensors": ".csv_read", "CsvSensors": ".csv_read",
+    "read_stream": ".csv_read",
     "load_recording": ".load",
 }
 

@@ -1,7 +1,7 @@
 """`load_recording`: any recording hinge reads, checked the same way, ready for the analysis.
 
-Formats: the CSV interchange format (a file, or "-" for standard input, a pipe, a FIFO;
-`csv_read`), a session directory (FORMAT.md; `reader`), one BIDS-Motion ``*_motion.tsv``
+Formats: the CSV interchange format of one sensor or two (a file, or "-" for standard
+input, a pipe, a FIFO; `csv_read`), a session directory (FORMAT.md; `reader`), one BIDS-Motion ``*_motion.tsv``
 with its companion files (`bids_read`). Whatever the format, the samples pass the same
 checks (`validation`): enough of them, a plausible rate, units that agree with gravity,
 a known placement, samples missing one stream analysed as gaps. Every problem is one line
@@ -27,7 +27,8 @@ from ._annotations import (BAD_PREFIX, CALIBRATION_ANNOTATION, COLUMNS, SATURATI
 from ._files import METADATA, SAMPLES
 from .bids_layout import MOTION_SUFFIX, NA, is_motion_file
 from . import units
-from .csv_read import read_imu_csv, read_stream
+from .csv_read import read_csv_sensors, read_stream
+from .placements import UPPER_PLACEMENTS
 from .recording import ImuRecording, LoadedRecording
 from .validation import (GRAVITY_MPS2, MAX_ACC_MPS2, MAX_RATE_RAD_S, MIN_SAMPLES, beyond_full_scale,
                          check_declared_rate, check_timing, check_units, incomplete_samples, resolve_placement)
@@ -79,10 +80,11 @@ def load_recording(path: str | os.PathLike, acc_unit: str = "m/s2", gyro_unit: s
 def _load_csv(path: Path, acc_unit: str, gyro_unit: str, placement: str | None) -> LoadedRecording:
     name = str(path)
     data = read_stream(path, name)
-    recording = read_imu_csv(path, acc_unit=acc_unit, gyro_unit=gyro_unit, data=data)
+    sensors = read_csv_sensors(path, acc_unit=acc_unit, gyro_unit=gyro_unit, data=data)
     digest = hashlib.sha256(data).hexdigest() if data is not None else _file_sha256(path)
-    return LoadedRecording(path, "csv", recording, resolve_placement(placement, None, name, "the CSV"), digest,
-                           annotations=empty_annotations())
+    return LoadedRecording(path, "csv", sensors.lower, resolve_placement(placement, None, name, "the CSV"), digest,
+                           annotations=empty_annotations(), upper=sensors.upper,
+                           upper_placement=sensors.upper_placement)
 
 
 def _load_session(path: Path, placement: str | None) -> LoadedRecording:
@@ -108,9 +110,49 @@ def _load_session(path: Path, placement: str | None) -> LoadedRecording:
 
 def _load_bids(path: Path, placement: str | None) -> LoadedRecording:
     name = str(path)
+    from .bids_pair import lower_sibling, onset_offset_s, upper_sibling
     from .bids_read import read_motion
 
     motion = read_motion(path)
+    lower = lower_sibling(path) if motion.placement in UPPER_PLACEMENTS and placement is None else None
+    if lower is not None:
+        raise HingeInputError(f"{name}: is the upper sensor ({motion.placement}) of a two-sensor recording; "
+                              f"pass the {lower.name} (the upper sensor is read with it)")
+    t_s, acc_mps2, gyr_rad_s, fs_hz, notes = _checked_motion(motion, name)
+    placement = resolve_placement(placement, motion.placement, name, "the _channels.tsv")
+    annotations = bids_annotations(motion.events)
+    recording = ImuRecording(
+        t_s=t_s, acc_mps2=acc_mps2, gyr_rad_s=gyr_rad_s,
+        saturated=stretch_mask(t_s, annotations, SATURATION_PREFIX), fs_hz=fs_hz,
+        warnings=(*motion.warnings, *notes, *_bad_stretches(annotations, name, "event")), source=name)
+    digest = hashlib.sha256(path.read_bytes()).hexdigest()
+    upper, upper_placement = None, None
+    upper_path = upper_sibling(path)
+    if upper_path is not None:
+        upper_motion = read_motion(upper_path)
+        if upper_motion.tracked_point == motion.tracked_point:
+            raise HingeInputError(f"{upper_path}: tracked_point {upper_motion.tracked_point!r} is also the "
+                                  f"{motion.placement or 'lower'} sensor's ({path.name}), but the sensors sit on "
+                                  "different segments; give the upper sensor's channels their own tracked_point")
+        offset_s, offset_notes = onset_offset_s(path, upper_path)
+        upper_name = str(upper_path)
+        u_t_s, u_acc, u_gyr, u_fs_hz, u_notes = _checked_motion(upper_motion, upper_name)
+        u_t_s = u_t_s + offset_s
+        u_annotations = bids_annotations(upper_motion.events)
+        u_annotations["onset_s"] = u_annotations["onset_s"] + offset_s
+        upper = ImuRecording(
+            t_s=u_t_s, acc_mps2=u_acc, gyr_rad_s=u_gyr,
+            saturated=stretch_mask(u_t_s, u_annotations, SATURATION_PREFIX), fs_hz=u_fs_hz,
+            warnings=(*upper_motion.warnings, *u_notes, *offset_notes), source=upper_name)
+        upper_placement = upper_motion.placement
+        digest = hashlib.sha256(path.read_bytes() + upper_path.read_bytes()).hexdigest()
+    return LoadedRecording(path, "bids", recording, placement, digest, motion.sidecar, annotations=annotations,
+                           calibration_window_s=calibration_window(annotations, name), upper=upper,
+                           upper_placement=upper_placement)
+
+
+def _checked_motion(motion, name: str):
+    """One tracking system's samples, checked as every format's: (t_s, acc_mps2, gyr_rad_s, fs_hz, notes)."""
     fs_hz = check_timing(motion.t_s, name, rate_fix="check SamplingFrequency in the _motion.json and the "
                                                     "LATENCY channel")
     check_declared_rate(fs_hz, motion.fs_hz, name, "the _motion.json", "fix SamplingFrequency(Effective)")
@@ -129,15 +171,7 @@ def _load_bids(path: Path, placement: str | None) -> LoadedRecording:
     t_s, acc_mps2, gyr_rad_s = motion.t_s[keep], motion.acc_mps2[keep], motion.gyr_rad_s[keep]
     check_units(acc_mps2, gyr_rad_s, motion.units["acc"], motion.units["gyr"], name, BIDS_UNIT_FIXES,
                 declared_in="the channels file")
-    placement = resolve_placement(placement, motion.placement, name, "the _channels.tsv")
-    annotations = bids_annotations(motion.events)
-    recording = ImuRecording(
-        t_s=t_s, acc_mps2=acc_mps2, gyr_rad_s=gyr_rad_s,
-        saturated=stretch_mask(t_s, annotations, SATURATION_PREFIX), fs_hz=fs_hz,
-        warnings=(*motion.warnings, *notes, *_bad_stretches(annotations, name, "event")), source=name)
-    digest = hashlib.sha256(path.read_bytes()).hexdigest()
-    return LoadedRecording(path, "bids", recording, placement, digest, motion.sidecar, annotations=annotations,
-                           calibration_window_s=calibration_window(annotations, name))
+    return t_s, acc_mps2, gyr_rad_s, fs_hz, notes
 
 
 def bids_annotations(events: pd.DataFrame) -> pd.DataFrame:
