@@ -62,7 +62,9 @@ def _typed(rows: list[dict], columns: list[str]) -> pd.DataFrame:
     frame = pd.DataFrame(rows, columns=columns)
     for column in columns:
         if column in _TEXT or column.startswith(PARTICIPANT_PREFIX):
-            frame[column] = frame[column].fillna("").astype(str)
+            # object first: a text column none of the rows filled (a one-sensor recording's
+            # two-sensor label) comes in as float NaN, which pandas will not fill with text.
+            frame[column] = frame[column].astype(object).fillna("").astype(str)
         elif column in _INTEGER:
             frame[column] = frame[column].astype("int64")
         else:
