@@ -62,18 +62,33 @@ class LiveSession:
         self.path: Path | None = None
         self.failure: str | None = None
         self.latencies_ms: list[float] = []
+        # Two sensors (hinge.acquisition sets these): the session, the upper sensor's samples
+        # as they arrive (its own clock), and each sensor's recorder for its current clock fit.
+        self.pair = None
+        self.upper = None
+        self.clocks: dict = {}
 
     # -- called by hinge.acquisition ---------------------------------------------------------
-    def wrap(self, writer):
+    def wrap(self, writer, pair=None):
+        """The lower sensor's sink: the writer, also feeding the live analysis. ``pair``: the
+        two-sensor session (`hinge.recordings.PairWriter`) the writer belongs to, if any."""
         from hinge.live_session import AnalysingSink
 
-        self.writer, self.path = writer, Path(writer.path)
+        self.writer, self.path, self.pair = writer, Path(writer.path if pair is None else pair.path), pair
         source = writer.metadata.get("source")
         if isinstance(source, dict):
             source["generator"] = "hinge live --simulate"
         writer.metadata["live"] = {"analysis": "hinge.analysis.streaming", "calibration": "guided"}
         self.view.start(f"hinge live: recording to {self.path}")
         return AnalysingSink(writer, self._on_samples, self._on_error)
+
+    def wrap_upper(self, writer):
+        """The upper sensor's sink: the writer, also keeping its recent samples for the
+        two-sensor verdict of each final bend (`live_session.UpperBuffer`)."""
+        from hinge.live_session import UpperBuffer
+
+        self.upper = UpperBuffer(writer)
+        return self.upper
 
     def status(self, stats) -> None:
         self.view.status(stats)

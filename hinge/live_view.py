@@ -153,8 +153,17 @@ class LiveView:
 
     # -- events ------------------------------------------------------------------------------
     def status(self, stats) -> None:
+        """``stats``: the recorder's `StreamStats`, or {site: StreamStats} of two sensors."""
         # Host time and counts only: a simulated sensor run faster than real time has a host
         # rate that is not its own, so no rate is shown here (the session records both).
+        if isinstance(stats, dict):
+            first = next(iter(stats.values()))
+            self.status_text = "  ".join([f"{first.elapsed_s:.0f} s", *(
+                f"{site}: {st.samples} samples, lost {st.lost_packets}, reconnects {st.reconnects}"
+                + (f", battery {st.battery_pct} %" if st.battery_pct is not None else "")
+                for site, st in stats.items())])
+            self._refresh()
+            return
         parts = [f"{stats.elapsed_s:.0f} s", f"{stats.samples} samples", f"lost packets {stats.lost_packets}",
                  f"reconnects {stats.reconnects}"]
         if stats.battery_pct is not None:
