@@ -380,8 +380,7 @@ async def _record(args: argparse.Namespace, path: Path, live=None) -> int:
             if args.simulate:
                 shared["source"] = {"generator": "hinge record --simulate", "body_model_seed": args.seed,
                                     "speed": args.speed}
-            session = PairWriter.create(path, shared, [(leg.site, leg.metadata(args)) for leg in legs],
-                                        time_speed=args.speed)
+            session = PairWriter.create(path, shared, [(leg.site, leg.metadata(args)) for leg in legs])
             for leg in legs:
                 leg.writer = session.writers[leg.site]
         else:
@@ -452,7 +451,7 @@ async def _record(args: argparse.Namespace, path: Path, live=None) -> int:
                 live.finish(legs[0].writer)  # never raises: the session is closed below regardless
                 if session is not None:
                     session.metadata["live"] = legs[0].writer.metadata.get("live")
-                    _shared_calibration(session, legs[0], live, CALIBRATION_ANNOTATION)
+                    _shared_calibration(session, live, CALIBRATION_ANNOTATION)
             try:
                 (session or legs[0].writer).close()
             except OSError as close_error:
@@ -479,16 +478,14 @@ async def _record(args: argparse.Namespace, path: Path, live=None) -> int:
                 sim.unregister(sensor)
 
 
-def _shared_calibration(session, lower: _Leg, live, description: str) -> None:
-    """The guided calibration (annotated on the lower sensor's clock by the live view) also in the
-    session's shared annotations, on the shared time base through the lower sensor's final clock fit."""
+def _shared_calibration(session, live, description: str) -> None:
+    """The guided calibration (annotated in the lower sensor's folder by the live view) also in
+    the session's shared annotations; both are on the lower sensor's clock, the shared base."""
     window = getattr(getattr(live, "analyser", None), "calibration_window_s", None)
-    fit = lower.recorder.clock_fit
-    if window is None or fit is None:
-        return  # the reader maps the lower sensor's own annotation instead
-    onset_s, duration_s = window
+    if window is None:
+        return
     try:
-        session.annotate(session.shared_s(fit.to_host(onset_s)), duration_s * fit.scale, description)
+        session.annotate(window[0], window[1], description)
     except (OSError, ValueError):
         pass  # the lower sensor's own annotation still holds it
 

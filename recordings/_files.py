@@ -5,7 +5,7 @@ import json
 import os
 from pathlib import Path
 
-__all__ = ["METADATA", "RAW", "SAMPLES", "ANNOTATIONS", "FORMAT_NAME", "FORMAT_VERSION", "SENSORS_KEY", "TIME_ORIGIN_KEY", "TIME_SPEED_KEY",
+__all__ = ["METADATA", "RAW", "SAMPLES", "ANNOTATIONS", "FORMAT_NAME", "FORMAT_VERSION", "SENSORS_KEY",
            "write_json_atomic", "fsync_dir", "lock_for_writing", "is_locked"]
 
 METADATA = "session.json"
@@ -14,13 +14,8 @@ SAMPLES = "samples.bin"
 ANNOTATIONS = "annotations.tsv"
 FORMAT_NAME = "hinge-session"
 FORMAT_VERSION = 1
-# session.json of a two-sensor session (FORMAT.md, "Two sensors"): the sensors' sites and
-# folders, and the host monotonic time (s) that the shared time base counts from.
+# session.json of a two-sensor session (FORMAT.md, "Two sensors"): the sensors' sites and folders.
 SENSORS_KEY = "sensors"
-TIME_ORIGIN_KEY = "time_origin_host_s"
-# ... and how many seconds of the shared time base one host second is: 1, but for simulated
-# sensors run `--speed` times faster than real time (their movements are in their seconds).
-TIME_SPEED_KEY = "time_speed"
 
 
 def lock_for_writing(handle) -> None:

@@ -5,19 +5,21 @@ Layout (FORMAT.md, "Two sensors")::
     2026-12-01_1000/
       session.json     {"format": "hinge-session", "format_version": 1,
                         "sensors": [{"site": "sacrum", "dir": "sacrum"}, {"site": "T12", "dir": "T12"}],
-                        "time_origin_host_s": ..., participant, created_utc, status, ...}
+                        participant, created_utc, status, ...}
       annotations.tsv  shared annotations (the guided calibration), onsets on the shared time base
       sacrum/          a complete v1 session (session.json, raw.log, samples.bin, annotations.tsv)
       T12/             a complete v1 session
 
 Each sensor has its own `SessionWriter` (its own raw log, samples, flushing and lock), so a
-crash costs each at most its last second, and `hinge recover` repairs each alone. The
-**shared time base** is the host monotonic clock through each sensor's own clock fit
-(``acquisition.clock_fit``: host_s = host_offset_s + scale * t_s) minus one common origin,
-``time_origin_host_s`` (the host monotonic time, s, when the session was created; for simulated sensors run ``time_speed``
-times faster than real time, that many times the host seconds): so both sensors' samples
-are in s since the session began, on one clock, each corrected for its own device clock's
-drift.
+crash costs each at most its last second, and `hinge recover` repairs each alone.
+
+**One time base.** Each sensor's clock is fitted to the host monotonic clock on its own
+(``acquisition.clock_fit``: host_s = host_offset_s + scale * t_s, drift per sensor). The
+shared time base is the *lower sensor's* session clock (its ``t_s``, s): the upper sensor's
+samples go onto it through the host clock, t = (host_up(t_up) - host_offset_lo) / scale_lo.
+So the lower sensor's samples, annotations and one-sensor verdicts are exactly those of
+its own folder (`hinge analyse DIR/sacrum`), live and offline alike, and a simulated pair
+run faster than real time keeps its movements' own seconds.
 """
 from __future__ import annotations
 
@@ -32,15 +34,14 @@ import pandas as pd
 from hinge.errors import HingeInputError
 
 from ._annotations import ANNOTATIONS_HEADER, CALIBRATION_ANNOTATION, COLUMNS, format_annotation, parse_annotations
-from ._files import (ANNOTATIONS, FORMAT_NAME, FORMAT_VERSION, METADATA, SENSORS_KEY, TIME_ORIGIN_KEY, TIME_SPEED_KEY,
-                     fsync_dir,
+from ._files import (ANNOTATIONS, FORMAT_NAME, FORMAT_VERSION, METADATA, SENSORS_KEY, fsync_dir,
                      write_json_atomic)
 from .placements import PLACEMENTS, UPPER_PLACEMENTS
 from .reader import Session, read_metadata, read_session
 from .writer import SessionWriter, utc_now
 
-__all__ = ["SENSORS_KEY", "TIME_ORIGIN_KEY", "PairWriter", "PairSession", "is_pair_session", "read_pair",
-           "shared_t_s", "recover_pair", "PairRecoveryReport"]
+__all__ = ["SENSORS_KEY", "PairWriter", "PairSession", "is_pair_session", "read_pair", "to_lower_clock",
+           "recover_pair", "PairRecoveryReport"]
 
 def is_pair_session(metadata: dict) -> bool:
     """True when a session.json describes a multi-sensor session (it lists ``sensors``)."""
@@ -62,7 +63,7 @@ class PairWriter:
 
     @classmethod
     def create(cls, path, metadata: dict, sensors: list[tuple[str, dict]], *, clock=time.monotonic,
-               time_speed: float = 1.0, **writer_options) -> "PairWriter":
+               **writer_options) -> "PairWriter":
         path = Path(path)
         sites = [site for site, _ in sensors]
         if len(sites) != len(set(sites)) or len(sites) < 2:
@@ -76,10 +77,7 @@ class PairWriter:
 
         meta = dict(metadata)
         meta.update({"format": FORMAT_NAME, "format_version": FORMAT_VERSION, "hinge_version": __version__,
-                     SENSORS_KEY: [{"site": site, "dir": site} for site in sites],
-                     TIME_ORIGIN_KEY: float(clock()), "status": "recording"})
-        if time_speed != 1.0:
-            meta[TIME_SPEED_KEY] = float(time_speed)
+                     SENSORS_KEY: [{"site": site, "dir": site} for site in sites], "status": "recording"})
         meta.setdefault("created_utc", utc_now())
         write_json_atomic(path / METADATA, meta)
         shared = {k: meta[k] for k in ("participant", "height_m", "created_utc") if meta.get(k) is not None}
@@ -92,12 +90,9 @@ class PairWriter:
         fsync_dir(path)
         return cls(path, meta, writers, annotations)
 
-    def shared_s(self, host_s):
-        """Host monotonic time(s), s, on the session's shared time base, s."""
-        return (host_s - self.metadata[TIME_ORIGIN_KEY]) * self.metadata.get(TIME_SPEED_KEY, 1.0)
-
     def annotate(self, onset_s: float, duration_s: float, description: str) -> None:
-        """A shared annotation, onset on the shared time base, s; on disk at once (it is rare)."""
+        """A shared annotation, onset on the shared time base (the lower sensor's clock), s;
+        on disk at once (it is rare)."""
         self._annotations.write(format_annotation(onset_s, duration_s, description).encode("utf-8"))
         self._annotations.flush()
         os.fsync(self._annotations.fileno())
@@ -123,18 +118,28 @@ class PairWriter:
         write_json_atomic(self.path / METADATA, self.metadata)
 
 
-def shared_t_s(session: Session, origin_s: float, name: str, speed: float = 1.0) -> np.ndarray:
-    """(N,) a sensor's sample times on the pair's shared time base, s: its host times
-    (`Session.host_t_s`, through its clock fit) minus ``origin_s``, times ``speed``. A
-    session timed by host arrival (``timebase`` "host") without a fit is on the host clock already."""
-    host = session.host_t_s()
-    if host is None:
-        if session.metadata.get("timebase") == "host":
-            host = session.t_s
-        else:
-            raise HingeInputError(f"{name}: no clock fit (acquisition.clock_fit), so it cannot be put on the "
-                                  f"other sensor's time base; run `hinge recover {Path(name).parent}`")
-    return (host - float(origin_s)) * float(speed)
+def _host_fit(session: Session, name: str, path: Path) -> tuple[float, float]:
+    """(host_offset_s, scale) of a sensor's clock fit: host_s = host_offset_s + scale * t_s.
+    A session timed by host arrival (``timebase`` "host") without a fit is on the host clock."""
+    fit = (session.metadata.get("acquisition") or {}).get("clock_fit")
+    if fit:
+        offset, scale = fit.get("host_offset_s"), fit.get("scale")
+        if all(isinstance(v, (int, float)) and not isinstance(v, bool) and np.isfinite(v) for v in (offset, scale)) \
+                and scale > 0:
+            return float(offset), float(scale)
+        raise HingeInputError(f"{name}/{METADATA}: acquisition.clock_fit needs numbers host_offset_s and scale > 0; "
+                              "the session metadata is damaged")
+    if session.metadata.get("timebase") == "host":
+        return 0.0, 1.0
+    raise HingeInputError(f"{name}: no clock fit (acquisition.clock_fit), so it cannot be put on the other "
+                          f"sensor's time base; run `hinge recover {path}`")
+
+
+def to_lower_clock(t_s, fit: tuple[float, float], lower_fit: tuple[float, float]) -> np.ndarray:
+    """Times ``t_s`` (s) of a sensor whose clock fit is ``fit`` on the lower sensor's clock (s),
+    through the host clock: each fit is (host_offset_s, scale)."""
+    host = fit[0] + fit[1] * np.asarray(t_s, dtype=float)
+    return (host - lower_fit[0]) / lower_fit[1]
 
 
 @dataclass(frozen=True)
@@ -142,7 +147,8 @@ class PairSession:
     """A two-sensor session read: each sensor's `Session` (own clock), and the shared base.
 
     lower, upper: the sensors' sessions (samples on their own device clocks).
-    lower_t_s, upper_t_s: (N,), (M,) their sample times on the shared time base, s.
+    lower_t_s, upper_t_s: (N,), (M,) their sample times on the shared time base, s (the
+        lower sensor's clock: ``lower_t_s`` is ``lower.t_s``).
     annotations: shared annotations plus the lower sensor's own, on the shared time base.
     metadata: the top-level session.json.
     """
@@ -186,25 +192,18 @@ def read_pair(path: str | os.PathLike) -> PairSession:
     if not is_pair_session(meta):
         raise HingeInputError(f"{path}: is a one-sensor session (its {METADATA} lists no '{SENSORS_KEY}')")
     (lower_site, lower_dir), (upper_site, upper_dir) = _sensor_dirs(path, meta)
-    origin = meta.get(TIME_ORIGIN_KEY)
-    if isinstance(origin, bool) or not isinstance(origin, (int, float)) or not np.isfinite(origin):
-        raise HingeInputError(f"{path / METADATA}: '{TIME_ORIGIN_KEY}' is missing or not a number; "
-                              "the session metadata is damaged")
-    speed = meta.get(TIME_SPEED_KEY, 1.0)
-    if isinstance(speed, bool) or not isinstance(speed, (int, float)) or not 0 < speed < 1e6:
-        raise HingeInputError(f"{path / METADATA}: '{TIME_SPEED_KEY}' is not a positive number; "
-                              "the session metadata is damaged")
     lower, upper = read_session(lower_dir), read_session(upper_dir)
-    lower_t = shared_t_s(lower, origin, str(lower_dir), speed)
-    upper_t = shared_t_s(upper, origin, str(upper_dir), speed)
-    annotations = _shared_annotations(path, meta, lower, lower_t)
+    lower_fit = _host_fit(lower, str(lower_dir), path)
+    upper_t = to_lower_clock(upper.t_s, _host_fit(upper, str(upper_dir), path), lower_fit)
+    lower_t = lower.t_s
+    annotations = _shared_annotations(path, meta, lower)
     return PairSession(path, lower, upper, lower_site, upper_site, lower_t, upper_t, annotations, meta)
 
 
-def _shared_annotations(path: Path, meta: dict, lower: Session, lower_t: np.ndarray) -> pd.DataFrame:
-    """The top-level annotations plus the lower sensor's own (its gaps, saturation), moved
-    onto the shared base by its clock fit. A calibration in the top level (written there
-    on the shared base by `hinge live`) replaces the copy in the lower sensor's own file."""
+def _shared_annotations(path: Path, meta: dict, lower: Session) -> pd.DataFrame:
+    """The top-level annotations plus the lower sensor's own (its gaps, saturation), all on
+    the lower sensor's clock. A calibration in the top level (written there by `hinge
+    live`) replaces the copy in the lower sensor's own file."""
     ann_path = path / ANNOTATIONS
     unfinished = meta.get("status", "recording") == "recording"
     if ann_path.is_file():
@@ -217,12 +216,7 @@ def _shared_annotations(path: Path, meta: dict, lower: Session, lower_t: np.ndar
             raise HingeInputError(f"{ann_path}: damaged: {problem}; run `hinge recover {path}`")
     else:
         raise HingeInputError(f"{ann_path}: file not found; run `hinge recover {path}` to recreate it")
-    own = lower.annotations.copy()
-    if len(own) and len(lower.t_s) >= 2:
-        # The lower sensor's clock maps onto the shared base linearly (its clock fit).
-        scale = (lower_t[-1] - lower_t[0]) / (lower.t_s[-1] - lower.t_s[0])
-        onset = lower_t[0] + (own["onset_s"].to_numpy(float) - lower.t_s[0]) * scale
-        own = own.assign(onset_s=onset, duration_s=own["duration_s"].to_numpy(float) * scale)
+    own = lower.annotations
     if (shared["description"].astype(str) == CALIBRATION_ANNOTATION).any():
         own = own[own["description"].astype(str) != CALIBRATION_ANNOTATION]
     both = pd.concat([own, shared], ignore_index=True) if len(shared) else own.reset_index(drop=True)
