@@ -27,7 +27,7 @@ from .bend_verdict import HIP_LED, SPINE_LED, UNCERTAIN
 
 __all__ = ["BendColumn", "BEND_SCHEMA", "BEND_COLUMNS", "CLASS_COLUMN", "QUALITY_FLAGS_COLUMN", "LIST_SEPARATOR",
            "CLASS_LEVELS", "TIME_DECIMALS", "QUALITY_FLAG_LEVELS", "BIDS_RENAMED", "empty_bends", "bend_records", "flat_bend_rows",
-           "bids_bend_events", "bids_event_columns", "joined", "split_list", "set_summary", "bends_summary", "SUMMARY_KEYS"]
+           "bids_bend_events", "bids_event_columns", "PAIR_BEND_SCHEMA", "PAIR_BEND_COLUMNS", "joined", "split_list", "set_summary", "bends_summary", "SUMMARY_KEYS"]
 
 CLASS_COLUMN = "label"
 QUALITY_FLAGS_COLUMN = "quality_flags"
@@ -95,6 +95,31 @@ BEND_SCHEMA: tuple[BendColumn, ...] = (
     BendColumn(QUALITY_FLAGS_COLUMN, "list[str]", "", "Data-quality flags: " + ", ".join(QUALITY_FLAG_LEVELS) + "."),
 )
 BEND_COLUMNS = [c.name for c in BEND_SCHEMA]
+
+# The columns a second, upper sensor (T12) adds to each bend (`two_sensor.analyse_pair`):
+# measured, not inferred. Angles are pitch excursions from the standing pose before the
+# bend, at the trunk's deepest point (mean over the samples within 10 % of the upper
+# sensor's peak excursion).
+PAIR_BEND_SCHEMA: tuple[BendColumn, ...] = (
+    BendColumn("pelvic_tilt_deg", "float64", "deg", "Pitch excursion of the lower sensor's segment at the trunk's "
+                                                    "deepest point (the pelvis at the sacrum).", 1),
+    BendColumn("upper_pitch_deg", "float64", "deg", "Pitch excursion of the upper sensor's segment (thorax at T12) "
+                                                    "at the trunk's deepest point.", 1),
+    BendColumn("lumbar_flexion_deg", "float64", "deg", "Relative lumbar angle: upper pitch minus lower pitch at the "
+                                                       "trunk's deepest point (flexion > 0).", 1),
+    BendColumn("measured_lumbar_share", "float64", "1", "Lumbar flexion / trunk flexion at the deepest point, "
+                                                        "measured with two sensors, 0-1.", 3),
+    BendColumn("lumbar_lead_s", "float64", "s", "How long the lumbar spine started moving before the pelvis "
+                                                "(> 0: lumbar first; n/a when either moved < 3 deg).", 3),
+    BendColumn("two_sensor_label", "str", "", "Class from the measured lumbar share: hip-led or spine-led."),
+    BendColumn("two_sensor_score", "float64", "points", "Hinge quality from the measured lumbar share, 0-100 "
+                                                        "(the one-sensor score's mapping).", 1),
+    BendColumn("two_sensor_reasons", "list[str]", "", "Why the two-sensor score is what it is, in degrees, "
+                                                      "main reason first."),
+    BendColumn("agrees_with_one_sensor", "float64", "1", "1 when the one-sensor class equals the two-sensor one, "
+                                                         "0 when not, n/a when the one-sensor class is uncertain."),
+)
+PAIR_BEND_COLUMNS = [c.name for c in PAIR_BEND_SCHEMA]
 _BY_NAME = {c.name: c for c in BEND_SCHEMA}
 # BIDS events: start_s and end_s become onset and duration, peak_s is "peak" (s from the first
 # sample, like onset), the class is trial_type; every other column keeps its name.

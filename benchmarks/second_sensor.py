@@ -23,19 +23,17 @@ from evaluation import balanced_accuracy, match_bends  # noqa: E402
 
 from hinge.analysis.body_model import SessionSpec, simulate_session  # noqa: E402
 from hinge.analysis.params import params_for_placement  # noqa: E402
-from hinge.analysis.pipeline import analyse  # noqa: E402
-from hinge.analysis.two_sensor import two_sensor_lumbar_share, upper_pitch_excursions_deg  # noqa: E402
+from hinge.analysis.two_sensor import analyse_pair  # noqa: E402
 
 
 def run_one(seed: int) -> pd.DataFrame:
     spec = dict(n_bends=12, fs_hz=100.0, mounting="random", seed=seed)
     sacrum = simulate_session(SessionSpec(placement="sacrum", **spec))
     upper = simulate_session(SessionSpec(placement="T12", **spec))
-    result = analyse(sacrum.t_s, sacrum.acc_mps2, sacrum.gyr_rad_s, placement="sacrum")
+    result = analyse_pair(sacrum.t_s, sacrum.acc_mps2, sacrum.gyr_rad_s, upper.t_s, upper.acc_mps2, upper.gyr_rad_s)
     matched = match_bends(result.bends, sacrum.truth)
     matched = matched[matched["true_kind"].isin(["hip-led", "spine-led"])].copy()
-    upper_deg = upper_pitch_excursions_deg(upper.t_s, upper.acc_mps2, upper.gyr_rad_s, 100.0, matched)
-    matched["two_sensor_share"] = two_sensor_lumbar_share(matched["sensor_pitch_deg"], upper_deg)
+    matched["two_sensor_share"] = matched["measured_lumbar_share"].astype(float)
     return matched
 
 

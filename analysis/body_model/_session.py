@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -48,6 +48,10 @@ class SessionSpec:
     ``guided_calibration`` starts the session with the guided-calibration protocol of
     ``hinge live``: at least 4.5 s of quiet standing, then one slow hip hinge
     (:func:`calibration_hinge`, a truth row of kind "hip-led"), then the set.
+    ``sensor_seed`` (None: ``seed``) draws what belongs to the sensor and its skin site
+    rather than to the person and the movements: mounting, bias, scale, noise, lost
+    samples and soft-tissue artefact, so two sensors on one person (`simulate_pair`) differ
+    in them; the clock (rate error and origin) stays ``seed``'s, so both tick together.
     """
 
     n_bends: int = 10
@@ -71,6 +75,7 @@ class SessionSpec:
     habit: str = "default"
     soft_tissue_scale: float = 1.0
     lumbar_level_shares: tuple | None = None
+    sensor_seed: int | None = None
 
 
 @dataclass(frozen=True)
@@ -179,6 +184,12 @@ def simulate_session(spec: SessionSpec) -> SimulatedSession:
     body = make_body(height_m, rng_person.uniform(-_SKIN_JITTER_M, _SKIN_JITTER_M, 2), spec.lumbar_level_shares)
     sta_draw = rng_person.uniform(-1, 1)
     slide_draw = rng_person.uniform(-_STA_SLIDE_MAX_M, _STA_SLIDE_MAX_M)
+    rng_sensor_err = rng_err
+    if spec.sensor_seed is not None:
+        rng_sensor_err, rng_noise, rng_loss, rng_mount, rng_skin = (
+            np.random.default_rng(s) for s in np.random.SeedSequence(spec.sensor_seed).spawn(5))
+        sta_draw = rng_skin.uniform(-1, 1)
+        slide_draw = rng_skin.uniform(-_STA_SLIDE_MAX_M, _STA_SLIDE_MAX_M)
     sta_gain = 1.0 if spec.ideal_sensor else 1.0 + sta_draw * _STA_GAIN_MAX[spec.placement] * spec.soft_tissue_scale
     sta_slide_m = 0.0 if spec.ideal_sensor else slide_draw * spec.soft_tissue_scale
 
@@ -206,6 +217,9 @@ def simulate_session(spec: SessionSpec) -> SimulatedSession:
 
     # Sampling instants: the sensor ticks at fs on its own clock, which runs (1 + ppm) fast.
     errors = draw_sensor_errors(rng_err, spec.sensor_error_scale, spec.gyro_bias_max_dps)
+    if rng_sensor_err is not rng_err:
+        errors = replace(draw_sensor_errors(rng_sensor_err, spec.sensor_error_scale, spec.gyro_bias_max_dps),
+                         clock_ppm=errors.clock_ppm)
     clock_ppm = 0.0 if spec.ideal_sensor else errors.clock_ppm
     rate = 1.0 + clock_ppm * 1e-6
     n = int(np.floor(total_s * spec.fs_hz * rate)) + 1

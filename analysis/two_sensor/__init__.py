@@ -1,0 +1,241 @@
+"""Two sensors: the sacral one (or L5-L3) and one at T12, on one shared time base.
+
+With a second IMU at T12/L1 lumbar flexion is measured, not inferred: it is the upper
+sensor's pitch minus the lower one's. `analyse_pair` runs the one-sensor analysis on the
+lower sensor (its verdicts stay as they are), calibrates each sensor's mounting on its
+own, and adds per bend the measured angles, the lumbopelvic rhythm, which moved first,
+and a class and score from the measured share, with the agreement of the one-sensor
+verdict and the residual time offset between the sensors measured from shared motion.
+
+Public API::
+
+    analyse_pair(t_s, acc, gyr, upper_t_s, upper_acc, upper_gyr, placement=..., ...) -> PairResult
+    pair_bend_verdict(bend, lower, upper, fs_hz, params, placement) -> PairBend   # one bend
+    PairLiveJudge(fs_hz, placement): push_lower/push_upper/set_calibration_window/add_bend/ready()  # live
+    calibrate_sensor(t_s, acc, gyr, fs_hz, params, calibration_window_s) -> MountingCalibration
+    agreement_summary(bends) -> dict
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from hinge.recordings.placements import UPPER_PLACEMENTS
+from hinge.recordings.wording import count
+
+from ..bend_table import BEND_COLUMNS, PAIR_BEND_COLUMNS
+from ..bend_verdict import HIP_LED, SPINE_LED
+from ..calibration import CalibrationError
+from ..params import AnalysisParams, params_for_placement
+from ..pipeline import AnalysisResult, analyse
+from ..resampling import estimate_sample_rate
+from ._bend import (MAX_BRIDGED_GAP_S, PAD_S, RHYTHM_COLUMNS, TWO_SENSOR_DECISION_SHARE, PairBend, PairedSensor, lower_lumbar_fraction,
+                    pair_bend_verdict)
+from ._live import PairLiveJudge
+from ._offset import MAX_OFFSET_S, session_offset_ms, window_lag_s
+from ._sensor import calibrate_sensor, calibration_info, segment_window
+
+__all__ = ["analyse_pair", "PairLiveJudge", "PairResult", "PairInputError", "pair_bend_verdict", "PairBend", "PairedSensor",
+           "calibrate_sensor", "agreement_summary", "two_sensor_lumbar_share", "RHYTHM_COLUMNS",
+           "TWO_SENSOR_DECISION_SHARE", "MIN_OVERLAP_S", "lower_lumbar_fraction", "window_lag_s",
+           "session_offset_ms", "MAX_OFFSET_S", "PAD_S"]
+
+# Shortest stretch both sensors must cover together: a calibration needs 3 s of standing
+# and one bend, s.
+MIN_OVERLAP_S = 5.0
+
+
+class PairInputError(ValueError):
+    """The two recordings cannot be analysed as a pair (reason in the one-line message)."""
+
+
+@dataclass
+class PairResult:
+    """Everything `analyse_pair` found.
+
+    Attributes:
+        sacral: the one-sensor analysis of the lower sensor, exactly `pipeline.analyse`'s.
+        bends: the sacral bends table (same index bend_id, times on the shared base) plus
+            the `bend_table.PAIR_BEND_SCHEMA` columns (units and meanings there).
+        rhythm: per bend_id, the lumbopelvic rhythm: RHYTHM_COLUMNS t_s (s, shared base),
+            pelvic_deg, lumbar_deg (deg from standing) from the bend's start to its end.
+        offset_ms: residual time offset of the upper sensor after the lower one measured
+            from shared motion (median over bends and the calibration hinge), ms, NaN
+            without shared motion; > 0: the upper sensor's stamps are late. Not corrected.
+        offset_spread_ms: half the interquartile range of the per-bend offsets, ms.
+        offset_n: number of movements the offset came from.
+        agreement: `agreement_summary` of the bends (one sensor vs two).
+        calibration_upper: JSON-ready mounting calibration of the upper sensor.
+        warnings: one-line warnings about the pair (the sacral ones are in `sacral`).
+        placement, upper_placement: the two sites.
+    """
+
+    sacral: AnalysisResult
+    bends: pd.DataFrame
+    rhythm: dict[int, pd.DataFrame] = field(repr=False)
+    offset_ms: float
+    offset_spread_ms: float
+    offset_n: int
+    agreement: dict
+    calibration_upper: dict
+    warnings: list[str]
+    placement: str = "sacrum"
+    upper_placement: str = "T12"
+
+
+def two_sensor_lumbar_share(lower_pitch_deg, upper_pitch_deg, placement: str = "sacrum") -> np.ndarray:
+    """Lumbar share of trunk flexion (0-1) from the two pitch excursions, deg (arrays or
+    scalars): (upper - lower) / upper, the lumbar part below a lower sensor above the
+    sacrum put back (`lower_lumbar_fraction`)."""
+    upper = np.maximum(np.asarray(upper_pitch_deg, float), 1e-6)
+    lumbar = (upper - np.asarray(lower_pitch_deg, float)) / (1.0 - lower_lumbar_fraction(placement))
+    return np.clip(lumbar / upper, 0.0, 1.0)
+
+
+def agreement_summary(bends: pd.DataFrame) -> dict:
+    """How often the one-sensor class equals the two-sensor one, JSON-ready.
+
+    Returns:
+        n_bends (with both classes), n_agreeing, share_agreeing (0-1, None without bends),
+        n_one_sensor_uncertain (one-sensor "uncertain", left out), n_not_measured (no
+        two-sensor class), confusion {"<one-sensor class> / <two-sensor class>": n}.
+    """
+    confusion = {f"{one} / {two}": 0 for one in (HIP_LED, SPINE_LED) for two in (HIP_LED, SPINE_LED)}
+    n_uncertain = n_missing = 0
+    for one, two in zip(bends.get("label", []), bends.get("two_sensor_label", [])):
+        if two not in (HIP_LED, SPINE_LED):
+            n_missing += 1
+        elif one not in (HIP_LED, SPINE_LED):
+            n_uncertain += 1
+        else:
+            confusion[f"{one} / {two}"] += 1
+    n = sum(confusion.values())
+    agreeing = confusion[f"{HIP_LED} / {HIP_LED}"] + confusion[f"{SPINE_LED} / {SPINE_LED}"]
+    return {"n_bends": n, "n_agreeing": agreeing, "share_agreeing": round(agreeing / n, 3) if n else None,
+            "n_one_sensor_uncertain": n_uncertain, "n_not_measured": n_missing, "confusion": confusion}
+
+
+def _checked(name: str, t_s, acc_mps2, gyr_rad_s) -> tuple[np.ndarray, np.ndarray, np.ndarray, int]:
+    """The sensor's arrays as float, samples with a non-finite value dropped (and counted).
+
+    Raises:
+        PairInputError: shapes that do not fit, or times not increasing.
+    """
+    t_s = np.asarray(t_s, float)
+    acc_mps2, gyr_rad_s = np.asarray(acc_mps2, float), np.asarray(gyr_rad_s, float)
+    if t_s.ndim != 1 or acc_mps2.shape != (len(t_s), 3) or gyr_rad_s.shape != (len(t_s), 3):
+        raise PairInputError(f"{name} sensor: times {t_s.shape}, acceleration {acc_mps2.shape} and rate "
+                             f"{gyr_rad_s.shape} do not fit (expected (N,), (N, 3), (N, 3))")
+    finite = np.isfinite(t_s) & np.isfinite(acc_mps2).all(axis=1) & np.isfinite(gyr_rad_s).all(axis=1)
+    t_s, acc_mps2, gyr_rad_s = t_s[finite], acc_mps2[finite], gyr_rad_s[finite]
+    if len(t_s) < 2:
+        raise PairInputError(f"{name} sensor: {count(len(t_s), 'usable sample')} (need a recording)")
+    if np.any(np.diff(t_s) <= 0):
+        raise PairInputError(f"{name} sensor: sample times are not strictly increasing")
+    return t_s, acc_mps2, gyr_rad_s, int((~finite).sum())
+
+
+def analyse_pair(
+    t_s: np.ndarray,
+    acc_mps2: np.ndarray,
+    gyr_rad_s: np.ndarray,
+    upper_t_s: np.ndarray,
+    upper_acc_mps2: np.ndarray,
+    upper_gyr_rad_s: np.ndarray,
+    *,
+    placement: str = "sacrum",
+    upper_placement: str = "T12",
+    fs_hz: float | None = None,
+    saturated: np.ndarray | None = None,
+    params: AnalysisParams | None = None,
+    calibration_window_s: tuple[float, float] | None = None,
+) -> PairResult:
+    """Analyse a recording of two sensors, a lower one (sacrum, L5-L3) and one at T12.
+
+    Args:
+        t_s, acc_mps2, gyr_rad_s: the lower sensor, as `pipeline.analyse` takes them: (N,)
+            s, (N, 3) m/s^2, (N, 3) rad/s in its own axes (any mounting).
+        upper_t_s, upper_acc_mps2, upper_gyr_rad_s: the upper sensor, (M,), (M, 3), (M, 3),
+            times on the same time base as `t_s` (any mounting of its own).
+        placement: the lower sensor's site; upper_placement: the upper one's (UPPER_PLACEMENTS).
+        fs_hz, saturated, params, calibration_window_s: as `pipeline.analyse` (the guided
+            calibration window calibrates both sensors, as live).
+
+    Raises:
+        PairInputError: arrays that do not fit, an unknown upper site, or sensors that do not
+            overlap in time for MIN_OVERLAP_S.
+    """
+    if upper_placement not in UPPER_PLACEMENTS:
+        raise PairInputError(f"upper sensor placement {upper_placement!r} is not one of {', '.join(UPPER_PLACEMENTS)}")
+    t_s, acc_mps2, gyr_rad_s, dropped_lower = _checked("lower", t_s, acc_mps2, gyr_rad_s)
+    upper_t_s, upper_acc_mps2, upper_gyr_rad_s, dropped_upper = _checked("upper", upper_t_s, upper_acc_mps2,
+                                                                         upper_gyr_rad_s)
+    overlap_s = min(t_s[-1], upper_t_s[-1]) - max(t_s[0], upper_t_s[0])
+    if overlap_s < MIN_OVERLAP_S:
+        raise PairInputError(
+            f"the sensors overlap in time for {max(overlap_s, 0.0):.1f} s (lower {t_s[0]:.1f}-{t_s[-1]:.1f} s, "
+            f"upper {upper_t_s[0]:.1f}-{upper_t_s[-1]:.1f} s; need >= {MIN_OVERLAP_S:.0f} s on one time base)")
+    params = params or params_for_placement(placement)
+    fs_hz = float(fs_hz or estimate_sample_rate(t_s))
+    if saturated is not None and dropped_lower:
+        saturated = None  # its rows no longer match; the analysis then does not flag clipping
+    sacral = analyse(t_s, acc_mps2, gyr_rad_s, fs_hz, placement, saturated, params, calibration_window_s)
+    warnings = [f"{name} sensor: {count(n, 'sample')} with a non-finite value left out (treated as missing)"
+                for name, n in (("lower", dropped_lower), ("upper", dropped_upper)) if n]
+    bends = sacral.bends.copy()
+    for name in PAIR_BEND_COLUMNS:
+        bends[name] = pd.Series([np.nan] * len(bends), index=bends.index, dtype=object)
+    rhythm: dict[int, pd.DataFrame] = {}
+    try:
+        lower_cal = calibrate_sensor(t_s, acc_mps2, gyr_rad_s, fs_hz, params, calibration_window_s)
+        upper_cal = calibrate_sensor(upper_t_s, upper_acc_mps2, upper_gyr_rad_s, fs_hz, params, calibration_window_s)
+    except CalibrationError as error:
+        warnings.append(f"upper sensor: mounting calibration failed: {error}; no two-sensor verdicts")
+        return PairResult(sacral, bends, rhythm, float("nan"), float("nan"), 0, agreement_summary(bends),
+                          {"ok": False, "reason": str(error)}, warnings, placement, upper_placement)
+    lower = PairedSensor(t_s, acc_mps2, gyr_rad_s, lower_cal)
+    upper = PairedSensor(upper_t_s, upper_acc_mps2, upper_gyr_rad_s, upper_cal)
+    lags, notes, across_gaps = [], [], 0
+    for bend_id, row in bends.iterrows():
+        verdict = pair_bend_verdict(row, lower, upper, fs_hz, params, placement)
+        for name in PAIR_BEND_COLUMNS:
+            bends.at[bend_id, name] = verdict.columns[name]
+        if verdict.note:
+            notes.append(f"bend {bend_id}: {verdict.note}")
+        else:
+            rhythm[int(bend_id)] = verdict.rhythm
+        lags.append(verdict.lag_s)
+        across_gaps += bool(verdict.gap_s > 0 and not verdict.note)
+    if calibration_window_s is not None:
+        lags.append(_window_lag(lower, upper, calibration_window_s, fs_hz, params))
+    if notes:
+        warnings.append(f"{count(len(notes), 'bend')} without a two-sensor verdict ({'; '.join(notes[:3])}"
+                        + (", ..." if len(notes) > 3 else "") + ")")
+    if across_gaps:
+        warnings.append(f"{count(across_gaps, 'bend')} measured across missing samples (interpolated, at most "
+                        f"{MAX_BRIDGED_GAP_S:.1f} s a bend)")
+    for name in ("pelvic_tilt_deg", "upper_pitch_deg", "lumbar_flexion_deg", "measured_lumbar_share",
+                 "lumbar_lead_s", "two_sensor_score"):
+        bends[name] = bends[name].astype(float)
+    offset_ms, spread_ms, n = session_offset_ms(lags)
+    return PairResult(sacral, bends[BEND_COLUMNS + PAIR_BEND_COLUMNS], rhythm, offset_ms, spread_ms, n,
+                      agreement_summary(bends), calibration_info(upper_cal), warnings, placement, upper_placement)
+
+
+def _window_lag(lower: PairedSensor, upper: PairedSensor, window_s: tuple[float, float], fs_hz: float,
+                params: AnalysisParams) -> float:
+    """`window_lag_s` over the guided-calibration stretch (its hinge), s; NaN when not covered."""
+    onset_s, duration_s = window_s
+    first_s = max(onset_s, lower.t_s[0], upper.t_s[0])
+    last_s = min(onset_s + duration_s, lower.t_s[-1], upper.t_s[-1])
+    if last_s - first_s < 1.0:
+        return float("nan")
+    grid_s = first_s + np.arange(int(np.floor((last_s - first_s) * fs_hz)) + 1) / fs_hz
+    _, gyr_l, _ = segment_window(lower.t_s, lower.acc_mps2, lower.gyr_rad_s, grid_s, lower.calibration,
+                                 params.max_interp_gap_s)
+    _, gyr_u, _ = segment_window(upper.t_s, upper.acc_mps2, upper.gyr_rad_s, grid_s, upper.calibration,
+                                 params.max_interp_gap_s)
+    return window_lag_s(gyr_l[:, 1], gyr_u[:, 1], fs_hz)
+

@@ -1,0 +1,117 @@
+"""The two-sensor verdict live: buffered samples of both sensors, one final sacral bend at a time.
+
+`hinge live` runs the one-sensor `streaming.StreamingAnalyser` on the lower sensor; this
+keeps the last samples of both sensors (on the shared time base), calibrates each from
+the guided-calibration stretch once both have it (`calibrate_sensor`, the stretch alone,
+as `analyse_pair` does offline with the same window), and judges each final sacral bend
+with `pair_bend_verdict` as soon as both sensors have sent PAD_S past its end. The
+verdict reads only the bend's own window, so it equals the offline one.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from ..calibration import CalibrationError, MountingCalibration
+from ..params import AnalysisParams, params_for_placement
+from ._bend import PAD_S, PairBend, PairedSensor, pair_bend_verdict
+from ._sensor import calibrate_sensor
+
+# Samples kept per sensor beyond what pending bends need, s (a bend plus its pads fits).
+KEEP_S = 60.0
+
+
+class _Samples:
+    """Appended (K,) times and (K, 3) acc/gyr blocks of one sensor, trimmed from the front."""
+
+    def __init__(self):
+        self.t_s, self.acc, self.gyr = np.empty(0), np.empty((0, 3)), np.empty((0, 3))
+
+    def append(self, t_s, acc_mps2, gyr_rad_s) -> None:
+        t_s = np.asarray(t_s, float)
+        keep = np.isfinite(t_s) & np.isfinite(acc_mps2).all(axis=1) & np.isfinite(gyr_rad_s).all(axis=1)
+        if len(self.t_s):
+            keep &= t_s > self.t_s[-1]  # a repeated or late sample is not a new one
+        self.t_s = np.concatenate([self.t_s, t_s[keep]])
+        self.acc = np.vstack([self.acc, np.asarray(acc_mps2, float)[keep]])
+        self.gyr = np.vstack([self.gyr, np.asarray(gyr_rad_s, float)[keep]])
+
+    def trim_before(self, t_s: float) -> None:
+        first = int(np.searchsorted(self.t_s, t_s))
+        self.t_s, self.acc, self.gyr = self.t_s[first:], self.acc[first:], self.gyr[first:]
+
+    def last_s(self) -> float:
+        return float(self.t_s[-1]) if len(self.t_s) else float("-inf")
+
+
+class PairLiveJudge:
+    """Two-sensor verdicts of the final sacral bends of a live recording.
+
+    Usage: `push_lower` / `push_upper` sample blocks as they arrive (times on the shared
+    base, s); `set_calibration_window` with `StreamingAnalyser.calibration_window_s` once it
+    is known; `add_bend` for each final sacral bend (a bend-table row as a mapping);
+    `ready()` returns the verdicts that both sensors' samples now allow.
+
+    Args:
+        fs_hz: the analysis rate, Hz (the lower analyser's).
+        placement: the lower sensor's site.
+    """
+
+    def __init__(self, fs_hz: float, placement: str = "sacrum", params: AnalysisParams | None = None):
+        self.fs_hz, self.placement = float(fs_hz), placement
+        self.params = params or params_for_placement(placement)
+        self.lower, self.upper = _Samples(), _Samples()
+        self.window_s: tuple[float, float] | None = None
+        self.calibrations: tuple[MountingCalibration, MountingCalibration] | None = None
+        self.calibration_error: str | None = None
+        self.pending: list[tuple[int, dict]] = []
+
+    def push_lower(self, t_s, acc_mps2, gyr_rad_s) -> None:
+        self.lower.append(t_s, acc_mps2, gyr_rad_s)
+
+    def push_upper(self, t_s, acc_mps2, gyr_rad_s) -> None:
+        self.upper.append(t_s, acc_mps2, gyr_rad_s)
+
+    def set_calibration_window(self, window_s: tuple[float, float]) -> None:
+        self.window_s = (float(window_s[0]), float(window_s[1]))
+
+    def add_bend(self, bend_id: int, bend) -> None:
+        self.pending.append((int(bend_id), dict(bend)))
+
+    def _calibrate(self) -> bool:
+        if self.calibrations is not None:
+            return True
+        if self.window_s is None or self.calibration_error is not None:
+            return False
+        end_s = self.window_s[0] + self.window_s[1]
+        if min(self.lower.last_s(), self.upper.last_s()) < end_s:
+            return False
+        try:
+            self.calibrations = tuple(
+                calibrate_sensor(s.t_s, s.acc, s.gyr, self.fs_hz, self.params, self.window_s)
+                for s in (self.lower, self.upper))
+        except CalibrationError as error:
+            self.calibration_error = str(error)
+            return False
+        return True
+
+    def ready(self) -> list[tuple[int, PairBend]]:
+        """(bend_id, verdict) of each pending bend both sensors now cover past PAD_S."""
+        if not self._calibrate():
+            if self.calibration_error is not None:  # no verdicts will come: keep little
+                for samples in (self.lower, self.upper):
+                    samples.trim_before(samples.last_s() - KEEP_S)
+            return []
+        covered = min(self.lower.last_s(), self.upper.last_s())
+        out, waiting = [], []
+        for bend_id, bend in self.pending:
+            if float(bend["end_s"]) + PAD_S > covered:
+                waiting.append((bend_id, bend))
+                continue
+            lower = PairedSensor(self.lower.t_s, self.lower.acc, self.lower.gyr, self.calibrations[0])
+            upper = PairedSensor(self.upper.t_s, self.upper.acc, self.upper.gyr, self.calibrations[1])
+            out.append((bend_id, pair_bend_verdict(bend, lower, upper, self.fs_hz, self.params, self.placement)))
+        self.pending = waiting
+        keep_from = min([float(b["start_s"]) - PAD_S for _, b in waiting] + [covered - KEEP_S])
+        self.lower.trim_before(keep_from)
+        self.upper.trim_before(keep_from)
+        return out
