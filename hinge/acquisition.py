@@ -416,7 +416,7 @@ async def _record(args: argparse.Namespace, path: Path, live=None) -> int:
                                           backend=(scanner_backend, client_backend) if args.simulate else None,
                                           on_status=status if i == 0 else None)
         if live is not None and pair:
-            live.clocks = {leg.site: leg.recorder for leg in legs}  # each sensor's current clock fit
+            live.clocks = {"lower": legs[0].recorder, "upper": legs[1].recorder}  # their current clock fits
 
         async def run(leg: _Leg):
             # Each sensor has its own recorder (timeline, raw log, reconnect loop): one's
