@@ -30,7 +30,8 @@ LIVE_DESCRIPTION = (
     "unless --duration says otherwise.")
 LIVE_EPILOG = ("example:\n  hinge live --simulate --speed 4 -o /tmp\n"
                "  hinge live --device hinge-51M0 --participant P01 -o sessions --beep\n"
-               "  hinge live --simulate --web --lan -o /tmp")
+               "  hinge live --simulate --web --lan -o /tmp\n"
+               "  hinge live --simulate --upper-profile hinge_open --speed 4 -o /tmp   # two sensors: sacrum and T12")
 
 
 def add_live_arguments(p: argparse.ArgumentParser, placements) -> None:
