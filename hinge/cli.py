@@ -153,7 +153,8 @@ def _build_parser() -> argparse.ArgumentParser:
                     "and record into a new session folder until Ctrl-C or --duration. A dropped link is "
                     "reconnected and the gap annotated BAD_reconnect.",
         epilog="example:\n  hinge record --participant P01 --placement L5 -o sessions --duration 600\n"
-               "  hinge record --simulate --duration 30 -o /tmp",
+               "  hinge record --simulate --duration 30 -o /tmp\n"
+               "  hinge record --device hinge-51M0 --upper-device hinge-7T12 -o sessions   # sacrum and T12",
     )
     add_record_arguments(record, PLACEMENTS)
     record.set_defaults(run=_run_record)

@@ -30,7 +30,8 @@ LIVE_DESCRIPTION = (
     "unless --duration says otherwise.")
 LIVE_EPILOG = ("example:\n  hinge live --simulate --speed 4 -o /tmp\n"
                "  hinge live --device hinge-51M0 --participant P01 -o sessions --beep\n"
-               "  hinge live --simulate --web --lan -o /tmp")
+               "  hinge live --simulate --web --lan -o /tmp\n"
+               "  hinge live --simulate --upper-profile hinge_open --speed 4 -o /tmp   # two sensors: sacrum and T12")
 
 
 def add_live_arguments(p: argparse.ArgumentParser, placements) -> None:
@@ -54,6 +55,7 @@ class LiveSession:
         # The same settings `hinge analyse` takes for the session (hinge.api.analysis_params:
         # the height stored with it, else the default), so that live equals offline.
         extra = {} if height_m is None else {"height_m": height_m}
+        self.placement = placement
         self.analyser = StreamingAnalyser(placement=placement, fs_hz=fs_hz,
                                           params=params_for_placement(placement, **extra))
         self.view = view
@@ -62,18 +64,39 @@ class LiveSession:
         self.path: Path | None = None
         self.failure: str | None = None
         self.latencies_ms: list[float] = []
+        # Two sensors (hinge.acquisition sets these): the session, the upper sensor's samples
+        # as they arrive (its own clock), and each sensor's recorder for its current clock fit.
+        self.pair = None
+        self.upper = None
+        self.clocks: dict = {}
+        self.judge = None          # hinge.analysis.two_sensor.PairLiveJudge, once the lower's rate is known
+        self.pair_verdicts: dict[int, dict] = {}
+        self._upper_pushed_s = float("-inf")  # upper samples up to here (its own clock) went to the judge
+        self._lower_waiting: list[tuple] = []
 
     # -- called by hinge.acquisition ---------------------------------------------------------
-    def wrap(self, writer):
+    def wrap(self, writer, pair=None):
+        """The lower sensor's sink: the writer, also feeding the live analysis. ``pair``: the
+        two-sensor session (`hinge.recordings.PairWriter`) the writer belongs to, if any."""
         from hinge.live_session import AnalysingSink
 
-        self.writer, self.path = writer, Path(writer.path)
+        self.writer, self.path, self.pair = writer, Path(writer.path if pair is None else pair.path), pair
         source = writer.metadata.get("source")
         if isinstance(source, dict):
             source["generator"] = "hinge live --simulate"
         writer.metadata["live"] = {"analysis": "hinge.analysis.streaming", "calibration": "guided"}
         self.view.start(f"hinge live: recording to {self.path}")
         return AnalysingSink(writer, self._on_samples, self._on_error)
+
+    def wrap_upper(self, writer):
+        """The upper sensor's sink: the writer, also keeping its recent samples for the
+        two-sensor verdict of each final bend (`live_session.UpperBuffer`). The caller sets
+        ``clocks`` = {"lower": ..., "upper": ...} `StreamRecorder`s, whose current clock fits
+        put the upper samples on the lower sensor's clock (the shared base)."""
+        from hinge.live_session import UpperBuffer
+
+        self.upper = UpperBuffer(writer)
+        return self.upper
 
     def status(self, stats) -> None:
         self.view.status(stats)
@@ -96,11 +119,63 @@ class LiveSession:
     def _on_samples(self, t_s, acc_mps2, gyr_rad_s) -> None:
         start = time.perf_counter()
         events = self.analyser.push(t_s, acc_mps2, gyr_rad_s)
+        if self.upper is not None:
+            self._feed_judge(t_s, acc_mps2, gyr_rad_s)
         self._show(events, (time.perf_counter() - start) * 1000.0)
+
+    # -- two sensors: the per-bend verdict of hinge.analysis.two_sensor.PairLiveJudge ----------
+    def _feed_judge(self, t_s, acc_mps2, gyr_rad_s) -> None:
+        """The lower sensor's new samples (its clock: the shared base) and the upper sensor's
+        samples so far, put on the lower's clock through both current clock fits."""
+        self._lower_waiting.append((t_s, acc_mps2, gyr_rad_s))
+        if self.judge is None:
+            if self.analyser.fs_hz is None:
+                return  # the rate is not known yet: the lower samples wait (a few seconds)
+            from hinge.analysis.two_sensor import PairLiveJudge
+
+            self.judge = PairLiveJudge(self.analyser.fs_hz, self.placement, self.analyser.params)
+        for block in self._lower_waiting:
+            self.judge.push_lower(*block)
+        self._lower_waiting = []
+        self._push_upper()
+
+    def _push_upper(self) -> None:
+        fits = [getattr(self.clocks.get(site), "clock_fit", None) for site in ("lower", "upper")]
+        if any(f is None for f in fits):
+            return  # no clock fit yet (the first seconds): the upper samples wait in its buffer
+        from hinge.recordings.pair import to_lower_clock
+
+        t, acc, gyr = self.upper.arrays()
+        new = t > self._upper_pushed_s
+        if not new.any():
+            return
+        self._upper_pushed_s = float(t[new][-1])
+        on_lower = to_lower_clock(t[new], (fits[1].offset_s, fits[1].scale), (fits[0].offset_s, fits[0].scale))
+        self.judge.push_upper(on_lower, acc[new], gyr[new])
+
+    def _judge_pair(self, events) -> None:
+        """Hand final bends and the calibration window to the judge; show the verdicts it gives."""
+        if self.judge is None:
+            return
+        if self.analyser.calibration_window_s is not None and self.judge.window_s is None:
+            self.judge.set_calibration_window(self.analyser.calibration_window_s)
+        for event in events:
+            if event.kind == "bend":
+                self.judge.add_bend(event.bend["bend_id"], event.bend)
+        for bend_id, verdict in self.judge.ready():
+            self.pair_verdicts[bend_id] = verdict.columns
+            self.view.pair_verdict(bend_id, verdict.columns, verdict.note)
 
     def _show(self, events, elapsed_ms: float) -> None:
         from hinge.recordings import CALIBRATION_ANNOTATION
 
+        if self.upper is not None:
+            try:
+                self._judge_pair(events)
+            except Exception as error:  # noqa: BLE001 - the one-sensor verdicts go on without it
+                self.upper, self.judge = None, None
+                self.view.error(f"two-sensor verdicts stopped ({type(error).__name__}: {error}); "
+                                "the recording and the one-sensor verdicts go on")
         for event in events:
             if event.kind == "calibration":
                 if event.progress.phase == "done" and self.writer is not None:

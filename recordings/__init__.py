@@ -21,6 +21,10 @@ Public API::
     iter_raw_records(path) -> iterator of RawRecord (stops before a damaged tail; .problem)
     recover_session(path) -> RecoveryReport
     RawSampleDecoder(profile_key, ...)  raw records -> samples on the session timebase
+    PairWriter.create(path, metadata, [(site, metadata), ...]) -> PairWriter   two sensors, one
+        SessionWriter each (.writers[site]) plus shared annotations on the shared time base
+    read_pair(path) -> PairSession   both sensors on one time base (load_recording fills
+        LoadedRecording.upper from it); recover_session of a two-sensor session recovers each
     example_session_path(name) -> Path   bundled examples: EXAMPLES
 
 Names are imported on first use (PEP 562), so that `hinge.recordings.placements` stays
@@ -46,6 +50,8 @@ _HOMES = {
     "read_imu_csv": ".csv_read", "read_csv_sensors": ".csv_read", "CsvSensors": ".csv_read",
     "read_stream": ".csv_read",
     "load_recording": ".load",
+    "PairWriter": ".pair", "PairSession": ".pair", "read_pair": ".pair", "recover_pair": ".pair",
+    "is_pair_session": ".pair",
 }
 
 

@@ -24,7 +24,7 @@ from hinge.errors import HingeInputError
 
 from ._annotations import (BAD_PREFIX, CALIBRATION_ANNOTATION, COLUMNS, SATURATION_PREFIX, empty_annotations,
                            stretch_mask)
-from ._files import METADATA, SAMPLES
+from ._files import METADATA, SAMPLES, SENSORS_KEY
 from .bids_layout import MOTION_SUFFIX, NA, is_motion_file
 from . import units
 from .csv_read import read_csv_sensors, read_stream
@@ -89,8 +89,10 @@ def _load_csv(path: Path, acc_unit: str, gyro_unit: str, placement: str | None) 
 
 def _load_session(path: Path, placement: str | None) -> LoadedRecording:
     name = str(path)
-    from .reader import read_session  # the session and BIDS readers load only when needed
+    from .reader import read_metadata, read_session  # the session and BIDS readers load only when needed
 
+    if isinstance(read_metadata(path).get(SENSORS_KEY), list):
+        return _load_pair(path, placement)
     session = read_session(path)
     fs_hz = check_timing(session.t_s, name)
     drop, notes = incomplete_samples(session.acc_mps2, session.gyr_rad_s, name)
@@ -106,6 +108,41 @@ def _load_session(path: Path, placement: str | None) -> LoadedRecording:
                            annotations=session.annotations,
                            calibration_window_s=calibration_window(session.annotations, name),
                            height_m=session.metadata.get("height_m"))
+
+
+def _checked_sensor(session, t_s, name: str) -> ImuRecording:
+    """One sensor of a two-sensor session, checked as a one-sensor session is, its times
+    ``t_s`` on the shared time base."""
+    fs_hz = check_timing(t_s, name)
+    drop, notes = incomplete_samples(session.acc_mps2, session.gyr_rad_s, name)
+    keep = ~drop
+    return ImuRecording(t_s=t_s[keep], acc_mps2=session.acc_mps2[keep], gyr_rad_s=session.gyr_rad_s[keep],
+                        saturated=session.saturated()[keep], fs_hz=fs_hz,
+                        warnings=(*session.warnings, *notes,
+                                  *_bad_stretches(session.annotations, name, "annotation")),
+                        source=name)
+
+
+def _load_pair(path: Path, placement: str | None) -> LoadedRecording:
+    """A two-sensor session (`pair.read_pair`): the lower sensor as ``recording``, the
+    upper as ``upper``, both on the shared time base with the annotations."""
+    from .pair import read_pair
+
+    pair = read_pair(path)
+    lower_name, upper_name = str(path / pair.lower.path.name), str(path / pair.upper.path.name)
+    placement = resolve_placement(placement, pair.lower_site, lower_name, METADATA)
+    lower = _checked_sensor(pair.lower, pair.lower_t_s, lower_name)
+    upper = _checked_sensor(pair.upper, pair.upper_t_s, upper_name)
+    digest = hashlib.sha256()
+    for session in (pair.lower, pair.upper):
+        digest.update((session.path / SAMPLES).read_bytes())
+    # The lower sensor's device, profile and acquisition, under the session's own keys.
+    metadata = {**pair.lower.metadata, **pair.metadata}
+    return LoadedRecording(path, "session", lower, placement, digest.hexdigest(), metadata,
+                           annotations=pair.annotations,
+                           calibration_window_s=calibration_window(pair.annotations, str(path)),
+                           height_m=pair.metadata.get("height_m", pair.lower.metadata.get("height_m")),
+                           upper=upper, upper_placement=pair.upper_site)
 
 
 def _load_bids(path: Path, placement: str | None) -> LoadedRecording:
