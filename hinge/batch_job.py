@@ -109,5 +109,20 @@ def _analyse(job: BatchJob) -> JobResult:
     summary = {**identity, "status": "ok", "error": "", **bends_summary(result.bends),
                "duration_s": round(float(recording.duration_s), TIME_DECIMALS),
                "fs_hz": round(float(recording.fs_hz), TIME_DECIMALS), "n_samples": int(len(recording.t_s)),
-               "warnings": warnings, **provenance}
+               **_pair_summary(pair), "warnings": warnings, **provenance}
     return JobResult(bends=bends, summary=summary, error=None)
+
+
+def _pair_summary(pair) -> dict:
+    """The recordings table's two-sensor columns: the upper site, how many bends both sensors
+    classed, how often the one-sensor class agreed (%), and the residual offset between the
+    sensors (ms); empty (NaN, "") for one sensor."""
+    if pair is None:
+        return {"upper_placement": "", "two_sensor_bends": math.nan, "one_sensor_agreement_pct": math.nan,
+                "sensor_offset_ms": math.nan}
+    agreement = pair.agreement
+    share = agreement.get("share_agreeing")
+    return {"upper_placement": pair.upper_placement,
+            "two_sensor_bends": int(agreement.get("n_bends", 0)),
+            "one_sensor_agreement_pct": round(100.0 * share, 1) if share is not None else math.nan,
+            "sensor_offset_ms": round(float(pair.offset_ms), 2)}

@@ -93,6 +93,16 @@ def test_batch_rows_gain_the_measured_angles(study, tmp_path):
     assert pair_rows_["lumbar_flexion_deg"].notna().all() and pair_rows_["pelvic_tilt_deg"].notna().all()
     assert set(pair_rows_["two_sensor_label"]) <= {"hip-led", "spine-led"}
     assert one_rows[PAIR_BEND_COLUMNS].isna().all().all(), "empty for one sensor"
+    recordings = pd.read_csv(tmp_path / "bends_recordings.csv", keep_default_na=False)
+    two = recordings[recordings["file"].str.endswith("pair.csv")].iloc[0]
+    one = recordings[recordings["file"].str.endswith("one.csv")].iloc[0]
+    assert two["upper_placement"] == UPPER and one["upper_placement"] == ""
+    agreeing = (pair_rows_["agrees_with_one_sensor"] == 1).sum()
+    judged = pair_rows_["agrees_with_one_sensor"].notna().sum()
+    assert int(two["two_sensor_bends"]) == judged
+    assert float(two["one_sensor_agreement_pct"]) == pytest.approx(100 * agreeing / judged, abs=0.06)
+    assert abs(float(two["sensor_offset_ms"])) < 1000
+    assert one["two_sensor_bends"] == one["one_sensor_agreement_pct"] == one["sensor_offset_ms"] == ""
 
 
 def test_report_shows_the_rhythm_and_the_summary(study, tmp_path):
