@@ -47,6 +47,19 @@ __all__ = ["analyse_pair", "PairLiveJudge", "PairResult", "PairInputError", "pai
 MIN_OVERLAP_S = 5.0
 
 
+# Bends whose measured lumbar share is above this do not time the sensors: the upper
+# sensor's rate is then mostly the lumbar spine's, which may lead or lag the pelvis by
+# 0.1-0.4 s (sessions of spine-led bends alone put the median lag off by -13 ms on
+# average and by up to 53 ms; benchmarks/second_sensor.py).
+OFFSET_MAX_SHARE = 0.35
+# A measured offset beyond this, from at least OFFSET_MIN_BENDS movements, is warned about:
+# four times the 5 ms the clock fit aims at, and beyond the measurement's own error (worst
+# 5 ms over simulated sessions). It is not corrected: the measurement is no better than a
+# clock fit that works, and lumbopelvic timing would leak into it.
+OFFSET_WARN_MS = 20.0
+OFFSET_MIN_BENDS = 3
+
+
 class PairInputError(ValueError):
     """The two recordings cannot be analysed as a pair (reason in the one-line message)."""
 
@@ -206,7 +219,9 @@ def analyse_pair(
             notes.append(f"bend {bend_id}: {verdict.note}")
         else:
             rhythm[int(bend_id)] = verdict.rhythm
-        lags.append(verdict.lag_s)
+        share = verdict.columns["measured_lumbar_share"]
+        if share is not None and share <= OFFSET_MAX_SHARE:
+            lags.append(verdict.lag_s)
         across_gaps += bool(verdict.gap_s > 0 and not verdict.note)
     if calibration_window_s is not None:
         lags.append(_window_lag(lower, upper, calibration_window_s, fs_hz, params))
@@ -220,6 +235,10 @@ def analyse_pair(
                  "lumbar_lead_s", "two_sensor_score"):
         bends[name] = bends[name].astype(float)
     offset_ms, spread_ms, n = session_offset_ms(lags)
+    if n >= OFFSET_MIN_BENDS and abs(offset_ms) > OFFSET_WARN_MS:
+        warnings.append(f"the upper sensor's motion appears {offset_ms:+.0f} ms (+-{spread_ms:.0f} ms, {n} bends) "
+                        f"after the lower one's (expected within {OFFSET_WARN_MS:.0f} ms): the sensors' clocks "
+                        "disagree; lumbar_lead_s is off by as much")
     return PairResult(sacral, bends[BEND_COLUMNS + PAIR_BEND_COLUMNS], rhythm, offset_ms, spread_ms, n,
                       agreement_summary(bends), calibration_info(upper_cal), warnings, placement, upper_placement)
 
