@@ -52,7 +52,8 @@ MIN_OVERLAP_S = 5.0
 # 0.1-0.4 s (sessions of spine-led bends alone put the median lag off by -13 ms on
 # average and by up to 53 ms; benchmarks/second_sensor.py).
 OFFSET_MAX_SHARE = 0.35
-# A measured offset beyond this, from at least OFFSET_MIN_BENDS movements, is warned about:
+# The offset is reported from at least OFFSET_MIN_BENDS movements (else NaN); beyond this
+# it is warned about:
 # four times the 5 ms the clock fit aims at, and beyond the measurement's own error (worst
 # 5 ms over simulated sessions). It is not corrected: the measurement is no better than a
 # clock fit that works, and lumbopelvic timing would leak into it.
@@ -75,10 +76,11 @@ class PairResult:
         rhythm: per bend_id, the lumbopelvic rhythm: RHYTHM_COLUMNS t_s (s, shared base),
             pelvic_deg, lumbar_deg (deg from standing) from the bend's start to its end.
         offset_ms: residual time offset of the upper sensor after the lower one measured
-            from shared motion (median over bends and the calibration hinge), ms, NaN
-            without shared motion; > 0: the upper sensor's stamps are late. Not corrected.
+            from shared motion (median over the hip-dominated bends, measured share <=
+            OFFSET_MAX_SHARE, and the calibration hinge), ms; NaN from fewer than
+            OFFSET_MIN_BENDS; > 0: the upper sensor's stamps are late. Not corrected.
         offset_spread_ms: half the interquartile range of the per-bend offsets, ms.
-        offset_n: number of movements the offset came from.
+        offset_n: number of movements the offset came from (also when fewer than OFFSET_MIN_BENDS).
         agreement: `agreement_summary` of the bends (one sensor vs two).
         calibration_upper: JSON-ready mounting calibration of the upper sensor.
         warnings: one-line warnings about the pair (the sacral ones are in `sacral`).
@@ -235,6 +237,8 @@ def analyse_pair(
                  "lumbar_lead_s", "two_sensor_score"):
         bends[name] = bends[name].astype(float)
     offset_ms, spread_ms, n = session_offset_ms(lags)
+    if n < OFFSET_MIN_BENDS:  # one or two bends' timing is the movement's as much as the clocks'
+        offset_ms = spread_ms = float("nan")
     if n >= OFFSET_MIN_BENDS and abs(offset_ms) > OFFSET_WARN_MS:
         warnings.append(f"the upper sensor's motion appears {offset_ms:+.0f} ms (+-{spread_ms:.0f} ms, {n} bends) "
                         f"after the lower one's (expected within {OFFSET_WARN_MS:.0f} ms): the sensors' clocks "
