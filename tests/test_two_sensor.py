@@ -1,4 +1,6 @@
 """A second sensor at T12 measures lumbar flexion as a pitch difference (analysis.two_sensor)."""
+import json
+
 import numpy as np
 import pytest
 from evaluation import match_bends
@@ -32,6 +34,12 @@ def test_two_sensors_recover_the_lumbar_share(pair):
     assert np.abs(error).max() < 0.08
     assert (matched["two_sensor_label"] == matched["true_label"]).all()
     assert set(result.rhythm) == set(result.bends.index)
+    json.dumps({"calibration_upper": result.calibration_upper, "agreement": result.agreement})
+    assert result.calibration_upper["ok"] is True
+    assert result.agreement["n_bends"] + result.agreement["n_one_sensor_uncertain"] == len(result.bends)
+    # The reasons say it in degrees, with the words of coaching.FINDINGS.
+    first = result.bends["two_sensor_reasons"].iloc[0][0]
+    assert first.startswith(("hips led: the lower back flexed", "rounded back: the lower back flexed")) and " deg" in first
     assert all(r["t_s"].is_monotonic_increasing for r in result.rhythm.values())
 
 
@@ -148,3 +156,18 @@ def test_mismatched_shapes_and_unknown_upper_site_are_one_line_errors(offset_pai
         analyse_pair(*(np.zeros((3, 3)),) * 0, t_s=[0.0, 1.0], acc_mps2=np.zeros((2, 3)), gyr_rad_s=np.zeros((2, 3)),
                      upper_t_s=[0.0, 1.0], upper_acc_mps2=np.zeros((2, 3)), upper_gyr_rad_s=np.zeros((2, 3)),
                      upper_placement="T10")
+
+
+def test_inputs_are_not_modified_and_a_pair_without_bends_gives_an_empty_typed_table():
+    from hinge.analysis.body_model import simulate_pair
+
+    pair = simulate_pair(SessionSpec(n_bends=0, n_squats=0, n_fidgets=0, n_weight_shifts=0, seed=5))
+    arrays = [pair.lower.t_s, pair.lower.acc_mps2, pair.lower.gyr_rad_s, pair.upper.t_s, pair.upper.acc_mps2,
+              pair.upper.gyr_rad_s]
+    copies = [a.copy() for a in arrays]
+    result = analyse_pair(*arrays)
+    assert all(np.array_equal(a, c) for a, c in zip(arrays, copies))
+    assert len(result.bends) == 0 and list(result.bends.columns) == BEND_COLUMNS + PAIR_BEND_COLUMNS
+    assert result.bends["measured_lumbar_share"].dtype == float
+    assert result.rhythm == {} and result.agreement["n_bends"] == 0 and result.agreement["share_agreeing"] is None
+    assert np.isnan(result.offset_ms)

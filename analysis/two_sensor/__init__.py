@@ -25,7 +25,7 @@ import pandas as pd
 from hinge.recordings.placements import UPPER_PLACEMENTS
 from hinge.recordings.wording import count
 
-from ..bend_table import BEND_COLUMNS, PAIR_BEND_COLUMNS
+from ..bend_table import BEND_COLUMNS, PAIR_BEND_COLUMNS, PAIR_BEND_SCHEMA
 from ..bend_verdict import HIP_LED, SPINE_LED
 from ..calibration import CalibrationError
 from ..params import AnalysisParams, params_for_placement
@@ -208,7 +208,7 @@ def analyse_pair(
         upper_cal = calibrate_sensor(upper_t_s, upper_acc_mps2, upper_gyr_rad_s, fs_hz, params, calibration_window_s)
     except CalibrationError as error:
         warnings.append(f"upper sensor: mounting calibration failed: {error}; no two-sensor verdicts")
-        return PairResult(sacral, bends, rhythm, float("nan"), float("nan"), 0, agreement_summary(bends),
+        return PairResult(sacral, _typed(bends), rhythm, float("nan"), float("nan"), 0, agreement_summary(bends),
                           {"ok": False, "reason": str(error)}, warnings, placement, upper_placement)
     lower = PairedSensor(t_s, acc_mps2, gyr_rad_s, lower_cal)
     upper = PairedSensor(upper_t_s, upper_acc_mps2, upper_gyr_rad_s, upper_cal)
@@ -233,9 +233,6 @@ def analyse_pair(
     if across_gaps:
         warnings.append(f"{count(across_gaps, 'bend')} measured across missing samples (interpolated, at most "
                         f"{MAX_BRIDGED_GAP_S:.1f} s a bend)")
-    for name in ("pelvic_tilt_deg", "upper_pitch_deg", "lumbar_flexion_deg", "measured_lumbar_share",
-                 "lumbar_lead_s", "two_sensor_score"):
-        bends[name] = bends[name].astype(float)
     offset_ms, spread_ms, n = session_offset_ms(lags)
     if n < OFFSET_MIN_BENDS:  # one or two bends' timing is the movement's as much as the clocks'
         offset_ms = spread_ms = float("nan")
@@ -243,8 +240,18 @@ def analyse_pair(
         warnings.append(f"the upper sensor's motion appears {offset_ms:+.0f} ms (+-{spread_ms:.0f} ms, {n} bends) "
                         f"after the lower one's (expected within {OFFSET_WARN_MS:.0f} ms): the sensors' clocks "
                         "disagree; lumbar_lead_s is off by as much")
-    return PairResult(sacral, bends[BEND_COLUMNS + PAIR_BEND_COLUMNS], rhythm, offset_ms, spread_ms, n,
+    return PairResult(sacral, _typed(bends), rhythm, offset_ms, spread_ms, n,
                       agreement_summary(bends), calibration_info(upper_cal), warnings, placement, upper_placement)
+
+
+def _typed(bends: pd.DataFrame) -> pd.DataFrame:
+    """The bends with the schema's column order, the pair's numbers as float64 (NaN when not
+    measured); labels, reasons and the agreement (True/False/NaN) stay objects."""
+    bends = bends[BEND_COLUMNS + PAIR_BEND_COLUMNS].copy()
+    for column in PAIR_BEND_SCHEMA:
+        if column.dtype == "float64" and column.name != "agrees_with_one_sensor":
+            bends[column.name] = bends[column.name].astype(float)
+    return bends
 
 
 def _window_lag(lower: PairedSensor, upper: PairedSensor, window_s: tuple[float, float], fs_hz: float,
