@@ -52,8 +52,8 @@ MIN_OVERLAP_S = 5.0
 # 0.1-0.4 s (sessions of spine-led bends alone put the median lag off by -13 ms on
 # average and by up to 53 ms; benchmarks/second_sensor.py).
 OFFSET_MAX_SHARE = 0.35
-# The offset is reported from at least OFFSET_MIN_BENDS movements (else NaN); beyond this
-# it is warned about:
+# An offset from at least OFFSET_MIN_BENDS movements (one or two bends' timing is the
+# movement's as much as the clocks') beyond this is warned about:
 # four times the 5 ms the clock fit aims at, and beyond the measurement's own error (worst
 # 5 ms over simulated sessions). It is not corrected: the measurement is no better than a
 # clock fit that works, and lumbopelvic timing would leak into it.
@@ -77,10 +77,11 @@ class PairResult:
             pelvic_deg, lumbar_deg (deg from standing) from the bend's start to its end.
         offset_ms: residual time offset of the upper sensor after the lower one measured
             from shared motion (median over the hip-dominated bends, measured share <=
-            OFFSET_MAX_SHARE, and the calibration hinge), ms; NaN from fewer than
-            OFFSET_MIN_BENDS; > 0: the upper sensor's stamps are late. Not corrected.
+            OFFSET_MAX_SHARE, and the calibration hinge), ms; NaN without any such bend;
+            > 0: the upper sensor's stamps are late. Not corrected. From fewer than
+            OFFSET_MIN_BENDS bends it is less sure (up to 8 ms off in simulation).
         offset_spread_ms: half the interquartile range of the per-bend offsets, ms.
-        offset_n: number of movements the offset came from (also when fewer than OFFSET_MIN_BENDS).
+        offset_n: number of movements the offset came from.
         agreement: `agreement_summary` of the bends (one sensor vs two).
         calibration_upper: JSON-ready mounting calibration of the upper sensor.
         warnings: one-line warnings about the pair (the sacral ones are in `sacral`).
@@ -234,8 +235,6 @@ def analyse_pair(
         warnings.append(f"{count(across_gaps, 'bend')} measured across missing samples (interpolated, at most "
                         f"{MAX_BRIDGED_GAP_S:.1f} s a bend)")
     offset_ms, spread_ms, n = session_offset_ms(lags)
-    if n < OFFSET_MIN_BENDS:  # one or two bends' timing is the movement's as much as the clocks'
-        offset_ms = spread_ms = float("nan")
     if n >= OFFSET_MIN_BENDS and abs(offset_ms) > OFFSET_WARN_MS:
         warnings.append(f"the upper sensor's motion appears {offset_ms:+.0f} ms (+-{spread_ms:.0f} ms, {n} bends) "
                         f"after the lower one's (expected within {OFFSET_WARN_MS:.0f} ms): the sensors' clocks "
