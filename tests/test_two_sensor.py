@@ -1,4 +1,6 @@
 """A second sensor at T12 measures lumbar flexion as a pitch difference (analysis.two_sensor)."""
+import json
+
 import numpy as np
 import pytest
 from evaluation import match_bends
@@ -32,6 +34,12 @@ def test_two_sensors_recover_the_lumbar_share(pair):
     assert np.abs(error).max() < 0.08
     assert (matched["two_sensor_label"] == matched["true_label"]).all()
     assert set(result.rhythm) == set(result.bends.index)
+    json.dumps({"calibration_upper": result.calibration_upper, "agreement": result.agreement})
+    assert result.calibration_upper["ok"] is True
+    assert result.agreement["n_bends"] + result.agreement["n_one_sensor_uncertain"] == len(result.bends)
+    # The reasons say it in degrees, with the words of coaching.FINDINGS.
+    first = result.bends["two_sensor_reasons"].iloc[0][0]
+    assert first.startswith(("hips led: the lower back flexed", "rounded back: the lower back flexed")) and " deg" in first
     assert all(r["t_s"].is_monotonic_increasing for r in result.rhythm.values())
 
 
@@ -55,3 +63,111 @@ def test_same_seed_pair_shares_the_movements_not_the_sensor():
     # T12 pitches more than the sacrum by the lumbar flexion (no soft tissue in the truth).
     bends = pair.truth[pair.truth["is_bend"]]
     assert np.allclose(bends["true_lumbar_flexion_deg"], bends["lumbar_deg"], atol=1.0)
+
+
+def _analyse(pair, **changes):
+    lower, upper = pair.lower, pair.upper
+    arrays = dict(t_s=lower.t_s, acc_mps2=lower.acc_mps2, gyr_rad_s=lower.gyr_rad_s, upper_t_s=upper.t_s,
+                  upper_acc_mps2=upper.acc_mps2, upper_gyr_rad_s=upper.gyr_rad_s)
+    arrays.update(changes)
+    return analyse_pair(**arrays)
+
+
+@pytest.fixture(scope="module")
+def offset_pair():
+    from hinge.analysis.body_model import simulate_pair
+
+    return simulate_pair(SessionSpec(n_bends=8, mounting="random", seed=1003, spine_led_fraction=0.25),
+                         offset_s=0.04, drift_ppm=100.0)
+
+
+def test_a_known_offset_is_measured_and_warned_about(offset_pair):
+    result = _analyse(offset_pair)
+    # 40 ms, plus 100 ppm of the time since the start: 43-46 ms at the bends.
+    true_ms = 1000 * np.median(offset_pair.upper.truth["peak_s"] - offset_pair.lower.truth["peak_s"])
+    assert 42.0 < true_ms < 47.0
+    assert result.offset_n >= 3
+    assert abs(result.offset_ms - true_ms) < 5.0
+    assert any("clocks disagree" in w for w in result.warnings)
+    aligned = _analyse(offset_pair, upper_t_s=offset_pair.upper.t_s - true_ms / 1000)
+    assert abs(aligned.offset_ms) < 5.0
+    assert not any("clocks disagree" in w for w in aligned.warnings)
+
+
+def test_nan_samples_in_the_upper_sensor_are_left_out_with_a_warning(offset_pair):
+    acc = offset_pair.upper.acc_mps2.copy()
+    acc[1000:1010] = np.nan
+    result = _analyse(offset_pair, upper_acc_mps2=acc)
+    assert any(w.startswith("upper sensor: 10 samples with a non-finite value left out") for w in result.warnings)
+    assert result.bends["two_sensor_label"].notna().sum() >= 6
+
+
+def test_a_long_gap_in_the_upper_sensor_leaves_that_bend_without_a_two_sensor_verdict(offset_pair):
+    upper = offset_pair.upper
+    peak_s = _analyse(offset_pair).bends["peak_s"].iloc[2]
+    keep = (upper.t_s < peak_s - 0.5) | (upper.t_s > peak_s + 0.5)
+    result = _analyse(offset_pair, upper_t_s=upper.t_s[keep], upper_acc_mps2=upper.acc_mps2[keep],
+                      upper_gyr_rad_s=upper.gyr_rad_s[keep])
+    missing = result.bends[result.bends["two_sensor_label"].isna()]
+    assert len(missing) == 1
+    assert missing["peak_s"].iloc[0] == peak_s
+    assert any("misses" in w and "more than 0.5 s" in w for w in result.warnings)
+    assert result.agreement["n_not_measured"] == 1
+
+
+def test_an_upper_sensor_that_ends_early_judges_the_bends_it_covers(offset_pair):
+    upper = offset_pair.upper
+    cut = offset_pair.truth[offset_pair.truth["is_bend"]]["end_s"].iloc[3] + 1.0
+    keep = upper.t_s < cut
+    result = _analyse(offset_pair, upper_t_s=upper.t_s[keep], upper_acc_mps2=upper.acc_mps2[keep],
+                      upper_gyr_rad_s=upper.gyr_rad_s[keep])
+    covered = result.bends["end_s"] + 0.6 < cut
+    assert result.bends.loc[covered, "two_sensor_label"].notna().all()
+    assert result.bends.loc[~covered, "two_sensor_label"].isna().all()
+    assert any("does not cover the bend" in w for w in result.warnings)
+
+
+@pytest.mark.parametrize("seconds, message", [(3.0, "overlap in time for 3.0 s"), (0.0, "usable sample")])
+def test_an_upper_sensor_too_short_is_one_line_error(offset_pair, seconds, message):
+    upper = offset_pair.upper
+    keep = upper.t_s < upper.t_s[0] + seconds if seconds else np.zeros(len(upper.t_s), bool)
+    keep[:1] = seconds > 0
+    with pytest.raises(PairInputError, match=message) as error:
+        _analyse(offset_pair, upper_t_s=upper.t_s[keep], upper_acc_mps2=upper.acc_mps2[keep],
+                 upper_gyr_rad_s=upper.gyr_rad_s[keep])
+    assert "\n" not in str(error.value)
+
+
+def test_an_upper_sensor_without_standing_gives_the_sacral_verdicts_and_a_warning(offset_pair):
+    upper = offset_pair.upper
+    # A sensor shaking all the time (loose on the strap): never still, so no quiet standing.
+    shaking = upper.gyr_rad_s + np.random.default_rng(0).normal(0.0, 0.5, upper.gyr_rad_s.shape)
+    result = _analyse(offset_pair, upper_gyr_rad_s=shaking)
+    assert result.calibration_upper["ok"] is False
+    assert any(w.startswith("upper sensor: mounting calibration failed") for w in result.warnings)
+    assert result.bends["two_sensor_label"].isna().all()
+    assert result.bends[BEND_COLUMNS].equals(result.sacral.bends)
+
+
+def test_mismatched_shapes_and_unknown_upper_site_are_one_line_errors(offset_pair):
+    with pytest.raises(PairInputError, match=r"upper sensor: times .* do not fit"):
+        _analyse(offset_pair, upper_acc_mps2=offset_pair.upper.acc_mps2[:, :2])
+    with pytest.raises(PairInputError, match="placement 'T10' is not one of T12"):
+        analyse_pair(*(np.zeros((3, 3)),) * 0, t_s=[0.0, 1.0], acc_mps2=np.zeros((2, 3)), gyr_rad_s=np.zeros((2, 3)),
+                     upper_t_s=[0.0, 1.0], upper_acc_mps2=np.zeros((2, 3)), upper_gyr_rad_s=np.zeros((2, 3)),
+                     upper_placement="T10")
+
+
+def test_inputs_are_not_modified_and_a_pair_without_bends_gives_an_empty_typed_table():
+    from hinge.analysis.body_model import simulate_pair
+
+    pair = simulate_pair(SessionSpec(n_bends=0, n_squats=0, n_fidgets=0, n_weight_shifts=0, seed=5))
+    arrays = [pair.lower.t_s, pair.lower.acc_mps2, pair.lower.gyr_rad_s, pair.upper.t_s, pair.upper.acc_mps2,
+              pair.upper.gyr_rad_s]
+    copies = [a.copy() for a in arrays]
+    result = analyse_pair(*arrays)
+    assert all(np.array_equal(a, c) for a, c in zip(arrays, copies))
+    assert len(result.bends) == 0 and list(result.bends.columns) == BEND_COLUMNS + PAIR_BEND_COLUMNS
+    assert result.bends["measured_lumbar_share"].dtype == float
+    assert result.rhythm == {} and result.agreement["n_bends"] == 0 and result.agreement["share_agreeing"] is None
+    assert np.isnan(result.offset_ms)

@@ -53,3 +53,17 @@ def test_live_two_sensor_verdicts_equal_offline():
         assert live[column].tolist() == offline.bends[column].tolist(), column
     for bend_id, verdict in verdicts.items():
         pd.testing.assert_frame_equal(verdict.rhythm, offline.rhythm[bend_id])
+
+
+def test_live_buffer_keeps_times_increasing_through_repeated_late_and_nan_samples():
+    judge = PairLiveJudge(100.0)
+    acc, gyr = np.zeros((4, 3)), np.zeros((4, 3))
+    judge.push_upper([0.00, 0.01, 0.02, 0.03], acc, gyr)
+    acc_nan = acc.copy()
+    acc_nan[3] = np.nan
+    judge.push_upper([0.02, 0.04, 0.035, 0.05], acc, gyr)  # a repeat, then one late sample
+    judge.push_upper([0.06, 0.07, 0.08, 0.09], acc_nan, gyr)
+    t_s, acc_kept, _ = judge.upper.arrays()
+    assert t_s.tolist() == [0.00, 0.01, 0.02, 0.03, 0.04, 0.05, 0.06, 0.07, 0.08]
+    assert np.isfinite(acc_kept).all()
+    assert judge.ready() == []  # no calibration window yet: nothing to judge

@@ -37,7 +37,7 @@ PAD_S = 0.6
 # of the bend than the hips - the definition of the class, not a fitted value.
 TWO_SENSOR_DECISION_SHARE = 0.5
 # The deepest point is the plateau within this fraction of the upper pitch's peak.
-PLATEAU_FRACTION = 0.9
+PLATEAU_FRACTION = 0.98
 # Onset of a movement: the angle passes this fraction of its value at the deepest point;
 # an angle smaller than MIN_ONSET_DEG there has no timeable onset.
 ONSET_FRACTION = 0.1

@@ -21,26 +21,42 @@ KEEP_S = 60.0
 
 
 class _Samples:
-    """Appended (K,) times and (K, 3) acc/gyr blocks of one sensor, trimmed from the front."""
+    """Appended (K,) times and (K, 3) acc/gyr blocks of one sensor, trimmed from the front.
+
+    Blocks are joined only when read (`arrays`), not on every push: a 400 Hz stream pushed
+    in blocks of a few samples would otherwise copy the whole buffer each time.
+    """
 
     def __init__(self):
         self.t_s, self.acc, self.gyr = np.empty(0), np.empty((0, 3)), np.empty((0, 3))
+        self._blocks: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
+        self._last_s = float("-inf")
 
     def append(self, t_s, acc_mps2, gyr_rad_s) -> None:
         t_s = np.asarray(t_s, float)
+        acc_mps2, gyr_rad_s = np.asarray(acc_mps2, float), np.asarray(gyr_rad_s, float)
         keep = np.isfinite(t_s) & np.isfinite(acc_mps2).all(axis=1) & np.isfinite(gyr_rad_s).all(axis=1)
-        if len(self.t_s):
-            keep &= t_s > self.t_s[-1]  # a repeated or late sample is not a new one
-        self.t_s = np.concatenate([self.t_s, t_s[keep]])
-        self.acc = np.vstack([self.acc, np.asarray(acc_mps2, float)[keep]])
-        self.gyr = np.vstack([self.gyr, np.asarray(gyr_rad_s, float)[keep]])
+        # A repeated or late sample is not a new one: times stay strictly increasing.
+        keep &= t_s > np.maximum.accumulate(np.concatenate([[self._last_s], t_s]))[:-1]
+        if keep.any():
+            self._blocks.append((t_s[keep], acc_mps2[keep], gyr_rad_s[keep]))
+            self._last_s = float(t_s[keep][-1])
+
+    def arrays(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        if self._blocks:
+            self.t_s = np.concatenate([self.t_s] + [b[0] for b in self._blocks])
+            self.acc = np.vstack([self.acc] + [b[1] for b in self._blocks])
+            self.gyr = np.vstack([self.gyr] + [b[2] for b in self._blocks])
+            self._blocks = []
+        return self.t_s, self.acc, self.gyr
 
     def trim_before(self, t_s: float) -> None:
+        self.arrays()
         first = int(np.searchsorted(self.t_s, t_s))
         self.t_s, self.acc, self.gyr = self.t_s[first:], self.acc[first:], self.gyr[first:]
 
     def last_s(self) -> float:
-        return float(self.t_s[-1]) if len(self.t_s) else float("-inf")
+        return self._last_s
 
 
 class PairLiveJudge:
@@ -87,7 +103,7 @@ class PairLiveJudge:
             return False
         try:
             self.calibrations = tuple(
-                calibrate_sensor(s.t_s, s.acc, s.gyr, self.fs_hz, self.params, self.window_s)
+                calibrate_sensor(*s.arrays(), self.fs_hz, self.params, self.window_s)
                 for s in (self.lower, self.upper))
         except CalibrationError as error:
             self.calibration_error = str(error)
@@ -107,10 +123,12 @@ class PairLiveJudge:
             if float(bend["end_s"]) + PAD_S > covered:
                 waiting.append((bend_id, bend))
                 continue
-            lower = PairedSensor(self.lower.t_s, self.lower.acc, self.lower.gyr, self.calibrations[0])
-            upper = PairedSensor(self.upper.t_s, self.upper.acc, self.upper.gyr, self.calibrations[1])
+            lower = PairedSensor(*self.lower.arrays(), self.calibrations[0])
+            upper = PairedSensor(*self.upper.arrays(), self.calibrations[1])
             out.append((bend_id, pair_bend_verdict(bend, lower, upper, self.fs_hz, self.params, self.placement)))
         self.pending = waiting
+        if not out and self.lower.t_s.size and self.lower.t_s[0] > covered - 2 * KEEP_S:
+            return out  # nothing to trim yet: leave the blocks unjoined
         keep_from = min([float(b["start_s"]) - PAD_S for _, b in waiting] + [covered - KEEP_S])
         self.lower.trim_before(keep_from)
         self.upper.trim_before(keep_from)
