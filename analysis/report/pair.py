@@ -32,8 +32,9 @@ def offset_text(offset_ms, spread_ms, n: int, upper_placement: str) -> str:
     """The residual offset between the sensors, ms, and what it came from."""
     if not n or offset_ms is None or not math.isfinite(offset_ms):
         return "not measured (no shared motion)"
-    return (f"{offset_ms:+.1f} ms (+-{spread_ms:.1f} ms, from {n} movement{'s' if n != 1 else ''}; "
-            f"> 0: the {upper_placement} sensor's stamps are late)")
+    # One movement has no spread to give.
+    spread = f"+-{spread_ms:.1f} ms, from {n} movements" if n > 1 else "from 1 movement"
+    return f"{offset_ms:+.1f} ms ({spread}; > 0: the {upper_placement} sensor's stamps are late)"
 
 
 def rhythm_png(rhythm: dict, bends, upper_placement: str, width_in: float = 6.0) -> bytes:
