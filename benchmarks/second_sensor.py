@@ -39,7 +39,7 @@ from robustness import ROWS, TEST_SEED_BASE  # noqa: E402
 
 from hinge.analysis.body_model import SessionSpec, simulate_pair  # noqa: E402
 from hinge.analysis.streaming import StreamingAnalyser  # noqa: E402
-from hinge.analysis.two_sensor import PairLiveJudge, analyse_pair  # noqa: E402
+from hinge.analysis.two_sensor import PairFollower, analyse_pair  # noqa: E402
 
 BENDS = ("hip-led", "spine-led")
 OFFSETS_MS = (0.0, 10.0, -10.0, 40.0, -40.0)
@@ -92,10 +92,11 @@ def accuracy(matched: pd.DataFrame) -> dict:
 
 def live_cpu(seed: int = 40, fs_hz: float = 400.0, block_s: float = 0.05) -> str:
     """CPU of the live path on one guided two-sensor session at `fs_hz`, blocks of `block_s`:
-    the lower sensor's StreamingAnalyser and the PairLiveJudge, each in % of one core."""
+    the lower sensor's StreamingAnalyser and the two-sensor judge (`PairFollower`), each in % of one core."""
     pair = simulate_pair(SessionSpec(n_bends=12, fs_hz=fs_hz, mounting="random", seed=seed, guided_calibration=True))
     lower, upper = pair.lower, pair.upper
-    analyser, judge = StreamingAnalyser(), None
+    analyser = StreamingAnalyser()
+    follower = PairFollower(analyser)
     cpu_analyser = cpu_judge = 0.0
     verdicts = 0
     edges = np.arange(lower.t_s[0], lower.t_s[-1] + block_s, block_s)
@@ -104,26 +105,15 @@ def live_cpu(seed: int = 40, fs_hz: float = 400.0, block_s: float = 0.05) -> str
         started = time.process_time()
         events = analyser.push(lower.t_s[lo], lower.acc_mps2[lo], lower.gyr_rad_s[lo])
         cpu_analyser += time.process_time() - started
-        if judge is None:
-            if analyser.fs_hz is None:
-                continue
-            judge = PairLiveJudge(analyser.fs_hz)
-            judge.push_lower(lower.t_s[lower.t_s < a], lower.acc_mps2[lower.t_s < a], lower.gyr_rad_s[lower.t_s < a])
-            judge.push_upper(upper.t_s[upper.t_s < a], upper.acc_mps2[upper.t_s < a], upper.gyr_rad_s[upper.t_s < a])
         started = time.process_time()
-        judge.push_lower(lower.t_s[lo], lower.acc_mps2[lo], lower.gyr_rad_s[lo])
-        judge.push_upper(upper.t_s[up], upper.acc_mps2[up], upper.gyr_rad_s[up])
-        if analyser.calibration_window_s is not None and judge.window_s is None:
-            judge.set_calibration_window(analyser.calibration_window_s)
-        for event in events:
-            if event.kind == "bend":
-                judge.add_bend(event.bend["bend_id"], event.bend)
-        verdicts += len(judge.ready())
+        follower.push_lower(lower.t_s[lo], lower.acc_mps2[lo], lower.gyr_rad_s[lo])
+        follower.push_upper(upper.t_s[up], upper.acc_mps2[up], upper.gyr_rad_s[up])
+        verdicts += len(follower.take(events))
         cpu_judge += time.process_time() - started
     duration_s = lower.t_s[-1] - lower.t_s[0]
     return (f"live, {duration_s:.0f} s at {fs_hz:.0f} Hz in {1000 * block_s:.0f} ms blocks, {verdicts} two-sensor "
             f"verdicts: lower StreamingAnalyser {100 * cpu_analyser / duration_s:.2f} % of one core, "
-            f"PairLiveJudge {100 * cpu_judge / duration_s:.2f} %")
+            f"two-sensor judge {100 * cpu_judge / duration_s:.2f} %")
 
 
 def main(argv=None) -> int:

@@ -69,10 +69,9 @@ class LiveSession:
         self.pair = None
         self.upper = None
         self.clocks: dict = {}
-        self.judge = None          # hinge.analysis.two_sensor.PairLiveJudge, once the lower's rate is known
+        self.follower = None       # hinge.analysis.two_sensor.PairFollower, with an upper sensor
         self.pair_verdicts: dict[int, dict] = {}
         self._upper_pushed_s = float("-inf")  # upper samples up to here (its own clock) went to the judge
-        self._lower_waiting: list[tuple] = []
 
     # -- called by hinge.acquisition ---------------------------------------------------------
     def wrap(self, writer, pair=None):
@@ -127,16 +126,11 @@ class LiveSession:
     def _feed_judge(self, t_s, acc_mps2, gyr_rad_s) -> None:
         """The lower sensor's new samples (its clock: the shared base) and the upper sensor's
         samples so far, put on the lower's clock through both current clock fits."""
-        self._lower_waiting.append((t_s, acc_mps2, gyr_rad_s))
-        if self.judge is None:
-            if self.analyser.fs_hz is None:
-                return  # the rate is not known yet: the lower samples wait (a few seconds)
-            from hinge.analysis.two_sensor import PairLiveJudge
+        if self.follower is None:
+            from hinge.analysis.two_sensor import PairFollower
 
-            self.judge = PairLiveJudge(self.analyser.fs_hz, self.placement, self.analyser.params)
-        for block in self._lower_waiting:
-            self.judge.push_lower(*block)
-        self._lower_waiting = []
+            self.follower = PairFollower(self.analyser)
+        self.follower.push_lower(t_s, acc_mps2, gyr_rad_s)
         self._push_upper()
 
     def _push_upper(self) -> None:
@@ -151,18 +145,13 @@ class LiveSession:
             return
         self._upper_pushed_s = float(t[new][-1])
         on_lower = to_lower_clock(t[new], (fits[1].offset_s, fits[1].scale), (fits[0].offset_s, fits[0].scale))
-        self.judge.push_upper(on_lower, acc[new], gyr[new])
+        self.follower.push_upper(on_lower, acc[new], gyr[new])
 
     def _judge_pair(self, events) -> None:
-        """Hand final bends and the calibration window to the judge; show the verdicts it gives."""
-        if self.judge is None:
+        """Hand the lower analyser's events to the follower; show the verdicts it gives."""
+        if self.follower is None:
             return
-        if self.analyser.calibration_window_s is not None and self.judge.window_s is None:
-            self.judge.set_calibration_window(self.analyser.calibration_window_s)
-        for event in events:
-            if event.kind == "bend":
-                self.judge.add_bend(event.bend["bend_id"], event.bend)
-        for bend_id, verdict in self.judge.ready():
+        for bend_id, verdict in self.follower.take(events):
             self.pair_verdicts[bend_id] = verdict.columns
             self.view.pair_verdict(bend_id, verdict.columns, verdict.note)
 
@@ -173,7 +162,7 @@ class LiveSession:
             try:
                 self._judge_pair(events)
             except Exception as error:  # noqa: BLE001 - the one-sensor verdicts go on without it
-                self.upper, self.judge = None, None
+                self.upper, self.follower = None, None
                 self.view.error(f"two-sensor verdicts stopped ({type(error).__name__}: {error}); "
                                 "the recording and the one-sensor verdicts go on")
         for event in events:

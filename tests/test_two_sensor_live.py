@@ -5,13 +5,14 @@ import pandas as pd
 from hinge.analysis.bend_table import PAIR_BEND_COLUMNS
 from hinge.analysis.body_model import SessionSpec, simulate_pair
 from hinge.analysis.streaming import StreamingAnalyser
-from hinge.analysis.two_sensor import PairLiveJudge, analyse_pair
+from hinge.analysis.two_sensor import PairFollower, PairLiveJudge, analyse_pair
 
 
 def _live(pair, block_s=0.37):
+    """Replay the pair in blocks through the live glue `hinge live` uses (`PairFollower`)."""
     lower, upper = pair.lower, pair.upper
     analyser = StreamingAnalyser(placement=lower.spec.placement)
-    judge = None
+    follower = PairFollower(analyser)
     verdicts = {}
     t_end = max(lower.t_s[-1], upper.t_s[-1])
     edges = np.arange(min(lower.t_s[0], upper.t_s[0]), t_end + block_s, block_s)
@@ -19,24 +20,10 @@ def _live(pair, block_s=0.37):
         lo = (lower.t_s >= a) & (lower.t_s < b)
         up = (upper.t_s >= a) & (upper.t_s < b)
         events = analyser.push(lower.t_s[lo], lower.acc_mps2[lo], lower.gyr_rad_s[lo])
-        if judge is None and analyser.fs_hz is not None:
-            judge = PairLiveJudge(analyser.fs_hz, lower.spec.placement)
-            judge.push_lower(lower.t_s[lower.t_s < a], lower.acc_mps2[lower.t_s < a], lower.gyr_rad_s[lower.t_s < a])
-            judge.push_upper(upper.t_s[upper.t_s < a], upper.acc_mps2[upper.t_s < a], upper.gyr_rad_s[upper.t_s < a])
-        if judge is None:
-            continue
-        judge.push_lower(lower.t_s[lo], lower.acc_mps2[lo], lower.gyr_rad_s[lo])
-        judge.push_upper(upper.t_s[up], upper.acc_mps2[up], upper.gyr_rad_s[up])
-        if analyser.calibration_window_s is not None and judge.window_s is None:
-            judge.set_calibration_window(analyser.calibration_window_s)
-        for event in events:
-            if event.kind == "bend":
-                judge.add_bend(event.bend["bend_id"], event.bend)
-        verdicts.update(judge.ready())
-    for event in analyser.finish():
-        if event.kind == "bend":
-            judge.add_bend(event.bend["bend_id"], event.bend)
-    verdicts.update(judge.ready())
+        follower.push_lower(lower.t_s[lo], lower.acc_mps2[lo], lower.gyr_rad_s[lo])
+        follower.push_upper(upper.t_s[up], upper.acc_mps2[up], upper.gyr_rad_s[up])
+        verdicts.update(follower.take(events))
+    verdicts.update(follower.take(analyser.finish()))
     return analyser, verdicts
 
 

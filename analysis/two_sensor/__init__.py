@@ -12,6 +12,7 @@ Public API::
     analyse_pair(t_s, acc, gyr, upper_t_s, upper_acc, upper_gyr, placement=..., ...) -> PairResult
     pair_bend_verdict(bend, lower, upper, fs_hz, params, placement) -> PairBend   # one bend
     PairLiveJudge(fs_hz, placement): push_lower/push_upper/set_calibration_window/add_bend/ready()  # live
+    PairFollower(analyser): push_lower/push_upper/take(events), beside a StreamingAnalyser  # live glue
     calibrate_sensor(t_s, acc, gyr, fs_hz, params, calibration_window_s) -> MountingCalibration
     agreement_summary(bends) -> dict
 """
@@ -33,11 +34,11 @@ from ..pipeline import AnalysisResult, analyse
 from ..resampling import estimate_sample_rate
 from ._bend import (MAX_BRIDGED_GAP_S, PAD_S, RHYTHM_COLUMNS, TWO_SENSOR_DECISION_SHARE, PairBend, PairedSensor, lower_lumbar_fraction,
                     pair_bend_verdict)
-from ._live import PairLiveJudge
+from ._live import PairFollower, PairLiveJudge
 from ._offset import MAX_OFFSET_S, session_offset_ms, window_lag_s
 from ._sensor import calibrate_sensor, calibration_info, segment_window
 
-__all__ = ["analyse_pair", "PairLiveJudge", "PairResult", "PairInputError", "pair_bend_verdict", "PairBend", "PairedSensor",
+__all__ = ["analyse_pair", "PairFollower", "PairLiveJudge", "PairResult", "PairInputError", "pair_bend_verdict", "PairBend", "PairedSensor",
            "calibrate_sensor", "agreement_summary", "two_sensor_lumbar_share", "RHYTHM_COLUMNS",
            "TWO_SENSOR_DECISION_SHARE", "MIN_OVERLAP_S", "lower_lumbar_fraction", "window_lag_s",
            "session_offset_ms", "MAX_OFFSET_S", "PAD_S"]

@@ -133,3 +133,52 @@ class PairLiveJudge:
         self.lower.trim_before(keep_from)
         self.upper.trim_before(keep_from)
         return out
+
+
+class PairFollower:
+    """The two-sensor verdicts beside a running one-sensor `streaming.StreamingAnalyser`.
+
+    The glue every live consumer needs (`hinge live`, the tests, the benchmarks): samples of
+    both sensors are kept until the lower analyser knows its rate, then a `PairLiveJudge`
+    is made with that rate and the analyser's parameters; each block of the analyser's
+    events hands it the calibration window and the final bends.
+
+    Usage: `push_lower` the same blocks the analyser was pushed, `push_upper` the upper
+    sensor's blocks (times on the shared base, s), and `take(events)` with the events the
+    analyser returned; it gives the (bend_id, `PairBend`) verdicts now ready.
+    """
+
+    def __init__(self, analyser):
+        self.analyser = analyser
+        self.judge: PairLiveJudge | None = None
+        self._waiting: dict[str, list[tuple]] = {"lower": [], "upper": []}
+
+    def push_lower(self, t_s, acc_mps2, gyr_rad_s) -> None:
+        self._push("lower", (t_s, acc_mps2, gyr_rad_s))
+
+    def push_upper(self, t_s, acc_mps2, gyr_rad_s) -> None:
+        self._push("upper", (t_s, acc_mps2, gyr_rad_s))
+
+    def _push(self, site: str, block: tuple) -> None:
+        self._waiting[site].append(block)
+        if self.judge is None:
+            if self.analyser.fs_hz is None:
+                return  # the rate is not known yet (the first seconds): the blocks wait
+            self.judge = PairLiveJudge(self.analyser.fs_hz, self.analyser.params.placement, self.analyser.params)
+        push = self.judge.push_lower if site == "lower" else self.judge.push_upper
+        for waiting in self._waiting[site]:
+            push(*waiting)
+        self._waiting[site] = []
+
+    def take(self, events) -> list[tuple[int, PairBend]]:
+        """Hand the analyser's latest events (calibration, final bends) to the judge; the
+        verdicts ready now."""
+        if self.judge is None:
+            return []
+        window_s = self.analyser.calibration_window_s
+        if window_s is not None and self.judge.window_s is None:
+            self.judge.set_calibration_window(window_s)
+        for event in events:
+            if event.kind == "bend":
+                self.judge.add_bend(event.bend["bend_id"], event.bend)
+        return self.judge.ready()
