@@ -58,3 +58,35 @@ def write_lower_csv(path: Path, pair: Pair) -> Path:
     np.savetxt(path, np.column_stack([pair.t_s, pair.lower]), delimiter=",", fmt="%.17g", header=EXPECTED_HEADER,
                comments="")
     return Path(path)
+
+
+#: Issue 14: the two sensors' times of the same true instant at most this far apart, s.
+ALIGNMENT_TARGET_S = 0.005
+
+
+def shared_base_errors(pair_session, sensors: dict, rate_hz: float) -> dict:
+    """Each sensor's samples against the simulated sensors' truth, on the shared time base.
+
+    Checks every sample each simulated hinge-open sensor sent is in its part of the
+    session once and in order (its ``t_s`` is k / rate on its own clock), and returns
+    {site: (true_s, error_s)}: when each sample existed, on the shared base (the lower
+    sensor's clock through its own fit), and how far the stored shared time is from it, s.
+    ``sensors``: {"sacrum": lower simulated sensor, "T12": upper one}.
+    """
+    fit = pair_session.lower.metadata["acquisition"]["clock_fit"]
+    errors = {}
+    for site, part, t_shared in (("sacrum", pair_session.lower, pair_session.lower_t_s),
+                                 (UPPER, pair_session.upper, pair_session.upper_t_s)):
+        k = np.rint(part.t_s * rate_hz).astype(np.int64)
+        np.testing.assert_array_equal(k, sensors[site].sent_indices())  # every sample once, in order
+        true_s = (sensors[site].sample_host_s(k) - fit["host_offset_s"]) / fit["scale"]
+        errors[site] = (true_s, t_shared - true_s)
+    return errors
+
+
+def residual_between(errors: dict, step_s: float) -> tuple[np.ndarray, np.ndarray]:
+    """(instants, residual_s): the lower minus the upper sensor's error at the same true
+    instants, every ``step_s`` over the span both cover, s."""
+    (t_lo, e_lo), (t_up, e_up) = errors["sacrum"], errors[UPPER]
+    instants = np.arange(max(t_lo[0], t_up[0]), min(t_lo[-1], t_up[-1]), step_s)
+    return instants, np.interp(instants, t_lo, e_lo) - np.interp(instants, t_up, e_up)
