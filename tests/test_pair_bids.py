@@ -13,10 +13,10 @@ import pandas as pd
 import pytest
 
 from hinge.bids_export import export_bids
-from hinge.errors import HingeInputError
 from hinge.recordings import load_recording
 
 from pair_data import UPPER, pair_rows, simulated_pair, write_pair_csv
+from load_errors import load_error
 from test_cli_errors import run_hinge
 
 
@@ -50,12 +50,6 @@ def _copy(dataset: Path, tmp_path: Path) -> Path:
     return copy
 
 
-def _error(path: Path) -> str:
-    with pytest.raises(HingeInputError) as caught:
-        load_recording(path)
-    message = str(caught.value)
-    assert "\n" not in message
-    return message
 
 
 def test_two_tracking_systems_with_their_own_tracked_points(dataset):
@@ -138,7 +132,7 @@ def test_command_line_export_names_both(source, tmp_path):
 # --- hostile entries --------------------------------------------------------------------------
 
 def test_the_upper_file_alone_points_at_the_lower_one(dataset):
-    message = _error(_motion(dataset, "imuT12"))
+    message = load_error(_motion(dataset, "imuT12"))
     assert "is the upper sensor (T12) of a two-sensor recording" in message
     assert _motion(dataset, "imu").name in message
 
@@ -147,7 +141,7 @@ def test_both_sensors_labelled_one_tracked_point(dataset, tmp_path):
     copy = _copy(dataset, tmp_path)
     channels = _companion(_motion(copy, "imuT12"), "_channels.tsv")
     channels.write_text(channels.read_text().replace("UpperBack", "LowerBack"))
-    message = _error(_motion(copy, "imu"))
+    message = load_error(_motion(copy, "imu"))
     assert "tracked_point 'LowerBack' is also the sacrum sensor's" in message
     assert message.startswith(str(_motion(copy, "imuT12")))
 
@@ -158,7 +152,7 @@ def test_two_tracked_points_in_one_tracking_system(dataset, tmp_path):
     lines = channels.read_text().splitlines()
     lines[4:7] = [line.replace("LowerBack", "UpperBack") for line in lines[4:7]]  # the gyroscope "elsewhere"
     channels.write_text("\n".join(lines) + "\n")
-    message = _error(_motion(copy, "imu"))
+    message = load_error(_motion(copy, "imu"))
     assert "ACCEL/GYRO channels of 2 tracked points (LowerBack, UpperBack) in one tracking system" in message
 
 
@@ -167,7 +161,7 @@ def test_two_upper_sensors(dataset, tmp_path):
     upper = _motion(copy, "imuT12")
     for file in upper.parent.glob(upper.name.replace("_motion.tsv", "_*")):
         shutil.copy(file, file.with_name(file.name.replace("imuT12", "imuT12b")))
-    assert "2 tracking systems beside it are placed at an upper site" in _error(_motion(copy, "imu"))
+    assert "2 tracking systems beside it are placed at an upper site" in load_error(_motion(copy, "imu"))
 
 
 def test_upper_sensor_in_other_units_than_declared(dataset, tmp_path):
@@ -175,7 +169,7 @@ def test_upper_sensor_in_other_units_than_declared(dataset, tmp_path):
     upper = _motion(copy, "imuT12")
     channels = _companion(upper, "_channels.tsv")
     channels.write_text(channels.read_text().replace("m/s^2", "g"))
-    message = _error(_motion(copy, "imu"))
+    message = load_error(_motion(copy, "imu"))
     assert message.startswith(str(upper)) and "looks like m/s^2" in message
 
 
@@ -184,7 +178,7 @@ def test_upper_sensor_all_missing(dataset, tmp_path):
     upper = _motion(copy, "imuT12")
     n_rows = len(upper.read_text().splitlines())
     upper.write_text("n/a\tn/a\tn/a\tn/a\tn/a\tn/a\tn/a\n" * n_rows)
-    message = _error(_motion(copy, "imu"))
+    message = load_error(_motion(copy, "imu"))
     assert message.startswith(str(upper)) and "too few samples: only 0" in message
 
 
