@@ -44,6 +44,8 @@ CLASS_LEVELS = {
 QUALITY_FLAG_LEVELS = {
     "gap": "Samples are missing inside the bend's window.",
     "saturated": "A sensor channel clipped inside the bend's window.",
+    "upper-saturated": "The upper sensor (two sensors, T12) clipped inside the bend's window: the measured "
+                       "lumbar angle and two-sensor class may be off.",
     "translation-implausible": "The integrated hip travel fits no body posture, so it was not used.",
     "pitch-only": "Judged from the pitch alone (no still moment before and after, a gap or clipping): "
                   "the hip shift is the body model's estimate for that pitch, not a measurement.",
@@ -98,8 +100,8 @@ BEND_COLUMNS = [c.name for c in BEND_SCHEMA]
 
 # The columns a second, upper sensor (T12) adds to each bend (`two_sensor.analyse_pair`):
 # measured, not inferred. Angles are pitch excursions from the standing pose before the
-# bend, at the trunk's deepest point (mean over the samples within 10 % of the upper
-# sensor's peak excursion).
+# bend, at the trunk's deepest point (mean over the samples within 2 % of the upper
+# sensor's peak excursion, `two_sensor._bend.PLATEAU_FRACTION`).
 PAIR_BEND_SCHEMA: tuple[BendColumn, ...] = (
     BendColumn("pelvic_tilt_deg", "float64", "deg", "Pitch excursion of the lower sensor's segment at the trunk's "
                                                     "deepest point (the pelvis at the sacrum).", 1),

@@ -7,17 +7,24 @@ bends with the truth. One row per variant of `robustness.ROWS` (other sensor err
 movement habits, lumbar flexion spread otherwise, soft tissue; the held-out seeds 1000+,
 50-200 Hz as there), printing:
 
-* two sensors: balanced accuracy of the class (target >= 0.99), lumbar share MAE
-  (<= 0.05), RMSE of the relative lumbar angle (upper minus lower pitch, <= 2 deg) and of
-  the pelvic tilt, and the MAE of which-moved-first (lumbar_lead_s vs the simulated lag);
-* one sensor: balanced accuracy against the truth counting "uncertain" as wrong, and its
-  agreement with the two-sensor class (bends it decided; the uncertain share beside it).
+* classes: two-sensor balanced accuracy (target >= 0.99) with its 95 % interval (percentile
+  bootstrap over whole sessions, `evaluation.balanced_accuracy_interval`) and the wrong
+  bends out of those measured, the lumbar share MAE (<= 0.05); the one-sensor balanced
+  accuracy counting "uncertain" as wrong, and its agreement with the two-sensor class
+  (bends it decided; the uncertain share beside it);
+* angles at the deepest point, RMSE and mean error (measured minus true) against two
+  truths: the skin surface (the pitch of the skin at each sensor site, soft-tissue
+  artefact included: what the optical validations the <= 2 deg target cites measured,
+  Vicon markers on the skin-mounted sensors, Mjosund et al. 2017 BMC Musculoskelet Disord
+  18:124; Chang et al. 2022 BMC Musculoskelet Disord, doi:10.1186/s12891-022-05866-w) and the vertebrae (what the
+  spine did): relative lumbar angle (upper minus lower pitch), pelvic tilt and T12 pitch;
+  and the MAE of which-moved-first (lumbar_lead_s vs the simulated lag).
 
 Then the inter-sensor offset measured from shared motion (median lag of the sagittal
 rates over the bends) against a known offset put into the pair (0, +-10, +-40 ms, with
 +-100 ppm of drift), and what an uncorrected residual offset does to the share and the
 timing. Nothing of the two-sensor path is fitted to the simulator: the class boundary
-(share 0.5) is the definition of spine-led; the plateau (90 % of the peak), onset (10 %
+(share 0.5) is the definition of spine-led; the plateau (within 2 % of the peak), onset (10 %
 of the angle at the deepest point) and pads (0.6 s) are fixed choices, not tuned here.
 
     python benchmarks/second_sensor.py [--sessions 12] [--placement sacrum] [--rows ...]
@@ -34,7 +41,7 @@ import numpy as np
 import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from evaluation import balanced_accuracy, match_bends  # noqa: E402
+from evaluation import balanced_accuracy, balanced_accuracy_interval, match_bends  # noqa: E402
 from robustness import ROWS, TEST_SEED_BASE  # noqa: E402
 
 from hinge.analysis.body_model import SessionSpec, simulate_pair  # noqa: E402
@@ -43,7 +50,13 @@ from hinge.analysis.two_sensor import PairFollower, analyse_pair  # noqa: E402
 
 BENDS = ("hip-led", "spine-led")
 OFFSETS_MS = (0.0, 10.0, -10.0, 40.0, -40.0)
-TRUTH_COLUMNS = ["true_pelvic_tilt_deg", "true_upper_pitch_deg", "true_lumbar_flexion_deg", "pelvis_lag_s"]
+# Measured column -> its truth on the skin surface and at the vertebrae (body_model.SimulatedPair).
+ANGLES = {"lumbar_flexion_deg": ("true_skin_lumbar_flexion_deg", "true_lumbar_flexion_deg"),
+          "pelvic_tilt_deg": ("true_skin_pelvic_tilt_deg", "true_pelvic_tilt_deg"),
+          "upper_pitch_deg": ("true_skin_upper_pitch_deg", "true_upper_pitch_deg")}
+TRUTH_COLUMNS = [truth for pair in ANGLES.values() for truth in pair] + ["pelvis_lag_s"]
+CLASS_KEYS = ["bends", "measured", "BA two sensors", "BA 95% low", "BA 95% high", "wrong", "share MAE",
+              "BA one sensor", "one = two (decided)", "one uncertain"]
 
 
 def run_one(job: tuple) -> dict:
@@ -59,7 +72,7 @@ def run_one(job: tuple) -> dict:
     matched = match_bends(result.bends, pair.truth)
     if len(matched):
         matched = matched.merge(pair.truth[TRUTH_COLUMNS], left_on="event_id", right_index=True, how="left")
-        matched = matched[matched["true_kind"].isin(BENDS)]
+        matched = matched[matched["true_kind"].isin(BENDS)].assign(session=seed)
     # The true offset at the bends (drift moves it along the session): median over them.
     bends = pair.truth["is_bend"].to_numpy()
     true_offset_ms = 1000.0 * float(np.median((pair.upper.truth["peak_s"] - pair.lower.truth["peak_s"])[bends]))
@@ -72,22 +85,32 @@ def accuracy(matched: pd.DataFrame) -> dict:
     m = matched.dropna(subset=["measured_lumbar_share"])
     decided = m[m["label"].isin(BENDS)]
     clear = m[(m["pelvis_lag_s"].abs() > 0.1) & np.isfinite(m["lumbar_lead_s"].astype(float))]
-    return {
+    low, high = balanced_accuracy_interval(m["true_label"], m["two_sensor_label"], m["session"])
+    out = {
         "bends": len(matched),
         "measured": len(m),
         "BA two sensors": balanced_accuracy(m["true_label"], m["two_sensor_label"]),
+        "BA 95% low": low,
+        "BA 95% high": high,
+        "wrong": int((m["two_sensor_label"] != m["true_label"]).sum()),
         "share MAE": float(np.mean(np.abs(m["measured_lumbar_share"] - m["true_lumbar_share"]))),
-        "lumbar angle RMSE deg": float(np.sqrt(np.mean((m["lumbar_flexion_deg"] - m["true_lumbar_flexion_deg"]) ** 2))),
-        "pelvic tilt RMSE deg": float(np.sqrt(np.mean((m["pelvic_tilt_deg"] - m["true_pelvic_tilt_deg"]) ** 2))),
+        "BA one sensor": balanced_accuracy(m["true_label"], m["label"]),
+        "one = two (decided)": float(np.mean(decided["label"] == decided["two_sensor_label"])) if len(decided) else np.nan,
+        "one uncertain": float(np.mean(~m["label"].isin(BENDS))),
+    }
+    for measured, (skin, vertebral) in ANGLES.items():
+        name = measured.removesuffix("_deg").replace("_", " ")
+        for truth, error in (("skin", m[measured] - m[skin]), ("vertebral", m[measured] - m[vertebral])):
+            out[f"{name} RMSE {truth}"] = float(np.sqrt(np.mean(error ** 2)))
+            out[f"{name} bias {truth}"] = float(np.mean(error))
+    out.update({
         "lead MAE s": float(np.nanmean(np.abs(m["lumbar_lead_s"] - m["pelvis_lag_s"]))),
         "lead timed": float(np.mean(np.isfinite(m["lumbar_lead_s"].astype(float)))),
         # Which moved first, where the simulated lag is clear (> 0.1 s either way) and timed.
         "first right": float(np.mean(np.sign(clear["lumbar_lead_s"]) == np.sign(clear["pelvis_lag_s"])))
         if len(clear) else np.nan,
-        "BA one sensor": balanced_accuracy(m["true_label"], m["label"]),
-        "one = two (decided)": float(np.mean(decided["label"] == decided["two_sensor_label"])) if len(decided) else np.nan,
-        "one uncertain": float(np.mean(~m["label"].isin(BENDS))),
-    }
+    })
+    return out
 
 
 def live_cpu(seed: int = 40, fs_hz: float = 400.0, block_s: float = 0.05) -> str:
@@ -140,9 +163,12 @@ def main(argv=None) -> int:
                                                   ignore_index=True)) for row in args.rows}).T
     pd.set_option("display.width", 250)
     with pd.option_context("display.float_format", "{:.3f}".format):
-        print(f"two sensors ({args.placement} + T12), {args.sessions} sessions x {args.bends} bends per row "
-              f"(targets: BA >= 0.99, share MAE <= 0.05, lumbar angle RMSE <= 2 deg)\n")
-        print(table.to_string())
+        print(f"two sensors ({args.placement} + T12), {args.sessions} sessions x {args.bends} bends per row; "
+              f"classes (targets: BA >= 0.99, share MAE <= 0.05; BA 95 % interval: bootstrap over sessions)\n")
+        print(table[CLASS_KEYS].to_string())
+        print("\nangles at the deepest point, deg (measured minus true; target: relative lumbar angle RMSE <= 2 deg "
+              "against the skin surface, as the cited optical validations; vertebral: what the spine did)\n")
+        print(table.drop(columns=CLASS_KEYS).to_string())
     if not offset_jobs:
         print("\n" + live_cpu())
         return 0

@@ -97,7 +97,7 @@ def analyse_pair_loaded(loaded: LoadedRecording, placement: str | None = None, h
         result = analyse_pair(recording.t_s, recording.acc_mps2, recording.gyr_rad_s, upper.t_s, upper.acc_mps2,
                               upper.gyr_rad_s, placement=params.placement, upper_placement=loaded.upper_placement,
                               fs_hz=recording.fs_hz, saturated=recording.saturated, params=params,
-                              calibration_window_s=window)
+                              calibration_window_s=window, upper_saturated=upper.saturated)
     except PairInputError as error:
         raise HingeInputError(f"{loaded.path}: {error}") from None
     result.sacral.warnings[:0] = list(recording.warnings)

@@ -171,3 +171,58 @@ def test_inputs_are_not_modified_and_a_pair_without_bends_gives_an_empty_typed_t
     assert result.bends["measured_lumbar_share"].dtype == float
     assert result.rhythm == {} and result.agreement["n_bends"] == 0 and result.agreement["share_agreeing"] is None
     assert np.isnan(result.offset_ms)
+
+
+@pytest.fixture(scope="module")
+def clipping_upper_csv(tmp_path_factory):
+    """A two-sensor CSV whose T12 gyro range (120 deg/s) clips in the fastest bends; the
+    sacral sensor's (2000 deg/s) does not."""
+    from pair_data import write_pair_csv
+
+    spec = dict(n_bends=6, seed=7, fs_hz=100.0)
+    lower = simulate_session(SessionSpec(placement="sacrum", **spec))
+    upper = simulate_session(SessionSpec(placement="T12", gyro_range_dps=120.0, **spec))
+    rows = np.column_stack([lower.t_s, lower.acc_mps2, lower.gyr_rad_s, upper.acc_mps2, upper.gyr_rad_s])
+    return write_pair_csv(tmp_path_factory.mktemp("clip") / "pair.csv", rows)
+
+
+def test_bends_where_the_upper_sensor_clipped_are_flagged(clipping_upper_csv):
+    from hinge.analysis.bend_table import QUALITY_FLAG_LEVELS
+    from hinge.analysis.two_sensor import PAD_S, UPPER_SATURATED_FLAG
+    from hinge.api import analyse_pair_loaded
+    from hinge.recordings import load_recording
+
+    assert UPPER_SATURATED_FLAG in QUALITY_FLAG_LEVELS
+    loaded = load_recording(clipping_upper_csv)
+    upper = loaded.upper
+    assert upper.saturated.any() and not loaded.recording.saturated.any()
+    result = analyse_pair_loaded(loaded)
+    clipped_s = upper.t_s[upper.saturated]
+    expected = [bool(((clipped_s >= b.start_s - PAD_S) & (clipped_s <= b.end_s + PAD_S)).any())
+                for b in result.bends.itertuples()]
+    flagged = [UPPER_SATURATED_FLAG in flags for flags in result.bends["quality_flags"]]
+    assert flagged == expected and any(flagged) and not all(flagged)
+    assert any(w.startswith(f"upper sensor: saturated samples in {sum(flagged)} bend") for w in result.warnings)
+    # The one-sensor analysis is the lower sensor's alone; the verdicts are not changed by the flag.
+    assert not any(UPPER_SATURATED_FLAG in flags for flags in result.sacral.bends["quality_flags"])
+    lower = loaded.recording
+    unflagged = analyse_pair(lower.t_s, lower.acc_mps2, lower.gyr_rad_s, upper.t_s, upper.acc_mps2, upper.gyr_rad_s,
+                             fs_hz=lower.fs_hz)
+    assert not any(UPPER_SATURATED_FLAG in flags for flags in unflagged.bends["quality_flags"])
+    assert result.bends["two_sensor_label"].equals(unflagged.bends["two_sensor_label"])
+
+
+def test_saturation_flags_that_do_not_fit_are_a_one_line_error(offset_pair):
+    with pytest.raises(PairInputError, match=r"upper sensor: saturation flags \(3,\) do not fit times"):
+        _analyse(offset_pair, upper_saturated=np.zeros(3, bool))
+
+
+def test_lower_clipping_is_kept_when_a_non_finite_sample_is_left_out(offset_pair):
+    lower = offset_pair.lower
+    peak_s = _analyse(offset_pair).bends["peak_s"].iloc[1]
+    saturated = np.abs(lower.t_s - peak_s) < 0.05
+    acc = lower.acc_mps2.copy()
+    acc[50] = np.nan  # before main, a dropped sample made the pair ignore the lower saturation
+    result = _analyse(offset_pair, acc_mps2=acc, saturated=saturated)
+    flags = result.bends["quality_flags"]
+    assert "saturated" in flags.iloc[1] and not any("saturated" in f for f in flags.drop(flags.index[1]))

@@ -8,9 +8,10 @@ from hinge.analysis.streaming import StreamingAnalyser
 from hinge.analysis.two_sensor import PairFollower, PairLiveJudge, analyse_pair
 
 
-def _live(pair, block_s=0.37):
+def _live(pair, block_s=0.37, upper_saturated=None):
     """Replay the pair in blocks through the live glue `hinge live` uses (`PairFollower`)."""
     lower, upper = pair.lower, pair.upper
+    clipped = np.zeros(len(upper.t_s), bool) if upper_saturated is None else upper_saturated
     analyser = StreamingAnalyser(placement=lower.spec.placement)
     follower = PairFollower(analyser)
     verdicts = {}
@@ -21,7 +22,7 @@ def _live(pair, block_s=0.37):
         up = (upper.t_s >= a) & (upper.t_s < b)
         events = analyser.push(lower.t_s[lo], lower.acc_mps2[lo], lower.gyr_rad_s[lo])
         follower.push_lower(lower.t_s[lo], lower.acc_mps2[lo], lower.gyr_rad_s[lo])
-        follower.push_upper(upper.t_s[up], upper.acc_mps2[up], upper.gyr_rad_s[up])
+        follower.push_upper(upper.t_s[up], upper.acc_mps2[up], upper.gyr_rad_s[up], clipped[up])
         verdicts.update(follower.take(events))
     verdicts.update(follower.take(analyser.finish()))
     return analyser, verdicts
@@ -40,6 +41,21 @@ def test_live_two_sensor_verdicts_equal_offline():
         assert live[column].tolist() == offline.bends[column].tolist(), column
     for bend_id, verdict in verdicts.items():
         pd.testing.assert_frame_equal(verdict.rhythm, offline.rhythm[bend_id])
+
+
+def test_live_flags_the_bends_where_the_upper_sensor_clipped_as_offline():
+    from hinge.analysis.two_sensor import UPPER_SATURATED_FLAG
+
+    pair = simulate_pair(SessionSpec(n_bends=6, fs_hz=100.0, mounting="random", seed=33, guided_calibration=True))
+    bends = pair.truth[pair.truth["is_bend"]]
+    clipped = np.abs(pair.upper.t_s - pair.upper.truth.loc[bends.index[2], "peak_s"]) < 0.05
+    analyser, verdicts = _live(pair, upper_saturated=clipped)
+    offline = analyse_pair(pair.lower.t_s, pair.lower.acc_mps2, pair.lower.gyr_rad_s, pair.upper.t_s,
+                           pair.upper.acc_mps2, pair.upper.gyr_rad_s, calibration_window_s=analyser.calibration_window_s,
+                           upper_saturated=clipped)
+    flagged = [UPPER_SATURATED_FLAG in flags for flags in offline.bends["quality_flags"]]
+    assert sum(flagged) == 1
+    assert [verdicts[i].upper_saturated for i in offline.bends.index] == flagged
 
 
 def test_live_buffer_keeps_times_increasing_through_repeated_late_and_nan_samples():

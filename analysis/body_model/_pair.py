@@ -29,10 +29,16 @@ class SimulatedPair:
     upper: the upper sensor's session with `t_s` (and its truth times) on that base:
         its own clock fitted away, then `offset_s + drift_ppm * 1e-6 * t` added.
     truth: the lower truth (index event_id) plus, per movement, at the peak posture
-        (deg, from the pose before it, no soft-tissue artefact): true_pelvic_tilt_deg (the
+        (deg, from the pose before it), against two references:
+        vertebral (what the spine did, no soft-tissue artefact): true_pelvic_tilt_deg (the
         lower sensor's segment), true_upper_pitch_deg (T12's), true_lumbar_flexion_deg
-        (their difference, the relative lumbar angle); `lumbar_share` is the true share of
-        trunk flexion, `pelvis_lag_s` the pelvis's onset after the lumbar spine's, s.
+        (their difference, the relative lumbar angle);
+        skin surface (the pitch of the skin at each sensor site, each site's soft-tissue
+        gain included: what marker clusters on the skin there measure, the reference of
+        optical validations of skin-mounted IMUs): true_skin_pelvic_tilt_deg,
+        true_skin_upper_pitch_deg, true_skin_lumbar_flexion_deg (their difference);
+        `lumbar_share` is the true share of trunk flexion, `pelvis_lag_s` the pelvis's
+        onset after the lumbar spine's, s.
     offset_s: upper stamps minus true time on the lower base at the session start, s.
     drift_ppm: the upper base's rate error against the lower one's, ppm.
     """
@@ -77,4 +83,7 @@ def simulate_pair(spec: SessionSpec, upper_placement: str = "T12", upper_sensor_
     truth["true_pelvic_tilt_deg"] = lower.truth["sensor_pitch_deg"]
     truth["true_upper_pitch_deg"] = upper.truth["sensor_pitch_deg"].to_numpy()
     truth["true_lumbar_flexion_deg"] = truth["true_upper_pitch_deg"] - truth["true_pelvic_tilt_deg"]
+    truth["true_skin_pelvic_tilt_deg"] = lower.truth["skin_pitch_deg"]
+    truth["true_skin_upper_pitch_deg"] = upper.truth["skin_pitch_deg"].to_numpy()
+    truth["true_skin_lumbar_flexion_deg"] = truth["true_skin_upper_pitch_deg"] - truth["true_skin_pelvic_tilt_deg"]
     return SimulatedPair(lower, upper, truth, float(offset_s), float(drift_ppm))

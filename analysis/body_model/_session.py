@@ -88,7 +88,10 @@ class SimulatedSession:
     truth: one row per movement (index ``event_id`` from 1); start_s/peak_s/end_s on the
         sensor clock (peak_s = when the peak posture is reached); angles in degrees;
         hip_shift_m = HJC x displacement at peak (negative = backwards);
-        sensor_pitch_deg = pitch excursion of the sensor's segment at peak (no STA);
+        sensor_pitch_deg = pitch excursion of the sensor's segment at peak (no STA: what
+        the vertebra did); skin_pitch_deg = the same for the skin at the sensor site, the
+        soft-tissue pitch gain included (what a marker cluster on the skin there, or the
+        sensor's own housing, would measure; equal to sensor_pitch_deg for an ideal sensor);
         pelvis_lag_s (extension) = how long pelvic rotation starts after the lumbar spine
         on the way down (negative = pelvis leads).
     sta_pitch_gain, clock_ppm: the drawn soft-tissue pitch gain and sensor clock error;
@@ -252,7 +255,7 @@ def simulate_session(spec: SessionSpec) -> SimulatedSession:
         acc, gyr = degrade(acc, gyr, errors, spec.fs_hz, rng_noise, spec.acc_range_g, spec.gyro_range_dps)
         keep = lost_sample_mask(n, spec.loss_rate, rng_loss)
 
-    truth = _truth_table(movements, np.array(onsets), plan, body, spec.placement, origin_s, rate)
+    truth = _truth_table(movements, np.array(onsets), plan, body, spec.placement, origin_s, rate, sta_gain)
     return SimulatedSession(
         t_s=t_sensor[keep],
         acc_mps2=acc[keep],
@@ -267,7 +270,7 @@ def simulate_session(spec: SessionSpec) -> SimulatedSession:
     )
 
 
-def _truth_table(movements, onsets, plan, body, placement, origin_s, rate) -> pd.DataFrame:
+def _truth_table(movements, onsets, plan, body, placement, origin_s, rate, sta_gain=1.0) -> pd.DataFrame:
     t0 = onsets
     tp = onsets + np.array([m.peak_s for m in movements])
     te = onsets + np.array([m.duration_s for m in movements])
@@ -294,11 +297,14 @@ def _truth_table(movements, onsets, plan, body, placement, origin_s, rate) -> pd
                 "knee_deg": m.knee_deg,
                 "hip_shift_m": float(hip_shift[i]),
                 "sensor_pitch_deg": float(pitch[i]),
+                # The skin pitches sta_gain times the segment (`_pose_3d`), so its excursion
+                # from the pose before the movement is sta_gain times the segment's.
+                "skin_pitch_deg": float(sta_gain * pitch[i]),
                 "pelvis_lag_s": m.pelvis_lag_s,
             }
         )
     cols = ["start_s", "peak_s", "end_s", "kind", "is_bend", "label", "lumbar_share", "trunk_deg",
-            "pelvis_deg", "lumbar_deg", "knee_deg", "hip_shift_m", "sensor_pitch_deg", "pelvis_lag_s"]
+            "pelvis_deg", "lumbar_deg", "knee_deg", "hip_shift_m", "sensor_pitch_deg", "skin_pitch_deg", "pelvis_lag_s"]
     df = pd.DataFrame(rows, columns=cols, index=pd.RangeIndex(1, len(rows) + 1, name="event_id"))
     # Explicit dtypes so an empty table is typed the same as a full one.
     num = [c for c in cols if c not in ("kind", "is_bend", "label")]

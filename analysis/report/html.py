@@ -247,6 +247,7 @@ BEND_COLUMNS = BEND_HEAD.count("<th")
 FLAG_WORDS = {
     "gap": "samples missing in the bend",
     "saturated": "the sensor clipped (reading at its limit)",
+    "upper-saturated": "the upper sensor clipped (reading at its limit)",
     "translation-implausible": "the hips' travel was implausible, so it was not used",
     "pitch-only": "judged from the pitch alone (no still moment before and after)",
 }

@@ -26,7 +26,7 @@ import pandas as pd
 from hinge.recordings.placements import UPPER_PLACEMENTS
 from hinge.recordings.wording import count
 
-from ..bend_table import BEND_COLUMNS, PAIR_BEND_COLUMNS, PAIR_BEND_SCHEMA
+from ..bend_table import BEND_COLUMNS, PAIR_BEND_COLUMNS, PAIR_BEND_SCHEMA, QUALITY_FLAGS_COLUMN
 from ..bend_verdict import HIP_LED, SPINE_LED
 from ..calibration import CalibrationError
 from ..params import AnalysisParams, params_for_placement
@@ -41,8 +41,11 @@ from ._sensor import calibrate_sensor, calibration_info, segment_window
 __all__ = ["analyse_pair", "PairFollower", "PairLiveJudge", "PairResult", "PairInputError", "pair_bend_verdict", "PairBend", "PairedSensor",
            "calibrate_sensor", "agreement_summary", "two_sensor_lumbar_share", "RHYTHM_COLUMNS",
            "TWO_SENSOR_DECISION_SHARE", "MIN_OVERLAP_S", "lower_lumbar_fraction", "window_lag_s",
-           "session_offset_ms", "MAX_OFFSET_S", "PAD_S"]
+           "session_offset_ms", "MAX_OFFSET_S", "PAD_S", "UPPER_SATURATED_FLAG"]
 
+# The quality flag of a bend in whose window the upper sensor clipped
+# (`bend_table.QUALITY_FLAG_LEVELS`).
+UPPER_SATURATED_FLAG = "upper-saturated"
 # Shortest stretch both sensors must cover together: a calibration needs 3 s of standing
 # and one bend, s.
 MIN_OVERLAP_S = 5.0
@@ -134,8 +137,10 @@ def agreement_summary(bends: pd.DataFrame) -> dict:
             "n_one_sensor_uncertain": n_uncertain, "n_not_measured": n_missing, "confusion": confusion}
 
 
-def _checked(name: str, t_s, acc_mps2, gyr_rad_s) -> tuple[np.ndarray, np.ndarray, np.ndarray, int]:
-    """The sensor's arrays as float, samples with a non-finite value dropped (and counted).
+def _checked(name: str, t_s, acc_mps2, gyr_rad_s, saturated=None
+             ) -> tuple[np.ndarray, np.ndarray, np.ndarray, int, np.ndarray | None]:
+    """The sensor's arrays as float, samples with a non-finite value dropped (and counted),
+    and its (N,) saturation flags for the samples kept (None stays None).
 
     Raises:
         PairInputError: shapes that do not fit, or times not increasing.
@@ -145,13 +150,17 @@ def _checked(name: str, t_s, acc_mps2, gyr_rad_s) -> tuple[np.ndarray, np.ndarra
     if t_s.ndim != 1 or acc_mps2.shape != (len(t_s), 3) or gyr_rad_s.shape != (len(t_s), 3):
         raise PairInputError(f"{name} sensor: times {t_s.shape}, acceleration {acc_mps2.shape} and rate "
                              f"{gyr_rad_s.shape} do not fit (expected (N,), (N, 3), (N, 3))")
+    if saturated is not None:
+        saturated = np.asarray(saturated, bool)
+        if saturated.shape != t_s.shape:
+            raise PairInputError(f"{name} sensor: saturation flags {saturated.shape} do not fit times {t_s.shape}")
     finite = np.isfinite(t_s) & np.isfinite(acc_mps2).all(axis=1) & np.isfinite(gyr_rad_s).all(axis=1)
     t_s, acc_mps2, gyr_rad_s = t_s[finite], acc_mps2[finite], gyr_rad_s[finite]
     if len(t_s) < 2:
         raise PairInputError(f"{name} sensor: {count(len(t_s), 'usable sample')} (need a recording)")
     if np.any(np.diff(t_s) <= 0):
         raise PairInputError(f"{name} sensor: sample times are not strictly increasing")
-    return t_s, acc_mps2, gyr_rad_s, int((~finite).sum())
+    return t_s, acc_mps2, gyr_rad_s, int((~finite).sum()), None if saturated is None else saturated[finite]
 
 
 def analyse_pair(
@@ -168,6 +177,7 @@ def analyse_pair(
     saturated: np.ndarray | None = None,
     params: AnalysisParams | None = None,
     calibration_window_s: tuple[float, float] | None = None,
+    upper_saturated: np.ndarray | None = None,
 ) -> PairResult:
     """Analyse a recording of two sensors, a lower one (sacrum, L5-L3) and one at T12.
 
@@ -179,6 +189,9 @@ def analyse_pair(
         placement: the lower sensor's site; upper_placement: the upper one's (UPPER_PLACEMENTS).
         fs_hz, saturated, params, calibration_window_s: as `pipeline.analyse` (the guided
             calibration window calibrates both sensors, as live).
+        upper_saturated: (M,) bool, the upper sensor's samples with a clipped channel
+            (`ImuRecording.saturated`); bends whose window holds one get the quality flag
+            "upper-saturated" and the pair a warning, as the lower sensor's get "saturated".
 
     Raises:
         PairInputError: arrays that do not fit, an unknown upper site, or sensors that do not
@@ -186,9 +199,9 @@ def analyse_pair(
     """
     if upper_placement not in UPPER_PLACEMENTS:
         raise PairInputError(f"upper sensor placement {upper_placement!r} is not one of {', '.join(UPPER_PLACEMENTS)}")
-    t_s, acc_mps2, gyr_rad_s, dropped_lower = _checked("lower", t_s, acc_mps2, gyr_rad_s)
-    upper_t_s, upper_acc_mps2, upper_gyr_rad_s, dropped_upper = _checked("upper", upper_t_s, upper_acc_mps2,
-                                                                         upper_gyr_rad_s)
+    t_s, acc_mps2, gyr_rad_s, dropped_lower, saturated = _checked("lower", t_s, acc_mps2, gyr_rad_s, saturated)
+    upper_t_s, upper_acc_mps2, upper_gyr_rad_s, dropped_upper, upper_saturated = _checked(
+        "upper", upper_t_s, upper_acc_mps2, upper_gyr_rad_s, upper_saturated)
     overlap_s = min(t_s[-1], upper_t_s[-1]) - max(t_s[0], upper_t_s[0])
     if overlap_s < MIN_OVERLAP_S:
         raise PairInputError(
@@ -196,8 +209,6 @@ def analyse_pair(
             f"upper {upper_t_s[0]:.1f}-{upper_t_s[-1]:.1f} s; need >= {MIN_OVERLAP_S:.0f} s on one time base)")
     params = params or params_for_placement(placement)
     fs_hz = float(fs_hz or estimate_sample_rate(t_s))
-    if saturated is not None and dropped_lower:
-        saturated = None  # its rows no longer match; the analysis then does not flag clipping
     sacral = analyse(t_s, acc_mps2, gyr_rad_s, fs_hz, placement, saturated, params, calibration_window_s)
     warnings = [f"{name} sensor: {count(n, 'sample')} with a non-finite value left out (treated as missing)"
                 for name, n in (("lower", dropped_lower), ("upper", dropped_upper)) if n]
@@ -213,12 +224,15 @@ def analyse_pair(
         return PairResult(sacral, _typed(bends), rhythm, float("nan"), float("nan"), 0, agreement_summary(bends),
                           {"ok": False, "reason": str(error)}, warnings, placement, upper_placement)
     lower = PairedSensor(t_s, acc_mps2, gyr_rad_s, lower_cal)
-    upper = PairedSensor(upper_t_s, upper_acc_mps2, upper_gyr_rad_s, upper_cal)
-    lags, notes, across_gaps = [], [], 0
+    upper = PairedSensor(upper_t_s, upper_acc_mps2, upper_gyr_rad_s, upper_cal, upper_saturated)
+    lags, notes, across_gaps, clipped = [], [], 0, 0
     for bend_id, row in bends.iterrows():
         verdict = pair_bend_verdict(row, lower, upper, fs_hz, params, placement)
         for name in PAIR_BEND_COLUMNS:
             bends.at[bend_id, name] = verdict.columns[name]
+        if verdict.upper_saturated:
+            bends.at[bend_id, QUALITY_FLAGS_COLUMN] = list(row[QUALITY_FLAGS_COLUMN]) + [UPPER_SATURATED_FLAG]
+            clipped += 1
         if verdict.note:
             notes.append(f"bend {bend_id}: {verdict.note}")
         else:
@@ -232,6 +246,9 @@ def analyse_pair(
     if notes:
         warnings.append(f"{count(len(notes), 'bend')} without a two-sensor verdict ({'; '.join(notes[:3])}"
                         + (", ..." if len(notes) > 3 else "") + ")")
+    if clipped:
+        warnings.append(f"upper sensor: saturated samples in {count(clipped, 'bend')}: those bends are flagged "
+                        f"'{UPPER_SATURATED_FLAG}' (the measured lumbar angle may be off)")
     if across_gaps:
         warnings.append(f"{count(across_gaps, 'bend')} measured across missing samples (interpolated, at most "
                         f"{MAX_BRIDGED_GAP_S:.1f} s a bend)")

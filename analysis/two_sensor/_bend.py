@@ -53,12 +53,22 @@ class PairedSensor:
     """One sensor's raw samples on the pair's shared time base and its calibration.
 
     t_s: (N,) strictly increasing, s; acc_mps2, gyr_rad_s: (N, 3) sensor axes, m/s^2, rad/s.
+    saturated: (N,) bool, samples with a clipped channel; None: not known (none flagged).
     """
 
     t_s: np.ndarray
     acc_mps2: np.ndarray
     gyr_rad_s: np.ndarray
     calibration: MountingCalibration
+    saturated: np.ndarray | None = None
+
+    def clipped_between(self, first_s: float, last_s: float) -> bool:
+        """Whether a sample in [first_s, last_s] (s) has a clipped channel."""
+        if self.saturated is None:
+            return False
+        lo = int(np.searchsorted(self.t_s, first_s, side="left"))
+        hi = int(np.searchsorted(self.t_s, last_s, side="right"))
+        return bool(self.saturated[lo:hi].any())
 
 
 @dataclass(frozen=True)
@@ -71,6 +81,8 @@ class PairBend:
     lag_s: how much later the upper sensor showed this bend's motion, s (`_offset`), NaN.
     note: why the bend could not be measured, else "".
     gap_s: samples missing (interpolated) in the window of either sensor, s.
+    upper_saturated: the upper sensor clipped in the bend's window (its quality flag
+        "upper-saturated"; the lower sensor's clipping is the one-sensor "saturated").
     """
 
     columns: dict
@@ -78,6 +90,7 @@ class PairBend:
     lag_s: float = float("nan")
     note: str = ""
     gap_s: float = 0.0
+    upper_saturated: bool = False
 
 
 def lower_lumbar_fraction(placement: str) -> float:
@@ -140,6 +153,7 @@ def pair_bend_verdict(bend, lower: PairedSensor, upper: PairedSensor, fs_hz: flo
     for name, sensor in (("lower", lower), ("upper", upper)):
         if len(sensor.t_s) < 2 or sensor.t_s[0] > first_s or sensor.t_s[-1] < last_s:
             return PairBend(columns, empty, note=f"the {name} sensor does not cover the bend")
+    clipped = upper.clipped_between(first_s, last_s)
     grid_s = first_s + np.arange(int(np.floor((last_s - first_s) * fs_hz)) + 1) / fs_hz
     acc_l, gyr_l, gap_l = segment_window(lower.t_s, lower.acc_mps2, lower.gyr_rad_s, grid_s, lower.calibration,
                                          params.max_interp_gap_s)
@@ -148,7 +162,7 @@ def pair_bend_verdict(bend, lower: PairedSensor, upper: PairedSensor, fs_hz: flo
     for name, gap in (("lower", gap_l), ("upper", gap_u)):
         if gap.sum() / fs_hz > MAX_BRIDGED_GAP_S:
             return PairBend(columns, empty, note=f"the {name} sensor misses {gap.sum() / fs_hz:.1f} s of the bend "
-                                                 f"(more than {MAX_BRIDGED_GAP_S:.1f} s)")
+                                                 f"(more than {MAX_BRIDGED_GAP_S:.1f} s)", upper_saturated=clipped)
     gap_s = float(max(gap_l.sum(), gap_u.sum()) / fs_hz)
     anchor = max(1, int(round(ANCHOR_S * fs_hz)))
     traj_l = integrate_window(acc_l, gyr_l, fs_hz, anchor)
@@ -161,7 +175,8 @@ def pair_bend_verdict(bend, lower: PairedSensor, upper: PairedSensor, fs_hz: flo
     peak = int(inside[np.argmax(upper_deg[inside])])
     top = upper_deg[peak]
     if top <= 0:
-        return PairBend(columns, empty, lag_s, note="the upper sensor did not pitch forward in the bend")
+        return PairBend(columns, empty, lag_s, note="the upper sensor did not pitch forward in the bend",
+                        upper_saturated=clipped)
     # The plateau: the run of samples around the peak within PLATEAU_FRACTION of it.
     high = upper_deg >= PLATEAU_FRACTION * top
     lo, hi = peak, peak
@@ -203,5 +218,5 @@ def pair_bend_verdict(bend, lower: PairedSensor, upper: PairedSensor, fs_hz: flo
         lumbar_lead_s=round(float(lead), 3) if np.isfinite(lead) else np.nan,
         two_sensor_label=label, two_sensor_score=round(score.points, 1), two_sensor_reasons=reasons,
         agrees_with_one_sensor=agrees)
-    return PairBend(columns, rhythm, lag_s, gap_s=gap_s)
+    return PairBend(columns, rhythm, lag_s, gap_s=gap_s, upper_saturated=clipped)
 

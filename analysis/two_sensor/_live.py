@@ -29,17 +29,19 @@ class _Samples:
 
     def __init__(self):
         self.t_s, self.acc, self.gyr = np.empty(0), np.empty((0, 3)), np.empty((0, 3))
-        self._blocks: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
+        self.sat = np.empty(0, bool)  # (K,) a clipped channel, per kept sample
+        self._blocks: list[tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]] = []
         self._last_s = float("-inf")
 
-    def append(self, t_s, acc_mps2, gyr_rad_s) -> None:
+    def append(self, t_s, acc_mps2, gyr_rad_s, saturated=None) -> None:
         t_s = np.asarray(t_s, float)
+        saturated = np.zeros(t_s.shape, bool) if saturated is None else np.asarray(saturated, bool)
         acc_mps2, gyr_rad_s = np.asarray(acc_mps2, float), np.asarray(gyr_rad_s, float)
         keep = np.isfinite(t_s) & np.isfinite(acc_mps2).all(axis=1) & np.isfinite(gyr_rad_s).all(axis=1)
         # A repeated or late sample is not a new one: times stay strictly increasing.
         keep &= t_s > np.maximum.accumulate(np.concatenate([[self._last_s], t_s]))[:-1]
         if keep.any():
-            self._blocks.append((t_s[keep], acc_mps2[keep], gyr_rad_s[keep]))
+            self._blocks.append((t_s[keep], acc_mps2[keep], gyr_rad_s[keep], saturated[keep]))
             self._last_s = float(t_s[keep][-1])
 
     def arrays(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -47,13 +49,14 @@ class _Samples:
             self.t_s = np.concatenate([self.t_s] + [b[0] for b in self._blocks])
             self.acc = np.vstack([self.acc] + [b[1] for b in self._blocks])
             self.gyr = np.vstack([self.gyr] + [b[2] for b in self._blocks])
+            self.sat = np.concatenate([self.sat] + [b[3] for b in self._blocks])
             self._blocks = []
         return self.t_s, self.acc, self.gyr
 
     def trim_before(self, t_s: float) -> None:
         self.arrays()
         first = int(np.searchsorted(self.t_s, t_s))
-        self.t_s, self.acc, self.gyr = self.t_s[first:], self.acc[first:], self.gyr[first:]
+        self.t_s, self.acc, self.gyr, self.sat = self.t_s[first:], self.acc[first:], self.gyr[first:], self.sat[first:]
 
     def last_s(self) -> float:
         return self._last_s
@@ -84,8 +87,10 @@ class PairLiveJudge:
     def push_lower(self, t_s, acc_mps2, gyr_rad_s) -> None:
         self.lower.append(t_s, acc_mps2, gyr_rad_s)
 
-    def push_upper(self, t_s, acc_mps2, gyr_rad_s) -> None:
-        self.upper.append(t_s, acc_mps2, gyr_rad_s)
+    def push_upper(self, t_s, acc_mps2, gyr_rad_s, saturated=None) -> None:
+        """Add an upper-sensor block; `saturated` (K,) bool marks samples with a clipped
+        channel (their bends get `PairBend.upper_saturated`, as offline)."""
+        self.upper.append(t_s, acc_mps2, gyr_rad_s, saturated)
 
     def set_calibration_window(self, window_s: tuple[float, float]) -> None:
         self.window_s = (float(window_s[0]), float(window_s[1]))
@@ -124,7 +129,7 @@ class PairLiveJudge:
                 waiting.append((bend_id, bend))
                 continue
             lower = PairedSensor(*self.lower.arrays(), self.calibrations[0])
-            upper = PairedSensor(*self.upper.arrays(), self.calibrations[1])
+            upper = PairedSensor(*self.upper.arrays(), self.calibrations[1], self.upper.sat)
             out.append((bend_id, pair_bend_verdict(bend, lower, upper, self.fs_hz, self.params, self.placement)))
         self.pending = waiting
         if not out and self.lower.t_s.size and self.lower.t_s[0] > covered - 2 * KEEP_S:
@@ -156,8 +161,9 @@ class PairFollower:
     def push_lower(self, t_s, acc_mps2, gyr_rad_s) -> None:
         self._push("lower", (t_s, acc_mps2, gyr_rad_s))
 
-    def push_upper(self, t_s, acc_mps2, gyr_rad_s) -> None:
-        self._push("upper", (t_s, acc_mps2, gyr_rad_s))
+    def push_upper(self, t_s, acc_mps2, gyr_rad_s, saturated=None) -> None:
+        """An upper-sensor block; `saturated` (K,) bool as `PairLiveJudge.push_upper`."""
+        self._push("upper", (t_s, acc_mps2, gyr_rad_s, saturated))
 
     def _push(self, site: str, block: tuple) -> None:
         self._waiting[site].append(block)
