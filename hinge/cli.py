@@ -80,12 +80,12 @@ def _build_parser() -> argparse.ArgumentParser:
     simulate.add_argument("--bends", type=int, default=10, help="number of bends")
     simulate.add_argument("--seed", type=int, default=0, help="random seed")
     simulate.add_argument("--placement", choices=PLACEMENTS, default="sacrum",
-                          help="skin site of the simulated sensor")
+                          help="skin site of the simulated (lower) sensor")
     from hinge.recordings.placements import UPPER_PLACEMENTS  # a plain table
 
     simulate.add_argument("--upper-placement", choices=UPPER_PLACEMENTS, default=None,
                           help="also simulate a second sensor at this site (T12: over the spinous process of T12) "
-                               "and write the two-sensor CSV; default: one sensor")
+                               "and write the two-sensor CSV (None: one sensor)")
     simulate.add_argument("--fs-hz", type=float, default=100.0, help="sample rate, Hz (both sensors)")
     simulate.add_argument("--mounting", choices=("upright", "random"), default="upright",
                           help="sensor mounting: aligned with the body, or randomly rotated")
