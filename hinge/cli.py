@@ -67,15 +67,26 @@ def _build_parser() -> argparse.ArgumentParser:
         "simulate", formatter_class=_HelpFormatter,
         help="write a simulated recording with known bend classes",
         description="Simulate a labelled lower-back IMU session with the sagittal body model "
-                    "and write it in the CSV interchange format.",
-        epilog="example:\n  hinge simulate -o demo.csv --bends 10 --seed 7 --truth demo_truth.csv",
+                    "and write it in the CSV interchange format. With --upper-placement T12 the same "
+                    "simulated person also wears a second sensor over the spinous process of T12 (its own "
+                    "mounting, sensor errors and lost samples): the two-sensor CSV (the lower sensor's columns "
+                    "plus t12_acc_x,...,t12_gyr_z on the same time_s rows, cells empty where a sensor lost "
+                    "the sample), and --truth adds per bend the true pelvic tilt, T12 pitch and lumbar flexion "
+                    "(T12 pitch minus pelvic tilt), deg, at the bend's peak.",
+        epilog="example:\n  hinge simulate -o demo.csv --bends 10 --seed 7 --truth demo_truth.csv\n"
+               "  hinge simulate -o pair.csv --upper-placement T12 --truth pair_truth.csv && hinge analyse pair.csv",
     )
     simulate.add_argument("-o", "--output", required=True, metavar="FILE.csv", help="CSV file to write")
     simulate.add_argument("--bends", type=int, default=10, help="number of bends")
     simulate.add_argument("--seed", type=int, default=0, help="random seed")
     simulate.add_argument("--placement", choices=PLACEMENTS, default="sacrum",
-                          help="skin site of the simulated sensor")
-    simulate.add_argument("--fs-hz", type=float, default=100.0, help="sample rate, Hz")
+                          help="skin site of the simulated (lower) sensor")
+    from hinge.recordings.placements import UPPER_PLACEMENTS  # a plain table
+
+    simulate.add_argument("--upper-placement", choices=UPPER_PLACEMENTS, default=None,
+                          help="also simulate a second sensor at this site (T12: over the spinous process of T12) "
+                               "and write the two-sensor CSV (None: one sensor)")
+    simulate.add_argument("--fs-hz", type=float, default=100.0, help="sample rate, Hz (both sensors)")
     simulate.add_argument("--mounting", choices=("upright", "random"), default="upright",
                           help="sensor mounting: aligned with the body, or randomly rotated")
     simulate.add_argument("--truth", metavar="TRUTH.csv", help="also write the true bend table here")
@@ -311,14 +322,30 @@ def _run_simulate(args: argparse.Namespace) -> int:
 
     if not MIN_FS_HZ <= args.fs_hz <= MAX_FS_HZ:
         raise HingeInputError(f"--fs-hz {args.fs_hz:g}: sample rate must be within {MIN_FS_HZ:.0f}-{MAX_FS_HZ:.0f} Hz")
-    from hinge.analysis.body_model import SessionSpec, simulate_session
+    from hinge.analysis.body_model import SessionSpec, simulate_pair, simulate_session
 
-    session = simulate_session(SessionSpec(n_bends=args.bends, placement=args.placement, fs_hz=args.fs_hz,
-                                           mounting=args.mounting, seed=args.seed))
-    write_atomically(output, session.to_csv)
-    message = f"wrote {output} ({args.bends} bends, {args.placement}, {args.fs_hz:g} Hz, {args.mounting} mounting, seed {args.seed})"
+    spec = SessionSpec(n_bends=args.bends, placement=args.placement, fs_hz=args.fs_hz, mounting=args.mounting,
+                       seed=args.seed)
+    sites = args.placement
+    if args.upper_placement is None:
+        session = simulate_session(spec)
+        write_atomically(output, session.to_csv)
+        truth_table = session.truth
+    else:
+        import numpy as np
+
+        from hinge.recordings.csv_write import pair_rows, write_pair_csv
+
+        # One person, two sensors: each its own mounting draw, errors and losses (simulate_pair).
+        pair = simulate_pair(spec, upper_placement=args.upper_placement)
+        rows = pair_rows(pair.lower.t_s, np.column_stack([pair.lower.acc_mps2, pair.lower.gyr_rad_s]),
+                         pair.upper.t_s, np.column_stack([pair.upper.acc_mps2, pair.upper.gyr_rad_s]))
+        write_atomically(output, lambda path: write_pair_csv(path, rows, args.upper_placement))
+        truth_table = pair.truth
+        sites = f"{args.placement} and {args.upper_placement}, two-sensor CSV"
+    message = f"wrote {output} ({args.bends} bends, {sites}, {args.fs_hz:g} Hz, {args.mounting} mounting, seed {args.seed})"
     if truth is not None:
-        write_atomically(truth, session.truth.to_csv)
+        write_atomically(truth, truth_table.to_csv)
         message += f" and the true bend table to {truth}"
     print(message)
     return 0

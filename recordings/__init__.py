@@ -15,6 +15,8 @@ Public API::
         checked by `validation` (one set of limits for every format)
     read_imu_csv(path, acc_unit, gyro_unit) -> ImuRecording      (the lower sensor)
     read_csv_sensors(path, acc_unit, gyro_unit) -> CsvSensors    (lower, upper or None, upper_placement)
+    pair_rows(t_s, lower, upper_t_s, upper) -> (R, 13) rows; write_pair_csv(path, rows, upper_site)
+        the two-sensor CSV (csv_write; empty cells where a sensor has no sample)
     SessionWriter.create(path, metadata) -> SessionWriter   (append_raw, append_samples,
         annotate, flush, flush_if_due, close; a context manager)
     read_session(path) -> Session
@@ -49,6 +51,7 @@ _HOMES = {
     "ImuRecording": ".recording", "LoadedRecording": ".recording",
     "read_imu_csv": ".csv_read", "read_csv_sensors": ".csv_read", "CsvSensors": ".csv_read",
     "read_stream": ".csv_read",
+    "pair_rows": ".csv_write", "write_pair_csv": ".csv_write",
     "load_recording": ".load",
     "PairWriter": ".pair", "PairSession": ".pair", "read_pair": ".pair", "recover_pair": ".pair",
     "is_pair_session": ".pair",
