@@ -511,12 +511,18 @@ class SampleTimeline:
         return self.rate_hz
 
     def clock_fit(self, max_drift_ppm: float | None = 2000.0) -> timebase.ClockFit | None:
-        """``host_s = offset_s + scale * t_s`` over the whole stream (None before 2 s / 20 packets)."""
-        if len(self.fit_points) < 20:
+        """``host_s = offset_s + scale * t_s`` over the whole stream; None before 2 packets.
+
+        Before 2 s and 20 packets the drift is not fitted (scale 1, the offset through the
+        earliest arrival): a still Verity at 52 Hz sends a frame every few seconds, and a
+        short recording of one must still be put on the host clock (100 ppm over 30 s is 3 ms).
+        """
+        if len(self.fit_points) < 2:
             return None
         d, h = np.asarray(self.fit_points).T
-        if d.max() - d.min() < 2.0:
-            return None
+        if len(self.fit_points) < 20 or d.max() - d.min() < 2.0:
+            offset_s = float(np.min(h - d))
+            return timebase.ClockFit(offset_s, 1.0, int(d.size), float(np.median(h - d - offset_s)))
         try:
             return timebase.fit_clock(d, h, max_drift_ppm=max_drift_ppm)
         except ValueError:

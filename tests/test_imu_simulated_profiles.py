@@ -43,6 +43,7 @@ def test_record_simulate_profile_writes_a_six_axis_session_at_the_profile_rate(p
     meta = json.loads((path / "session.json").read_text())
     assert meta["profile"] == profile and meta["device"]["simulated"] is True
     assert meta["acquisition"]["malformed_packets"] == 0 and meta["acquisition"]["lost_packets"] == 0
+    assert meta["acquisition"].get("clock_fit") is not None, "every session is put on the host clock"
     assert session.t_s.size >= 0.5 * duration_s * speed * rate_hz
     assert np.isfinite(session.acc_mps2).all() and np.isfinite(session.gyr_rad_s).all()  # Polar: gyro merged in
     np.testing.assert_allclose(np.median(np.diff(session.t_s)), 1.0 / rate_hz, rtol=0.02)
