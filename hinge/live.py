@@ -158,13 +158,6 @@ class LiveSession:
     def _show(self, events, elapsed_ms: float) -> None:
         from hinge.recordings import CALIBRATION_ANNOTATION
 
-        if self.upper is not None:
-            try:
-                self._judge_pair(events)
-            except Exception as error:  # noqa: BLE001 - the one-sensor verdicts go on without it
-                self.upper, self.follower = None, None
-                self.view.error(f"two-sensor verdicts stopped ({type(error).__name__}: {error}); "
-                                "the recording and the one-sensor verdicts go on")
         for event in events:
             if event.kind == "calibration":
                 if event.progress.phase == "done" and self.writer is not None:
@@ -181,6 +174,13 @@ class LiveSession:
                 self.view.withdrawn(event.bend)
             else:
                 self.view.dropped(event.dropped)
+        if self.upper is not None:  # after the one-sensor verdicts: the two-sensor line adds to them
+            try:
+                self._judge_pair(events)
+            except Exception as error:  # noqa: BLE001 - the one-sensor verdicts go on without it
+                self.upper, self.follower = None, None
+                self.view.error(f"two-sensor verdicts stopped ({type(error).__name__}: {error}); "
+                                "the recording and the one-sensor verdicts go on")
         if self.web is not None:
             self.web.update(events, self.analyser)
 
