@@ -33,6 +33,9 @@ __all__ = ["find_peaks", "local_maxima"]
 # window: far less overhead than the trees and rounds a whole recording needs).
 DENSE_MAX_PEAKS = 1000
 DENSE_MAX_CELLS = 2_000_000
+# Up to this many peaks the distance selection is a plain loop (a bend's window holds a
+# median 4): cheaper than the tables' numpy calls.
+LOOP_MAX_PEAKS = 64
 
 
 def find_peaks(x: np.ndarray, height: float | None = None, distance: float | None = None,
@@ -58,8 +61,11 @@ def local_maxima(x: np.ndarray) -> np.ndarray:
         return np.empty(0, np.intp)
     middle = x[1:-1]
     single = np.flatnonzero((middle > x[:-2]) & (middle > x[2:])) + 1
+    equal = x[1:] == x[:-1]
+    if not equal.any():  # no flat top possible (most float signals): skip the run search
+        return single
     # Flat tops: runs of equal neighbours, x[first..last] equal, higher than both sides.
-    flat = runs(x[1:] == x[:-1])
+    flat = runs(equal)
     first, last = flat[:, 0], flat[:, 1]
     inside = (first >= 1) & (last <= n - 2)
     first, last = first[inside], last[inside]
@@ -81,6 +87,8 @@ def _kept_by_distance(peaks: np.ndarray, priority: np.ndarray, distance: int) ->
     if m == 0:
         return kept
     order = np.argsort(priority)  # SciPy's own call, so equal priorities rank alike
+    if m <= LOOP_MAX_PEAKS:
+        return _kept_greedily(peaks.tolist(), order.tolist(), distance)
     rank = np.empty(m, np.intp)
     rank[order] = np.arange(m)
     if m <= DENSE_MAX_PEAKS:
@@ -115,6 +123,26 @@ def _kept_by_distance(peaks: np.ndarray, priority: np.ndarray, distance: int) ->
             undecided[d:] &= ~(close & top[:-d])
             undecided[:-d] &= ~(close & top[d:])
     return kept
+
+
+def _kept_greedily(positions: list[int], order: list[int], distance: int) -> np.ndarray:
+    """`_kept_by_distance` for a handful of peaks: the greedy pass itself, in plain Python
+    (sorted `positions`, `order` lowest priority first)."""
+    m = len(positions)
+    keep = [True] * m
+    for j in reversed(order):
+        if not keep[j]:
+            continue
+        here = positions[j]
+        k = j - 1
+        while k >= 0 and here - positions[k] < distance:
+            keep[k] = False
+            k -= 1
+        k = j + 1
+        while k < m and positions[k] - here < distance:
+            keep[k] = False
+            k += 1
+    return np.array(keep, bool)
 
 
 def _prominences(x: np.ndarray, peaks: np.ndarray, maxima: np.ndarray) -> np.ndarray:
