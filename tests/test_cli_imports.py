@@ -60,3 +60,16 @@ def test_analysing_builds_no_other_subcommand(tmp_path, upright_session):
     assert _loaded("analyse", str(path), "--json", modules=OTHER_COMMANDS) == set()
     live = _loaded("live", "--help", modules=OTHER_COMMANDS)
     assert "hinge.live" in live and live.isdisjoint({"hinge.reporting", "hinge.batch_cli"}), live
+
+
+
+def test_analyse_imports_without_the_garbage_collector_and_then_collects_again(tmp_path, upright_session):
+    # A new process imports numpy and pandas with the cyclic collector off and their objects
+    # frozen out of it (80+ ms of CPU, issue 12); the analysis, and whatever runs after it
+    # in the same process, has it back.
+    path = tmp_path / "walk.csv"
+    upright_session.to_csv(path)
+    probe = ("import gc, sys\nfrom hinge.cli import main\nstatus = main(['analyse', sys.argv[1], '--json'])\n"
+             "print(status, gc.isenabled(), gc.get_freeze_count() > 10000, file=sys.stderr)")
+    run = subprocess.run([sys.executable, "-c", probe, str(path)], capture_output=True, text=True, timeout=120)
+    assert run.stderr.split() == ["0", "True", "True"], run.stderr
