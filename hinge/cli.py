@@ -274,7 +274,7 @@ def _importing(module: str):
     made frozen out of it (`gc.freeze`). numpy, pandas and pyarrow create a few hundred
     thousand objects that live as long as the process: collecting while they loaded found
     nothing to free, and scanning them again in every later full collection cost
-    `hinge analyse` of an hour 80-120 ms of CPU in all (issue 12)."""
+    `hinge analyse` of an hour about 65 ms of CPU in all (issue 12)."""
     if module in sys.modules or not gc.isenabled():
         yield
         return
