@@ -29,6 +29,7 @@ import numpy as np
 
 from .constants import GRAVITY_MPS2
 from .grid_signals import SampleWindows
+from .rows import norm_rows
 from .sensor_correction import SensorCorrection
 from .stillness import runs
 
@@ -199,7 +200,7 @@ def calibrate_mounting(
                  if still.any() else np.zeros(3))
     gravity_spread = _stretch_spread_deg(signals, upright, up) if upright.any() else 0.0
 
-    moving = signals.map_chunks(lambda acc, gyr: np.linalg.norm(gyr - gyro_bias, axis=1) > moving_rad_s, 0) & ~walking
+    moving = signals.map_chunks(lambda acc, gyr: norm_rows(gyr - gyro_bias) > moving_rad_s, 0) & ~walking
     movement_s = moving.sum() / fs_hz
     if movement_s < 0.5:
         raise CalibrationError(
@@ -319,7 +320,7 @@ def _flexion_sign(signals: SampleWindows, gyro_bias_rad_s: np.ndarray, left: np.
 
 
 def _unit_rows(v: np.ndarray) -> np.ndarray:
-    return v / np.linalg.norm(v, axis=1, keepdims=True)
+    return v / norm_rows(v)[:, None]
 
 
 def _dot_rows(v: np.ndarray, u: np.ndarray) -> np.ndarray:

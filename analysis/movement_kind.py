@@ -23,6 +23,7 @@ from __future__ import annotations
 import numpy as np
 
 from .peaks import find_peaks
+from .rows import norm_rows
 from .smoothing import moving_mean
 from .stillness import runs
 
@@ -34,7 +35,7 @@ def step_signal(acc_mps2: np.ndarray, fs_hz: float) -> np.ndarray:
     """(M,) |specific force| ((M, 3) m/s^2, any axes) high-passed (1 s mean removed) and
     smoothed (0.1 s): heel strikes are its peaks. A value depends on at most
     `step_signal_reach_samples` samples on either side."""
-    magnitude = np.linalg.norm(acc_mps2, axis=1)
+    magnitude = norm_rows(acc_mps2)
     high = magnitude - moving_mean(magnitude, max(1, int(round(fs_hz))), mode="nearest")
     return moving_mean(high, max(1, int(round(0.1 * fs_hz))), mode="nearest")
 

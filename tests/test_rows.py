@@ -1,0 +1,35 @@
+"""`analysis.rows`: the column-by-column row sums and lengths equal numpy's own to the last bit,
+so that the stillness, gait and calibration thresholds decide exactly as before."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from hypothesis.extra import numpy as hnp
+
+from hinge.analysis.rows import norm_rows, sum_rows
+
+finite = st.floats(-1e150, 1e150, allow_nan=False, allow_infinity=False)
+
+
+@settings(max_examples=300, deadline=None)
+@given(v=hnp.arrays(np.float64, st.tuples(st.integers(0, 40), st.just(3)), elements=finite))
+def test_row_sums_and_norms_equal_numpys_to_the_last_bit(v):
+    assert np.array_equal(sum_rows(v), np.sum(v, axis=1))
+    assert np.array_equal(norm_rows(v), np.linalg.norm(v, axis=1))
+
+
+@pytest.mark.parametrize("scale", [1e-6, 1.0, 9.81, 1e6])
+def test_a_long_recording_and_views_of_it_equal_numpys(scale):
+    samples = np.random.default_rng(7).normal(0.0, scale, (200_000, 7))
+    for v in (samples[:, :3], samples[:, 4:7], samples[::3, 1:4], np.ascontiguousarray(samples[:, 2:5])):
+        assert np.array_equal(sum_rows(v), v.sum(axis=1))
+        assert np.array_equal(norm_rows(v), np.linalg.norm(v, axis=1))
+        assert np.array_equal(sum_rows(v**2), np.sum(v**2, axis=1))
+
+
+def test_other_column_counts_fall_back_to_numpy():
+    v = np.arange(20.0).reshape(4, 5)
+    assert np.array_equal(sum_rows(v), v.sum(axis=1))
+    assert np.array_equal(norm_rows(v), np.linalg.norm(v, axis=1))
