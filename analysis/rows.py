@@ -3,7 +3,7 @@
 numpy reduces a short last axis row by row: `np.linalg.norm(v, axis=1)` of an hour's
 (360 000, 3) samples takes 4.5 ms, the same additions on whole columns 0.7 ms. For three
 columns numpy adds (x + y) + z, as these do, so the results are the same to the last bit
-(tests/test_rows.py); the stillness, gait and calibration stages take several
+(tests/test_numpy_shortcuts.py); the stillness, gait and calibration stages take several
 such sums of the whole recording (issue 12).
 """
 from __future__ import annotations

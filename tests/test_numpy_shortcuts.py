@@ -1,5 +1,6 @@
-"""`analysis.rows`: the column-by-column row sums and lengths equal numpy's own to the last bit,
-so that the stillness, gait and calibration thresholds decide exactly as before."""
+"""The analysis's shortcuts past numpy's call overhead give numpy's own numbers to the last bit,
+so that every threshold decides exactly as before: `analysis.rows` (row sums and lengths of
+whole recordings) and the per-bend means and medians (`features`, `movement_kind`)."""
 from __future__ import annotations
 
 import numpy as np
@@ -8,6 +9,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
+from hinge.analysis.features import _mean
+from hinge.analysis.movement_kind import _median
 from hinge.analysis.rows import norm_rows, sum_rows
 
 finite = st.floats(-1e150, 1e150, allow_nan=False, allow_infinity=False)
@@ -33,3 +36,10 @@ def test_other_column_counts_fall_back_to_numpy():
     v = np.arange(20.0).reshape(4, 5)
     assert np.array_equal(sum_rows(v), v.sum(axis=1))
     assert np.array_equal(norm_rows(v), np.linalg.norm(v, axis=1))
+
+
+@settings(max_examples=300, deadline=None)
+@given(x=hnp.arrays(np.float64, st.integers(1, 60), elements=finite))
+def test_per_bend_means_and_medians_equal_numpys(x):
+    assert _mean(x) == np.mean(x)
+    assert _median(x) == np.median(x)
