@@ -114,7 +114,7 @@ class StreamingOrientation:
         # rather than a Python loop (update returns the Ahrs itself): half the time per sample.
         quaternion = np.fromiter(map(imufusion.Ahrs.get_quaternion, map(self._ahrs.update_no_magnetometer, gyr_dps, acc_g)),
                                  dtype=np.dtype((np.float32, 4)), count=len(acc_g))
-        return quaternion_to_pitch_roll_deg(quaternion.astype(np.float64))[0]
+        return quaternion_to_pitch_deg(quaternion.astype(np.float64))
 
 
 def _fusion_inputs(acc_mps2: np.ndarray, gyr_rad_s: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -133,9 +133,14 @@ def quaternion_to_pitch_roll_deg(quaternion: np.ndarray) -> tuple[np.ndarray, np
     past 90 deg (a deep hinge tilts the pelvis up to about 100 deg).
     """
     w, x, y, z = quaternion.T
-    anterior_up = 2.0 * (x * z - w * y)  # earth-z component of the segment's x-axis
     left_up = 2.0 * (y * z + w * x)  # earth-z component of the segment's y-axis
-    up_up = 1.0 - 2.0 * (x * x + y * y)
-    pitch = np.degrees(np.arctan2(-anterior_up, up_up))
     roll = np.degrees(np.arcsin(np.clip(left_up, -1.0, 1.0)))
-    return pitch, roll
+    return quaternion_to_pitch_deg(quaternion), roll
+
+
+def quaternion_to_pitch_deg(quaternion: np.ndarray) -> np.ndarray:
+    """`quaternion_to_pitch_roll_deg`'s pitch (N,) deg alone (the analysis needs no roll)."""
+    w, x, y, z = quaternion.T
+    anterior_up = 2.0 * (x * z - w * y)  # earth-z component of the segment's x-axis
+    up_up = 1.0 - 2.0 * (x * x + y * y)
+    return np.degrees(np.arctan2(-anterior_up, up_up))

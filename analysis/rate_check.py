@@ -32,12 +32,18 @@ def gyro_to_gravity_ratio(signals: SampleWindows, fs_hz: float, still: np.ndarra
     """
     stretches = [(a, b) for a, b in runs(still) if b - a >= MIN_STILL_S * fs_hz]
     ratios = []
+    directions: dict[int, np.ndarray] = {}  # a stretch ends one posture change and starts the next
+
+    def direction(a: int, b: int) -> np.ndarray:
+        if a not in directions:
+            g = signals.window(a, b)[0].mean(axis=0)
+            directions[a] = g / np.linalg.norm(g)
+        return directions[a]
+
     for (a0, b0), (a1, b1) in zip(stretches[:-1], stretches[1:]):
         if (a1 - b0) > MAX_GAP_S * fs_hz:
             continue
-        g0 = signals.window(a0, b0)[0].mean(axis=0)
-        g1 = signals.window(a1, b1)[0].mean(axis=0)
-        g0, g1 = g0 / np.linalg.norm(g0), g1 / np.linalg.norm(g1)
+        g0, g1 = direction(a0, b0), direction(a1, b1)
         tilt = np.degrees(np.arccos(np.clip(g0 @ g1, -1.0, 1.0)))
         if tilt < MIN_TILT_DEG:
             continue
