@@ -36,6 +36,9 @@ DENSE_MAX_CELLS = 2_000_000
 # Up to this many peaks the distance selection is a plain loop (a bend's window holds a
 # median 4): cheaper than the tables' numpy calls.
 LOOP_MAX_PEAKS = 64
+# Up to this many peaks their prominences are found one by one (over half of a bend's
+# searches have at most 4): fewer numpy calls than the tables.
+LOOP_MAX_PEAKS_PROMINENCE = 4
 
 
 def find_peaks(x: np.ndarray, height: float | None = None, distance: float | None = None,
@@ -156,6 +159,8 @@ def _prominences(x: np.ndarray, peaks: np.ndarray, maxima: np.ndarray) -> np.nda
     """
     if len(peaks) == 0:
         return np.empty(0)
+    if len(peaks) <= LOOP_MAX_PEAKS_PROMINENCE:
+        return _prominences_each(x, peaks)
     if len(peaks) * len(x) <= DENSE_MAX_CELLS:
         return _prominences_dense(x, peaks)
     n_max = len(maxima)
@@ -172,6 +177,21 @@ def _prominences(x: np.ndarray, peaks: np.ndarray, maxima: np.ndarray) -> np.nda
     left_min = lows.reduce(left + 1, index + 1)
     right_min = lows.reduce(index + 1, right + 1)
     return height - np.maximum(left_min, right_min)
+
+
+def _prominences_each(x: np.ndarray, peaks: np.ndarray) -> np.ndarray:
+    """`_prominences` of a few peaks, one at a time: the nearest higher sample on each side
+    by a search of the signal, the lowest points up to them by `min`."""
+    n = len(x)
+    out = np.empty(len(peaks))
+    for i, peak in enumerate(peaks.tolist()):
+        height = x[peak]
+        higher = np.flatnonzero(x[:peak] > height)
+        left = int(higher[-1]) if len(higher) else -1
+        higher = np.flatnonzero(x[peak + 1:] > height)
+        right = peak + 1 + int(higher[0]) if len(higher) else n
+        out[i] = height - max(x[left + 1:peak + 1].min(), x[peak:right].min())
+    return out
 
 
 def _prominences_dense(x: np.ndarray, peaks: np.ndarray) -> np.ndarray:
