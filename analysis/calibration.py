@@ -29,7 +29,7 @@ import numpy as np
 
 from .constants import GRAVITY_MPS2
 from .grid_signals import SampleWindows
-from .rows import norm_rows
+from .shortcuts import norm_rows
 from .sensor_correction import SensorCorrection
 from .stillness import runs
 

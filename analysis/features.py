@@ -18,6 +18,7 @@ from __future__ import annotations
 import numpy as np
 
 from .peaks import find_peaks
+from .shortcuts import mean_of
 from .smoothing import moving_mean
 from .strapdown import integrate_window
 
@@ -64,9 +65,9 @@ def bend_features(
         anchor_samples if anchored or start_still else max(1, int(0.05 * fs_hz)),
         end_still=anchored if end_still is None else end_still,
     )
-    # Called for every bend candidate (about 500 an hour): means as sum / count and scalar
+    # Called for every bend candidate (about 500 an hour): `shortcuts.mean_of` and scalar
     # clipping in Python, the same numbers as .mean() and np.clip without their overhead.
-    pitch_deg = np.degrees(traj.pitch_rad - _mean(traj.pitch_rad[: max(1, min(anchor_samples, len(traj.pitch_rad)))]))
+    pitch_deg = np.degrees(traj.pitch_rad - mean_of(traj.pitch_rad[: max(1, min(anchor_samples, len(traj.pitch_rad)))]))
     local_peak = min(max(peak - first, 0), len(pitch_deg) - 1)
     excursion = float(pitch_deg[local_peak])
     # Average over the plateau around the peak: a held pose is measured many times.
@@ -74,15 +75,15 @@ def bend_features(
     plateau = plateau[(plateau >= local_peak - int(3 * fs_hz)) & (plateau <= local_peak + int(3 * fs_hz))]
     if len(plateau) == 0:
         plateau = np.array([local_peak])
-    sensor_pitch = float(_mean(pitch_deg[plateau]))
+    sensor_pitch = float(mean_of(pitch_deg[plateau]))
     if anchored:
         # The trunk is deepest when the hips are furthest back (balance), which need not
         # be the pitch peak: a lagging pelvis peaks after the lumbar spine has begun to return.
         bend = slice(start - first, end - first + 1)
         anterior = traj.anterior_m[bend]
         back = np.flatnonzero(anterior <= 0.9 * anterior.min()) if anterior.min() < 0 else np.array([int(np.argmin(anterior))])
-        dx = float(_mean(anterior[back]))
-        dz = float(_mean(traj.up_m[bend][back]))
+        dx = float(mean_of(anterior[back]))
+        dz = float(mean_of(traj.up_m[bend][back]))
         lag = _pelvic_lag_s(pitch_deg[bend], anterior, fs_hz)
     else:
         dx = dz = lag = None
@@ -112,11 +113,6 @@ def bend_features(
         "rise_m": rise,
         "pitch_trace_deg": pitch_deg,
     }
-
-
-def _mean(x: np.ndarray) -> np.floating:
-    """Mean of a non-empty (K,) array: its sum over K, as `np.mean` computes it."""
-    return x.sum() / len(x)
 
 
 def _pelvic_lag_s(pitch_deg: np.ndarray, anterior_m: np.ndarray, fs_hz: float, fraction: float = 0.2) -> float:

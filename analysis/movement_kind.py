@@ -23,7 +23,7 @@ from __future__ import annotations
 import numpy as np
 
 from .peaks import find_peaks
-from .rows import norm_rows
+from .shortcuts import median_of, norm_rows
 from .smoothing import moving_mean
 from .stillness import runs
 
@@ -91,14 +91,6 @@ def walking_from_steps(steps: np.ndarray, n: int, fs_hz: float, min_steps: int) 
     return mask
 
 
-def _median(x: np.ndarray) -> float:
-    """Median of a non-empty (K,) array without NaN, as `np.median` computes it (the middle
-    value, or the mean of the two middle ones): for a handful of steps, without its overhead."""
-    ordered = np.sort(x)
-    middle = len(ordered) // 2
-    return ordered[middle] if len(ordered) % 2 else (ordered[middle - 1] + ordered[middle]) / 2
-
-
 def not_a_bend(
     acc_seg_mps2: np.ndarray,
     gyr_seg_rad_s: np.ndarray,
@@ -137,7 +129,7 @@ def not_a_bend(
     # gait start or stop is a pitch step of that size with steps taken at the raised
     # posture; a bend's own acceleration peaks, or steps before and after it, lie near
     # the stance instead.
-    raised = len(steps) and _median(pitch_rel_deg[steps]) >= params.gait_raised_fraction * excursion_deg
+    raised = len(steps) and median_of(pitch_rel_deg[steps]) >= params.gait_raised_fraction * excursion_deg
     if run >= params.gait_min_steps and raised:
         return (f"walking, not a bend: {run} steps at a walking cadence with the pelvis tilted "
                 f"up to {excursion_deg:.0f} deg (a gait start, stop or turn)")

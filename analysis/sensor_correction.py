@@ -25,7 +25,7 @@ import numpy as np
 
 from .constants import GRAVITY_MPS2
 from .grid_signals import SampleWindows
-from .rows import sum_rows
+from .shortcuts import sum_rows
 from .smoothing import moving_mean
 from .stillness import drop_short_runs, runs
 

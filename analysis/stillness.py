@@ -12,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 
 from .constants import GRAVITY_MPS2  # noqa: F401 - re-exported
-from .rows import norm_rows, sum_rows
+from .shortcuts import norm_rows, sum_rows
 from .smoothing import moving_mean
 
 

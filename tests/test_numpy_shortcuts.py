@@ -1,6 +1,6 @@
-"""The analysis's shortcuts past numpy's call overhead give numpy's own numbers to the last bit,
-so that every threshold decides exactly as before: `analysis.rows` (row sums and lengths of
-whole recordings) and the per-bend means and medians (`features`, `movement_kind`)."""
+"""`analysis.shortcuts` gives numpy's own numbers to the last bit, so that every threshold
+decides exactly as before: row sums and lengths of whole recordings, means and medians of
+a bend's or a stance's samples."""
 from __future__ import annotations
 
 import numpy as np
@@ -9,9 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
-from hinge.analysis.features import _mean
-from hinge.analysis.movement_kind import _median
-from hinge.analysis.rows import norm_rows, sum_rows
+from hinge.analysis.shortcuts import mean_of, median_of, norm_rows, sum_rows
 
 finite = st.floats(-1e150, 1e150, allow_nan=False, allow_infinity=False)
 
@@ -41,5 +39,5 @@ def test_other_column_counts_fall_back_to_numpy():
 @settings(max_examples=300, deadline=None)
 @given(x=hnp.arrays(np.float64, st.integers(1, 60), elements=finite))
 def test_per_bend_means_and_medians_equal_numpys(x):
-    assert _mean(x) == np.mean(x)
-    assert _median(x) == np.median(x)
+    assert mean_of(x) == np.mean(x)
+    assert median_of(x) == np.median(x)
