@@ -29,7 +29,7 @@ import numpy as np
 
 from .constants import GRAVITY_MPS2
 from .grid_signals import SampleWindows
-from .shortcuts import norm_rows
+from .shortcuts import norm_of, norm_rows
 from .sensor_correction import SensorCorrection
 from .stillness import runs
 
@@ -394,7 +394,7 @@ def _stretch_spread_deg(signals: SampleWindows, upright: np.ndarray, up: np.ndar
 
 
 def _unit(v: np.ndarray) -> np.ndarray:
-    return v / np.linalg.norm(v)
+    return v / norm_of(v)
 
 
 def rotation_angle_deg(a: np.ndarray, b: np.ndarray) -> float:

@@ -8,16 +8,20 @@ tests: tests/test_numpy_shortcuts.py), so every threshold decides exactly as bef
   4.5 ms for the norm); adding the three columns as whole arrays, (x + y) + z as numpy
   adds three numbers, takes 0.7 ms. The stillness, gait and calibration stages take
   several such sums of the whole recording.
-* `mean_of`, `median_of`: `np.mean` and `np.median` of short 1-D arrays (a bend's
-  anchors, a stance before a movement): the sum over the count, and the middle of the
+* `norm_of`, `mean_of`, `median_of`: `np.linalg.norm`, `np.mean` and `np.median` of
+  short 1-D arrays (a gravity direction, a bend's anchors, a stance before a movement):
+  the square root of the dot product, the sum over the count, and the middle of the
   sorted values (or the mean of the two middle ones), without numpy's 5-15 us of Python
-  around them; they run for each of the ~500 bend candidates and movements of an hour.
+  around them; they run for each of the ~500 bend candidates, movements and still
+  stretches of an hour.
 """
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
-__all__ = ["sum_rows", "norm_rows", "mean_of", "median_of"]
+__all__ = ["sum_rows", "norm_rows", "norm_of", "mean_of", "median_of"]
 
 
 def sum_rows(v: np.ndarray) -> np.ndarray:
@@ -30,6 +34,11 @@ def sum_rows(v: np.ndarray) -> np.ndarray:
 def norm_rows(v: np.ndarray) -> np.ndarray:
     """(N,) Euclidean lengths of the rows of `v` (N, C), in v's unit: `np.linalg.norm(v, axis=1)`."""
     return np.sqrt(sum_rows(v * v))
+
+
+def norm_of(v: np.ndarray) -> float:
+    """`np.linalg.norm(v)` of a (K,) float vector: the square root of v . v."""
+    return math.sqrt(v.dot(v))
 
 
 def mean_of(x: np.ndarray) -> np.floating:

@@ -9,7 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
-from hinge.analysis.shortcuts import mean_of, median_of, norm_rows, sum_rows
+from hinge.analysis.shortcuts import mean_of, median_of, norm_of, norm_rows, sum_rows
 
 finite = st.floats(-1e150, 1e150, allow_nan=False, allow_infinity=False)
 
@@ -41,3 +41,9 @@ def test_other_column_counts_fall_back_to_numpy():
 def test_per_bend_means_and_medians_equal_numpys(x):
     assert mean_of(x) == np.mean(x)
     assert median_of(x) == np.median(x)
+
+
+@settings(max_examples=300, deadline=None)
+@given(v=hnp.arrays(np.float64, st.integers(1, 8), elements=st.floats(-1e100, 1e100, allow_nan=False)))
+def test_vector_lengths_equal_numpys(v):
+    assert norm_of(v) == np.linalg.norm(v)
