@@ -155,7 +155,8 @@ def upright_still_mask(signals: SampleWindows, still: np.ndarray, tolerance_deg:
         close = near(up)
         if not close.any():
             break
-        total = sum((unit[close[start:stop][keep]].sum(axis=0) for start, stop, keep, unit in units), np.zeros(3))
+        total = sum((np.compress(close[start:stop][keep], unit, axis=0).sum(axis=0) for start, stop, keep, unit in units),
+                    np.zeros(3))
         up = _unit(total / close.sum())
     return near(up), up
 
@@ -211,7 +212,7 @@ def calibrate_mounting(
     def moving_rates():
         """(rate, its part perpendicular to up) of the moving samples, chunk by chunk."""
         for start, stop, _, _, gyr in signals.chunks():
-            rate = gyr[moving[start:stop]] - gyro_bias
+            rate = np.compress(moving[start:stop], gyr, axis=0) - gyro_bias
             yield rate, rate - np.outer(_dot_rows(rate, up), up)
 
     scatter = sum((horizontal.T @ horizontal for _, horizontal in moving_rates()), np.zeros((3, 3)))
@@ -357,7 +358,7 @@ class _MaskedUnits:
     def _computed(self):
         for start, stop, _, acc, _ in self.signals.chunks():
             keep = self.mask[start:stop]
-            yield start, stop, keep, _unit_rows(acc[keep])
+            yield start, stop, keep, _unit_rows(np.compress(keep, acc, axis=0))
 
     def __iter__(self):
         return iter(self.kept) if self.kept is not None else self._computed()
@@ -380,7 +381,7 @@ def _standing_near_walking(signals: SampleWindows, still: np.ndarray, walking_up
     out = np.zeros(len(signals), bool)
     for start, stop, _, acc, _ in signals.chunks():
         keep = still[start:stop]
-        unit = _unit_rows(acc[keep])
+        unit = _unit_rows(np.compress(keep, acc, axis=0))
         pitch = np.degrees(np.arctan2(-_dot_rows(unit, anterior), _dot_rows(unit, walking_up)))
         side = np.degrees(np.arcsin(np.clip(_dot_rows(unit, left), -1.0, 1.0)))
         out[start:stop][keep] = (pitch >= -back_deg) & (pitch <= forward_deg) & (np.abs(side) <= side_deg)

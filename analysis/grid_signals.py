@@ -76,7 +76,7 @@ class SampleWindows:
             count = int(np.count_nonzero(keep))
             if count:
                 values = acc if signal == "acc" else gyr
-                out[filled:filled + count] = (values if column is None else values[:, column])[keep]
+                out[filled:filled + count] = np.compress(keep, values if column is None else values[:, column], axis=0)
                 filled += count
         return out
 
