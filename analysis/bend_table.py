@@ -27,7 +27,7 @@ from .bend_verdict import HIP_LED, SPINE_LED, UNCERTAIN
 
 __all__ = ["BendColumn", "BEND_SCHEMA", "BEND_COLUMNS", "CLASS_COLUMN", "QUALITY_FLAGS_COLUMN", "LIST_SEPARATOR",
            "CLASS_LEVELS", "TIME_DECIMALS", "QUALITY_FLAG_LEVELS", "BIDS_RENAMED", "empty_bends", "bend_records", "flat_bend_rows",
-           "bids_bend_events", "bids_event_columns", "joined", "split_list", "set_summary", "bends_summary", "SUMMARY_KEYS"]
+           "bids_bend_events", "bids_event_columns", "PAIR_BEND_SCHEMA", "PAIR_BEND_COLUMNS", "joined", "split_list", "set_summary", "bends_summary", "SUMMARY_KEYS"]
 
 CLASS_COLUMN = "label"
 QUALITY_FLAGS_COLUMN = "quality_flags"
@@ -44,6 +44,8 @@ CLASS_LEVELS = {
 QUALITY_FLAG_LEVELS = {
     "gap": "Samples are missing inside the bend's window.",
     "saturated": "A sensor channel clipped inside the bend's window.",
+    "upper-saturated": "The upper sensor (two sensors, T12) clipped inside the bend's window: the measured "
+                       "lumbar angle and two-sensor class may be off.",
     "translation-implausible": "The integrated hip travel fits no body posture, so it was not used.",
     "pitch-only": "Judged from the pitch alone (no still moment before and after, a gap or clipping): "
                   "the hip shift is the body model's estimate for that pitch, not a measurement.",
@@ -95,6 +97,31 @@ BEND_SCHEMA: tuple[BendColumn, ...] = (
     BendColumn(QUALITY_FLAGS_COLUMN, "list[str]", "", "Data-quality flags: " + ", ".join(QUALITY_FLAG_LEVELS) + "."),
 )
 BEND_COLUMNS = [c.name for c in BEND_SCHEMA]
+
+# The columns a second, upper sensor (T12) adds to each bend (`two_sensor.analyse_pair`):
+# measured, not inferred. Angles are pitch excursions from the standing pose before the
+# bend, at the trunk's deepest point (mean over the samples within 2 % of the upper
+# sensor's peak excursion, `two_sensor._bend.PLATEAU_FRACTION`).
+PAIR_BEND_SCHEMA: tuple[BendColumn, ...] = (
+    BendColumn("pelvic_tilt_deg", "float64", "deg", "Pitch excursion of the lower sensor's segment at the trunk's "
+                                                    "deepest point (the pelvis at the sacrum).", 1),
+    BendColumn("upper_pitch_deg", "float64", "deg", "Pitch excursion of the upper sensor's segment (thorax at T12) "
+                                                    "at the trunk's deepest point.", 1),
+    BendColumn("lumbar_flexion_deg", "float64", "deg", "Relative lumbar angle: upper pitch minus lower pitch at the "
+                                                       "trunk's deepest point (flexion > 0).", 1),
+    BendColumn("measured_lumbar_share", "float64", "1", "Lumbar flexion / trunk flexion at the deepest point, "
+                                                        "measured with two sensors, 0-1.", 3),
+    BendColumn("lumbar_lead_s", "float64", "s", "How long the lumbar spine started moving before the pelvis "
+                                                "(> 0: lumbar first; n/a when either moved < 3 deg).", 3),
+    BendColumn("two_sensor_label", "str", "", "Class from the measured lumbar share: hip-led or spine-led."),
+    BendColumn("two_sensor_score", "float64", "points", "Hinge quality from the measured lumbar share, 0-100 "
+                                                        "(the one-sensor score's mapping).", 1),
+    BendColumn("two_sensor_reasons", "list[str]", "", "Why the two-sensor score is what it is, in degrees, "
+                                                      "main reason first."),
+    BendColumn("agrees_with_one_sensor", "float64", "1", "1 when the one-sensor class equals the two-sensor one, "
+                                                         "0 when not, n/a when the one-sensor class is uncertain."),
+)
+PAIR_BEND_COLUMNS = [c.name for c in PAIR_BEND_SCHEMA]
 _BY_NAME = {c.name: c for c in BEND_SCHEMA}
 # BIDS events: start_s and end_s become onset and duration, peak_s is "peak" (s from the first
 # sample, like onset), the class is trial_type; every other column keeps its name.
@@ -147,22 +174,23 @@ def _cell(column: BendColumn, value, flat: bool):
     return ("" if text is None else text) if flat else text
 
 
-def bend_records(bends: pd.DataFrame) -> list[dict]:
+def bend_records(bends: pd.DataFrame, schema: tuple[BendColumn, ...] = BEND_SCHEMA) -> list[dict]:
     """JSON records: ``{"bend_id": int, <every schema column>}`` per bend, numbers rounded per
-    the schema, missing numbers None, lists as lists of str."""
-    return _rows(bends, flat=False)
+    the schema, missing numbers None, lists as lists of str. ``schema``: BEND_SCHEMA, or
+    BEND_SCHEMA + PAIR_BEND_SCHEMA for a two-sensor table."""
+    return _rows(bends, schema, flat=False)
 
 
-def flat_bend_rows(bends: pd.DataFrame) -> list[dict]:
+def flat_bend_rows(bends: pd.DataFrame, schema: tuple[BendColumn, ...] = BEND_SCHEMA) -> list[dict]:
     """Rows for a flat table (CSV, Parquet): as `bend_records`, but missing numbers NaN,
     missing text "" and lists joined with `LIST_SEPARATOR`."""
-    return _rows(bends, flat=True)
+    return _rows(bends, schema, flat=True)
 
 
-def _rows(bends: pd.DataFrame, flat: bool) -> list[dict]:
+def _rows(bends: pd.DataFrame, schema: tuple[BendColumn, ...], flat: bool) -> list[dict]:
     # Column by column (`tolist`), not `iterrows`, which builds a Series per bend: 18 ms
     # instead of 2 ms for an hour's 400 bends; the cells are the same values.
-    columns = [(c, bends[c.name].tolist()) for c in BEND_SCHEMA]
+    columns = [(c, bends[c.name].tolist()) for c in schema]
     return [{"bend_id": int(bend_id), **{c.name: _cell(c, values[k], flat=flat) for c, values in columns}}
             for k, bend_id in enumerate(bends.index)]
 

@@ -46,3 +46,28 @@ def balanced_accuracy(true_labels, predicted) -> float:
     true_labels, predicted = np.asarray(true_labels), np.asarray(predicted)
     recalls = [np.mean(predicted[true_labels == c] == c) for c in ("hip-led", "spine-led") if np.any(true_labels == c)]
     return float(np.mean(recalls)) if recalls else float("nan")
+
+
+def balanced_accuracy_interval(true_labels, predicted, sessions, n_resamples: int = 2000, level: float = 0.95,
+                               seed: int = 0) -> tuple[float, float]:
+    """Percentile bootstrap interval of `balanced_accuracy`, resampling whole sessions.
+
+    Bends of one session share a person, their sensors and a calibration, so they are not
+    independent draws; resampling sessions (with replacement, `sessions` (N,) a session key
+    per bend) keeps that (Davison & Hinkley 1997, Bootstrap Methods and their Application,
+    ch. 3.8, the cluster bootstrap). Returns (low, high) at `level`; (nan, nan) without
+    bends. Deterministic for `seed`.
+    """
+    true_labels, predicted, sessions = np.asarray(true_labels), np.asarray(predicted), np.asarray(sessions)
+    keys = np.unique(sessions)
+    if not len(keys):
+        return float("nan"), float("nan")
+    members = [np.flatnonzero(sessions == k) for k in keys]
+    rng = np.random.default_rng(seed)
+    values = np.empty(n_resamples)
+    for i in range(n_resamples):
+        rows = np.concatenate([members[k] for k in rng.integers(0, len(keys), len(keys))])
+        values[i] = balanced_accuracy(true_labels[rows], predicted[rows])
+    tail = 100 * (1 - level) / 2
+    low, high = np.nanpercentile(values, [tail, 100 - tail])
+    return float(low), float(high)

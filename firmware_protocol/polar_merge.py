@@ -25,6 +25,8 @@ both give the same samples.
 """
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 
 from .polar_pmd import PmdResponse, PmdStreamDecoder
@@ -86,8 +88,11 @@ class VerityStreamDecoder(PmdStreamDecoder):
 
     def feed(self, payload: bytes) -> list[ImuSamples]:
         out: list[ImuSamples] = []
+        newest = -np.inf
         for s in super().feed(payload):
             t = np.asarray(s.timestamp_s, dtype=float)
+            if t.size:
+                newest = max(newest, float(t[-1]))
             if s.acc_mps2 is not None:
                 self._acc_t = np.concatenate((self._acc_t, t))
                 self._acc = np.vstack((self._acc, s.acc_mps2))
@@ -98,7 +103,11 @@ class VerityStreamDecoder(PmdStreamDecoder):
                 self._gyr_t = np.concatenate((self._gyr_t, t[keep]))
                 self._gyr = np.vstack((self._gyr, s.gyr_rad_s[keep]))
             out += self._emit()
-        return out
+        # The frame went out when the sample after its last one existed (it was full), and
+        # its samples may be newer than the merged ones handed over (acc waits for gyro):
+        # the host arrival belongs to that time (the clock fit's earliest arrivals).
+        sent_s = newest + 1.0 / self.sample_rate_hz["acc"]
+        return [replace(o, sent_time_s=max(sent_s, float(o.timestamp_s[-1]))) for o in out]
 
     def _emit(self) -> list[ImuSamples]:
         if self._acc_t.size == 0:

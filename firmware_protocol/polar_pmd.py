@@ -76,6 +76,10 @@ SERVICE_UUID = "fb005c80-02e7-f387-1cad-8acd2d8df0c8"
 CONTROL_UUID = "fb005c81-02e7-f387-1cad-8acd2d8df0c8"
 DATA_UUID = "fb005c82-02e7-f387-1cad-8acd2d8df0c8"
 MIN_MTU = 232
+#: Most samples one delta-compressed frame carries, as hinge counts them: a still sensor's
+#: deltas need few bits, so a frame filled to the MTU holds far more samples than a moving
+#: one's (the Polar SDK's own test frames hold up to 140); 256 bounds it.
+MAX_FRAME_SAMPLES = 256
 MAX_FRAME = 512
 POLAR_EPOCH_UNIX_S = 946684800  # 2000-01-01T00:00:00Z
 

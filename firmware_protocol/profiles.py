@@ -57,6 +57,9 @@ class DeviceProfile:
       recorder leaves 100 ms between writes, as the vendor SDKs do.
     - ``full_scale_flags(bytes)``: (n,) bool per sample of a data notification, True
       where a raw value sits at full scale (clipped).
+    - ``max_samples_per_notification``: the most samples one data notification can carry;
+      the recorder waits at least two such notifications' time before it calls a silent
+      sensor stalled (a still Verity Sense at 52 Hz sends a frame every few seconds).
     - ``decoder_takes``: keyword arguments ``make_decoder`` takes among "sample_rate_hz"
       (the subscribed rate), "clock_hz" (the packet clock's tick rate, as declared) and
       "max_payload" (ATT MTU - 3: a notification that fills it may be continued).
@@ -81,6 +84,7 @@ class DeviceProfile:
     timestamp_clock_hz: float | None
     timestamp_refers_to: str | None  # "first", "last" or None
     samples_per_notification: str
+    max_samples_per_notification: int
     configure: Callable[..., list[bytes]] = field(default=_none, repr=False)
     start: Callable[..., list[bytes]] = field(default=_none, repr=False)
     stop: Callable[..., list[bytes]] = field(default=_none, repr=False)
@@ -121,6 +125,7 @@ HINGE_OPEN = DeviceProfile(
     timestamp_clock_hz=None,  # declared by the device in the info characteristic
     timestamp_refers_to="first",
     samples_per_notification="1 at MTU 23, 19 at MTU 247, 42 at MTU ≥ 515",
+    max_samples_per_notification=42,
     configure=lambda rate_hz=100.0, acc_range_g=16.0, gyr_range_dps=2000.0: [
         hinge_open.command_configure(rate_hz, acc_range_g, gyr_range_dps)],
     start=lambda *_a, **_k: [hinge_open.command_start()],
@@ -154,6 +159,7 @@ WITMOTION = DeviceProfile(
     timestamp_clock_hz=None,
     timestamp_refers_to=None,
     samples_per_notification="1",
+    max_samples_per_notification=1,
     configure=witmotion.configure_commands,
     start=_none,  # enabling notifications on FFE4 starts the stream
     stop=_none,   # disabling notifications stops it
@@ -182,6 +188,7 @@ POLAR_VERITY = DeviceProfile(
     timestamp_clock_hz=1e9,  # ns field; the device timer ticks at 32768 Hz (polar-ble-sdk#597)
     timestamp_refers_to="last",
     samples_per_notification="variable: the device sends a frame when it is full to the MTU (about 35-130)",
+    max_samples_per_notification=polar_pmd.MAX_FRAME_SAMPLES,
     configure=lambda *_a, **_k: [polar_pmd.command_get_settings("acc"), polar_pmd.command_get_settings("gyro")],
     start=polar_pmd.verity_start_commands,
     stop=polar_pmd.verity_stop_commands,
@@ -204,6 +211,7 @@ POLAR_H10 = replace(
     has_gyro=False,
     timestamp_clock_hz=1e9,
     samples_per_notification="up to 36 raw int16 samples at MTU 232",
+    max_samples_per_notification=36,
     configure=lambda *_a, **_k: [polar_pmd.command_get_settings("acc")],
     start=polar_pmd.h10_start_commands,
     stop=polar_pmd.h10_stop_commands,
@@ -233,6 +241,7 @@ MOVESENSE = DeviceProfile(
     timestamp_clock_hz=1000.0,
     timestamp_refers_to="first",
     samples_per_notification="firmware-chosen, e.g. 8 at 104 Hz (IMU9 needs DATA + DATA_PART2)",
+    max_samples_per_notification=16,
     configure=lambda *_a, **_k: [movesense.command_hello(0)],
     start=lambda rate_hz=104.0, kind="IMU6": [movesense.command_subscribe(movesense.imu_path(rate_hz, kind))],
     stop=lambda *_a: [movesense.command_unsubscribe()],

@@ -42,6 +42,12 @@ class ImuSamples:
         The exact sensor time carried in the packet (seconds), else ``None``.
     overflow
         True when the device reports that it dropped samples before this packet.
+    sent_time_s
+        Sensor time at which the device sent the notification, when that is later than
+        the last sample returned, else ``None``: the Verity merger hands over older samples
+        than the frame that just arrived, and a Verity sends a frame once it is full, i.e.
+        when the sample that no longer fits exists, one period after the frame's stamp.
+        The recorder's clock fit pairs the arrival with it.
     """
 
     acc_mps2: np.ndarray | None
@@ -51,6 +57,7 @@ class ImuSamples:
     sequence: int | None = None
     packet_time_s: float | None = None
     overflow: bool = False
+    sent_time_s: float | None = None
 
     @property
     def n(self) -> int:

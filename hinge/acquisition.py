@@ -42,11 +42,23 @@ def add_scan_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def add_record_arguments(p: argparse.ArgumentParser, placements) -> None:
+    from hinge.recordings.placements import DEFAULT_UPPER_PLACEMENT, UPPER_PLACEMENTS  # a plain table
+
     p.add_argument("--device", metavar="ADDRESS_OR_NAME",
                    help="sensor to record; default: the only supported sensor in range")
     p.add_argument("--profile", metavar="NAME", help=f"only consider sensors of this profile: {', '.join(PROFILE_KEYS)}")
     p.add_argument("--participant", metavar="ID", help="pseudonymous participant code (also names the session)")
-    p.add_argument("--placement", choices=placements, default="sacrum", help="skin site of the sensor")
+    p.add_argument("--placement", choices=placements, default="sacrum", help="skin site of the (lower) sensor")
+    two = p.add_argument_group(
+        "a second sensor", "Record a second sensor above the lumbar spine at the same time, into the same session "
+        "(one folder per sensor, both on one time base; recordings/FORMAT.md, 'Two sensors'). Any mix of profiles. "
+        "Given --upper-device (then name the lower one with --device too) or, with --simulate, --upper-profile.")
+    two.add_argument("--upper-device", metavar="ADDRESS_OR_NAME", help="the second sensor's address or name")
+    two.add_argument("--upper-profile", metavar="NAME",
+                     help=f"the second sensor's profile ({', '.join(PROFILE_KEYS)}); with --simulate it adds a "
+                          "simulated second sensor speaking it, worn by the same simulated person")
+    two.add_argument("--upper-placement", choices=UPPER_PLACEMENTS, default=DEFAULT_UPPER_PLACEMENT,
+                     help="skin site of the second sensor: T12 = over the spinous process of T12")
     add_height_argument(p, recording=True)
     p.add_argument("-o", "--output", default=".", metavar="DIR", help="directory to create the session folder in")
     p.add_argument("--duration", type=float, metavar="S", help="stop after S seconds; default: at Ctrl-C")
@@ -107,6 +119,46 @@ def _simulation(args, profiles: tuple[str, ...] = ("hinge_open",)):
     motion = partial(BodyModelStream, seed=getattr(args, "seed", 0), placement=getattr(args, "placement", "sacrum"),
                      **getattr(args, "motion_options", {}))  # hinge live: guided calibration, set size
     sensors = [sim.make_simulated_sensor(p, motion=motion, speed=getattr(args, "speed", 1.0)) for p in profiles]
+    return _registered(sensors)
+
+
+# The simulated second sensor's clock error, ppm: the lower one runs at the simulator's
+# default (+30 ppm), so the two drift apart as real crystals do (each is fitted on its own).
+SIMULATED_UPPER_CLOCK_PPM = -40.0
+
+
+def _pair_simulation(args):
+    """Two simulated sensors worn by one simulated person (`hinge.imu.simulated_pair.SharedMotion`):
+    the lower at --placement, the upper at --upper-placement, the same body-model movements at
+    the same true time, each sampled on its own drifting clock. Returns (sensors, scanner, client)."""
+    from hinge.imu import simulated as sim
+    from hinge.imu.simulated_pair import SharedMotion
+
+    from hinge.analysis.body_model import BodyModelStream
+
+    lower, upper = args.placement, args.upper_placement
+    person = partial(BodyModelStream, seed=args.seed, **args.motion_options)  # one seed: one movement plan
+    shared = SharedMotion({lower: partial(person, placement=lower), upper: partial(person, placement=upper)},
+                          reference=lower, speed=args.speed)
+    first = sim.make_simulated_sensor(args.profile or "hinge_open", motion=shared.motion(lower), speed=args.speed)
+    second = sim.make_simulated_sensor(args.upper_profile, motion=shared.motion(upper), speed=args.speed,
+                                       clock_ppm=SIMULATED_UPPER_CLOCK_PPM)
+    second.name, second.address = f"{second.name}-{upper}", _upper_address(second.address)
+    shared.bind(lower, first)
+    shared.bind(upper, second)
+    return _registered([first, second])
+
+
+def _upper_address(address: str) -> str:
+    """The simulated upper sensor's address: the profile's default with its 5th byte set to 0x12."""
+    parts = address.split(":")
+    parts[4] = "12"
+    return ":".join(parts)
+
+
+def _registered(sensors):
+    from hinge.imu import simulated as sim
+
     for sensor in sensors:
         sensor.power_on_at_connect = True  # the simulated set starts when the recording does
         sim.register(sensor)
@@ -196,6 +248,7 @@ def run_record(args: argparse.Namespace, live=None) -> int:
         raise HingeInputError(f"--bends {args.bends}: only with --simulate")
     if args.bends is not None and args.bends < 1:
         raise HingeInputError(f"--bends {args.bends}: need at least 1 bend")
+    _check_upper(args)
     if args.simulate:
         # hinge live's simulated person starts with the guided calibration.
         # Ending with the set, the person then stands still (no bend of a next set is recorded
@@ -225,21 +278,69 @@ def run_record(args: argparse.Namespace, live=None) -> int:
     return asyncio.run(_record(args, path, live))
 
 
+class _Leg:
+    """One sensor of a recording: its site, what to look for, and (once found) its writer and recorder."""
+
+    def __init__(self, site: str, device: str | None, profile: str | None, simulated=None):
+        self.site, self.device, self.profile, self.simulated = site, device, profile, simulated
+        self.found = self.writer = self.recorder = None
+        self.rate: float | None = None  # configured sample rate, Hz
+        self.error: BaseException | None = None
+
+    def metadata(self, args: argparse.Namespace) -> dict:
+        profile = self.found.profile
+        meta = {
+            "device": {"name": self.found.name, "address": self.found.address, "simulated": bool(args.simulate)},
+            "profile": profile.key, "placement": self.site, "participant": args.participant,
+            "nominal_rate_hz": self.rate_hz(args), "timebase": "sensor" if profile.has_timestamp else "host",
+        }
+        if args.height_m is not None:
+            meta["height_m"] = args.height_m
+        if args.simulate:
+            meta["source"] = {"generator": "hinge record --simulate", "body_model_seed": args.seed,
+                              "speed": args.speed}
+        return meta
+
+    def rate_hz(self, args: argparse.Namespace) -> float:
+        return float(self.rate)
+
+
+def _pair_status(legs: list[_Leg], show):
+    """Each recorder's ``on_status``: `show` gets {site: StreamStats} of every sensor."""
+    def on_status(_stats) -> None:
+        show({leg.site: leg.recorder.stats for leg in legs if leg.recorder is not None})
+    return on_status
+
+
+def _pair_line(stats_by_site: dict) -> str:
+    """The status line of a two-sensor recording: both sensors, side by side."""
+    first = next(iter(stats_by_site.values()))
+    parts = [f"{first.elapsed_s:6.1f} s"]
+    for site, st in stats_by_site.items():
+        rate = "-" if st.rate_hz != st.rate_hz else f"{st.rate_hz:.1f} Hz"
+        parts.append(f"{site}: {rate} {st.samples} samples, lost {st.lost_packets}, reconnects {st.reconnects}")
+    return "  |  ".join(parts)
+
+
 async def _record(args: argparse.Namespace, path: Path, live=None) -> int:
     import asyncio
 
     from bleak.exc import BleakError
 
-    from hinge.recordings import SessionWriter
+    from hinge.recordings import CALIBRATION_ANNOTATION, SessionWriter
 
     from hinge.imu.scan import find_sensor
     from hinge.imu.stream import StreamError, StreamRecorder, StreamSettings
 
-    sensor, scanner_backend, client_backend = None, None, None
+    pair = args.upper_profile is not None or args.upper_device is not None
+    sensors, scanner_backend, client_backend = [], None, None
     if args.simulate:
-        from hinge.imu import simulated as sim
-
-        (sensor,), scanner_backend, client_backend = _simulation(args, (args.profile or "hinge_open",))
+        sensors, scanner_backend, client_backend = (_pair_simulation(args) if pair else
+                                                    _simulation(args, (args.profile or "hinge_open",)))
+    legs = [_Leg(args.placement, args.device, args.profile, sensors[0] if sensors else None)]
+    if pair:
+        legs.append(_Leg(args.upper_placement, args.upper_device, args.upper_profile,
+                         sensors[1] if sensors else None))
     # Ctrl-C, `kill`/`timeout` (SIGTERM) and closing the terminal (SIGHUP) all stop the same
     # way, from the first moment on: during the scan nothing is recorded yet; later the
     # session is closed, summarised and (live) reported.
@@ -253,65 +354,106 @@ async def _record(args: argparse.Namespace, path: Path, live=None) -> int:
         except (NotImplementedError, RuntimeError, ValueError):
             pass
     try:
-        try:
-            wanted = args.device or (sensor.address if sensor is not None else None)
-            found = await _until_stopped(find_sensor(wanted, args.profile, args.timeout, backend=scanner_backend,
-                                                     adapter=args.adapter), stop)
-        except (BleakError, OSError) as e:
-            raise HingeInputError(_bluetooth_error(e)) from None
-        if found is None:
-            print("hinge: stopped before a sensor was found; nothing was recorded", file=sys.stderr)
-            return EXIT_STOPPED
-        profile = found.profile
-        rate = float(args.rate_hz or profile.default_rate_hz)
-        metadata = {
-            "device": {"name": found.name, "address": found.address, "simulated": bool(args.simulate)},
-            "profile": profile.key, "placement": args.placement, "participant": args.participant,
-            "nominal_rate_hz": rate, "timebase": "sensor" if profile.has_timestamp else "host",
-        }
-        if args.height_m is not None:
-            metadata["height_m"] = args.height_m
-        if args.simulate:
-            metadata["source"] = {"generator": "hinge record --simulate", "body_model_seed": args.seed,
-                                  "speed": args.speed}
-        writer = SessionWriter.create(path, metadata)
+        for leg in legs:
+            try:
+                wanted = leg.device or (leg.simulated.address if leg.simulated is not None else None)
+                leg.found = await _until_stopped(find_sensor(wanted, leg.profile, args.timeout,
+                                                             backend=scanner_backend, adapter=args.adapter), stop)
+            except (BleakError, OSError) as e:
+                raise HingeInputError(_bluetooth_error(e)) from None
+            if leg.found is None:
+                print("hinge: stopped before a sensor was found; nothing was recorded", file=sys.stderr)
+                return EXIT_STOPPED
+        if pair and legs[0].found.address.upper() == legs[1].found.address.upper():
+            raise HingeInputError(f"--device and --upper-device name the same sensor ({legs[0].found.address}); "
+                                  "name two sensors")
+        for leg in legs:
+            # --rate-hz configures the lower sensor, and a second one of the same profile; a
+            # second sensor of another profile runs at its profile's default rate.
+            same = leg.found.profile.key == legs[0].found.profile.key
+            leg.rate = float(args.rate_hz if args.rate_hz and same else leg.found.profile.default_rate_hz)
+        session = None
+        if pair:
+            from hinge.recordings.pair import PairWriter
+
+            shared = {k: v for k, v in (("participant", args.participant), ("height_m", args.height_m)) if v is not None}
+            if args.simulate:
+                shared["source"] = {"generator": "hinge record --simulate", "body_model_seed": args.seed,
+                                    "speed": args.speed}
+            session = PairWriter.create(path, shared, [(leg.site, leg.metadata(args)) for leg in legs])
+            for leg in legs:
+                leg.writer = session.writers[leg.site]
+        else:
+            legs[0].writer = SessionWriter.create(path, legs[0].metadata(args))
         tty = sys.stderr.isatty()
 
         def terminal_status(stats) -> None:
             if tty:
-                print(f"\r{stats.status_line()}  (Ctrl-C stops)", end="", file=sys.stderr, flush=True)
+                line = _pair_line(stats) if isinstance(stats, dict) else stats.status_line()
+                print(f"\r{line}  (Ctrl-C stops)", end="", file=sys.stderr, flush=True)
 
         if args.duration is not None:
             loop.call_later(args.duration, stop.set)
-        print(f"recording {found.name or '?'} {found.address} ({profile.key}) to {path}", flush=True)
-        status = live.status if live is not None else terminal_status
-        sink = writer if live is None else live.wrap(writer)
-        if args.simulate and args.duration is None:
-            sink = _StopAtSensorTime(sink, _simulated_set_s(args), stop)
-        rec = StreamRecorder(found.device, profile, sink,
-                             StreamSettings(rate_hz=rate, bluez_adapter=args.adapter, scan_timeout_s=args.timeout,
-                                            # a simulated sensor run fast "drifts" by its speed
-                                            max_drift_ppm=None if args.simulate and args.speed != 1 else 2000.0),
-                             backend=(scanner_backend, client_backend) if args.simulate else None, on_status=status)
+        for leg in legs:
+            print(f"recording {leg.found.name or '?'} {leg.found.address} ({leg.found.profile.key}"
+                  f"{', ' + leg.site if pair else ''}) to {path}", flush=True)
+        show = live.status if live is not None else terminal_status
+        status = _pair_status(legs, show) if pair else show
+        for i, leg in enumerate(legs):
+            sink = leg.writer
+            if i == 0:  # the live analysis and the end of the simulated set follow the lower sensor
+                if live is not None:
+                    sink = live.wrap(leg.writer) if not pair else live.wrap(leg.writer, session)
+                if args.simulate and args.duration is None:
+                    sink = _StopAtSensorTime(sink, _simulated_set_s(args), stop)
+            elif live is not None:
+                sink = live.wrap_upper(leg.writer)
+            settings = StreamSettings(rate_hz=leg.rate_hz(args), bluez_adapter=args.adapter,
+                                      scan_timeout_s=args.timeout,
+                                      # a simulated sensor run fast "drifts" by its speed
+                                      max_drift_ppm=None if args.simulate and args.speed != 1 else 2000.0)
+            leg.recorder = StreamRecorder(leg.found.device, leg.found.profile, sink, settings,
+                                          backend=(scanner_backend, client_backend) if args.simulate else None,
+                                          on_status=status if i == 0 else None)
+        if live is not None and pair:
+            live.clocks = {"lower": legs[0].recorder, "upper": legs[1].recorder}  # their current clock fits
+
+        async def run(leg: _Leg):
+            # Each sensor has its own recorder (timeline, raw log, reconnect loop): one's
+            # dropout never stops the other; only an error it cannot go on from stops both.
+            try:
+                return await leg.recorder.run(stop)
+            except BaseException as e:
+                leg.error = e
+                stop.set()
+                raise
+
         t0 = time.monotonic()
         error = None
         try:
-            stats = await rec.run(stop)
-        except StreamError as e:
-            error, stats = e, rec.stats
+            await asyncio.gather(*(run(leg) for leg in legs), return_exceptions=True)
+            unexpected = [leg.error for leg in legs if leg.error is not None and not isinstance(leg.error, StreamError)]
+            if unexpected:
+                raise unexpected[0]
+            error = next((leg.error for leg in legs if leg.error is not None), None)
         finally:
             if tty:
                 print(file=sys.stderr)
-            # counts, host-clock rate, clock_fit: host_s = host_offset_s + scale * t_s (recordings/FORMAT.md)
-            writer.metadata["acquisition"] = rec.summary()
-            if rec.rate_hz:
-                writer.metadata["nominal_rate_hz"] = rec.rate_hz
-            if rec.clock_hz and profile.decode_info is not None:  # a clock the device declared (FORMAT.md)
-                writer.metadata["device_clock_hz"] = rec.clock_hz
+            for leg in legs:
+                rec, writer = leg.recorder, leg.writer
+                # counts, host-clock rate, clock_fit: host_s = host_offset_s + scale * t_s (recordings/FORMAT.md)
+                writer.metadata["acquisition"] = rec.summary()
+                if rec.rate_hz:
+                    writer.metadata["nominal_rate_hz"] = rec.rate_hz
+                if rec.clock_hz and leg.found.profile.decode_info is not None:  # a clock the device declared
+                    writer.metadata["device_clock_hz"] = rec.clock_hz
             if live is not None:
-                live.finish(writer)  # never raises: the session is closed below regardless
+                live.finish(legs[0].writer)  # never raises: the session is closed below regardless
+                if session is not None:
+                    session.metadata["live"] = legs[0].writer.metadata.get("live")
+                    _shared_calibration(session, live, CALIBRATION_ANNOTATION)
             try:
-                writer.close()
+                (session or legs[0].writer).close()
             except OSError as close_error:
                 error = error or close_error
                 raise HingeWriteError(f"{path}: could not finish writing the session ({_why(error)}); what was "
@@ -321,14 +463,53 @@ async def _record(args: argparse.Namespace, path: Path, live=None) -> int:
             raise kind(f"{_why(error)} (session so far kept in {path}; `hinge recover {path}` "
                        "repairs it if it was cut short)")
         elapsed = time.monotonic() - t0
-        print(f"wrote {path}: {stats.samples} samples in {elapsed:.1f} s, {stats.lost_packets} lost packets, "
-              f"{stats.malformed} malformed, {stats.reconnects} reconnects")
+        for leg in legs:
+            stats = leg.recorder.stats
+            print(f"wrote {path if not pair else path / leg.site}: {stats.samples} samples in {elapsed:.1f} s, "
+                  f"{stats.lost_packets} lost packets, {stats.malformed} malformed, {stats.reconnects} reconnects")
         return 0
     finally:
         for stop_signal in handled:
             loop.remove_signal_handler(stop_signal)
-        if sensor is not None:
-            sim.unregister(sensor)
+        if sensors:
+            from hinge.imu import simulated as sim
+
+            for sensor in sensors:
+                sim.unregister(sensor)
+
+
+def _shared_calibration(session, live, description: str) -> None:
+    """The guided calibration (annotated in the lower sensor's folder by the live view) also in
+    the session's shared annotations; both are on the lower sensor's clock, the shared base."""
+    window = getattr(getattr(live, "analyser", None), "calibration_window_s", None)
+    if window is None:
+        return
+    try:
+        session.annotate(window[0], window[1], description)
+    except (OSError, ValueError):
+        pass  # the lower sensor's own annotation still holds it
+
+
+def _check_upper(args: argparse.Namespace) -> None:
+    """The second sensor's options: one line for each mistake."""
+    args.upper_device, args.upper_profile = getattr(args, "upper_device", None), getattr(args, "upper_profile", None)
+    if args.upper_profile is not None and args.upper_profile not in PROFILE_KEYS:
+        raise HingeInputError(f"--upper-profile {args.upper_profile}: unknown; choose one of {', '.join(PROFILE_KEYS)}")
+    if args.simulate:
+        if args.upper_device is not None:
+            raise HingeInputError("--upper-device: not with --simulate (the simulated second sensor is chosen by "
+                                  "--upper-profile)")
+        if args.upper_profile is not None:
+            from hinge.imu.simulated import SIMULATED_PROFILES
+
+            if args.upper_profile not in SIMULATED_PROFILES:
+                raise HingeInputError(f"--upper-profile {args.upper_profile}: no simulated sensor for it "
+                                      f"(accelerometer only); simulated: {', '.join(SIMULATED_PROFILES)}")
+            if args.upper_profile == "witmotion" and args.speed != 1.0:
+                raise HingeInputError(f"--speed {args.speed:g}: the simulated witmotion sensor has no clock (times "
+                                      "come from arrival), so it runs in real time; leave --speed at 1")
+    elif args.upper_device is not None and args.device is None:
+        raise HingeInputError("--upper-device needs --device too: with two sensors in range, name each")
 
 
 def _why(error: BaseException) -> str:

@@ -19,7 +19,7 @@ from hinge.analysis.pipeline import AnalysisResult
 from hinge.recordings.load import load_recording
 from hinge.recordings.recording import LoadedRecording
 
-__all__ = ["analyse_file", "analyse_loaded", "analysis_params"]
+__all__ = ["analyse_file", "analyse_loaded", "analyse_pair_loaded", "analysis_params"]
 
 
 def analyse_file(
@@ -72,4 +72,34 @@ def analyse_loaded(loaded: LoadedRecording, placement: str | None = None,
     result = pipeline.analyse(recording.t_s, recording.acc_mps2, recording.gyr_rad_s, fs_hz=recording.fs_hz,
                               placement=params.placement, saturated=recording.saturated, params=params, **extra)
     result.warnings[:0] = list(recording.warnings)
+    return result
+
+
+def analyse_pair_loaded(loaded: LoadedRecording, placement: str | None = None, height_m: float | None = None):
+    """The two-sensor analysis (`hinge.analysis.two_sensor.analyse_pair`) of a loaded
+    recording with an upper sensor, as `analyse_loaded` runs the one-sensor one: its
+    ``sacral`` result is exactly `analyse_loaded`'s, with the reader's warnings put first;
+    the upper sensor's reader warnings lead the pair's own. None for one sensor.
+
+    Raises:
+        HingeInputError: the two sensors cannot be analysed as a pair (e.g. they do not
+            overlap in time), one line naming the recording.
+    """
+    if loaded.upper is None:
+        return None
+    from hinge.analysis.two_sensor import PairInputError, analyse_pair
+    from hinge.errors import HingeInputError
+
+    recording, upper = loaded.recording, loaded.upper
+    window = loaded.calibration_window_s
+    params = analysis_params(loaded, placement, height_m)
+    try:
+        result = analyse_pair(recording.t_s, recording.acc_mps2, recording.gyr_rad_s, upper.t_s, upper.acc_mps2,
+                              upper.gyr_rad_s, placement=params.placement, upper_placement=loaded.upper_placement,
+                              fs_hz=recording.fs_hz, saturated=recording.saturated, params=params,
+                              calibration_window_s=window, upper_saturated=upper.saturated)
+    except PairInputError as error:
+        raise HingeInputError(f"{loaded.path}: {error}") from None
+    result.sacral.warnings[:0] = list(recording.warnings)
+    result.warnings[:0] = list(upper.warnings)
     return result

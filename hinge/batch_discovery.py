@@ -162,12 +162,24 @@ def _classify(path: Path, explicit: bool, skipped: list[str]) -> str | None:
         return None
     name = path.name.lower()
     if name.endswith(BIDS_SUFFIX):
-        return "bids"
+        return None if not explicit and _is_upper_sensor(path) else "bids"
     if name.endswith(".csv"):
         if explicit or _csv_has_imu_header(path):
             return "csv"
         skipped.append(str(path))
     return None
+
+
+def _is_upper_sensor(path: Path) -> bool:
+    """Whether a *_motion.tsv is the upper sensor of a two-sensor recording, read with the
+    lower sensor's file (hinge.recordings.bids_pair), so not a recording of its own."""
+    from hinge.recordings.bids_pair import lower_sibling, upper_sibling
+
+    try:
+        lower = lower_sibling(path)
+        return lower is not None and upper_sibling(lower) == path
+    except HingeInputError:
+        return False  # the lower sensor's file reports what is wrong
 
 
 def _walk(root: Path, skipped: list[str]) -> list[Path]:

@@ -86,23 +86,43 @@ def _context(loaded) -> dict:
 
 
 def _analyse(job: BatchJob) -> JobResult:
-    from hinge.analysis.bend_table import LIST_SEPARATOR, TIME_DECIMALS, bends_summary, flat_bend_rows
+    from hinge.analysis.bend_table import (BEND_SCHEMA, LIST_SEPARATOR, PAIR_BEND_SCHEMA, TIME_DECIMALS,
+                                           bends_summary, flat_bend_rows)
     from hinge.analysis.provenance import flat_provenance
-    from hinge.api import analyse_loaded
+    from hinge.api import analyse_loaded, analyse_pair_loaded
     from hinge.recordings.load import load_recording
 
     loaded = load_recording(job.recording.path, acc_unit=job.acc_unit, gyro_unit=job.gyro_unit,
                             placement=job.placement)
-    result = analyse_loaded(loaded, height_m=job.height_m)
+    pair = analyse_pair_loaded(loaded, height_m=job.height_m) if loaded.upper is not None else None
+    result = pair.sacral if pair is not None else analyse_loaded(loaded, height_m=job.height_m)
+    # Two sensors: the bends gain the measured columns (one sensor: the table leaves them empty).
+    rows = flat_bend_rows(result.bends) if pair is None else flat_bend_rows(pair.bends, BEND_SCHEMA + PAIR_BEND_SCHEMA)
     params = result.params.as_dict()
-    warnings = LIST_SEPARATOR.join(" ".join(str(w).split()) for w in result.warnings)
+    warnings = LIST_SEPARATOR.join(" ".join(str(w).split())
+                                   for w in [*result.warnings, *(pair.warnings if pair is not None else [])])
     identity = {**_identity(job.recording), **_context(loaded)}
     # The placement actually used is inside params, and is a column of its own too.
     provenance = {"placement": params["placement"], **flat_provenance(params, loaded.sha256)}
-    bends = [{**identity, **row, "warnings": warnings, **provenance} for row in flat_bend_rows(result.bends)]
+    bends = [{**identity, **row, "warnings": warnings, **provenance} for row in rows]
     recording = loaded.recording
     summary = {**identity, "status": "ok", "error": "", **bends_summary(result.bends),
                "duration_s": round(float(recording.duration_s), TIME_DECIMALS),
                "fs_hz": round(float(recording.fs_hz), TIME_DECIMALS), "n_samples": int(len(recording.t_s)),
-               "warnings": warnings, **provenance}
+               **_pair_summary(pair), "warnings": warnings, **provenance}
     return JobResult(bends=bends, summary=summary, error=None)
+
+
+def _pair_summary(pair) -> dict:
+    """The recordings table's two-sensor columns: the upper site, how many bends both sensors
+    classed, how often the one-sensor class agreed (%), and the residual offset between the
+    sensors (ms); empty (NaN, "") for one sensor."""
+    if pair is None:
+        return {"upper_placement": "", "two_sensor_bends": math.nan, "one_sensor_agreement_pct": math.nan,
+                "sensor_offset_ms": math.nan}
+    agreement = pair.agreement
+    share = agreement.get("share_agreeing")
+    return {"upper_placement": pair.upper_placement,
+            "two_sensor_bends": int(agreement.get("n_bends", 0)),
+            "one_sensor_agreement_pct": round(100.0 * share, 1) if share is not None else math.nan,
+            "sensor_offset_ms": round(float(pair.offset_ms), 2)}

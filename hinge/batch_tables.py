@@ -29,7 +29,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from hinge.analysis.bend_table import BEND_COLUMNS, BEND_SCHEMA, SUMMARY_KEYS
+from hinge.analysis.bend_table import BEND_COLUMNS, BEND_SCHEMA, PAIR_BEND_COLUMNS, PAIR_BEND_SCHEMA, SUMMARY_KEYS
 from hinge.errors import HingeInputError
 
 __all__ = ["BEND_TABLE_COLUMNS", "RECORDING_TABLE_COLUMNS", "FORMATS", "bends_table", "recordings_table",
@@ -38,14 +38,19 @@ __all__ = ["BEND_TABLE_COLUMNS", "RECORDING_TABLE_COLUMNS", "FORMATS", "bends_ta
 _IDENTITY = ["study", "subject", "session", "task", "file", "kind", "session_start_utc"]
 _PROVENANCE = ["placement", "input_sha256", "hinge_version", "params"]
 # The fixed columns; a BIDS dataset's participants.tsv adds participant_* columns after them.
-BEND_TABLE_COLUMNS = _IDENTITY + ["bend_id"] + BEND_COLUMNS + ["warnings"] + _PROVENANCE
+# A two-sensor recording fills the measured columns (PAIR_BEND_SCHEMA); they are empty for one sensor.
+BEND_TABLE_COLUMNS = _IDENTITY + ["bend_id"] + BEND_COLUMNS + PAIR_BEND_COLUMNS + ["warnings"] + _PROVENANCE
+# A two-sensor recording fills PAIR_RECORDING_COLUMNS; they are empty for one sensor.
+PAIR_RECORDING_COLUMNS = ["upper_placement", "two_sensor_bends", "one_sensor_agreement_pct",
+                          "sensor_offset_ms"]
 RECORDING_TABLE_COLUMNS = _IDENTITY + ["status", "error", *SUMMARY_KEYS, "duration_s", "fs_hz", "n_samples",
-                                       "warnings"] + _PROVENANCE
+                                       *PAIR_RECORDING_COLUMNS, "warnings"] + _PROVENANCE
 PARTICIPANT_PREFIX = "participant_"
 FORMATS = {".csv": "csv", ".parquet": "parquet"}
-_TEXT = ({c.name for c in BEND_SCHEMA if c.dtype != "float64"}
-         | set(_IDENTITY) | set(_PROVENANCE) | {"warnings", "status", "error"})
+_TEXT = ({c.name for c in BEND_SCHEMA + PAIR_BEND_SCHEMA if c.dtype != "float64"}
+         | set(_IDENTITY) | set(_PROVENANCE) | {"warnings", "status", "error", "upper_placement"})
 _INTEGER = {"bend_id", "n_bends", "n_hip_led", "n_spine_led", "n_uncertain", "n_samples"}
+_COUNT_OR_EMPTY = {"two_sensor_bends"}  # a count for two sensors, empty for one
 PARQUET_METADATA_KEY = b"hinge"
 
 
@@ -61,9 +66,13 @@ def _typed(rows: list[dict], columns: list[str]) -> pd.DataFrame:
     frame = pd.DataFrame(rows, columns=columns)
     for column in columns:
         if column in _TEXT or column.startswith(PARTICIPANT_PREFIX):
-            frame[column] = frame[column].fillna("").astype(str)
+            # object first: a text column none of the rows filled (a one-sensor recording's
+            # two-sensor label) comes in as float NaN, which pandas will not fill with text.
+            frame[column] = frame[column].astype(object).fillna("").astype(str)
         elif column in _INTEGER:
             frame[column] = frame[column].astype("int64")
+        elif column in _COUNT_OR_EMPTY:
+            frame[column] = frame[column].astype("Int64")
         else:
             frame[column] = frame[column].astype("float64")
     return frame
@@ -120,5 +129,6 @@ def read_table(path: Path) -> pd.DataFrame:
         return pd.read_parquet(path)
     header = pd.read_csv(path, nrows=0).columns
     text = {column: str for column in header if column in _TEXT or column.startswith(PARTICIPANT_PREFIX)}
-    return pd.read_csv(path, dtype=text, keep_default_na=False,
+    counts = {column: "Int64" for column in header if column in _COUNT_OR_EMPTY}
+    return pd.read_csv(path, dtype={**text, **counts}, keep_default_na=False,
                        na_values={c: ["", "NaN", "nan"] for c in header if c not in text})

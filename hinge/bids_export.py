@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import os
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -20,7 +20,7 @@ from hinge.errors import HingeInputError, HingeWriteError
 from hinge.api import analyse_loaded
 from hinge.recordings import CALIBRATION_ANNOTATION
 from hinge.recordings.load import load_recording
-from hinge.recordings.bids import MotionEntry, check_label, write_motion_entry
+from hinge.recordings.bids import MotionEntry, check_label, write_motion_entry, write_motion_pair
 from hinge.recordings.bids_layout import is_label
 
 __all__ = ["ExportResult", "FolderExport", "export_bids", "export_bids_folder", "participant_label", "date_label",
@@ -32,6 +32,15 @@ MANUFACTURERS = {"hinge_open": "DIY (hinge open profile firmware)", "witmotion":
 PLACEMENT_TEXT = {"sacrum": "sacrum (S1-S2 midline)", "L5": "L5 spinous process", "L4": "L4 spinous process",
                   "L3": "L3 spinous process"}
 TRACKED_POINT = "LowerBack"
+# A second sensor above the lumbar spine is its own tracking system (hinge.recordings.
+# bids_write.write_motion_pair says why) and its own tracked point.
+UPPER_TRACKED_POINT = "UpperBack"
+TRACKSYS = "imu"
+
+
+def upper_tracksys(site: str) -> str:
+    """The upper sensor's tracking-system label: "imuT12" for T12."""
+    return TRACKSYS + site
 
 # The bend columns and the classes come from the bend table's schema
 # (hinge.analysis.bend_table: the class is `label` there, trial_type here); these are the
@@ -57,7 +66,8 @@ def event_columns() -> dict:
 @dataclass(frozen=True)
 class ExportResult:
     """What `export_bids` wrote: the entry's paths, the number of bends and of BAD_ events, the
-    placement, subject and session labels and the body height (m) analysed at."""
+    placement, subject and session labels and the body height (m) analysed at; of a
+    two-sensor recording also the upper sensor's site and its tracking system's paths."""
 
     paths: dict[str, Path]
     n_bends: int
@@ -66,6 +76,8 @@ class ExportResult:
     subject: str = ""
     session: str | None = None
     height_m: float | None = None
+    upper_placement: str | None = None
+    upper_paths: dict[str, Path] | None = None
 
 
 def _annotation_events(annotations: pd.DataFrame) -> pd.DataFrame:
@@ -151,11 +163,21 @@ def export_bids(source: str | os.PathLike, root: str | os.PathLike, subject: str
     generated_by = {"Name": "hinge", "Version": HINGE_VERSION,
                     "Description": "hinge export --bids: IMU samples as recorded; events are the bends "
                                    "found by hinge analyse (the bend table) and the recording's BAD_ stretches."}
-    paths = write_motion_entry(root, entry, subject, session, task, acq_time=_acq_time(metadata),
-                               generated_by=generated_by, force=force)
     n_bad = int(events["trial_type"].astype(str).str.startswith("BAD_").sum())
-    return ExportResult(paths=paths, n_bends=len(result.bends), n_bad=n_bad, placement=placement,
+    done = ExportResult(paths={}, n_bends=len(result.bends), n_bad=n_bad, placement=placement,
                         subject=subject, session=session, height_m=float(result.params.height_m))
+    if loaded.upper is None:
+        paths = write_motion_entry(root, entry, subject, session, task, TRACKSYS, acq_time=_acq_time(metadata),
+                                   generated_by=generated_by, force=force)
+        return replace(done, paths=paths)
+    site = loaded.upper_placement
+    sidecar = entry.sidecar | {"TrackingSystemName": f"{entry.sidecar['TrackingSystemName']} at {site}"}
+    upper = MotionEntry(t_s=loaded.upper.t_s, acc_mps2=loaded.upper.acc_mps2, gyr_rad_s=loaded.upper.gyr_rad_s,
+                        nominal_fs_hz=_nominal_rate(metadata), tracked_point=UPPER_TRACKED_POINT, placement=site,
+                        sidecar=sidecar)
+    written = write_motion_pair(root, entry, upper, subject, session, task, TRACKSYS, upper_tracksys(site),
+                                acq_time=_acq_time(metadata), force=force, generated_by=generated_by)
+    return replace(done, paths=written["lower"], upper_placement=site, upper_paths=written["upper"])
 
 
 def participant_label(loaded) -> str:

@@ -68,7 +68,9 @@ def _build_parser(command: str | None = None) -> argparse.ArgumentParser:
         "analyse", aliases=["analyze"], formatter_class=_HelpFormatter,
         help="classify every forward bend in a CSV recording, a session directory or a BIDS-Motion file",
         description="Read a CSV recording (header time_s,acc_x,acc_y,acc_z,gyr_x,gyr_y,gyr_z; "
-                    "s, m/s^2, rad/s unless told otherwise) or a recorded session directory "
+                    "s, m/s^2, rad/s unless told otherwise; a second sensor at T12 adds its columns "
+                    "t12_acc_x,...,t12_gyr_z on the same rows, in the same units, cells empty where it has "
+                    "no sample: README, 'Two sensors in one CSV') or a recorded session directory "
                     "(recordings/FORMAT.md) or a BIDS-Motion *_motion.tsv (units and time from its "
                     "_channels.tsv and _motion.json) and print one verdict per bend.",
         epilog="example:\n  hinge analyse session.csv --placement L5 --acc-unit g --gyro-unit deg/s --json",
@@ -89,15 +91,26 @@ def _build_parser(command: str | None = None) -> argparse.ArgumentParser:
         "simulate", formatter_class=_HelpFormatter,
         help="write a simulated recording with known bend classes",
         description="Simulate a labelled lower-back IMU session with the sagittal body model "
-                    "and write it in the CSV interchange format.",
-        epilog="example:\n  hinge simulate -o demo.csv --bends 10 --seed 7 --truth demo_truth.csv",
+                    "and write it in the CSV interchange format. With --upper-placement T12 the same "
+                    "simulated person also wears a second sensor over the spinous process of T12 (its own "
+                    "mounting, sensor errors and lost samples): the two-sensor CSV (the lower sensor's columns "
+                    "plus t12_acc_x,...,t12_gyr_z on the same time_s rows, cells empty where a sensor lost "
+                    "the sample), and --truth adds per bend the true pelvic tilt, T12 pitch and lumbar flexion "
+                    "(T12 pitch minus pelvic tilt), deg, at the bend's peak.",
+        epilog="example:\n  hinge simulate -o demo.csv --bends 10 --seed 7 --truth demo_truth.csv\n"
+               "  hinge simulate -o pair.csv --upper-placement T12 --truth pair_truth.csv && hinge analyse pair.csv",
     )
     simulate.add_argument("-o", "--output", required=True, metavar="FILE.csv", help="CSV file to write")
     simulate.add_argument("--bends", type=int, default=10, help="number of bends")
     simulate.add_argument("--seed", type=int, default=0, help="random seed")
     simulate.add_argument("--placement", choices=PLACEMENTS, default="sacrum",
-                          help="skin site of the simulated sensor")
-    simulate.add_argument("--fs-hz", type=float, default=100.0, help="sample rate, Hz")
+                          help="skin site of the simulated (lower) sensor")
+    from hinge.recordings.placements import UPPER_PLACEMENTS  # a plain table
+
+    simulate.add_argument("--upper-placement", choices=UPPER_PLACEMENTS, default=None,
+                          help="also simulate a second sensor at this site (T12: over the spinous process of T12) "
+                               "and write the two-sensor CSV (None: one sensor)")
+    simulate.add_argument("--fs-hz", type=float, default=100.0, help="sample rate, Hz (both sensors)")
     simulate.add_argument("--mounting", choices=("upright", "random"), default="upright",
                           help="sensor mounting: aligned with the body, or randomly rotated")
     simulate.add_argument("--truth", metavar="TRUTH.csv", help="also write the true bend table here")
@@ -179,7 +192,8 @@ def _build_parser(command: str | None = None) -> argparse.ArgumentParser:
                         "and record into a new session folder until Ctrl-C or --duration. A dropped link is "
                         "reconnected and the gap annotated BAD_reconnect.",
             epilog="example:\n  hinge record --participant P01 --placement L5 -o sessions --duration 600\n"
-                   "  hinge record --simulate --duration 30 -o /tmp",
+                   "  hinge record --simulate --duration 30 -o /tmp\n"
+                   "  hinge record --device hinge-51M0 --upper-device hinge-7T12 -o sessions   # sacrum and T12",
         )
         add_record_arguments(record, PLACEMENTS)
         record.set_defaults(run=_run_record)
@@ -288,7 +302,7 @@ def _importing(module: str):
 
 def _run_analyse(args: argparse.Namespace) -> int:
     with _importing("hinge.api"):
-        from hinge.api import analyse_loaded, analysis_params
+        from hinge.api import analyse_loaded, analyse_pair_loaded, analysis_params
         from hinge.recordings.load import load_recording
 
         from hinge.progress import progress_bar, want_progress
@@ -301,16 +315,24 @@ def _run_analyse(args: argparse.Namespace) -> int:
         advance("analysing")
         recording = loaded.recording
         args.placement = loaded.placement
-        result = analyse_loaded(loaded, height_m=args.height_m)
+        pair = analyse_pair_loaded(loaded, height_m=args.height_m) if loaded.upper is not None else None
+        result = pair.sacral if pair is not None else analyse_loaded(loaded, height_m=args.height_m)
         advance()
-    from hinge.analysis.bend_table import bend_records
+    from hinge.analysis.bend_table import BEND_SCHEMA, PAIR_BEND_SCHEMA, bend_records
     from hinge.analysis.provenance import provenance, utc_now
 
     warnings = list(result.warnings)
-    records = bend_records(result.bends)
+    records = bend_records(result.bends) if pair is None else bend_records(pair.bends, BEND_SCHEMA + PAIR_BEND_SCHEMA)
     if not args.json:
         height_m = analysis_params(loaded, height_m=args.height_m).height_m
         _print_table(records, result, warnings, recording, height_used(height_m, args.height_m, loaded.height_m))
+        if pair is not None:
+            from hinge.pair_output import pair_lines
+
+            print()
+            print("\n".join(pair_lines(records, pair)))
+            for warning in pair.warnings:
+                print(f"  - {warning}")
         return 0
     params = {"placement": args.placement, "acc_unit": args.acc_unit, "gyro_unit": args.gyro_unit}
     if hasattr(result, "params") and hasattr(result.params, "as_dict"):
@@ -331,6 +353,12 @@ def _run_analyse(args: argparse.Namespace) -> int:
         },
         **provenance(params, loaded.sha256, utc_now()),
     }
+    if pair is not None:
+        from hinge.pair_output import pair_summary
+
+        document["two_sensor"] = pair_summary(pair)
+        document["input"]["upper"] = {"fs_hz": round(loaded.upper.fs_hz, 6), "n_samples": int(len(loaded.upper.t_s)),
+                                      "duration_s": round(loaded.upper.duration_s, 6)}
     print(json.dumps(_jsonable(document), indent=2, allow_nan=False))
     return 0
 
@@ -348,14 +376,30 @@ def _run_simulate(args: argparse.Namespace) -> int:
 
     if not MIN_FS_HZ <= args.fs_hz <= MAX_FS_HZ:
         raise HingeInputError(f"--fs-hz {args.fs_hz:g}: sample rate must be within {MIN_FS_HZ:.0f}-{MAX_FS_HZ:.0f} Hz")
-    from hinge.analysis.body_model import SessionSpec, simulate_session
+    from hinge.analysis.body_model import SessionSpec, simulate_pair, simulate_session
 
-    session = simulate_session(SessionSpec(n_bends=args.bends, placement=args.placement, fs_hz=args.fs_hz,
-                                           mounting=args.mounting, seed=args.seed))
-    write_atomically(output, session.to_csv)
-    message = f"wrote {output} ({args.bends} bends, {args.placement}, {args.fs_hz:g} Hz, {args.mounting} mounting, seed {args.seed})"
+    spec = SessionSpec(n_bends=args.bends, placement=args.placement, fs_hz=args.fs_hz, mounting=args.mounting,
+                       seed=args.seed)
+    sites = args.placement
+    if args.upper_placement is None:
+        session = simulate_session(spec)
+        write_atomically(output, session.to_csv)
+        truth_table = session.truth
+    else:
+        import numpy as np
+
+        from hinge.recordings.csv_write import pair_rows, write_pair_csv
+
+        # One person, two sensors: each its own mounting draw, errors and losses (simulate_pair).
+        pair = simulate_pair(spec, upper_placement=args.upper_placement)
+        rows = pair_rows(pair.lower.t_s, np.column_stack([pair.lower.acc_mps2, pair.lower.gyr_rad_s]),
+                         pair.upper.t_s, np.column_stack([pair.upper.acc_mps2, pair.upper.gyr_rad_s]))
+        write_atomically(output, lambda path: write_pair_csv(path, rows, args.upper_placement))
+        truth_table = pair.truth
+        sites = f"{args.placement} and {args.upper_placement}, two-sensor CSV"
+    message = f"wrote {output} ({args.bends} bends, {sites}, {args.fs_hz:g} Hz, {args.mounting} mounting, seed {args.seed})"
     if truth is not None:
-        write_atomically(truth, session.truth.to_csv)
+        write_atomically(truth, truth_table.to_csv)
         message += f" and the true bend table to {truth}"
     print(message)
     return 0
@@ -379,7 +423,8 @@ def _run_export(args: argparse.Namespace) -> int:
     source = Path(args.source)
     if not (source.is_dir() and not (source / "session.json").exists()):
         done = export_bids(source, args.bids, args.subject, session=args.session, **options)
-        print(f"wrote {done.paths['motion']} and its sidecars ({_exported(done)})")
+        also = f" and {done.upper_paths['motion']} (the {done.upper_placement} sensor)" if done.upper_paths else ""
+        print(f"wrote {done.paths['motion']}{also} and its sidecars ({_exported(done)})")
         return 0
 
     def show(outcome) -> None:
@@ -402,7 +447,8 @@ def _run_export(args: argparse.Namespace) -> int:
 
 
 def _exported(done) -> str:
-    return (f"{done.n_bends} bends, {done.n_bad} BAD_ events, {done.placement}, "
+    placement = f"{done.placement} and {done.upper_placement}" if done.upper_placement else done.placement
+    return (f"{done.n_bends} bends, {done.n_bad} BAD_ events, {placement}, "
             f"body height {100 * done.height_m:.0f} cm")
 
 

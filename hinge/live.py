@@ -30,7 +30,8 @@ LIVE_DESCRIPTION = (
     "unless --duration says otherwise.")
 LIVE_EPILOG = ("example:\n  hinge live --simulate --speed 4 -o /tmp\n"
                "  hinge live --device hinge-51M0 --participant P01 -o sessions --beep\n"
-               "  hinge live --simulate --web --lan -o /tmp")
+               "  hinge live --simulate --web --lan -o /tmp\n"
+               "  hinge live --simulate --upper-profile hinge_open --speed 4 -o /tmp   # two sensors: sacrum and T12")
 
 
 def add_live_arguments(p: argparse.ArgumentParser, placements) -> None:
@@ -54,6 +55,7 @@ class LiveSession:
         # The same settings `hinge analyse` takes for the session (hinge.api.analysis_params:
         # the height stored with it, else the default), so that live equals offline.
         extra = {} if height_m is None else {"height_m": height_m}
+        self.placement = placement
         self.analyser = StreamingAnalyser(placement=placement, fs_hz=fs_hz,
                                           params=params_for_placement(placement, **extra))
         self.view = view
@@ -62,18 +64,38 @@ class LiveSession:
         self.path: Path | None = None
         self.failure: str | None = None
         self.latencies_ms: list[float] = []
+        # Two sensors (hinge.acquisition sets these): the session, the upper sensor's samples
+        # as they arrive (its own clock), and each sensor's recorder for its current clock fit.
+        self.pair = None
+        self.upper = None
+        self.clocks: dict = {}
+        self.follower = None       # hinge.analysis.two_sensor.PairFollower, with an upper sensor
+        self.pair_verdicts: dict[int, dict] = {}
+        self._upper_pushed_s = float("-inf")  # upper samples up to here (its own clock) went to the judge
 
     # -- called by hinge.acquisition ---------------------------------------------------------
-    def wrap(self, writer):
+    def wrap(self, writer, pair=None):
+        """The lower sensor's sink: the writer, also feeding the live analysis. ``pair``: the
+        two-sensor session (`hinge.recordings.PairWriter`) the writer belongs to, if any."""
         from hinge.live_session import AnalysingSink
 
-        self.writer, self.path = writer, Path(writer.path)
+        self.writer, self.path, self.pair = writer, Path(writer.path if pair is None else pair.path), pair
         source = writer.metadata.get("source")
         if isinstance(source, dict):
             source["generator"] = "hinge live --simulate"
         writer.metadata["live"] = {"analysis": "hinge.analysis.streaming", "calibration": "guided"}
         self.view.start(f"hinge live: recording to {self.path}")
         return AnalysingSink(writer, self._on_samples, self._on_error)
+
+    def wrap_upper(self, writer):
+        """The upper sensor's sink: the writer, also keeping its recent samples for the
+        two-sensor verdict of each final bend (`live_session.UpperBuffer`). The caller sets
+        ``clocks`` = {"lower": ..., "upper": ...} `StreamRecorder`s, whose current clock fits
+        put the upper samples on the lower sensor's clock (the shared base)."""
+        from hinge.live_session import UpperBuffer
+
+        self.upper = UpperBuffer(writer)
+        return self.upper
 
     def status(self, stats) -> None:
         self.view.status(stats)
@@ -96,11 +118,53 @@ class LiveSession:
     def _on_samples(self, t_s, acc_mps2, gyr_rad_s) -> None:
         start = time.perf_counter()
         events = self.analyser.push(t_s, acc_mps2, gyr_rad_s)
+        if self.upper is not None:
+            self._feed_judge(t_s, acc_mps2, gyr_rad_s)
         self._show(events, (time.perf_counter() - start) * 1000.0)
+
+    # -- two sensors: the per-bend verdict of hinge.analysis.two_sensor.PairLiveJudge ----------
+    def _feed_judge(self, t_s, acc_mps2, gyr_rad_s) -> None:
+        """The lower sensor's new samples (its clock: the shared base) and the upper sensor's
+        samples so far, put on the lower's clock through both current clock fits."""
+        if self.follower is None:
+            from hinge.analysis.two_sensor import PairFollower
+
+            self.follower = PairFollower(self.analyser)
+        self.follower.push_lower(t_s, acc_mps2, gyr_rad_s)
+        self._push_upper()
+
+    def _push_upper(self) -> None:
+        fits = [getattr(self.clocks.get(site), "clock_fit", None) for site in ("lower", "upper")]
+        if any(f is None for f in fits):
+            return  # no clock fit yet (the first seconds): the upper samples wait in its buffer
+        from hinge.recordings.pair import to_lower_clock
+
+        t, acc, gyr = self.upper.arrays()
+        new = t > self._upper_pushed_s
+        if not new.any():
+            return
+        self._upper_pushed_s = float(t[new][-1])
+        on_lower = to_lower_clock(t[new], (fits[1].offset_s, fits[1].scale), (fits[0].offset_s, fits[0].scale))
+        self.follower.push_upper(on_lower, acc[new], gyr[new])
+
+    def _judge_pair(self, events) -> None:
+        """Hand the lower analyser's events to the follower; show the verdicts it gives."""
+        if self.follower is None:
+            return
+        for bend_id, verdict in self.follower.take(events):
+            self.pair_verdicts[bend_id] = verdict.columns
+            self.view.pair_verdict(bend_id, verdict.columns, verdict.note)
 
     def _show(self, events, elapsed_ms: float) -> None:
         from hinge.recordings import CALIBRATION_ANNOTATION
 
+        if self.upper is not None:
+            try:
+                self._judge_pair(events)
+            except Exception as error:  # noqa: BLE001 - the one-sensor verdicts go on without it
+                self.upper, self.follower = None, None
+                self.view.error(f"two-sensor verdicts stopped ({type(error).__name__}: {error}); "
+                                "the recording and the one-sensor verdicts go on")
         for event in events:
             if event.kind == "calibration":
                 if event.progress.phase == "done" and self.writer is not None:

@@ -17,7 +17,11 @@ from typing import Any, Callable
 
 import numpy as np
 
-__all__ = ["AnalysingSink"]
+__all__ = ["AnalysingSink", "UpperBuffer"]
+
+# Upper-sensor samples kept for the live two-sensor verdict, s of its clock: the longest
+# movement the streaming analysis holds (120 s) plus margin.
+UPPER_BUFFER_S = 150.0
 
 
 class AnalysingSink:
@@ -56,4 +60,36 @@ class AnalysingSink:
         return self.writer.annotate(onset_s, duration_s, description)
 
     def __getattr__(self, name: str) -> Any:  # flush, flush_if_due, path, metadata, ...
+        return getattr(self.writer, name)
+
+
+class UpperBuffer:
+    """The upper sensor's session sink: every call goes to its writer; appended samples are
+    also kept (the last `UPPER_BUFFER_S` of its clock) for the two-sensor verdict.
+
+    ``arrays()`` -> (t_s (N,) on the sensor's own clock, s; acc (N, 3) m/s^2; gyr (N, 3) rad/s).
+    """
+
+    def __init__(self, writer):
+        self.writer = writer
+        self._t: list[np.ndarray] = []
+        self._acc: list[np.ndarray] = []
+        self._gyr: list[np.ndarray] = []
+
+    def append_samples(self, t_s, acc_mps2, gyr_rad_s) -> Any:
+        result = self.writer.append_samples(t_s, acc_mps2, gyr_rad_s)
+        if len(t_s):
+            self._t.append(np.asarray(t_s, float))
+            self._acc.append(np.asarray(acc_mps2, float))
+            self._gyr.append(np.asarray(gyr_rad_s, float))
+            while len(self._t) > 1 and self._t[-1][-1] - self._t[1][0] > UPPER_BUFFER_S:
+                del self._t[0], self._acc[0], self._gyr[0]
+        return result
+
+    def arrays(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        if not self._t:
+            return np.zeros(0), np.zeros((0, 3)), np.zeros((0, 3))
+        return np.concatenate(self._t), np.vstack(self._acc), np.vstack(self._gyr)
+
+    def __getattr__(self, name: str) -> Any:  # append_raw, annotate, flush, flush_if_due, path, metadata, ...
         return getattr(self.writer, name)

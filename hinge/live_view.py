@@ -25,7 +25,7 @@ import shutil
 import sys
 from dataclasses import dataclass, field
 
-__all__ = ["LiveView", "SetSummary", "main_reason"]
+__all__ = ["LiveView", "SetSummary", "main_reason", "pair_line"]
 
 # Recent verdicts shown in the table, at most (fewer when the terminal is short).
 SHOWN_BENDS = 8
@@ -59,6 +59,17 @@ def main_reason(bend: dict) -> str:
     text = reasons[0] if reasons else f"lumbar share {100 * bend['lumbar_share']:.0f}%"
     flags = list(bend.get("quality_flags") or [])
     return text + (f" [{', '.join(flags)}]" if flags else "")
+
+
+def pair_line(bend_id: int, columns: dict, note: str = "") -> str:
+    """One line: bend N (two sensors): lumbar flexion X deg, pelvic tilt Y deg, class, score."""
+    lumbar, pelvic = columns.get("lumbar_flexion_deg"), columns.get("pelvic_tilt_deg")
+    label = columns.get("two_sensor_label")
+    if label is None or lumbar is None or lumbar != lumbar:
+        return f"bend {bend_id} (two sensors): not measured{f' ({note})' if note else ''}"
+    score = columns.get("two_sensor_score")
+    return (f"bend {bend_id} (two sensors): lumbar flexion {lumbar:.0f} deg, pelvic tilt {pelvic:.0f} deg, "
+            f"{label}" + (f", score {score:.0f}/100" if score is not None and score == score else ""))
 
 
 @dataclass
@@ -153,8 +164,17 @@ class LiveView:
 
     # -- events ------------------------------------------------------------------------------
     def status(self, stats) -> None:
+        """``stats``: the recorder's `StreamStats`, or {site: StreamStats} of two sensors."""
         # Host time and counts only: a simulated sensor run faster than real time has a host
         # rate that is not its own, so no rate is shown here (the session records both).
+        if isinstance(stats, dict):
+            first = next(iter(stats.values()))
+            self.status_text = "  ".join([f"{first.elapsed_s:.0f} s", *(
+                f"{site}: {st.samples} samples, lost {st.lost_packets}, reconnects {st.reconnects}"
+                + (f", battery {st.battery_pct} %" if st.battery_pct is not None else "")
+                for site, st in stats.items())])
+            self._refresh()
+            return
         parts = [f"{stats.elapsed_s:.0f} s", f"{stats.samples} samples", f"lost packets {stats.lost_packets}",
                  f"reconnects {stats.reconnects}"]
         if stats.battery_pct is not None:
@@ -220,6 +240,19 @@ class LiveView:
             self._print(f"  {self.summary.line()}")
         elif update:
             self.messages.append(update)
+        self._refresh()
+
+    def pair_verdict(self, bend_id: int, columns: dict, note: str = "") -> None:
+        """The two-sensor verdict of final bend `bend_id` (`hinge.analysis.two_sensor`): the
+        measured lumbar flexion and pelvic tilt, deg, and the class from the measured share."""
+        line = pair_line(bend_id, columns, note)
+        for b in self.bends:
+            if b.get("bend_id") == bend_id and not b.get("provisional"):
+                b["two_sensor"] = line
+        if not self.fancy:
+            self._print(f"  {line}")
+        else:
+            self.messages.append(line)
         self._refresh()
 
     def _bell(self) -> None:

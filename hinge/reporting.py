@@ -87,13 +87,14 @@ def _context(loaded) -> dict:
             "device": _device(metadata), "name": path.name or str(path)}
 
 
-def report_session(loaded, result, placement: str):
-    """A `ReportSession` from a `LoadedRecording` and its `AnalysisResult`."""
+def report_session(loaded, result, placement: str, pair=None):
+    """A `ReportSession` from a `LoadedRecording` and its `AnalysisResult` (for two sensors
+    ``pair``, the `PairResult` whose ``sacral`` is ``result``)."""
     from hinge.analysis.report import ReportSession
 
     recording = loaded.recording
     context = _context(loaded)
-    return ReportSession(
+    fields = dict(
         name=context["name"], source=str(loaded.path), participant=context["participant"],
         started_utc=context["started_utc"], device=context["device"], placement=placement,
         fs_hz=float(result.fs_hz), duration_s=float(recording.duration_s), calibration=dict(result.calibration),
@@ -101,6 +102,12 @@ def report_session(loaded, result, placement: str):
         t_s=result.t_s, pitch_deg=result.pitch_deg, decision_share=float(result.params.decision_share),
         height_m=float(result.params.height_m),
     )
+    if pair is not None:
+        from hinge.pair_output import pair_summary
+
+        fields.update(bends=pair.bends, pair=pair_summary(pair), rhythm=pair.rhythm,
+                      warnings=(*result.warnings, *pair.warnings))
+    return ReportSession(**fields)
 
 
 def _expand(paths, notes: bool = True) -> list[Path]:
@@ -150,7 +157,7 @@ def write_report(paths: list[Path], out: Path | str, *, placement: str | None = 
             analysis).
     """
     from hinge.analysis.report import render_report
-    from hinge.api import analyse_loaded
+    from hinge.api import analyse_loaded, analyse_pair_loaded
     from hinge.recordings.load import load_recording
 
     from hinge.output_paths import check_new_file, write_atomically
@@ -173,7 +180,9 @@ def write_report(paths: list[Path], out: Path | str, *, placement: str | None = 
         for path in inputs:
             advance(f"analysing {path.name}")
             loaded = load_recording(path, acc_unit=acc_unit, gyro_unit=gyro_unit, placement=placement)
-            sessions.append(report_session(loaded, analyse_loaded(loaded, height_m=height_m), loaded.placement))
+            pair = analyse_pair_loaded(loaded, height_m=height_m) if loaded.upper is not None else None
+            result = pair.sacral if pair is not None else analyse_loaded(loaded, height_m=height_m)
+            sessions.append(report_session(loaded, result, loaded.placement, pair))
         made = provenance({"placement": placement}, None, utc_now())
         when = datetime.fromisoformat(made["created_utc"])
         generator = (f"hinge {made['hinge_version']} · generated {when:%Y-%m-%d %H:%M} UTC · "

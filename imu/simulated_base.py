@@ -107,6 +107,10 @@ class SimulatedSensor:
     def _host_s(self, device_s: float) -> float:
         return self._power_on + device_s / (self.speed * (1.0 + self.clock_ppm * 1e-6))
 
+    def sample_host_s(self, k) -> np.ndarray:
+        """Host time, s, at which sample(s) ``k`` exist on this sensor's device clock."""
+        return self._host_s(np.asarray(k, dtype=float) / self.rate_hz)
+
     def power_on(self) -> None:
         """Switch the sensor on now: its clock (and the motion source's sample 0) starts here."""
         self.stop_streaming()

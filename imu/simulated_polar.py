@@ -144,7 +144,7 @@ class SimulatedVeritySense(SimulatedSensor):
     def _frames(self, kind: str, k0: int) -> Iterator[Packet]:
         k, max_bytes = k0, self.mtu - 3
         while True:
-            values = self.device_units(kind, k, 256)
+            values = self.device_units(kind, k, polar_pmd.MAX_FRAME_SAMPLES)
             n = polar_pmd.compressed_samples_that_fit(values, max_bytes, BLOCK_SIZE)
 
             def build(values=values[:n], k=k, n=n) -> bytes:

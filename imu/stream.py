@@ -58,7 +58,7 @@ from hinge.firmware_protocol.battery import BATTERY_LEVEL_UUID, decode_battery_l
 from . import timebase
 from .timeline import LINK_CHARACTERISTIC, SampleTimeline, link_payload
 
-__all__ = ["StreamSettings", "StreamStats", "StreamRecorder", "StreamError", "SessionSink", "record_stream"]
+__all__ = ["StreamSettings", "StreamStats", "StreamRecorder", "StreamError", "SessionSink", "record_stream", "stall_timeout_s"]
 
 
 class StreamError(RuntimeError):
@@ -83,7 +83,8 @@ class StreamSettings:
     None = keep trying. Once data have flowed, a lost sensor is sought until stopped
     (someone walked out of range), or until it has been gone ``max_outage_s``.
     ``stall_timeout_s``: a connected sensor that sends no data this long is treated
-    as lost (disconnected and reconnected). ``scan_timeout_s``: one scan for a lost
+    as lost (disconnected and reconnected); longer where the profile's fullest
+    notification takes longer (`StreamRecorder.stall_timeout_s`). ``scan_timeout_s``: one scan for a lost
     sensor (it ends as soon as the sensor advertises; scans repeat back to back, and a
     connection is only attempted once the sensor was seen, so a sensor that comes back
     is reconnected within about one advertising interval plus the connection set-up).
@@ -154,6 +155,12 @@ class StreamStats:
 def _one_line(error: BaseException) -> str:
     text = " ".join(str(error).split())
     return f"{type(error).__name__}: {text}" if text else type(error).__name__
+
+
+def stall_timeout_s(profile: DeviceProfile, rate_hz: float, setting_s: float) -> float:
+    """How long a connected sensor may send nothing before it counts as stalled, s: the
+    setting, or two of the profile's fullest notifications at ``rate_hz`` if longer."""
+    return max(setting_s, 2.0 * profile.max_samples_per_notification / rate_hz)
 
 
 class StreamRecorder:
@@ -440,7 +447,8 @@ class StreamRecorder:
             await self._configure(client)
             self.stats.connections += 1
             self._last_data_ns = max(self._last_data_ns, self._clock_ns())
-            stall_ns = int(self.settings.stall_timeout_s * 1e9)
+            stall_s = stall_timeout_s(self.profile, self.rate_hz, self.settings.stall_timeout_s)
+            stall_ns = int(stall_s * 1e9)
             while not stop.is_set() and not lost.is_set() and self._fatal is None:
                 waiters = [asyncio.ensure_future(stop.wait()), asyncio.ensure_future(lost.wait()),
                            asyncio.ensure_future(self._writer_failed.wait())]
@@ -450,7 +458,7 @@ class StreamRecorder:
                 if (self._clock_ns() - self._last_data_ns > stall_ns and self._queue.empty()
                         and not lost.is_set()):
                     self.stats.stalls += 1
-                    self.stats.last_error = f"no data for {self.settings.stall_timeout_s:g} s while connected"
+                    self.stats.last_error = f"no data for {stall_s:g} s while connected"
                     break
             return self.stats.packets > data_before or self._queue.qsize() > 0
         finally:

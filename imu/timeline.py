@@ -122,6 +122,7 @@ class _Packet:
     sequence: int | None
     overflow: bool
     out_of_order: bool = False
+    sent_dev_s: float | None = None  # device time the notification was sent at, unshifted (`ImuSamples.sent_time_s`)
 
 
 @dataclass
@@ -316,9 +317,12 @@ class SampleTimeline:
     # ------------------------------------------------------------------ devices with a clock
     def _clocked(self, frame, host_s, acc, gyr, sat, digest) -> list[Block]:
         ts = np.asarray(frame.timestamp_s, dtype=float)
+        sent = getattr(frame, "sent_time_s", None)
         if self._tick_unwrap is not None and frame.packet_time_s is not None:
             ticks = self._tick_unwrap(int(round(frame.packet_time_s * self.clock_hz)))
-            ts = ts + (ticks / self.clock_hz - float(frame.packet_time_s))
+            unwrapped_by = ticks / self.clock_hz - float(frame.packet_time_s)
+            ts = ts + unwrapped_by
+            sent = None if sent is None else sent + unwrapped_by
         if frame.sequence is not None:
             key = float(self._seq_unwrap(frame.sequence))
         else:
@@ -330,7 +334,8 @@ class SampleTimeline:
         self._seen[key] = digest
         if len(self._seen) > 1024:
             self._seen.popitem(last=False)
-        packet = _Packet(key, host_s, ts, acc, gyr, sat, frame.sequence, bool(frame.overflow))
+        packet = _Packet(key, host_s, ts, acc, gyr, sat, frame.sequence, bool(frame.overflow),
+                         sent_dev_s=sent)
         if self._max_key is not None and key < self._max_key:
             packet.out_of_order = True
         self._max_key = key if self._max_key is None else max(self._max_key, key)
@@ -442,7 +447,10 @@ class SampleTimeline:
                 self.counts.gaps += 1
         self.counts.lost_packets += lost
         self.counts.samples += len(t)
-        self.fit_points.append((float(t[-1]), p.host_s))
+        # The arrival pairs with the time the notification was sent (a merged stream may
+        # hand over older samples than the frame that just arrived).
+        sent = float(t[-1]) if p.sent_dev_s is None else max(float(t[-1]), p.sent_dev_s + self.shift_s)
+        self.fit_points.append((sent, p.host_s))
         if len(self.fit_points) > 20000:
             del self.fit_points[::2]
         self.last_t, self.last_host_s, self._fresh = float(t[-1]), p.host_s, False

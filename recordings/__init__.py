@@ -13,13 +13,20 @@ Public API::
     load_recording(path, acc_unit, gyro_unit, placement) -> LoadedRecording
         CSV file, "-" (standard input), pipe or FIFO, session directory or BIDS *_motion.tsv,
         checked by `validation` (one set of limits for every format)
-    read_imu_csv(path, acc_unit, gyro_unit) -> ImuRecording
+    read_imu_csv(path, acc_unit, gyro_unit) -> ImuRecording      (the lower sensor)
+    read_csv_sensors(path, acc_unit, gyro_unit) -> CsvSensors    (lower, upper or None, upper_placement)
+    pair_rows(t_s, lower, upper_t_s, upper) -> (R, 13) rows; write_pair_csv(path, rows, upper_site)
+        the two-sensor CSV (csv_write; empty cells where a sensor has no sample)
     SessionWriter.create(path, metadata) -> SessionWriter   (append_raw, append_samples,
         annotate, flush, flush_if_due, close; a context manager)
     read_session(path) -> Session
     iter_raw_records(path) -> iterator of RawRecord (stops before a damaged tail; .problem)
     recover_session(path) -> RecoveryReport
     RawSampleDecoder(profile_key, ...)  raw records -> samples on the session timebase
+    PairWriter.create(path, metadata, [(site, metadata), ...]) -> PairWriter   two sensors, one
+        SessionWriter each (.writers[site]) plus shared annotations on the shared time base
+    read_pair(path) -> PairSession   both sensors on one time base (load_recording fills
+        LoadedRecording.upper from it); recover_session of a two-sensor session recovers each
     example_session_path(name) -> Path   bundled examples: EXAMPLES
 
 Names are imported on first use (PEP 562), so that `hinge.recordings.placements` stays
@@ -42,8 +49,12 @@ _HOMES = {
     "RecoveryReport": ".recover", "recover_session": ".recover",
     "SessionWriter": ".writer",
     "ImuRecording": ".recording", "LoadedRecording": ".recording",
-    "read_imu_csv": ".csv_read", "read_stream": ".csv_read",
+    "read_imu_csv": ".csv_read", "read_csv_sensors": ".csv_read", "CsvSensors": ".csv_read",
+    "read_stream": ".csv_read",
+    "pair_rows": ".csv_write", "write_pair_csv": ".csv_write",
     "load_recording": ".load",
+    "PairWriter": ".pair", "PairSession": ".pair", "read_pair": ".pair", "recover_pair": ".pair",
+    "is_pair_session": ".pair",
 }
 
 

@@ -5,7 +5,7 @@ import json
 import os
 from pathlib import Path
 
-__all__ = ["METADATA", "RAW", "SAMPLES", "ANNOTATIONS", "FORMAT_NAME", "FORMAT_VERSION",
+__all__ = ["METADATA", "RAW", "SAMPLES", "ANNOTATIONS", "FORMAT_NAME", "FORMAT_VERSION", "SENSORS_KEY",
            "write_json_atomic", "fsync_dir", "lock_for_writing", "is_locked"]
 
 METADATA = "session.json"
@@ -14,6 +14,8 @@ SAMPLES = "samples.bin"
 ANNOTATIONS = "annotations.tsv"
 FORMAT_NAME = "hinge-session"
 FORMAT_VERSION = 1
+# session.json of a two-sensor session (FORMAT.md, "Two sensors"): the sensors' sites and folders.
+SENSORS_KEY = "sensors"
 
 
 def lock_for_writing(handle) -> None:

@@ -2,8 +2,10 @@
 
 Follows the BIDS specification 1.11.1 (modality-specific-files/motion.md and the schema
 rules files/raw/motion.yaml, sidecars/motion.yaml, tabular_data/motion.yaml), the
-version whose schema bids-validator 3.0.2 bundles and checks. One recording is one tracking
-system (``tracksys``, REQUIRED in the file name)::
+version whose schema bids-validator 3.0.2 bundles and checks. One sensor is one tracking
+system (``tracksys``, REQUIRED in the file name); a second sensor recorded with it is a
+second tracking system of the same name but for ``tracksys``, with one shared recording
+onset (`write_motion_pair`; `bids_pair` finds and aligns it when reading)::
 
     dataset_description.json  participants.tsv  participants.json  README
     sub-<S>/[ses-<E>/]sub-<S>[_ses-<E>]_scans.tsv
@@ -27,8 +29,8 @@ one-line HingeInputError naming the file.
 """
 from .bids_layout import BIDS_VERSION, check_label, entry_name, entry_paths
 from .bids_read import ACC_UNITS_TO_MPS2, GYR_UNITS_TO_RAD_S, BidsMotion, read_motion, read_motion_events
-from .bids_write import MotionEntry, channels_table, uniform_rows, write_motion_entry
+from .bids_write import MotionEntry, channels_table, uniform_rows, write_motion_entry, write_motion_pair
 
-__all__ = ["BIDS_VERSION", "MotionEntry", "BidsMotion", "write_motion_entry", "read_motion", "read_motion_events",
+__all__ = ["BIDS_VERSION", "MotionEntry", "BidsMotion", "write_motion_entry", "write_motion_pair", "read_motion", "read_motion_events",
            "entry_name", "entry_paths", "check_label", "channels_table", "uniform_rows", "ACC_UNITS_TO_MPS2",
            "GYR_UNITS_TO_RAD_S"]

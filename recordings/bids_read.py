@@ -27,6 +27,7 @@ class BidsMotion:
         decides, as for a session).
     fs_hz: the sidecar's SamplingFrequencyEffective, else SamplingFrequency, Hz.
     placement: the channels' placement, or None when absent.
+    tracked_point: the ACCEL/GYRO channels' tracked point.
     sidecar: the `_motion.json` document; events: `_events.tsv` (empty when absent);
     units: the declared units, {"acc": ..., "gyr": ...}; warnings: one-line notes.
     """
@@ -41,6 +42,7 @@ class BidsMotion:
     events: pd.DataFrame
     units: dict = field(default_factory=dict)
     warnings: tuple[str, ...] = ()
+    tracked_point: str | None = None
 
 
 def _read_sidecar(path: Path) -> dict:
@@ -78,7 +80,8 @@ def _rate(sidecar: dict, path: Path) -> float:
 
 
 def _pick_channels(channels: pd.DataFrame, path: Path) -> tuple[list[int], list[int], int | None, str | None]:
-    """Rows of acc x/y/z, gyro x/y/z, latency (or None) and the placement."""
+    """Rows of acc x/y/z, gyro x/y/z, latency (or None) and the placement (its channels' one
+    placement, else None)."""
     missing = [c for c in CHANNEL_COLUMNS if c not in channels.columns]
     if missing:
         raise fail(path, f"column(s) {', '.join(missing)} missing (found: {', '.join(channels.columns)}); "
@@ -87,8 +90,9 @@ def _pick_channels(channels: pd.DataFrame, path: Path) -> tuple[list[int], list[
     imu = channels[kinds.isin(["ACCEL", "GYRO"])]
     points = sorted(set(imu["tracked_point"]))
     if len(points) > 1:
-        raise fail(path, f"ACCEL/GYRO channels of {len(points)} tracked points ({', '.join(points)}); "
-                          "hinge analyses one sensor: split them into one entry per sensor")
+        raise fail(path, f"ACCEL/GYRO channels of {len(points)} tracked points ({', '.join(points)}) in one "
+                          "tracking system; hinge reads one sensor per tracking system (each has its own clock): "
+                          "split them into one *_tracksys-<label>_motion.tsv per sensor")
     picked: dict[str, list[int]] = {}
     for kind in ("ACCEL", "GYRO"):
         rows = []
@@ -238,6 +242,6 @@ def read_motion(path: str | os.PathLike) -> BidsMotion:
     events = read_motion_events(path)
     return BidsMotion(path=path, t_s=np.ascontiguousarray(t_s), acc_mps2=np.ascontiguousarray(acc),
                       gyr_rad_s=np.ascontiguousarray(gyr), fs_hz=fs_hz, placement=placement, sidecar=sidecar,
-                      events=events, warnings=tuple(notes),
+                      events=events, warnings=tuple(notes), tracked_point=str(channels["tracked_point"].iloc[acc_rows[0]]),
                       units={"acc": channels["units"].iloc[acc_rows[0]].strip(),
                              "gyr": channels["units"].iloc[gyr_rows[0]].strip()})

@@ -4,7 +4,7 @@ from __future__ import annotations
 import io
 import json
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -41,6 +41,9 @@ class MotionEntry:
     sidecar: extra `_motion.json` fields (device, task description, ...).
     events: DataFrame with onset_s (on the t_s time base), duration_s (s), trial_type and
         any further columns; event_columns: their `_events.json` descriptions.
+    onset_s: the recording onset on the t_s time base, s: LATENCY and event onsets are
+        seconds from it (None: the first sample). Two tracking systems recorded together
+        share one onset, so that their LATENCY channels share one time base.
     """
 
     t_s: np.ndarray
@@ -52,6 +55,7 @@ class MotionEntry:
     sidecar: dict = field(default_factory=dict)
     events: pd.DataFrame | None = None
     event_columns: dict = field(default_factory=dict)
+    onset_s: float | None = None
 
 
 def effective_rate_hz(t_s: np.ndarray) -> float:
@@ -102,11 +106,11 @@ def _latency_cells(latency_s: np.ndarray) -> list[str]:
     return [repr(v) if np.isfinite(v) else NA for v in latency_s.tolist()]
 
 
-def _motion_text(t_s: np.ndarray, acc: np.ndarray, gyr: np.ndarray, rows: np.ndarray) -> str:
+def _motion_text(t_s: np.ndarray, acc: np.ndarray, gyr: np.ndarray, rows: np.ndarray, onset_s: float) -> str:
     values = np.full((int(rows[-1]) + 1, 6), np.nan)
     values[rows] = np.column_stack([acc, gyr])
     latency = np.full(len(values), np.nan)
-    latency[rows] = t_s - t_s[0]
+    latency[rows] = t_s - onset_s
     buffer = io.StringIO()
     np.savetxt(buffer, values, fmt=_VALUE_FORMAT, delimiter="\t", newline="\n")
     # printf writes NaN as "nan", and no number contains those letters.
@@ -211,12 +215,13 @@ def write_motion_entry(root: str | os.PathLike, entry: MotionEntry, subject: str
         raise fail(paths["motion"], "already exists; choose another --subject/--session/--task, "
                                      "or pass --force to replace this entry")
     t_s = np.asarray(entry.t_s, float)
+    onset_s = float(t_s[0]) if entry.onset_s is None else float(entry.onset_s)
     fs_eff = effective_rate_hz(t_s)
     rows = uniform_rows(t_s, fs_eff)
     n_lost = int(rows[-1] + 1 - len(t_s))
 
     _ensure_dataset(root, dataset_name, generated_by or {"Name": "hinge"})
-    _write_text(paths["motion"], _motion_text(t_s, entry.acc_mps2, entry.gyr_rad_s, rows))
+    _write_text(paths["motion"], _motion_text(t_s, entry.acc_mps2, entry.gyr_rad_s, rows, onset_s))
     channels = channels_table(entry.tracked_point, entry.placement)
     _write_text(paths["channels"], _tsv(channels))
     _write_json(paths["channels_json"], {
@@ -226,8 +231,9 @@ def write_motion_entry(root: str | os.PathLike, entry: MotionEntry, subject: str
                                                  "orientation on the body is not assumed (the mounting is "
                                                  "estimated from the data)."}},
         },
-        "placement": {"Description": "Skin site of the sensor on the lower back: sacrum (S1-S2 midline), "
-                                     "L5, L4 or L3 (spinous process)."},
+        "placement": {"Description": "Skin site of the sensor on the back: sacrum (S1-S2 midline), "
+                                     "L5, L4 or L3 (spinous process) for the lower-back sensor; T12 (spinous "
+                                     "process, the thoracolumbar junction) for a second, upper sensor."},
     })
     sidecar = {
         "TaskName": task,
@@ -248,9 +254,16 @@ def write_motion_entry(root: str | os.PathLike, entry: MotionEntry, subject: str
     } | {k: v for k, v in entry.sidecar.items() if v is not None}
     _write_json(paths["motion_json"], sidecar)
 
+    _write_events(paths, entry, onset_s)
+    _update_participants(root, subject)
+    _update_scans(root, subject, session, paths["motion"], acq_time)
+    return paths
+
+
+def _write_events(paths: dict[str, Path], entry: MotionEntry, onset_s: float) -> None:
     events = entry.events if entry.events is not None else pd.DataFrame(columns=["onset_s", "duration_s", "trial_type"])
     # + 0.0: an onset a hair before the first sample rounds to -0.0, written "-0.0".
-    table = pd.DataFrame({"onset": (events["onset_s"].astype(float) - t_s[0]).round(6) + 0.0,
+    table = pd.DataFrame({"onset": (events["onset_s"].astype(float) - onset_s).round(6) + 0.0,
                           "duration": events["duration_s"].astype(float).round(6)})
     for column in events.columns:
         if column not in ("onset_s", "duration_s"):
@@ -262,6 +275,38 @@ def write_motion_entry(root: str | os.PathLike, entry: MotionEntry, subject: str
                     "duration": {"Description": "Duration of the event.", "Units": "s"}}
     _write_json(paths["events_json"], descriptions | entry.event_columns)
 
-    _update_participants(root, subject)
-    _update_scans(root, subject, session, paths["motion"], acq_time)
-    return paths
+
+def write_motion_pair(root: str | os.PathLike, lower: MotionEntry, upper: MotionEntry, subject: str,
+                      session: str | None, task: str, tracksys: str, upper_tracksys: str,
+                      acq_time: str | None = None, force: bool = False, **options) -> dict[str, dict[str, Path]]:
+    """Write two sensors recorded together as two tracking systems of one recording.
+
+    BIDS-Motion defines a tracking system as channels sharing one recording device and one
+    number of samples; two Bluetooth sensors with their own clocks are two, so each gets
+    its own ``*_tracksys-<label>_motion.tsv`` with its own tracked point. They share one
+    recording onset (the earlier first sample, written as the same ``acq_time`` in
+    scans.tsv): both LATENCY channels are seconds from it, so the shared time base comes
+    back exactly. The bends go with ``lower`` (BIDS: designate one tracking system to the
+    events); ``upper``'s events file holds only its own events (its BAD_ stretches), often
+    none. ``lower``/``upper``: entries on one time base (their onset_s is set here). ``options``: as `write_motion_entry` (dataset_name,
+    generated_by). Returns {"lower": paths, "upper": paths}.
+
+    Raises:
+        HingeInputError: as `write_motion_entry`; neither entry is written when either exists.
+    """
+    if tracksys == upper_tracksys:
+        raise fail(Path(root), f"both sensors would be tracking system {tracksys!r}; give each its own label")
+    for label, what in ((subject, "subject"), (task, "task"), (tracksys, "tracksys"), (upper_tracksys, "tracksys")):
+        check_label(label, what)
+    for label in (tracksys, upper_tracksys):
+        motion = entry_paths(root, subject, session, task, label)["motion"]
+        if motion.exists() and not force:
+            raise fail(motion, "already exists; choose another --subject/--session/--task, "
+                               "or pass --force to replace this entry")
+    onset_s = min(float(lower.t_s[0]), float(upper.t_s[0]))
+    lower, upper = replace(lower, onset_s=onset_s), replace(upper, onset_s=onset_s)
+    written = {"lower": write_motion_entry(root, lower, subject, session, task, tracksys, acq_time, force=force,
+                                           **options)}
+    written["upper"] = write_motion_entry(root, upper, subject, session, task, upper_tracksys, acq_time,
+                                          force=force, **options)
+    return written

@@ -1,7 +1,7 @@
 """`load_recording`: any recording hinge reads, checked the same way, ready for the analysis.
 
-Formats: the CSV interchange format (a file, or "-" for standard input, a pipe, a FIFO;
-`csv_read`), a session directory (FORMAT.md; `reader`), one BIDS-Motion ``*_motion.tsv``
+Formats: the CSV interchange format of one sensor or two (a file, or "-" for standard
+input, a pipe, a FIFO; `csv_read`), a session directory (FORMAT.md; `reader`), one BIDS-Motion ``*_motion.tsv``
 with its companion files (`bids_read`). Whatever the format, the samples pass the same
 checks (`validation`): enough of them, a plausible rate, units that agree with gravity,
 a known placement, samples missing one stream analysed as gaps. Every problem is one line
@@ -24,10 +24,11 @@ from hinge.errors import HingeInputError
 
 from ._annotations import (BAD_PREFIX, CALIBRATION_ANNOTATION, COLUMNS, SATURATION_PREFIX, empty_annotations,
                            stretch_mask)
-from ._files import METADATA, SAMPLES
+from ._files import METADATA, SAMPLES, SENSORS_KEY
 from .bids_layout import MOTION_SUFFIX, NA, is_motion_file
 from . import units
-from .csv_read import read_imu_csv, read_stream
+from .csv_read import read_csv_sensors, read_stream
+from .placements import UPPER_PLACEMENTS
 from .recording import ImuRecording, LoadedRecording
 from .validation import (GRAVITY_MPS2, MAX_ACC_MPS2, MAX_RATE_RAD_S, MIN_SAMPLES, beyond_full_scale,
                          check_declared_rate, check_timing, check_units, incomplete_samples, resolve_placement)
@@ -79,16 +80,19 @@ def load_recording(path: str | os.PathLike, acc_unit: str = "m/s2", gyro_unit: s
 def _load_csv(path: Path, acc_unit: str, gyro_unit: str, placement: str | None) -> LoadedRecording:
     name = str(path)
     data = read_stream(path, name)
-    recording = read_imu_csv(path, acc_unit=acc_unit, gyro_unit=gyro_unit, data=data)
+    sensors = read_csv_sensors(path, acc_unit=acc_unit, gyro_unit=gyro_unit, data=data)
     digest = hashlib.sha256(data).hexdigest() if data is not None else _file_sha256(path)
-    return LoadedRecording(path, "csv", recording, resolve_placement(placement, None, name, "the CSV"), digest,
-                           annotations=empty_annotations())
+    return LoadedRecording(path, "csv", sensors.lower, resolve_placement(placement, None, name, "the CSV"), digest,
+                           annotations=empty_annotations(), upper=sensors.upper,
+                           upper_placement=sensors.upper_placement)
 
 
 def _load_session(path: Path, placement: str | None) -> LoadedRecording:
     name = str(path)
-    from .reader import read_session  # the session and BIDS readers load only when needed
+    from .reader import read_metadata, read_session  # the session and BIDS readers load only when needed
 
+    if isinstance(read_metadata(path).get(SENSORS_KEY), list):
+        return _load_pair(path, placement)
     session = read_session(path)
     fs_hz = check_timing(session.t_s, name)
     drop, notes = incomplete_samples(session.acc_mps2, session.gyr_rad_s, name)
@@ -106,11 +110,86 @@ def _load_session(path: Path, placement: str | None) -> LoadedRecording:
                            height_m=session.metadata.get("height_m"))
 
 
+def _checked_sensor(session, t_s, name: str) -> ImuRecording:
+    """One sensor of a two-sensor session, checked as a one-sensor session is, its times
+    ``t_s`` on the shared time base."""
+    fs_hz = check_timing(t_s, name)
+    drop, notes = incomplete_samples(session.acc_mps2, session.gyr_rad_s, name)
+    keep = ~drop
+    return ImuRecording(t_s=t_s[keep], acc_mps2=session.acc_mps2[keep], gyr_rad_s=session.gyr_rad_s[keep],
+                        saturated=session.saturated()[keep], fs_hz=fs_hz,
+                        warnings=(*session.warnings, *notes,
+                                  *_bad_stretches(session.annotations, name, "annotation")),
+                        source=name)
+
+
+def _load_pair(path: Path, placement: str | None) -> LoadedRecording:
+    """A two-sensor session (`pair.read_pair`): the lower sensor as ``recording``, the
+    upper as ``upper``, both on the shared time base with the annotations."""
+    from .pair import read_pair
+
+    pair = read_pair(path)
+    lower_name, upper_name = str(path / pair.lower.path.name), str(path / pair.upper.path.name)
+    placement = resolve_placement(placement, pair.lower_site, lower_name, METADATA)
+    lower = _checked_sensor(pair.lower, pair.lower_t_s, lower_name)
+    upper = _checked_sensor(pair.upper, pair.upper_t_s, upper_name)
+    digest = hashlib.sha256()
+    for session in (pair.lower, pair.upper):
+        digest.update((session.path / SAMPLES).read_bytes())
+    # The lower sensor's device, profile and acquisition, under the session's own keys.
+    metadata = {**pair.lower.metadata, **pair.metadata}
+    return LoadedRecording(path, "session", lower, placement, digest.hexdigest(), metadata,
+                           annotations=pair.annotations,
+                           calibration_window_s=calibration_window(pair.annotations, str(path)),
+                           height_m=pair.metadata.get("height_m", pair.lower.metadata.get("height_m")),
+                           upper=upper, upper_placement=pair.upper_site)
+
+
 def _load_bids(path: Path, placement: str | None) -> LoadedRecording:
     name = str(path)
+    from .bids_pair import lower_sibling, onset_offset_s, upper_sibling
     from .bids_read import read_motion
 
     motion = read_motion(path)
+    lower = lower_sibling(path) if motion.placement in UPPER_PLACEMENTS and placement is None else None
+    if lower is not None:
+        raise HingeInputError(f"{name}: is the upper sensor ({motion.placement}) of a two-sensor recording; "
+                              f"pass the {lower.name} (the upper sensor is read with it)")
+    t_s, acc_mps2, gyr_rad_s, fs_hz, notes = _checked_motion(motion, name)
+    placement = resolve_placement(placement, motion.placement, name, "the _channels.tsv")
+    annotations = bids_annotations(motion.events)
+    recording = ImuRecording(
+        t_s=t_s, acc_mps2=acc_mps2, gyr_rad_s=gyr_rad_s,
+        saturated=stretch_mask(t_s, annotations, SATURATION_PREFIX), fs_hz=fs_hz,
+        warnings=(*motion.warnings, *notes, *_bad_stretches(annotations, name, "event")), source=name)
+    digest = hashlib.sha256(path.read_bytes()).hexdigest()
+    upper, upper_placement = None, None
+    upper_path = upper_sibling(path)
+    if upper_path is not None:
+        upper_motion = read_motion(upper_path)
+        if upper_motion.tracked_point == motion.tracked_point:
+            raise HingeInputError(f"{upper_path}: tracked_point {upper_motion.tracked_point!r} is also the "
+                                  f"{motion.placement or 'lower'} sensor's ({path.name}), but the sensors sit on "
+                                  "different segments; give the upper sensor's channels their own tracked_point")
+        offset_s, offset_notes = onset_offset_s(path, upper_path)
+        upper_name = str(upper_path)
+        u_t_s, u_acc, u_gyr, u_fs_hz, u_notes = _checked_motion(upper_motion, upper_name)
+        u_t_s = u_t_s + offset_s
+        u_annotations = bids_annotations(upper_motion.events)
+        u_annotations["onset_s"] = u_annotations["onset_s"] + offset_s
+        upper = ImuRecording(
+            t_s=u_t_s, acc_mps2=u_acc, gyr_rad_s=u_gyr,
+            saturated=stretch_mask(u_t_s, u_annotations, SATURATION_PREFIX), fs_hz=u_fs_hz,
+            warnings=(*upper_motion.warnings, *u_notes, *offset_notes), source=upper_name)
+        upper_placement = upper_motion.placement
+        digest = hashlib.sha256(path.read_bytes() + upper_path.read_bytes()).hexdigest()
+    return LoadedRecording(path, "bids", recording, placement, digest, motion.sidecar, annotations=annotations,
+                           calibration_window_s=calibration_window(annotations, name), upper=upper,
+                           upper_placement=upper_placement)
+
+
+def _checked_motion(motion, name: str):
+    """One tracking system's samples, checked as every format's: (t_s, acc_mps2, gyr_rad_s, fs_hz, notes)."""
     fs_hz = check_timing(motion.t_s, name, rate_fix="check SamplingFrequency in the _motion.json and the "
                                                     "LATENCY channel")
     check_declared_rate(fs_hz, motion.fs_hz, name, "the _motion.json", "fix SamplingFrequency(Effective)")
@@ -129,15 +208,7 @@ def _load_bids(path: Path, placement: str | None) -> LoadedRecording:
     t_s, acc_mps2, gyr_rad_s = motion.t_s[keep], motion.acc_mps2[keep], motion.gyr_rad_s[keep]
     check_units(acc_mps2, gyr_rad_s, motion.units["acc"], motion.units["gyr"], name, BIDS_UNIT_FIXES,
                 declared_in="the channels file")
-    placement = resolve_placement(placement, motion.placement, name, "the _channels.tsv")
-    annotations = bids_annotations(motion.events)
-    recording = ImuRecording(
-        t_s=t_s, acc_mps2=acc_mps2, gyr_rad_s=gyr_rad_s,
-        saturated=stretch_mask(t_s, annotations, SATURATION_PREFIX), fs_hz=fs_hz,
-        warnings=(*motion.warnings, *notes, *_bad_stretches(annotations, name, "event")), source=name)
-    digest = hashlib.sha256(path.read_bytes()).hexdigest()
-    return LoadedRecording(path, "bids", recording, placement, digest, motion.sidecar, annotations=annotations,
-                           calibration_window_s=calibration_window(annotations, name))
+    return t_s, acc_mps2, gyr_rad_s, fs_hz, notes
 
 
 def bids_annotations(events: pd.DataFrame) -> pd.DataFrame:

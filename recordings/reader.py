@@ -11,7 +11,7 @@ import pandas as pd
 from hinge.errors import HingeInputError
 
 from ._annotations import SATURATION_PREFIX, parse_annotations, stretch_mask
-from ._files import ANNOTATIONS, FORMAT_NAME, FORMAT_VERSION, METADATA, RAW, SAMPLES
+from ._files import ANNOTATIONS, FORMAT_NAME, FORMAT_VERSION, METADATA, RAW, SAMPLES, SENSORS_KEY
 from ._samplesfile import scan_samples
 from .schema import check_session_metadata, load_json
 
@@ -102,6 +102,9 @@ def read_session(path: str | os.PathLike) -> Session:
     """
     path = Path(path)
     meta = read_metadata(path)
+    if isinstance(meta.get(SENSORS_KEY), list):
+        raise _fail(path, "is a two-sensor session (one folder per sensor); read it with "
+                          "hinge.recordings.load_recording or read_pair, or one sensor's folder with read_session")
     unfinished = meta.get("status", "recording") == "recording"
     notes: list[str] = []
     if unfinished:

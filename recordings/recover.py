@@ -106,12 +106,17 @@ def _repair_framed(path: Path, signature: bytes, scan: FrameScan, report: Recove
 
 
 def recover_session(path: str | os.PathLike) -> RecoveryReport:
-    """Repair the session directory ``path`` in place and say what was done.
+    """Repair the session directory ``path`` in place and say what was done (a two-sensor
+    session: each sensor's, `pair.recover_pair`, whose report has the same ``lines()``).
 
     Raises HingeInputError when ``path`` is not a session (no readable session.json).
     """
     path = Path(path)
     meta = read_metadata(path)
+    from .pair import is_pair_session, recover_pair
+
+    if is_pair_session(meta):  # a two-sensor session: every sensor's session, then the shared files
+        return recover_pair(path)
     if is_locked(path / RAW):
         raise HingeInputError(f"{path}: is still being recorded (its recorder holds raw.log open); "
                               "stop the recorder first")

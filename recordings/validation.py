@@ -200,20 +200,24 @@ def beyond_full_scale(acc_mps2: np.ndarray, gyr_rad_s: np.ndarray) -> np.ndarray
 
 
 def impossible_samples(acc_mps2: np.ndarray, gyr_rad_s: np.ndarray, name: str,
-                    first_line: int = 2) -> tuple[np.ndarray, list[str]]:
+                       first_line: int | np.ndarray = 2) -> tuple[np.ndarray, list[str]]:
     """(N,) bool samples no sensor on a body can have produced, and one warning per kind.
 
     Beyond the largest full scale of any body-worn IMU (MAX_ACC_MPS2, MAX_RATE_RAD_S), or a
     single-sample gyro spike (GLITCH_RAD_S from both neighbours, same sign): transmission
-    glitches, to be dropped, never analysed. ``first_line``: the file line of sample 0.
+    glitches, to be dropped, never analysed. ``first_line``: the file line of sample 0, or
+    (N,) the file line of each sample (rows of a file holding other rows between them).
     """
+    def line(i: int) -> int:
+        return int(first_line[i]) if isinstance(first_line, np.ndarray) else i + first_line
+
     notes = []
     beyond = beyond_full_scale(acc_mps2, gyr_rad_s)
     if beyond.any():
         first = int(np.argmax(beyond))
         notes.append(f"{name}: dropped {count(int(beyond.sum()), 'row')} with values beyond any IMU's full scale "
                      f"(> {MAX_ACC_MPS2 / GRAVITY_MPS2:.0f} g or > {math.degrees(MAX_RATE_RAD_S):.0f} deg/s; "
-                     f"first at line {first + first_line}): transmission glitches")
+                     f"first at line {line(first)}): transmission glitches")
     spike = np.zeros(len(gyr_rad_s), bool)
     if len(gyr_rad_s) >= 3:
         before = gyr_rad_s[1:-1] - gyr_rad_s[:-2]
@@ -224,7 +228,7 @@ def impossible_samples(acc_mps2: np.ndarray, gyr_rad_s: np.ndarray, name: str,
     if spike.any():
         first = int(np.argmax(spike))
         notes.append(f"{name}: dropped {count(int(spike.sum()), 'single-sample gyro spike')} of more than "
-                     f"{GLITCH_RAD_S:.0f} rad/s (first at line {first + first_line}): transmission glitches")
+                     f"{GLITCH_RAD_S:.0f} rad/s (first at line {line(first)}): transmission glitches")
     return beyond | spike, notes
 
 
@@ -234,14 +238,15 @@ def clipped_plateaus(channels: Mapping[str, np.ndarray], t_s: np.ndarray, unit_n
     does not annotate saturation itself: a channel sitting at its extreme |value| for
     >= MIN_SATURATION_RUN samples, above the smallest common full scale.
 
-    ``channels``: name -> (N,) values in SI units ("acc_*" in m/s^2, else rad/s).
+    ``channels``: name -> (N,) values in SI units ("acc_*" and "<site>_acc_*" in m/s^2, else rad/s).
     """
     mask = np.zeros(t_s.size, dtype=bool)
     messages: list[str] = []
     for column, values in channels.items():
         magnitude = np.abs(values)
         peak = magnitude.max()
-        floor = MIN_SATURATION_ACC_MPS2 if column.startswith("acc") else MIN_SATURATION_GYR_RAD_S
+        # "acc_x", or a second sensor's "t12_acc_x": the channel kind is the name's second-last part.
+        floor = MIN_SATURATION_ACC_MPS2 if column.split("_")[-2:-1] == ["acc"] else MIN_SATURATION_GYR_RAD_S
         if peak < floor:
             continue
         at_peak = magnitude == peak

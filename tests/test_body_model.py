@@ -249,3 +249,38 @@ def test_ten_minute_session_is_fast():
     s = simulate_session(SessionSpec(n_bends=60, n_squats=5, n_fidgets=10, n_weight_shifts=5, seed=1))
     assert s.t_s[-1] - s.t_s[0] > 8 * 60
     assert time.perf_counter() - t0 < 5.0
+
+
+def test_truth_skin_pitch_is_what_a_sensor_on_the_skin_turns_through():
+    # A noise-free-ish sensor (no errors, no lost samples) on the skin at T12 with the
+    # soft-tissue artefact doubled: its integrated gyro follows the skin, not the vertebra.
+    s = simulate_session(SessionSpec(n_bends=4, n_squats=0, n_fidgets=0, n_weight_shifts=0, placement="T12", seed=5,
+                                     sensor_error_scale=0.0, loss_rate=0.0, soft_tissue_scale=2.0))
+    assert abs(s.sta_pitch_gain - 1.0) > 0.03
+    gy = s.gyr_rad_s[:, 1]
+    for _, row in s.truth.iterrows():
+        i0, i1 = np.searchsorted(s.t_s, [row.start_s, row.peak_s])
+        integ = np.degrees(np.trapezoid(gy[i0:i1 + 1], s.t_s[i0:i1 + 1]))
+        assert integ == pytest.approx(row.skin_pitch_deg, abs=0.5)
+        assert row.skin_pitch_deg == pytest.approx(s.sta_pitch_gain * row.sensor_pitch_deg, rel=1e-12)
+    bends = s.truth[s.truth.is_bend]
+    assert (np.abs(bends.skin_pitch_deg - bends.sensor_pitch_deg) > 1.0).all()
+    # Without the artefact the two references are one.
+    ideal = simulate_session(_ideal(placement="T12")).truth
+    np.testing.assert_array_equal(ideal.skin_pitch_deg, ideal.sensor_pitch_deg)
+
+
+def test_pair_truth_has_both_references():
+    from hinge.analysis.body_model import simulate_pair
+
+    spec = SessionSpec(n_bends=4, mounting="random", seed=8)
+    pair = simulate_pair(spec)
+    truth = pair.truth
+    np.testing.assert_allclose(truth.true_skin_pelvic_tilt_deg, pair.lower.sta_pitch_gain * truth.true_pelvic_tilt_deg)
+    np.testing.assert_allclose(truth.true_skin_upper_pitch_deg, pair.upper.sta_pitch_gain * truth.true_upper_pitch_deg)
+    np.testing.assert_allclose(truth.true_skin_lumbar_flexion_deg,
+                               truth.true_skin_upper_pitch_deg - truth.true_skin_pelvic_tilt_deg)
+    # The skin truth is truth only: the samples are those of the sessions simulated alone.
+    alone = simulate_session(spec)
+    np.testing.assert_array_equal(pair.lower.acc_mps2, alone.acc_mps2)
+    np.testing.assert_array_equal(pair.lower.gyr_rad_s, alone.gyr_rad_s)

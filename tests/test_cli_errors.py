@@ -347,7 +347,7 @@ def test_keyboard_interrupt_exits_130(tmp_path, capsys, monkeypatch):
     def interrupted(*args, **kwargs):
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(hinge.recordings.load, "read_imu_csv", interrupted)
+    monkeypatch.setattr(hinge.recordings.load, "read_csv_sensors", interrupted)
     assert main(["analyse", str(tmp_path / "x.csv")]) == 130
     assert "interrupted" in capsys.readouterr().err
 

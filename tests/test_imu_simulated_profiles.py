@@ -29,6 +29,7 @@ def test_scan_simulate_lists_every_simulated_profile_with_name_address_and_rssi(
 
 @pytest.mark.parametrize("profile, speed, duration_s, rate_hz", [
     ("polar_verity", 10.0, 2.0, 104.0),
+    ("polar_verity", 1.0, 12.0, 52.0),             # the default rate, in real time: frames seconds apart
     ("movesense", 10.0, 1.5, 104.0),
     ("witmotion", 1.0, 1.5, 100.0),
 ])
@@ -168,3 +169,31 @@ def test_simulated_witmotion_streams_on_subscribe_and_takes_the_rate_only_after_
     assert [(r.start_register, r.values[0]) for r in replies] == [(wm.REG_RATE, wm.RATE_CODES[50.0])]
     frames = [v for v in values if wm.frame_kind(v) == 0x61]
     assert 10 <= len(frames) <= 30 and all(len(f) == 20 for f in frames)  # 0.3 s at 50 Hz
+
+
+def test_a_still_verity_at_52_hz_sends_frames_seconds_apart_and_the_recorder_waits_for_them():
+    """A still sensor's delta frames hold many samples: at 52 Hz the Verity's frames come
+    seconds apart, longer than the 2 s default stall timeout; the recorder must not call
+    that a stall (it did: `hinge record --simulate --profile polar_verity` got 0 samples)."""
+    from hinge.firmware_protocol import get_profile
+    from hinge.firmware_protocol import polar_pmd as pmd
+    from hinge.imu.stream import StreamSettings, stall_timeout_s
+
+    sensor, central = _sensor("polar_verity", speed=40.0), _Central()
+
+    async def scenario():
+        sensor.attach(central)
+        for cmd in pmd.verity_start_commands(52.0):
+            sensor.write(pmd.CONTROL_UUID, cmd)
+        await asyncio.sleep(1.0)                                   # 40 s of device time
+        sensor.paused = True
+
+    asyncio.run(scenario())
+    frames = [pmd.decode_pmd_frame(f) for f in central.on(pmd.DATA_UUID)]
+    stamps_s = np.array([f.timestamp_ns * 1e-9 for f in frames if f.kind == "acc"])
+    assert stamps_s.size >= 5
+    longest_gap_s = float(np.diff(stamps_s).max())                  # device time between frames, s
+    default_s = StreamSettings().stall_timeout_s
+    waits_s = stall_timeout_s(get_profile("polar_verity"), 52.0, default_s)
+    assert longest_gap_s > default_s, "the case this guards: frames further apart than the default"
+    assert waits_s > longest_gap_s, (longest_gap_s, waits_s)

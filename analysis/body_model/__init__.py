@@ -8,6 +8,7 @@ reference pose; forward flexion is positive rotation about +y. Mounting
 Public API::
 
     simulate_session(SessionSpec(...)) -> SimulatedSession
+    simulate_pair(SessionSpec(...), upper_placement="T12", offset_s=0.0, drift_ppm=0.0) -> SimulatedPair
     random_mounting(rng) -> (3, 3)
     BodyModelStream(rate_hz, seed, placement).get(k0, n) -> (acc, gyr)   # for simulated sensors
     MOVEMENT_KINDS, PLACEMENTS
@@ -22,6 +23,7 @@ from ._anthropometry import LUMBAR_LEVEL_SHARES, Body, make_body
 from ._kinematics import GRAVITY_MPS2, ChainState, Posture, forward_kinematics, segment_signals, standing_com_x_m
 from ._movements import HABITS, MOVEMENT_KINDS, Movement, draw_movement, minimum_jerk
 from ._sensor import random_mounting
+from ._pair import SimulatedPair, simulate_pair
 from ._session import PLACEMENTS, SessionSpec, SimulatedSession, simulate_session
 from ._stream import BodyModelStream
 
@@ -29,6 +31,8 @@ __all__ = [
     "SessionSpec",
     "SimulatedSession",
     "simulate_session",
+    "SimulatedPair",
+    "simulate_pair",
     "BodyModelStream",
     "random_mounting",
     "MOVEMENT_KINDS",

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -48,6 +48,10 @@ class SessionSpec:
     ``guided_calibration`` starts the session with the guided-calibration protocol of
     ``hinge live``: at least 4.5 s of quiet standing, then one slow hip hinge
     (:func:`calibration_hinge`, a truth row of kind "hip-led"), then the set.
+    ``sensor_seed`` (None: ``seed``) draws what belongs to the sensor and its skin site
+    rather than to the person and the movements: mounting, bias, scale, noise, lost
+    samples and soft-tissue artefact, so two sensors on one person (`simulate_pair`) differ
+    in them; the clock (rate error and origin) stays ``seed``'s, so both tick together.
     """
 
     n_bends: int = 10
@@ -71,6 +75,7 @@ class SessionSpec:
     habit: str = "default"
     soft_tissue_scale: float = 1.0
     lumbar_level_shares: tuple | None = None
+    sensor_seed: int | None = None
 
 
 @dataclass(frozen=True)
@@ -83,7 +88,10 @@ class SimulatedSession:
     truth: one row per movement (index ``event_id`` from 1); start_s/peak_s/end_s on the
         sensor clock (peak_s = when the peak posture is reached); angles in degrees;
         hip_shift_m = HJC x displacement at peak (negative = backwards);
-        sensor_pitch_deg = pitch excursion of the sensor's segment at peak (no STA);
+        sensor_pitch_deg = pitch excursion of the sensor's segment at peak (no STA: what
+        the vertebra did); skin_pitch_deg = the same for the skin at the sensor site, the
+        soft-tissue pitch gain included (what a marker cluster on the skin there, or the
+        sensor's own housing, would measure; equal to sensor_pitch_deg for an ideal sensor);
         pelvis_lag_s (extension) = how long pelvic rotation starts after the lumbar spine
         on the way down (negative = pelvis leads).
     sta_pitch_gain, clock_ppm: the drawn soft-tissue pitch gain and sensor clock error;
@@ -179,6 +187,12 @@ def simulate_session(spec: SessionSpec) -> SimulatedSession:
     body = make_body(height_m, rng_person.uniform(-_SKIN_JITTER_M, _SKIN_JITTER_M, 2), spec.lumbar_level_shares)
     sta_draw = rng_person.uniform(-1, 1)
     slide_draw = rng_person.uniform(-_STA_SLIDE_MAX_M, _STA_SLIDE_MAX_M)
+    rng_sensor_err = rng_err
+    if spec.sensor_seed is not None:
+        rng_sensor_err, rng_noise, rng_loss, rng_mount, rng_skin = (
+            np.random.default_rng(s) for s in np.random.SeedSequence(spec.sensor_seed).spawn(5))
+        sta_draw = rng_skin.uniform(-1, 1)
+        slide_draw = rng_skin.uniform(-_STA_SLIDE_MAX_M, _STA_SLIDE_MAX_M)
     sta_gain = 1.0 if spec.ideal_sensor else 1.0 + sta_draw * _STA_GAIN_MAX[spec.placement] * spec.soft_tissue_scale
     sta_slide_m = 0.0 if spec.ideal_sensor else slide_draw * spec.soft_tissue_scale
 
@@ -206,6 +220,9 @@ def simulate_session(spec: SessionSpec) -> SimulatedSession:
 
     # Sampling instants: the sensor ticks at fs on its own clock, which runs (1 + ppm) fast.
     errors = draw_sensor_errors(rng_err, spec.sensor_error_scale, spec.gyro_bias_max_dps)
+    if rng_sensor_err is not rng_err:
+        errors = replace(draw_sensor_errors(rng_sensor_err, spec.sensor_error_scale, spec.gyro_bias_max_dps),
+                         clock_ppm=errors.clock_ppm)
     clock_ppm = 0.0 if spec.ideal_sensor else errors.clock_ppm
     rate = 1.0 + clock_ppm * 1e-6
     n = int(np.floor(total_s * spec.fs_hz * rate)) + 1
@@ -238,7 +255,7 @@ def simulate_session(spec: SessionSpec) -> SimulatedSession:
         acc, gyr = degrade(acc, gyr, errors, spec.fs_hz, rng_noise, spec.acc_range_g, spec.gyro_range_dps)
         keep = lost_sample_mask(n, spec.loss_rate, rng_loss)
 
-    truth = _truth_table(movements, np.array(onsets), plan, body, spec.placement, origin_s, rate)
+    truth = _truth_table(movements, np.array(onsets), plan, body, spec.placement, origin_s, rate, sta_gain)
     return SimulatedSession(
         t_s=t_sensor[keep],
         acc_mps2=acc[keep],
@@ -253,7 +270,7 @@ def simulate_session(spec: SessionSpec) -> SimulatedSession:
     )
 
 
-def _truth_table(movements, onsets, plan, body, placement, origin_s, rate) -> pd.DataFrame:
+def _truth_table(movements, onsets, plan, body, placement, origin_s, rate, sta_gain=1.0) -> pd.DataFrame:
     t0 = onsets
     tp = onsets + np.array([m.peak_s for m in movements])
     te = onsets + np.array([m.duration_s for m in movements])
@@ -280,11 +297,14 @@ def _truth_table(movements, onsets, plan, body, placement, origin_s, rate) -> pd
                 "knee_deg": m.knee_deg,
                 "hip_shift_m": float(hip_shift[i]),
                 "sensor_pitch_deg": float(pitch[i]),
+                # The skin pitches sta_gain times the segment (`_pose_3d`), so its excursion
+                # from the pose before the movement is sta_gain times the segment's.
+                "skin_pitch_deg": float(sta_gain * pitch[i]),
                 "pelvis_lag_s": m.pelvis_lag_s,
             }
         )
     cols = ["start_s", "peak_s", "end_s", "kind", "is_bend", "label", "lumbar_share", "trunk_deg",
-            "pelvis_deg", "lumbar_deg", "knee_deg", "hip_shift_m", "sensor_pitch_deg", "pelvis_lag_s"]
+            "pelvis_deg", "lumbar_deg", "knee_deg", "hip_shift_m", "sensor_pitch_deg", "skin_pitch_deg", "pelvis_lag_s"]
     df = pd.DataFrame(rows, columns=cols, index=pd.RangeIndex(1, len(rows) + 1, name="event_id"))
     # Explicit dtypes so an empty table is typed the same as a full one.
     num = [c for c in cols if c not in ("kind", "is_bend", "label")]

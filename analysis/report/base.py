@@ -39,6 +39,11 @@ class ReportSession:
         pitch_deg: (N,) sagittal pitch of the sensor segment over t_s, deg, flexion positive.
         decision_share: lumbar share (0-1) above which a bend is called spine-led, or None.
         height_m: body height the body model was scaled to, m, or None when not said.
+        pair: for two sensors, `hinge.pair_output.pair_summary` (upper_placement,
+            offset_ms, offset_spread_ms, offset_n, agreement, ...); bends then also hold
+            the `bend_table.PAIR_BEND_SCHEMA` columns. None for one sensor.
+        rhythm: for two sensors, per bend_id the lumbopelvic rhythm (t_s, pelvic_deg,
+            lumbar_deg), else None.
     """
 
     name: str
@@ -57,6 +62,8 @@ class ReportSession:
     pitch_deg: np.ndarray = field(repr=False)
     decision_share: float | None = None
     height_m: float | None = None
+    pair: dict | None = None
+    rhythm: dict | None = field(default=None, repr=False)
 
     @property
     def n_bends(self) -> int:

@@ -18,6 +18,7 @@ from ..bend_table import QUALITY_FLAGS_COLUMN
 from ..palette import CLASS_COLOURS
 from ..pipeline import MIN_PLANARITY, MIN_SIGN_MARGIN
 from ..scoring import MIN_HIP_SHIFT_M
+from .pair import pair_section
 from . import figures
 from .base import HIP_LED, SPINE_LED, UNCERTAIN, ReportSession
 from .summary import (HIPS_BACK_CUE, HIPS_BACK_WHY, LOW_CONFIDENCE, advice, headline, hips_back_cm, hips_back_summary,
@@ -246,6 +247,7 @@ BEND_COLUMNS = BEND_HEAD.count("<th")
 FLAG_WORDS = {
     "gap": "samples missing in the bend",
     "saturated": "the sensor clipped (reading at its limit)",
+    "upper-saturated": "the upper sensor clipped (reading at its limit)",
     "translation-implausible": "the hips' travel was implausible, so it was not used",
     "pitch-only": "judged from the pitch alone (no still moment before and after)",
 }
@@ -346,6 +348,7 @@ def session_section(session: ReportSession, anchor: str) -> str:
                             "Estimated lumbar share of the bend, %, against trunk angle, deg; "
                             "above the dashed line a bend is called spine-led.")
                      + "</div>")
+    parts.append(pair_section(session, _img))
     parts.append(_notes(session))
     parts.append("</article>")
     return "".join(parts)

@@ -279,8 +279,40 @@ async def _serve(name: str, speed: float, profile: str = "hinge_open", adapter: 
         await periph.stop()
 
 
+async def _serve_pair(names: tuple[str, str], speed: float, profile: str = "hinge_open",
+                      adapters: tuple[str, str] = ("hci1", "hci2"), seed: int = 0,
+                      guided_calibration: bool = False) -> None:
+    """Two sensors worn by one simulated person (`SharedMotion`: sacrum and T12, one movement
+    plan), each on its own adapter and drifting clock (+100 / -100 ppm). Each starts its
+    motion when the central connects, as `hinge record --simulate` does. On exit prints one
+    line per sensor: ``sent SITE N_SAMPLES N_UNIQUE FIRST LAST`` (sample indices)."""
+    from hinge.imu.simulated_pair import SharedMotion
+
+    person = partial(BodyModelStream, seed=seed, guided_calibration=guided_calibration)
+    sites = ("sacrum", "T12")
+    shared = SharedMotion({site: partial(person, placement=site) for site in sites}, reference=sites[0], speed=speed)
+    sensors = [shared.bind(site, make_simulated_sensor(profile, motion=shared.motion(site), name=name, speed=speed,
+                                                       clock_ppm=ppm))
+               for site, name, ppm in zip(sites, names, (100.0, -100.0))]
+    periphs = []
+    try:
+        for sensor, adapter in zip(sensors, adapters):
+            sensor.power_on_at_connect = True
+            periphs.append(await FakePeripheral(sensor, adapter).start())
+        print("ready", flush=True)
+        await asyncio.Event().wait()
+    finally:
+        for periph in periphs:
+            await periph.stop()
+        for site, sensor in zip(sites, sensors):
+            k = sensor.sent_indices()
+            first, last = (int(k[0]), int(k[-1])) if k.size else (-1, -1)
+            print(f"sent {site} {k.size} {len(set(k.tolist()))} {first} {last}", flush=True)
+
+
 if __name__ == "__main__":
     # python fake_peripheral.py NAME SPEED [PROFILE] [--adapter hci1] [--guided-calibration]: serve until terminated
+    # --upper NAME2: a pair (sacrum NAME on --adapter, T12 NAME2 on --upper-adapter), one simulated person
     import argparse
     import signal
 
@@ -291,6 +323,13 @@ if __name__ == "__main__":
     parser.add_argument("--adapter", default="hci1")
     parser.add_argument("--guided-calibration", action="store_true",
                         help="the body model starts with `hinge live`'s guided calibration")
+    parser.add_argument("--upper", metavar="NAME2", help="also serve a T12 sensor worn by the same simulated person")
+    parser.add_argument("--upper-adapter", default="hci2")
+    parser.add_argument("--seed", type=int, default=0, help="body-model seed of the pair")
     a = parser.parse_args()
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
-    asyncio.run(_serve(a.name, a.speed, a.profile, a.adapter, a.guided_calibration))
+    if a.upper:
+        asyncio.run(_serve_pair((a.name, a.upper), a.speed, a.profile, (a.adapter, a.upper_adapter), a.seed,
+                                a.guided_calibration))
+    else:
+        asyncio.run(_serve(a.name, a.speed, a.profile, a.adapter, a.guided_calibration))
