@@ -37,8 +37,8 @@ def lumbar_share_with_timing(model_share: float, pelvic_lag_s: float | None, par
     """
     if pelvic_lag_s is None:
         return model_share
-    lag = float(np.clip(pelvic_lag_s, -MAX_LAG_S, MAX_LAG_S))
-    return float(np.clip(model_share + params.timing_weight_per_s * lag, 0.0, 1.0))
+    lag = min(max(float(pelvic_lag_s), -MAX_LAG_S), MAX_LAG_S)  # np.clip's numbers, without its overhead
+    return min(max(model_share + params.timing_weight_per_s * lag, 0.0), 1.0)
 
 
 def confidence(margin: float, pitch_only: bool, params: AnalysisParams) -> float:

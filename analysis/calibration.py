@@ -29,6 +29,7 @@ import numpy as np
 
 from .constants import GRAVITY_MPS2
 from .grid_signals import SampleWindows
+from .shortcuts import norm_of, norm_rows
 from .sensor_correction import SensorCorrection
 from .stillness import runs
 
@@ -154,7 +155,8 @@ def upright_still_mask(signals: SampleWindows, still: np.ndarray, tolerance_deg:
         close = near(up)
         if not close.any():
             break
-        total = sum((unit[close[start:stop][keep]].sum(axis=0) for start, stop, keep, unit in units), np.zeros(3))
+        total = sum((np.compress(close[start:stop][keep], unit, axis=0).sum(axis=0) for start, stop, keep, unit in units),
+                    np.zeros(3))
         up = _unit(total / close.sum())
     return near(up), up
 
@@ -199,7 +201,7 @@ def calibrate_mounting(
                  if still.any() else np.zeros(3))
     gravity_spread = _stretch_spread_deg(signals, upright, up) if upright.any() else 0.0
 
-    moving = signals.map_chunks(lambda acc, gyr: np.linalg.norm(gyr - gyro_bias, axis=1) > moving_rad_s, 0) & ~walking
+    moving = signals.map_chunks(lambda acc, gyr: norm_rows(gyr - gyro_bias) > moving_rad_s, 0) & ~walking
     movement_s = moving.sum() / fs_hz
     if movement_s < 0.5:
         raise CalibrationError(
@@ -210,7 +212,7 @@ def calibrate_mounting(
     def moving_rates():
         """(rate, its part perpendicular to up) of the moving samples, chunk by chunk."""
         for start, stop, _, _, gyr in signals.chunks():
-            rate = gyr[moving[start:stop]] - gyro_bias
+            rate = np.compress(moving[start:stop], gyr, axis=0) - gyro_bias
             yield rate, rate - np.outer(_dot_rows(rate, up), up)
 
     scatter = sum((horizontal.T @ horizontal for _, horizontal in moving_rates()), np.zeros((3, 3)))
@@ -319,7 +321,7 @@ def _flexion_sign(signals: SampleWindows, gyro_bias_rad_s: np.ndarray, left: np.
 
 
 def _unit_rows(v: np.ndarray) -> np.ndarray:
-    return v / np.linalg.norm(v, axis=1, keepdims=True)
+    return v / norm_rows(v)[:, None]
 
 
 def _dot_rows(v: np.ndarray, u: np.ndarray) -> np.ndarray:
@@ -356,7 +358,7 @@ class _MaskedUnits:
     def _computed(self):
         for start, stop, _, acc, _ in self.signals.chunks():
             keep = self.mask[start:stop]
-            yield start, stop, keep, _unit_rows(acc[keep])
+            yield start, stop, keep, _unit_rows(np.compress(keep, acc, axis=0))
 
     def __iter__(self):
         return iter(self.kept) if self.kept is not None else self._computed()
@@ -379,7 +381,7 @@ def _standing_near_walking(signals: SampleWindows, still: np.ndarray, walking_up
     out = np.zeros(len(signals), bool)
     for start, stop, _, acc, _ in signals.chunks():
         keep = still[start:stop]
-        unit = _unit_rows(acc[keep])
+        unit = _unit_rows(np.compress(keep, acc, axis=0))
         pitch = np.degrees(np.arctan2(-_dot_rows(unit, anterior), _dot_rows(unit, walking_up)))
         side = np.degrees(np.arcsin(np.clip(_dot_rows(unit, left), -1.0, 1.0)))
         out[start:stop][keep] = (pitch >= -back_deg) & (pitch <= forward_deg) & (np.abs(side) <= side_deg)
@@ -393,7 +395,7 @@ def _stretch_spread_deg(signals: SampleWindows, upright: np.ndarray, up: np.ndar
 
 
 def _unit(v: np.ndarray) -> np.ndarray:
-    return v / np.linalg.norm(v)
+    return v / norm_of(v)
 
 
 def rotation_angle_deg(a: np.ndarray, b: np.ndarray) -> float:

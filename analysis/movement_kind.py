@@ -23,6 +23,7 @@ from __future__ import annotations
 import numpy as np
 
 from .peaks import find_peaks
+from .shortcuts import median_of, norm_rows
 from .smoothing import moving_mean
 from .stillness import runs
 
@@ -34,7 +35,7 @@ def step_signal(acc_mps2: np.ndarray, fs_hz: float) -> np.ndarray:
     """(M,) |specific force| ((M, 3) m/s^2, any axes) high-passed (1 s mean removed) and
     smoothed (0.1 s): heel strikes are its peaks. A value depends on at most
     `step_signal_reach_samples` samples on either side."""
-    magnitude = np.linalg.norm(acc_mps2, axis=1)
+    magnitude = norm_rows(acc_mps2)
     high = magnitude - moving_mean(magnitude, max(1, int(round(fs_hz))), mode="nearest")
     return moving_mean(high, max(1, int(round(0.1 * fs_hz))), mode="nearest")
 
@@ -128,7 +129,7 @@ def not_a_bend(
     # gait start or stop is a pitch step of that size with steps taken at the raised
     # posture; a bend's own acceleration peaks, or steps before and after it, lie near
     # the stance instead.
-    raised = len(steps) and np.median(pitch_rel_deg[steps]) >= params.gait_raised_fraction * excursion_deg
+    raised = len(steps) and median_of(pitch_rel_deg[steps]) >= params.gait_raised_fraction * excursion_deg
     if run >= params.gait_min_steps and raised:
         return (f"walking, not a bend: {run} steps at a walking cadence with the pelvis tilted "
                 f"up to {excursion_deg:.0f} deg (a gait start, stop or turn)")

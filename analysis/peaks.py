@@ -33,6 +33,12 @@ __all__ = ["find_peaks", "local_maxima"]
 # window: far less overhead than the trees and rounds a whole recording needs).
 DENSE_MAX_PEAKS = 1000
 DENSE_MAX_CELLS = 2_000_000
+# Up to this many peaks the distance selection is a plain loop (a bend's window holds a
+# median 4): cheaper than the tables' numpy calls.
+LOOP_MAX_PEAKS = 64
+# Up to this many peaks their prominences are found one by one (over half of a bend's
+# searches have at most 4): fewer numpy calls than the tables.
+LOOP_MAX_PEAKS_PROMINENCE = 4
 
 
 def find_peaks(x: np.ndarray, height: float | None = None, distance: float | None = None,
@@ -58,8 +64,11 @@ def local_maxima(x: np.ndarray) -> np.ndarray:
         return np.empty(0, np.intp)
     middle = x[1:-1]
     single = np.flatnonzero((middle > x[:-2]) & (middle > x[2:])) + 1
+    equal = x[1:] == x[:-1]
+    if not equal.any():  # no flat top possible (most float signals): skip the run search
+        return single
     # Flat tops: runs of equal neighbours, x[first..last] equal, higher than both sides.
-    flat = runs(x[1:] == x[:-1])
+    flat = runs(equal)
     first, last = flat[:, 0], flat[:, 1]
     inside = (first >= 1) & (last <= n - 2)
     first, last = first[inside], last[inside]
@@ -81,6 +90,8 @@ def _kept_by_distance(peaks: np.ndarray, priority: np.ndarray, distance: int) ->
     if m == 0:
         return kept
     order = np.argsort(priority)  # SciPy's own call, so equal priorities rank alike
+    if m <= LOOP_MAX_PEAKS:
+        return _kept_greedily(peaks.tolist(), order.tolist(), distance)
     rank = np.empty(m, np.intp)
     rank[order] = np.arange(m)
     if m <= DENSE_MAX_PEAKS:
@@ -117,6 +128,26 @@ def _kept_by_distance(peaks: np.ndarray, priority: np.ndarray, distance: int) ->
     return kept
 
 
+def _kept_greedily(positions: list[int], order: list[int], distance: int) -> np.ndarray:
+    """`_kept_by_distance` for a handful of peaks: the greedy pass itself, in plain Python
+    (sorted `positions`, `order` lowest priority first)."""
+    m = len(positions)
+    keep = [True] * m
+    for j in reversed(order):
+        if not keep[j]:
+            continue
+        here = positions[j]
+        k = j - 1
+        while k >= 0 and here - positions[k] < distance:
+            keep[k] = False
+            k -= 1
+        k = j + 1
+        while k < m and positions[k] - here < distance:
+            keep[k] = False
+            k += 1
+    return np.array(keep, bool)
+
+
 def _prominences(x: np.ndarray, peaks: np.ndarray, maxima: np.ndarray) -> np.ndarray:
     """(K,) prominence of each of `peaks`, a subset of `maxima` (all local maxima of x).
 
@@ -128,6 +159,8 @@ def _prominences(x: np.ndarray, peaks: np.ndarray, maxima: np.ndarray) -> np.nda
     """
     if len(peaks) == 0:
         return np.empty(0)
+    if len(peaks) <= LOOP_MAX_PEAKS_PROMINENCE:
+        return _prominences_each(x, peaks)
     if len(peaks) * len(x) <= DENSE_MAX_CELLS:
         return _prominences_dense(x, peaks)
     n_max = len(maxima)
@@ -144,6 +177,21 @@ def _prominences(x: np.ndarray, peaks: np.ndarray, maxima: np.ndarray) -> np.nda
     left_min = lows.reduce(left + 1, index + 1)
     right_min = lows.reduce(index + 1, right + 1)
     return height - np.maximum(left_min, right_min)
+
+
+def _prominences_each(x: np.ndarray, peaks: np.ndarray) -> np.ndarray:
+    """`_prominences` of a few peaks, one at a time: the nearest higher sample on each side
+    by a search of the signal, the lowest points up to them by `min`."""
+    n = len(x)
+    out = np.empty(len(peaks))
+    for i, peak in enumerate(peaks.tolist()):
+        height = x[peak]
+        higher = np.flatnonzero(x[:peak] > height)
+        left = int(higher[-1]) if len(higher) else -1
+        higher = np.flatnonzero(x[peak + 1:] > height)
+        right = peak + 1 + int(higher[0]) if len(higher) else n
+        out[i] = height - max(x[left + 1:peak + 1].min(), x[peak:right].min())
+    return out
 
 
 def _prominences_dense(x: np.ndarray, peaks: np.ndarray) -> np.ndarray:

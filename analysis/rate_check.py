@@ -11,6 +11,7 @@ from __future__ import annotations
 import numpy as np
 
 from .grid_signals import SampleWindows
+from .shortcuts import norm_of
 from .stillness import runs
 
 # Posture changes smaller than this (deg) say little; longer gaps than this (s) let gyro
@@ -32,21 +33,27 @@ def gyro_to_gravity_ratio(signals: SampleWindows, fs_hz: float, still: np.ndarra
     """
     stretches = [(a, b) for a, b in runs(still) if b - a >= MIN_STILL_S * fs_hz]
     ratios = []
+    directions: dict[int, np.ndarray] = {}  # a stretch ends one posture change and starts the next
+
+    def direction(a: int, b: int) -> np.ndarray:
+        if a not in directions:
+            g = signals.window(a, b)[0].mean(axis=0)
+            directions[a] = g / norm_of(g)
+        return directions[a]
+
     for (a0, b0), (a1, b1) in zip(stretches[:-1], stretches[1:]):
         if (a1 - b0) > MAX_GAP_S * fs_hz:
             continue
-        g0 = signals.window(a0, b0)[0].mean(axis=0)
-        g1 = signals.window(a1, b1)[0].mean(axis=0)
-        g0, g1 = g0 / np.linalg.norm(g0), g1 / np.linalg.norm(g1)
-        tilt = np.degrees(np.arccos(np.clip(g0 @ g1, -1.0, 1.0)))
+        g0, g1 = direction(a0, b0), direction(a1, b1)
+        tilt = np.degrees(np.arccos(min(max(float(g0 @ g1), -1.0), 1.0)))  # np.clip's number
         if tilt < MIN_TILT_DEG:
             continue
         # The sensor's tilting rotation between the two stretches: the rate without its
         # component about gravity (a turn about the vertical tilts nothing), summed. Exact
         # for a rotation about one horizontal axis, as a bend, a sit-down or a lean is.
         rate = signals.window(b0, a1)[1]
-        tilting = rate - np.outer(rate @ g0, g0)
-        gyro_tilt = np.degrees(np.linalg.norm(tilting.sum(axis=0)) / fs_hz)
+        tilting = rate - (rate @ g0)[:, None] * g0  # np.outer's numbers
+        gyro_tilt = np.degrees(norm_of(tilting.sum(axis=0)) / fs_hz)
         ratios.append(gyro_tilt / tilt)
     if not ratios:
         return float("nan"), 0

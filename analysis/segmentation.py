@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 
 from .peaks import find_peaks
+from .shortcuts import median_of
 from .stillness import runs
 
 
@@ -195,7 +196,7 @@ def movements(
         a, b = (int(x) for x in moving[k])
         j = int(np.searchsorted(still_stops, a))
         before = j < len(still) and still_stops[j] == a
-        baseline = (float(np.median(pitch_deg[max(int(still_starts[j]), a - baseline_n):a])) if before
+        baseline = (float(median_of(pitch_deg[max(int(still_starts[j]), a - baseline_n):a])) if before
                     else float(pitch_deg[a]))
         fast = float(np.max(pitch_deg[a:b])) - baseline >= fast_end_deg
         while b < n and not fast and not quiet_long[b]:

@@ -25,6 +25,7 @@ import numpy as np
 
 from .constants import GRAVITY_MPS2
 from .grid_signals import SampleWindows
+from .shortcuts import sum_rows
 from .smoothing import moving_mean
 from .stillness import drop_short_runs, runs
 
@@ -81,7 +82,7 @@ def steady_candidate(acc_mps2: np.ndarray, gyr_rad_s: np.ndarray, fs_hz: float) 
     def spread(x):
         mean = moving_mean(x, window, axis=0, mode="nearest")
         square = moving_mean(x * x, window, axis=0, mode="nearest")
-        return np.sqrt(np.maximum(square - mean * mean, 0.0).sum(axis=1))
+        return np.sqrt(sum_rows(np.maximum(square - mean * mean, 0.0)))
 
     smooth = moving_mean(acc_mps2, max(1, int(round(0.05 * fs_hz))), axis=0, mode="nearest")
     return (spread(gyr_rad_s) < STEADY_GYRO_SPREAD_RAD_S) & (spread(smooth) < STEADY_ACC_SPREAD_MPS2)

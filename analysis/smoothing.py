@@ -51,8 +51,12 @@ def _extended(x: np.ndarray, before: int, after: int, mode: str) -> np.ndarray:
     result, without its overhead in the common cases: a bend's window is filtered often)."""
     n = len(x)
     if mode == "nearest":
-        parts = [np.repeat(x[:1], before, axis=0), x, np.repeat(x[-1:], after, axis=0)]
-    elif before <= n and after <= n:
+        out = np.empty((before + n + after, *x.shape[1:]))
+        out[:before] = x[0]
+        out[before:before + n] = x
+        out[before + n:] = x[-1]
+        return out
+    if before <= n and after <= n:
         parts = [x[:before][::-1], x, x[::-1][:after]]
     else:
         return np.pad(x, [(before, after)] + [(0, 0)] * (x.ndim - 1), mode=_PAD_MODES[mode])

@@ -12,6 +12,7 @@ from __future__ import annotations
 import numpy as np
 
 from .constants import GRAVITY_MPS2  # noqa: F401 - re-exported
+from .shortcuts import norm_rows, sum_rows
 from .smoothing import moving_mean
 
 
@@ -37,17 +38,17 @@ def still_mask(
         (N,) bool.
     """
     window = max(1, int(round(window_s * fs_hz)))
-    rate = moving_mean(np.linalg.norm(gyr_rad_s, axis=1), window, mode="nearest")
+    rate = moving_mean(norm_rows(gyr_rad_s), window, mode="nearest")
     acc_dev = moving_mean(
-        np.abs(np.linalg.norm(acc_mps2, axis=1) - GRAVITY_MPS2), window, mode="nearest"
+        np.abs(norm_rows(acc_mps2) - GRAVITY_MPS2), window, mode="nearest"
     )
     # Moving standard deviation of the specific-force vector over the window, after a
     # 50 ms smoothing: sensor noise grows with the sample rate (sqrt(fs/2) times the noise
     # density), body motion does not.
     smooth = moving_mean(acc_mps2, max(1, int(round(0.05 * fs_hz))), axis=0, mode="nearest")
     mean = moving_mean(smooth, window, axis=0, mode="nearest")
-    mean_square = moving_mean(np.sum(smooth**2, axis=1), window, mode="nearest")
-    change = np.sqrt(np.maximum(mean_square - np.sum(mean**2, axis=1), 0.0))
+    mean_square = moving_mean(sum_rows(smooth**2), window, mode="nearest")
+    change = np.sqrt(np.maximum(mean_square - sum_rows(mean**2), 0.0))
     candidate = (rate < still_gyro_rad_s) & (acc_dev < still_acc_tolerance_mps2) & (change < still_acc_change_mps2)
     return drop_short_runs(candidate, int(round(still_min_s * fs_hz)))
 
@@ -130,12 +131,12 @@ def settled_mask(
         return out
     acc = np.asarray(acc_mps2, float)
     tail = slice(history - 1, None)
-    rate = _trailing_mean(np.linalg.norm(gyr_rad_s, axis=1), window)[smooth_n - 1:]
-    acc_dev = _trailing_mean(np.abs(np.linalg.norm(acc, axis=1) - GRAVITY_MPS2), window)[smooth_n - 1:]
+    rate = _trailing_mean(norm_rows(gyr_rad_s), window)[smooth_n - 1:]
+    acc_dev = _trailing_mean(np.abs(norm_rows(acc) - GRAVITY_MPS2), window)[smooth_n - 1:]
     smooth = _trailing_mean(acc, smooth_n)  # rows are samples smooth_n-1 ... N-1
     mean = _trailing_mean(smooth, window)
-    mean_square = _trailing_mean(np.sum(smooth**2, axis=1), window)
-    change = np.sqrt(np.maximum(mean_square - np.sum(mean**2, axis=1), 0.0))
+    mean_square = _trailing_mean(sum_rows(smooth**2), window)
+    change = np.sqrt(np.maximum(mean_square - sum_rows(mean**2), 0.0))
     out[tail] = (rate < still_gyro_rad_s) & (acc_dev < still_acc_tolerance_mps2) & (change < still_acc_change_mps2)
     return out
 

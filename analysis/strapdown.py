@@ -18,6 +18,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .shortcuts import mean_of
 from .stillness import GRAVITY_MPS2
 
 
@@ -69,14 +70,14 @@ def integrate_window(
     dt = 1.0 / fs_hz
     m = len(acc_segment_mps2)
     k = max(1, min(anchor_samples, m // 4))
-    pitch_start = float(np.mean(tilt_pitch_rad(acc_segment_mps2[:k])))
-    pitch_end = float(np.mean(tilt_pitch_rad(acc_segment_mps2[-k:])))
+    pitch_start = float(mean_of(tilt_pitch_rad(acc_segment_mps2[:k])))
+    pitch_end = float(mean_of(tilt_pitch_rad(acc_segment_mps2[-k:])))
     rate = gyr_segment_rad_s[:, 1]
     # Trapezoidal integral so that a symmetric rate profile returns exactly to its start.
     increments = np.concatenate(([0.0], 0.5 * (rate[1:] + rate[:-1]) * dt))
     pitch = pitch_start + np.cumsum(increments)
     # Anchor: the mean over the end anchor should match the accelerometer tilt there.
-    drift = float(np.mean(pitch[-k:]) - pitch_end) if end_still else 0.0
+    drift = float(mean_of(pitch[-k:]) - pitch_end) if end_still else 0.0
     ramp = np.linspace(0.0, 1.0, m)
     pitch = pitch - drift * ramp
 

@@ -7,7 +7,9 @@ errors answer quickly.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import errno
+import gc
 import json
 import math
 import os
@@ -29,7 +31,29 @@ class _HelpFormatter(argparse.RawDescriptionHelpFormatter, argparse.ArgumentDefa
     """Keep the examples' line breaks and show defaults."""
 
 
-def _build_parser() -> argparse.ArgumentParser:
+# The subcommands whose arguments come from their own modules (imported to build them), with
+# their line in `hinge --help`.
+IMPORTED_SUBCOMMANDS = {
+    "report": "write one self-contained HTML report of one or more sessions",
+    "scan": "list nearby supported sensors",
+    "record": "record a sensor into a session folder",
+    "live": "record a sensor and judge every bend as it ends (guided calibration first)",
+    "batch": "analyse a whole study into one table",
+}
+
+
+def _build_parser(command: str | None = None) -> argparse.ArgumentParser:
+    """The command line's parser; with `command` (the subcommand being run), the other
+    subcommands of IMPORTED_SUBCOMMANDS get their name and help line only, without the
+    imports their arguments need (about 20 ms of `hinge analyse`: the live, report and
+    recorder modules)."""
+
+    def stub(name: str) -> bool:
+        if command is None or command == name:
+            return False
+        sub.add_parser(name, help=IMPORTED_SUBCOMMANDS[name])
+        return True
+
     parser = argparse.ArgumentParser(
         prog="hinge",
         description="Classify each forward bend in a lower-back IMU recording as hip-led or spine-led.",
@@ -93,13 +117,13 @@ def _build_parser() -> argparse.ArgumentParser:
     simulate.add_argument("--force", action="store_true", help="replace existing output files")
     simulate.set_defaults(run=_run_simulate)
 
-    from hinge.reporting import REPORT_DESCRIPTION, REPORT_EPILOG, add_report_arguments, run_report_command
+    if not stub("report"):
+        from hinge.reporting import REPORT_DESCRIPTION, REPORT_EPILOG, add_report_arguments, run_report_command
 
-    report = sub.add_parser("report", formatter_class=_HelpFormatter,
-                            help="write one self-contained HTML report of one or more sessions",
-                            description=REPORT_DESCRIPTION, epilog=REPORT_EPILOG)
-    add_report_arguments(report, PLACEMENTS)
-    report.set_defaults(run=run_report_command)
+        report = sub.add_parser("report", formatter_class=_HelpFormatter, help=IMPORTED_SUBCOMMANDS["report"],
+                                description=REPORT_DESCRIPTION, epilog=REPORT_EPILOG)
+        add_report_arguments(report, PLACEMENTS)
+        report.set_defaults(run=run_report_command)
 
     recover = sub.add_parser(
         "recover", formatter_class=_HelpFormatter,
@@ -144,47 +168,57 @@ def _build_parser() -> argparse.ArgumentParser:
     export.add_argument("--force", action="store_true", help="replace an existing entry of the same name")
     export.set_defaults(run=_run_export)
 
-    from hinge.acquisition import add_record_arguments, add_scan_arguments  # argparse only; no bleak import
+    if not stub("scan"):
+        from hinge.acquisition import add_scan_arguments  # argparse only; no bleak import
 
-    scan = sub.add_parser(
-        "scan", formatter_class=_HelpFormatter,
-        help="list nearby supported sensors",
-        description="Listen for Bluetooth LE advertisements and list the sensors hinge can record "
-                    "(name, address, device profile, signal strength).",
-        epilog="example:\n  hinge scan --timeout 10",
-    )
-    add_scan_arguments(scan)
-    scan.set_defaults(run=_run_scan)
+        scan = sub.add_parser(
+            "scan", formatter_class=_HelpFormatter,
+            help=IMPORTED_SUBCOMMANDS["scan"],
+            description="Listen for Bluetooth LE advertisements and list the sensors hinge can record "
+                        "(name, address, device profile, signal strength).",
+            epilog="example:\n  hinge scan --timeout 10",
+        )
+        add_scan_arguments(scan)
+        scan.set_defaults(run=_run_scan)
 
-    record = sub.add_parser(
-        "record", formatter_class=_HelpFormatter,
-        help="record a sensor into a session folder",
-        description="Connect to a sensor (the only supported one in range unless --device names one), "
-                    "configure and start it, show a live status line (rate, lost packets, elapsed time) "
-                    "and record into a new session folder until Ctrl-C or --duration. A dropped link is "
-                    "reconnected and the gap annotated BAD_reconnect.",
-        epilog="example:\n  hinge record --participant P01 --placement L5 -o sessions --duration 600\n"
-               "  hinge record --simulate --duration 30 -o /tmp\n"
-               "  hinge record --device hinge-51M0 --upper-device hinge-7T12 -o sessions   # sacrum and T12",
-    )
-    add_record_arguments(record, PLACEMENTS)
-    record.set_defaults(run=_run_record)
+    if not stub("record"):
+        from hinge.acquisition import add_record_arguments  # argparse only; no bleak import
 
-    from hinge.live import LIVE_DESCRIPTION, LIVE_EPILOG, add_live_arguments  # argparse only
+        record = sub.add_parser(
+            "record", formatter_class=_HelpFormatter,
+            help=IMPORTED_SUBCOMMANDS["record"],
+            description="Connect to a sensor (the only supported one in range unless --device names one), "
+                        "configure and start it, show a live status line (rate, lost packets, elapsed time) "
+                        "and record into a new session folder until Ctrl-C or --duration. A dropped link is "
+                        "reconnected and the gap annotated BAD_reconnect.",
+            epilog="example:\n  hinge record --participant P01 --placement L5 -o sessions --duration 600\n"
+                   "  hinge record --simulate --duration 30 -o /tmp\n"
+                   "  hinge record --device hinge-51M0 --upper-device hinge-7T12 -o sessions   # sacrum and T12",
+        )
+        add_record_arguments(record, PLACEMENTS)
+        record.set_defaults(run=_run_record)
 
-    live = sub.add_parser("live", formatter_class=_HelpFormatter,
-                          help="record a sensor and judge every bend as it ends (guided calibration first)",
-                          description=LIVE_DESCRIPTION, epilog=LIVE_EPILOG)
-    add_live_arguments(live, PLACEMENTS)
-    live.set_defaults(run=_run_live)
+    if not stub("live"):
+        from hinge.live import LIVE_DESCRIPTION, LIVE_EPILOG, add_live_arguments  # argparse only
 
-    from hinge.batch_cli import BATCH_DESCRIPTION, BATCH_EPILOG, add_batch_arguments  # argparse only
+        live = sub.add_parser("live", formatter_class=_HelpFormatter, help=IMPORTED_SUBCOMMANDS["live"],
+                              description=LIVE_DESCRIPTION, epilog=LIVE_EPILOG)
+        add_live_arguments(live, PLACEMENTS)
+        live.set_defaults(run=_run_live)
 
-    batch = sub.add_parser("batch", formatter_class=_HelpFormatter, help="analyse a whole study into one table",
-                           description=BATCH_DESCRIPTION, epilog=BATCH_EPILOG)
-    add_batch_arguments(batch, PLACEMENTS)
-    batch.set_defaults(run=_run_batch)
+    if not stub("batch"):
+        from hinge.batch_cli import BATCH_DESCRIPTION, BATCH_EPILOG, add_batch_arguments  # argparse only
+
+        batch = sub.add_parser("batch", formatter_class=_HelpFormatter, help=IMPORTED_SUBCOMMANDS["batch"],
+                               description=BATCH_DESCRIPTION, epilog=BATCH_EPILOG)
+        add_batch_arguments(batch, PLACEMENTS)
+        batch.set_defaults(run=_run_batch)
     return parser
+
+
+def _command_in(argv: list[str]) -> str | None:
+    """The subcommand named on the command line (its first word not starting with "-"), or None."""
+    return next((arg for arg in argv if not arg.startswith("-")), None)
 
 
 def _jsonable(value):
@@ -247,11 +281,31 @@ def _calibration_summary(calibration: dict) -> str:
     return "ok" + (f" ({', '.join(parts)})" if parts else "")
 
 
-def _run_analyse(args: argparse.Namespace) -> int:
-    from hinge.api import analyse_loaded, analyse_pair_loaded, analysis_params
-    from hinge.recordings.load import load_recording
+@contextlib.contextmanager
+def _importing(module: str):
+    """Import the modules of a command without the cyclic garbage collector when `module` is
+    not loaded yet (a new process); collection resumes afterwards, with what the imports
+    made frozen out of it (`gc.freeze`). numpy, pandas and pyarrow create a few hundred
+    thousand objects that live as long as the process: collecting while they loaded found
+    nothing to free, and scanning them again in every later full collection cost
+    `hinge analyse` of an hour about 65 ms of CPU in all (issue 12)."""
+    if module in sys.modules or not gc.isenabled():
+        yield
+        return
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.freeze()
+        gc.enable()
 
-    from hinge.progress import progress_bar, want_progress
+
+def _run_analyse(args: argparse.Namespace) -> int:
+    with _importing("hinge.api"):
+        from hinge.api import analyse_loaded, analyse_pair_loaded, analysis_params
+        from hinge.recordings.load import load_recording
+
+        from hinge.progress import progress_bar, want_progress
 
     # Coarse stages on stderr: a one-hour recording takes a few seconds.
     mode = getattr(args, "progress", "auto")
@@ -436,7 +490,8 @@ def main(argv: list[str] | None = None) -> int:
     # Before anything loads numpy: one BLAS/OpenMP thread unless the user set their own
     # (hinge.threads says why); every command, and the batch workers, inherit it.
     limit_native_threads()
-    parser = _build_parser()
+    argv = sys.argv[1:] if argv is None else argv
+    parser = _build_parser(_command_in(argv))
     args = parser.parse_args(argv)
     try:
         return args.run(args)

@@ -54,13 +54,16 @@ def test_moving_mean_of_a_long_recording_equals_scipy_to_the_last_bit():
 def test_peaks_equal_scipys(x, height, distance, prominence):
     want = scipy_find_peaks(x, height=height, distance=distance, prominence=prominence)[0]
     assert np.array_equal(find_peaks(x, height=height, distance=distance, prominence=prominence), want)
-    # Short signals take the dense tables; the trees and rounds a recording needs must agree too.
-    limits = peaks.DENSE_MAX_PEAKS, peaks.DENSE_MAX_CELLS
-    peaks.DENSE_MAX_PEAKS = peaks.DENSE_MAX_CELLS = 0
+    # Short signals take the plain loops and the dense tables; the dense tables alone, and the
+    # trees and rounds a recording needs, must agree too.
+    limits = peaks.LOOP_MAX_PEAKS, peaks.LOOP_MAX_PEAKS_PROMINENCE, peaks.DENSE_MAX_PEAKS, peaks.DENSE_MAX_CELLS
     try:
+        peaks.LOOP_MAX_PEAKS = peaks.LOOP_MAX_PEAKS_PROMINENCE = 0
+        assert np.array_equal(find_peaks(x, height=height, distance=distance, prominence=prominence), want)
+        peaks.DENSE_MAX_PEAKS = peaks.DENSE_MAX_CELLS = 0
         assert np.array_equal(find_peaks(x, height=height, distance=distance, prominence=prominence), want)
     finally:
-        peaks.DENSE_MAX_PEAKS, peaks.DENSE_MAX_CELLS = limits
+        peaks.LOOP_MAX_PEAKS, peaks.LOOP_MAX_PEAKS_PROMINENCE, peaks.DENSE_MAX_PEAKS, peaks.DENSE_MAX_CELLS = limits
 
 
 def test_steps_of_a_walking_hour_equal_scipys():
