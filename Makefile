@@ -26,9 +26,10 @@ test: $(STAMP)
 
 # The lane to work in: every package through real flows, under a minute; leaves out the tests
 # marked ble (real bleak on an emulated BlueZ), browser (headless chromium) and slow (real-time
-# recordings, real processes per case; pyproject.toml lists the markers). Prints the slowest tests.
+# recordings, real processes per case; pyproject.toml lists the markers), on every core
+# (pytest-xdist). Prints the slowest tests.
 test-fast: $(STAMP)
-	$(BIN)/python -m pytest tests -q -m "not ble and not browser and not slow" --durations=15
+	$(BIN)/python -m pytest tests -q -n auto -m "not ble and not browser and not slow" --durations=15
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/accuracy.py
