@@ -40,6 +40,15 @@ def _figure(**kwargs):
     return Figure(**kwargs)
 
 
+def _small_figure(width_in: float, height_in: float = 3.0):
+    """A one-axes figure with fixed margins, in inches: a layout engine would measure every
+    text twice to find them, a third of the drawing time of a report's small figures."""
+    fig = _figure(figsize=(width_in, height_in))
+    fig.subplots_adjust(left=0.62 / width_in, right=1 - 0.15 / width_in, top=1 - 0.32 / height_in,
+                        bottom=0.48 / height_in)
+    return fig
+
+
 def _png(fig) -> bytes:
     from matplotlib.backends.backend_agg import FigureCanvasAgg
 
@@ -229,7 +238,7 @@ def timeline_png(session: ReportSession, width_in: float = 10.0) -> bytes:
 
 def score_histogram_png(bends: pd.DataFrame, width_in: float = 4.8) -> bytes:
     """Histogram of hinge scores (0-100 in steps of 10), stacked by class, PNG bytes."""
-    fig = _figure(figsize=(width_in, 3.0), layout="constrained")
+    fig = _small_figure(width_in)
     ax = fig.add_subplot()
     _style(ax)
     bins = np.arange(0, 101, 10)
@@ -248,7 +257,7 @@ def score_histogram_png(bends: pd.DataFrame, width_in: float = 4.8) -> bytes:
 
 def share_vs_depth_png(bends: pd.DataFrame, decision_share: float | None = None, width_in: float = 4.8) -> bytes:
     """Lumbar share (%) against trunk angle (deg), one dot per bend coloured by class, PNG bytes."""
-    fig = _figure(figsize=(width_in, 3.0), layout="constrained")
+    fig = _small_figure(width_in)
     ax = fig.add_subplot()
     _style(ax)
     for label in (HIP_LED, SPINE_LED, UNCERTAIN):
