@@ -58,8 +58,8 @@ print(json.dumps({"minutes": (session.t_s[-1] - session.t_s[0]) / 60, "n": len(s
 STAGES = r"""
 import json, sys, time
 started = time.perf_counter()
-import hinge.cli
-with hinge.cli._importing("hinge.api"):  # as `hinge analyse` imports them (collector off, then frozen)
+import hinge.cli, hinge.imports
+with hinge.imports.imports_without_collector("hinge.api"):  # as `hinge analyse` imports them (collector off, then frozen)
     import hinge.api, hinge.recordings.load
     import hinge.analysis.pipeline as pipeline, hinge.analysis.bend_verdict as bend_verdict
 imported = time.perf_counter() - started

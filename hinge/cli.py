@@ -7,9 +7,7 @@ errors answer quickly.
 from __future__ import annotations
 
 import argparse
-import contextlib
 import errno
-import gc
 import json
 import math
 import os
@@ -281,27 +279,10 @@ def _calibration_summary(calibration: dict) -> str:
     return "ok" + (f" ({', '.join(parts)})" if parts else "")
 
 
-@contextlib.contextmanager
-def _importing(module: str):
-    """Import the modules of a command without the cyclic garbage collector when `module` is
-    not loaded yet (a new process); collection resumes afterwards, with what the imports
-    made frozen out of it (`gc.freeze`). numpy, pandas and pyarrow create a few hundred
-    thousand objects that live as long as the process: collecting while they loaded found
-    nothing to free, and scanning them again in every later full collection cost
-    `hinge analyse` of an hour about 65 ms of CPU in all (issue 12)."""
-    if module in sys.modules or not gc.isenabled():
-        yield
-        return
-    gc.disable()
-    try:
-        yield
-    finally:
-        gc.freeze()
-        gc.enable()
-
-
 def _run_analyse(args: argparse.Namespace) -> int:
-    with _importing("hinge.api"):
+    from hinge.imports import imports_without_collector
+
+    with imports_without_collector("hinge.api"):
         from hinge.api import analyse_loaded, analyse_pair_loaded, analysis_params
         from hinge.recordings.load import load_recording
 

@@ -156,9 +156,16 @@ def write_report(paths: list[Path], out: Path | str, *, placement: str | None = 
             output path or suffix, or a PDF without Chromium (one line each, before any
             analysis).
     """
-    from hinge.analysis.report import render_report
-    from hinge.api import analyse_loaded, analyse_pair_loaded
-    from hinge.recordings.load import load_recording
+    from hinge.imports import imports_without_collector
+
+    with imports_without_collector("hinge.api"):
+        from hinge.analysis.report import render_report
+        from hinge.api import analyse_loaded, analyse_pair_loaded
+        from hinge.recordings.load import load_recording
+        # The figures' drawing library, loaded by the first figure otherwise (the report
+        # package itself does not import it: `hinge.analysis.report` for the tables alone).
+        import matplotlib.backends.backend_agg  # noqa: F401
+        import matplotlib.figure  # noqa: F401
 
     from hinge.output_paths import check_new_file, write_atomically
 
