@@ -12,10 +12,14 @@ from dataclasses import dataclass
 
 import numpy as np
 
-__all__ = ["ImuSamples", "STANDARD_GRAVITY_MPS2", "DEG_TO_RAD", "unwrap_counter"]
+__all__ = ["ImuSamples", "STANDARD_GRAVITY_MPS2", "DEG_TO_RAD", "GAP_FACTOR", "unwrap_counter"]
 
 STANDARD_GRAVITY_MPS2 = 9.80665
 DEG_TO_RAD = math.pi / 180.0
+#: A step between consecutive samples longer than this many sample periods is a gap
+#: (samples missing; one lost sample makes 2): the recorder's timeline, the readers' rate
+#: estimate and the analysis' gap finder all use it.
+GAP_FACTOR = 1.5
 
 
 @dataclass(frozen=True, eq=False)

@@ -34,12 +34,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from hinge.errors import HingeInputError
+from hinge.recordings._files import METADATA
+from hinge.recordings.bids_layout import MOTION_SUFFIX
 from hinge.recordings.schema import load_json
 
 __all__ = ["FoundRecording", "Discovery", "discover"]
 
-SESSION_MARKER = "session.json"
-BIDS_SUFFIX = "_motion.tsv"
+SESSION_MARKER = METADATA
+BIDS_SUFFIX = MOTION_SUFFIX
 BIDS_DESCRIPTION = "dataset_description.json"
 _IMU_HEADER = re.compile(r"(^|[,;\t ])\"?(time_s|acc_[xyz]|gyr_[xyz])\"?([,;\t ]|$)")
 _ENTITY = re.compile(r"(?:^|[_/])(sub|ses|task)-([A-Za-z0-9]+)")

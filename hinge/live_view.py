@@ -25,7 +25,7 @@ import shutil
 import sys
 from dataclasses import dataclass, field
 
-__all__ = ["LiveView", "SetSummary", "main_reason", "pair_line"]
+__all__ = ["LiveView", "SetSummary", "main_reason", "pair_line", "verdict_changed"]
 
 # Recent verdicts shown in the table, at most (fewer when the terminal is short).
 SHOWN_BENDS = 8
@@ -70,6 +70,13 @@ def pair_line(bend_id: int, columns: dict, note: str = "") -> str:
     score = columns.get("two_sensor_score")
     return (f"bend {bend_id} (two sensors): lumbar flexion {lumbar:.0f} deg, pelvic tilt {pelvic:.0f} deg, "
             f"{label}" + (f", score {score:.0f}/100" if score is not None and score == score else ""))
+
+
+def verdict_changed(provisional: dict | None, final: dict) -> bool:
+    """Whether a final verdict is said as an update of its provisional one: another class,
+    or a score moved by at least `UPDATE_POINTS` (the terminal and the web page alike)."""
+    return provisional is not None and (provisional["label"] != final["label"]
+                                        or abs(provisional["score"] - final["score"]) >= UPDATE_POINTS)
 
 
 @dataclass
@@ -226,8 +233,7 @@ class LiveView:
         self.summary.add(bend)
         if bend["label"] == "spine-led":
             self._bell()
-        changed = replaces is not None and (replaces["label"] != bend["label"]
-                                            or abs(replaces["score"] - bend["score"]) >= UPDATE_POINTS)
+        changed = verdict_changed(replaces, bend)
         update = (f"bend {bend['bend_id']} updated: {bend['label']}, score {bend['score']:.0f}/100 "
                   f"(provisional: {replaces['label']}, {replaces['score']:.0f}/100)") if changed else None
         if changed:

@@ -52,13 +52,13 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from hinge.firmware_protocol import DeviceProfile, ProtocolError
+from hinge.firmware_protocol.samples import GAP_FACTOR
 
 from . import timebase
 
 __all__ = ["SampleTimeline", "Block", "LINK_CHARACTERISTIC", "link_payload", "parse_link_payload"]
 
 LINK_CHARACTERISTIC = "link"
-_GAP_FACTOR = 1.5        # a step longer than 1.5 periods is a gap
 _JUMP_PERIODS = 2.0      # with a sequence: the clock may differ from the expected time by < 2 periods
 # Without a sequence (and across reconnections) the host clock is the only check, and a
 # loose one: latency (Polar: ~1 s) and simulated sensors run `speed` times fast. The device
@@ -442,7 +442,7 @@ class SampleTimeline:
             onset = self.last_t + period
             if fresh:  # an event between two samples: from the last before to the first after
                 notes = [(self.last_t, float(t[0]) - self.last_t, "BAD_reconnect")]
-            elif not notes and (lost or p.overflow or float(t[0]) - self.last_t > _GAP_FACTOR * period):
+            elif not notes and (lost or p.overflow or float(t[0]) - self.last_t > GAP_FACTOR * period):
                 notes.append((onset, float(t[0]) - onset, "BAD_gap"))
                 self.counts.gaps += 1
         self.counts.lost_packets += lost

@@ -7,10 +7,9 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["GAP_FACTOR", "estimate_sample_rate"]
+from hinge.firmware_protocol.samples import GAP_FACTOR
 
-# An interval longer than this many sample periods is a gap (one lost sample makes 2).
-GAP_FACTOR = 1.5
+__all__ = ["GAP_FACTOR", "estimate_sample_rate"]
 
 
 def estimate_sample_rate(t_s: np.ndarray) -> float:

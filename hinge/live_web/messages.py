@@ -41,7 +41,7 @@ from collections import deque
 import numpy as np
 
 from hinge.analysis.bend_verdict import SPINE_LED
-from hinge.live_view import SHOWN_BENDS, UPDATE_POINTS, SetSummary, main_reason
+from hinge.live_view import SHOWN_BENDS, SetSummary, main_reason, verdict_changed
 
 __all__ = ["LiveMessages", "WebState", "TRACE_HZ", "TRACE_WINDOW_S"]
 
@@ -107,10 +107,9 @@ class LiveMessages:
 
     def _final(self, bend: dict, replaces: dict | None) -> list[dict]:
         self.summary.add(bend)
-        # As the terminal: "updated" when the class or a score by UPDATE_POINTS changed; the
+        # As the terminal: "updated" by the same rule (`live_view.verdict_changed`); the
         # bell for every final spine-led verdict.
-        updated = bool(replaces is not None and (replaces["label"] != bend["label"]
-                                                 or abs(replaces["score"] - bend["score"]) >= UPDATE_POINTS))
+        updated = verdict_changed(replaces, bend)
         previous = None if replaces is None else {
             key: _bend(replaces)[key] for key in ("bend_id", "label", "score", "score_text", "end_s")}
         s = self.summary
