@@ -166,9 +166,11 @@ def export_bids(source: str | os.PathLike, root: str | os.PathLike, subject: str
     n_bad = int(events["trial_type"].astype(str).str.startswith("BAD_").sum())
     done = ExportResult(paths={}, n_bends=len(result.bends), n_bad=n_bad, placement=placement,
                         subject=subject, session=session, height_m=float(result.params.height_m))
+    # The participant's height as given or stored, never the default the analysis fell back on.
+    stored_height_m = height_m if height_m is not None else loaded.height_m
     if loaded.upper is None:
         paths = write_motion_entry(root, entry, subject, session, task, TRACKSYS, acq_time=_acq_time(metadata),
-                                   generated_by=generated_by, force=force)
+                                   generated_by=generated_by, force=force, height_m=stored_height_m)
         return replace(done, paths=paths)
     site = loaded.upper_placement
     sidecar = entry.sidecar | {"TrackingSystemName": f"{entry.sidecar['TrackingSystemName']} at {site}"}
@@ -176,7 +178,8 @@ def export_bids(source: str | os.PathLike, root: str | os.PathLike, subject: str
                         nominal_fs_hz=_nominal_rate(metadata), tracked_point=UPPER_TRACKED_POINT, placement=site,
                         sidecar=sidecar)
     written = write_motion_pair(root, entry, upper, subject, session, task, TRACKSYS, upper_tracksys(site),
-                                acq_time=_acq_time(metadata), force=force, generated_by=generated_by)
+                                acq_time=_acq_time(metadata), force=force, generated_by=generated_by,
+                                height_m=stored_height_m)
     return replace(done, paths=written["lower"], upper_placement=site, upper_paths=written["upper"])
 
 

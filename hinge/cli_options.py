@@ -61,7 +61,8 @@ def add_height_argument(parser: argparse.ArgumentParser, *, recording: bool = Fa
     if recording:
         text = "participant's body height, cm; stored in session.json and used by every later analysis"
     else:
-        text = ("participant's body height, cm, to scale the body model (None: the session's stored height, "
+        text = ("participant's body height, cm, to scale the body model (None: the height stored with the "
+                "recording, in session.json or a BIDS dataset's participants.tsv, "
                 f"else the population mean {100 * AnalysisParams.height_m:.0f})")
     parser.add_argument("--height-cm", type=height_cm, default=None, dest="height_m", metavar="CM",
                         help=f"{text}; {MIN_HEIGHT_CM}-{MAX_HEIGHT_CM}")
@@ -69,7 +70,7 @@ def add_height_argument(parser: argparse.ArgumentParser, *, recording: bool = Fa
 
 def height_used(height_m: float, given_m: float | None, stored_m: float | None) -> str:
     """How the summary states the body height analysed at, m, and where it came from."""
-    origin = ("--height-cm" if given_m is not None else "stored with the session" if stored_m is not None
+    origin = ("--height-cm" if given_m is not None else "stored with the recording" if stored_m is not None
               else "population mean; pass --height-cm to scale to the participant")
     return f"{100 * height_m:.0f} cm ({origin})"
 

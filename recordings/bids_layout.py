@@ -18,6 +18,13 @@ NA = "n/a"
 CHANNEL_COLUMNS = ("name", "component", "type", "tracked_point", "units")
 # The name ending of a motion data file; its companions replace it (`companion`).
 MOTION_SUFFIX = "_motion.tsv"
+# participants.tsv: the participant's body height (a column BIDS leaves to the dataset,
+# described in participants.json with its unit), which the body model is scaled to.
+HEIGHT_COLUMN = "height"
+HEIGHT_DESCRIPTION = {"Description": "Body height the analysis scales its body model to (hinge --height-cm, "
+                                     "or the recording's stored height).", "Units": "m"}
+# Units a dataset may declare for that column, and their factor to m.
+HEIGHT_UNITS_TO_M = {"m": 1.0, "cm": 0.01, "mm": 0.001}
 _LABEL = re.compile(r"^[A-Za-z0-9]+$")
 
 

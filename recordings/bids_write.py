@@ -10,8 +10,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .bids_layout import (BIDS_VERSION, CHANNEL_COLUMNS, NA, check_label, entry_paths, fail, read_table,
-                          subject_dir)
+from .bids_layout import (BIDS_VERSION, CHANNEL_COLUMNS, HEIGHT_COLUMN, HEIGHT_DESCRIPTION, NA, check_label,
+                          entry_paths, fail, read_table, subject_dir)
 from .schema import load_json
 from .wording import count
 
@@ -118,25 +118,36 @@ def _motion_text(t_s: np.ndarray, acc: np.ndarray, gyr: np.ndarray, rows: np.nda
     return "".join(f"{line}\t{time}\n" for line, time in zip(lines, _latency_cells(latency)))
 
 
-def _update_participants(root: Path, subject: str) -> None:
-    """Add ``sub-<subject>`` to participants.tsv, keeping every other row and column."""
+def _update_participants(root: Path, subject: str, height_m: float | None = None) -> None:
+    """Add ``sub-<subject>`` to participants.tsv, keeping every other row and column; with
+    ``height_m``, the subject's body height goes in the ``height`` column (m, described in
+    participants.json), so an analysis of the dataset scales the body model as the source did."""
     path = root / "participants.tsv"
     participant = f"sub-{subject}"
     if path.is_file():
         table = read_table(path)
         if "participant_id" not in table.columns:
             raise fail(path, "has no participant_id column; fix it before adding participants")
-        if participant in set(table["participant_id"]):
+        if participant not in set(table["participant_id"]):
+            row = {c: NA for c in table.columns} | {"participant_id": participant}
+            table = pd.concat([table, pd.DataFrame([row])], ignore_index=True)
+        elif height_m is None:
             return
-        row = {c: NA for c in table.columns} | {"participant_id": participant}
-        table = pd.concat([table, pd.DataFrame([row])], ignore_index=True)
     else:
         table = pd.DataFrame({"participant_id": [participant]})
+    if height_m is not None:
+        if HEIGHT_COLUMN not in table.columns:
+            table[HEIGHT_COLUMN] = NA
+        table.loc[table["participant_id"] == participant, HEIGHT_COLUMN] = f"{height_m:.3f}"
     table = table.sort_values("participant_id", kind="stable")
     _write_text(path, _tsv(table))
     sidecar = root / "participants.json"
-    if not sidecar.exists():
-        _write_json(sidecar, {"participant_id": {"Description": "Participant label (sub-<label>)."}})
+    document = load_json(sidecar, "participants description") if sidecar.exists() else {}
+    wanted = {"participant_id": {"Description": "Participant label (sub-<label>)."}}
+    if height_m is not None:
+        wanted[HEIGHT_COLUMN] = HEIGHT_DESCRIPTION
+    if any(key not in document for key in wanted):
+        _write_json(sidecar, {**wanted, **document})
 
 
 def _update_scans(root: Path, subject: str, session: str | None, motion_path: Path, acq_time: str | None) -> None:
@@ -189,12 +200,13 @@ def _ensure_dataset(root: Path, name: str, generated_by: dict) -> None:
 def write_motion_entry(root: str | os.PathLike, entry: MotionEntry, subject: str, session: str | None,
                        task: str, tracksys: str = "imu", acq_time: str | None = None,
                        dataset_name: str = "hinge recordings", generated_by: dict | None = None,
-                       force: bool = False) -> dict[str, Path]:
+                       force: bool = False, height_m: float | None = None) -> dict[str, Path]:
     """Write one recording as a BIDS-Motion entry; update the dataset-level files.
 
     An existing entry with the same subject, session, task and tracking system is never
     overwritten unless ``force``; other entries, participants and scans rows are kept.
-    Returns the entry's paths (see `entry_paths`).
+    ``height_m``: the participant's body height, m, written to participants.tsv (None:
+    the row keeps what it has). Returns the entry's paths (see `entry_paths`).
 
     Raises:
         HingeInputError: a bad label, an existing entry, a damaged dataset file.
@@ -255,7 +267,7 @@ def write_motion_entry(root: str | os.PathLike, entry: MotionEntry, subject: str
     _write_json(paths["motion_json"], sidecar)
 
     _write_events(paths, entry, onset_s)
-    _update_participants(root, subject)
+    _update_participants(root, subject, height_m)
     _update_scans(root, subject, session, paths["motion"], acq_time)
     return paths
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 import hashlib
 import math
 import os
+from dataclasses import replace
 from pathlib import Path
 
 import pandas as pd
@@ -183,9 +184,14 @@ def _load_bids(path: Path, placement: str | None) -> LoadedRecording:
             warnings=(*upper_motion.warnings, *u_notes, *offset_notes), source=upper_name)
         upper_placement = upper_motion.placement
         digest = hashlib.sha256(path.read_bytes() + upper_path.read_bytes()).hexdigest()
+    from .recording_context import bids_participant_height_m
+
+    height_m, height_note = bids_participant_height_m(path)
+    if height_note is not None:
+        recording = replace(recording, warnings=(*recording.warnings, height_note))
     return LoadedRecording(path, "bids", recording, placement, digest, motion.sidecar, annotations=annotations,
                            calibration_window_s=calibration_window(annotations, name), upper=upper,
-                           upper_placement=upper_placement)
+                           upper_placement=upper_placement, height_m=height_m)
 
 
 def _checked_motion(motion, name: str):

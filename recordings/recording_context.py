@@ -13,9 +13,10 @@ from pathlib import Path
 
 from hinge.errors import HingeInputError
 
-from .bids_layout import NA, read_table
+from .bids_layout import HEIGHT_COLUMN, HEIGHT_UNITS_TO_M, NA, read_table
+from .schema import MAX_HEIGHT_M, MIN_HEIGHT_M, is_body_height_m, load_json
 
-__all__ = ["started_utc", "recording_started_utc", "bids_acq_time", "bids_participant"]
+__all__ = ["started_utc", "recording_started_utc", "bids_acq_time", "bids_participant", "bids_participant_height_m"]
 
 
 def started_utc(metadata: dict) -> datetime | None:
@@ -57,15 +58,25 @@ def recording_started_utc(loaded) -> datetime | None:
     return started_utc(loaded.metadata or {})
 
 
+def _subject(motion_path: Path) -> str | None:
+    match = re.match(r"sub-([A-Za-z0-9]+)_", motion_path.name)
+    return match.group(1) if match else None
+
+
+def _dataset_root(motion_path: Path) -> Path | None:
+    """The dataset folder holding the entry's ``sub-<label>`` folder, or None."""
+    subject = _subject(motion_path)
+    if subject is None:
+        return None
+    return next((p.parent for p in motion_path.parents if p.name == f"sub-{subject}"), None)
+
+
 def bids_participant(motion_path: Path) -> dict[str, str]:
     """The ``participants.tsv`` row of the entry's subject, without participant_id: column ->
     text ("" for n/a); {} when the dataset has no such file or row."""
     motion_path = Path(motion_path)
-    match = re.match(r"sub-([A-Za-z0-9]+)_", motion_path.name)
-    if match is None:
-        return {}
-    subject = f"sub-{match.group(1)}"
-    root = next((p.parent for p in motion_path.parents if p.name == subject), None)
+    root = _dataset_root(motion_path)
+    subject = f"sub-{_subject(motion_path)}"
     path = root / "participants.tsv" if root is not None else None
     if path is None or not path.is_file():
         return {}
@@ -80,3 +91,32 @@ def bids_participant(motion_path: Path) -> dict[str, str]:
         return {}
     row = rows.iloc[0]
     return {c: ("" if row[c] == NA else str(row[c])) for c in table.columns if c != "participant_id"}
+
+
+def bids_participant_height_m(motion_path: Path) -> tuple[float | None, str | None]:
+    """(height_m, warning) of the entry's subject from participants.tsv's ``height`` column,
+    in the unit participants.json declares for it (m, cm or mm); (None, None) without one.
+
+    Raises:
+        HingeInputError: a height outside the body model's range (a typo or a wrong unit).
+    """
+    value = bids_participant(motion_path).get(HEIGHT_COLUMN, "")
+    if value == "":
+        return None, None
+    root = _dataset_root(Path(motion_path))
+    units = None
+    if root is not None and (root / "participants.json").is_file():
+        described = load_json(root / "participants.json", "participants description").get(HEIGHT_COLUMN)
+        units = described.get("Units") if isinstance(described, dict) else None
+    where = root / "participants.tsv" if root is not None else Path(motion_path)
+    if units not in HEIGHT_UNITS_TO_M:
+        return None, (f"{where}: column {HEIGHT_COLUMN!r} not used: participants.json gives it no Units "
+                      f"({', '.join(HEIGHT_UNITS_TO_M)}); the default body height is used")
+    try:
+        height_m = float(value) * HEIGHT_UNITS_TO_M[units]
+    except ValueError:
+        raise HingeInputError(f"{where}: {HEIGHT_COLUMN} {value!r} is not a number") from None
+    if not is_body_height_m(height_m):
+        raise HingeInputError(f"{where}: {HEIGHT_COLUMN} {value} {units} is {height_m:.3g} m, outside the body "
+                              f"model's {MIN_HEIGHT_M:.2f}-{MAX_HEIGHT_M:.2f} m; check the value and its Units")
+    return height_m, None

@@ -65,7 +65,7 @@ def test_a_stored_height_is_used_without_passing_it_and_an_option_overrides_it(s
 def test_the_summaries_state_the_height(session_at, tmp_path, capsys):
     path = session_at(1.6)
     assert main(["analyse", str(path)]) == 0
-    assert "body height: 160 cm (stored with the session)" in capsys.readouterr().out
+    assert "body height: 160 cm (stored with the recording)" in capsys.readouterr().out
     assert main(["analyse", str(path), "--height-cm", "181"]) == 0
     assert "body height: 181 cm (--height-cm)" in capsys.readouterr().out
     out = tmp_path / "r.html"
@@ -111,3 +111,37 @@ def test_a_live_session_recorded_at_160_cm_is_analysed_at_160_cm_and_live_equals
     assert len(live) == 3 and [b["label"] for b in offline["bends"]] == [c for _, c, _, _, _ in live]
     np.testing.assert_allclose([b["score"] for b in offline["bends"]], [float(s) for _, _, s, _, _ in live],
                                atol=2.0)
+
+
+def test_a_bids_export_keeps_the_height_and_its_analysis_uses_it(session_at, tmp_path, capsys):
+    """The stored height travels to participants.tsv (m, Units in participants.json), so the
+    BIDS copy is analysed at it, bend for bend as the session; another dataset's height in
+    cm is converted, one without Units is not used (warned), an implausible one refused."""
+    from hinge.bids_export import export_bids
+
+    session = session_at(1.60)
+    root = tmp_path / "bids"
+    done = export_bids(session, root, "P01")
+    participants = pd.read_csv(root / "participants.tsv", sep="\t", dtype=str)
+    assert participants.set_index("participant_id").loc["sub-P01", "height"] == "1.600"
+    assert json.loads((root / "participants.json").read_text())["height"]["Units"] == "m"
+    motion = done.paths["motion"]
+    loaded = load_recording(motion)
+    assert loaded.height_m == pytest.approx(1.60)
+    same = analyse_file(session).bends[["label", "score"]]
+    pd.testing.assert_frame_equal(analyse_file(motion).bends[["label", "score"]], same)
+
+    participants["height"] = "185"
+    participants.to_csv(root / "participants.tsv", sep="\t", index=False)
+    described = json.loads((root / "participants.json").read_text())
+    (root / "participants.json").write_text(json.dumps({**described, "height": {"Units": "cm"}}))
+    assert load_recording(motion).height_m == pytest.approx(1.85)
+
+    (root / "participants.json").write_text(json.dumps({**described, "height": {"Description": "tall"}}))
+    unitless = load_recording(motion)
+    assert unitless.height_m is None
+    assert any("participants.json gives it no Units" in w for w in unitless.recording.warnings)
+
+    (root / "participants.json").write_text(json.dumps({**described, "height": {"Units": "m"}}))
+    with pytest.raises(HingeInputError, match=r"height 185 m is 185 m, outside the body model's"):
+        load_recording(motion)
