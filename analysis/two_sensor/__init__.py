@@ -28,7 +28,7 @@ from hinge.recordings.wording import count
 
 from ..bend_table import BEND_COLUMNS, PAIR_BEND_COLUMNS, PAIR_BEND_SCHEMA, QUALITY_FLAGS_COLUMN
 from ..bend_verdict import HIP_LED, SPINE_LED
-from ..calibration import CalibrationError
+from ..calibration import CalibrationError, calibration_json
 from ..params import AnalysisParams, params_for_placement
 from ..pipeline import AnalysisResult, analyse
 from ..resampling import estimate_sample_rate
@@ -36,7 +36,7 @@ from ._bend import (MAX_BRIDGED_GAP_S, PAD_S, RHYTHM_COLUMNS, TWO_SENSOR_DECISIO
                     pair_bend_verdict)
 from ._live import PairFollower, PairLiveJudge
 from ._offset import MAX_OFFSET_S, session_offset_ms, window_lag_s
-from ._sensor import calibrate_sensor, calibration_info, segment_window
+from ._sensor import calibrate_sensor, segment_window
 
 __all__ = ["analyse_pair", "PairFollower", "PairLiveJudge", "PairResult", "PairInputError", "pair_bend_verdict", "PairBend", "PairedSensor",
            "calibrate_sensor", "agreement_summary", "two_sensor_lumbar_share", "RHYTHM_COLUMNS",
@@ -258,7 +258,7 @@ def analyse_pair(
                         f"after the lower one's (expected within {OFFSET_WARN_MS:.0f} ms): the sensors' clocks "
                         "disagree; lumbar_lead_s is off by as much")
     return PairResult(sacral, _typed(bends), rhythm, offset_ms, spread_ms, n,
-                      agreement_summary(bends), calibration_info(upper_cal), warnings, placement, upper_placement)
+                      agreement_summary(bends), calibration_json(upper_cal), warnings, placement, upper_placement)
 
 
 def _typed(bends: pd.DataFrame) -> pd.DataFrame:
