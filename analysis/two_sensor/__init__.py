@@ -33,7 +33,7 @@ from ..params import AnalysisParams, params_for_placement
 from ..pipeline import AnalysisResult, analyse
 from ..resampling import estimate_sample_rate
 from ._bend import (MAX_BRIDGED_GAP_S, PAD_S, RHYTHM_COLUMNS, TWO_SENSOR_DECISION_SHARE, PairBend, PairedSensor, lower_lumbar_fraction,
-                    pair_bend_verdict)
+                    pair_bend_verdict, two_sensor_lumbar_share)
 from ._live import PairFollower, PairLiveJudge
 from ._offset import MAX_OFFSET_S, session_offset_ms, window_lag_s
 from ._sensor import calibrate_sensor, segment_window
@@ -103,15 +103,6 @@ class PairResult:
     warnings: list[str]
     placement: str = "sacrum"
     upper_placement: str = "T12"
-
-
-def two_sensor_lumbar_share(lower_pitch_deg, upper_pitch_deg, placement: str = "sacrum") -> np.ndarray:
-    """Lumbar share of trunk flexion (0-1) from the two pitch excursions, deg (arrays or
-    scalars): (upper - lower) / upper, the lumbar part below a lower sensor above the
-    sacrum put back (`lower_lumbar_fraction`)."""
-    upper = np.maximum(np.asarray(upper_pitch_deg, float), 1e-6)
-    lumbar = (upper - np.asarray(lower_pitch_deg, float)) / (1.0 - lower_lumbar_fraction(placement))
-    return np.clip(lumbar / upper, 0.0, 1.0)
 
 
 def agreement_summary(bends: pd.DataFrame) -> dict:
