@@ -104,6 +104,13 @@ class MountingCalibration:
         }
 
 
+def calibration_json(calibration: MountingCalibration) -> dict:
+    """JSON-ready description of a successful calibration, as `AnalysisResult.calibration`
+    holds it: "ok", `MountingCalibration.as_dict` and the segment_from_sensor matrix (3, 3)."""
+    return {"ok": True, **calibration.as_dict(),
+            "segment_from_sensor": np.round(calibration.segment_from_sensor, 6).tolist()}
+
+
 def segment_signals(acc_mps2: np.ndarray, gyr_rad_s: np.ndarray,
                     calibration: MountingCalibration) -> tuple[np.ndarray, np.ndarray]:
     """Sensor-axis (K, 3) signals in segment axes: specific force m/s^2, bias-corrected rate rad/s.

@@ -59,17 +59,13 @@ def lumbar_fraction_below(placement: str) -> float:
     return float(LUMBAR_JOINT_SHARES[: SENSOR_VERTEBRA[placement] + 1].sum())
 
 
-def _rotate(vec: np.ndarray, angle_rad: np.ndarray) -> np.ndarray:
-    """Rotate (..., 2) vectors (anterior, up) forward by angle (flexion > 0)."""
-    return _turned(vec, _cos_sin(angle_rad))
-
-
 def _cos_sin(angle_rad: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return np.cos(angle_rad), np.sin(angle_rad)
 
 
 def _turned(vec: np.ndarray, cos_sin: tuple[np.ndarray, np.ndarray]) -> np.ndarray:
-    """`_rotate` by an angle given as its (cosine, sine): several vectors turn by each angle."""
+    """Rotate (..., 2) vectors (anterior, up) forward (flexion > 0) by an angle given as its
+    (cosine, sine), `_cos_sin`: several vectors turn by each angle."""
     c, s = cos_sin
     return np.stack([vec[..., 0] * c + vec[..., 1] * s, -vec[..., 0] * s + vec[..., 1] * c], axis=-1)
 

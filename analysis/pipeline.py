@@ -20,7 +20,7 @@ import pandas as pd
 from .bend_table import BEND_COLUMNS, empty_bends
 from .bend_verdict import MAX_LAG_S, lumbar_share_with_timing  # noqa: F401 - re-exported
 from .bend_verdict import INDEX_FIELDS, candidate_span, judge_candidate
-from .calibration import CalibrationError, calibrate_mounting, segment_signals
+from .calibration import CalibrationError, calibrate_mounting, calibration_json, segment_signals
 from .grid_signals import GridWindows, reach_samples
 from .guided_calibration import calibrate_window
 from .inverse_model import pose_grid
@@ -175,8 +175,7 @@ def analyse(
         bouts = _walking_bouts_summarised([], lambda k: float(signals.times(k, k + 1)[0]), walking)
         return AnalysisResult(empty_bends(), {"ok": False, "reason": str(error)}, warnings,
                               pd.DataFrame(bouts, columns=DROPPED_COLUMNS), fs_hz, params, signals.times(0, n), np.zeros(n))
-    calibration_info = {"ok": True, **calibration.as_dict(),
-                        "segment_from_sensor": np.round(calibration.segment_from_sensor, 6).tolist()}
+    calibration_info = calibration_json(calibration)
     if guided_stop is not None:
         calibration_info["guided_window_s"] = [round(float(signals.times(0, 1)[0]), 6), round(guided_stop / fs_hz, 6)]
     if calibration.planarity < MIN_PLANARITY:

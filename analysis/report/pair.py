@@ -85,8 +85,7 @@ def pair_section(session, img) -> str:
     rows = []
     for bend_id, b in session.bends.iterrows():
         agrees = {1.0: "yes", 0.0: "no"}.get(b.get("agrees_with_one_sensor"), "n/a")
-        share = _cell(100 * float(b["measured_lumbar_share"]) if b["measured_lumbar_share"] == b["measured_lumbar_share"]
-                      else None, ".0f")
+        share = _cell(100 * b["measured_lumbar_share"], ".0f")  # NaN (not measured): n/a
         rows.append(f"<tr><td>{bend_id}</td><td>{_cell(b['lumbar_flexion_deg'], '.1f')}</td>"
                     f"<td>{_cell(b['pelvic_tilt_deg'], '.1f')}</td><td>{_cell(b['upper_pitch_deg'], '.1f')}</td>"
                     f"<td>{share}</td><td>{_cell(b['lumbar_lead_s'], '+.2f')}</td>"

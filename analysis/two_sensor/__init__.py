@@ -28,15 +28,15 @@ from hinge.recordings.wording import count
 
 from ..bend_table import BEND_COLUMNS, PAIR_BEND_COLUMNS, PAIR_BEND_SCHEMA, QUALITY_FLAGS_COLUMN
 from ..bend_verdict import HIP_LED, SPINE_LED
-from ..calibration import CalibrationError
+from ..calibration import CalibrationError, calibration_json
 from ..params import AnalysisParams, params_for_placement
 from ..pipeline import AnalysisResult, analyse
 from ..resampling import estimate_sample_rate
 from ._bend import (MAX_BRIDGED_GAP_S, PAD_S, RHYTHM_COLUMNS, TWO_SENSOR_DECISION_SHARE, PairBend, PairedSensor, lower_lumbar_fraction,
-                    pair_bend_verdict)
+                    pair_bend_verdict, two_sensor_lumbar_share)
 from ._live import PairFollower, PairLiveJudge
 from ._offset import MAX_OFFSET_S, session_offset_ms, window_lag_s
-from ._sensor import calibrate_sensor, calibration_info, segment_window
+from ._sensor import calibrate_sensor, segment_window
 
 __all__ = ["analyse_pair", "PairFollower", "PairLiveJudge", "PairResult", "PairInputError", "pair_bend_verdict", "PairBend", "PairedSensor",
            "calibrate_sensor", "agreement_summary", "two_sensor_lumbar_share", "RHYTHM_COLUMNS",
@@ -103,15 +103,6 @@ class PairResult:
     warnings: list[str]
     placement: str = "sacrum"
     upper_placement: str = "T12"
-
-
-def two_sensor_lumbar_share(lower_pitch_deg, upper_pitch_deg, placement: str = "sacrum") -> np.ndarray:
-    """Lumbar share of trunk flexion (0-1) from the two pitch excursions, deg (arrays or
-    scalars): (upper - lower) / upper, the lumbar part below a lower sensor above the
-    sacrum put back (`lower_lumbar_fraction`)."""
-    upper = np.maximum(np.asarray(upper_pitch_deg, float), 1e-6)
-    lumbar = (upper - np.asarray(lower_pitch_deg, float)) / (1.0 - lower_lumbar_fraction(placement))
-    return np.clip(lumbar / upper, 0.0, 1.0)
 
 
 def agreement_summary(bends: pd.DataFrame) -> dict:
@@ -258,7 +249,7 @@ def analyse_pair(
                         f"after the lower one's (expected within {OFFSET_WARN_MS:.0f} ms): the sensors' clocks "
                         "disagree; lumbar_lead_s is off by as much")
     return PairResult(sacral, _typed(bends), rhythm, offset_ms, spread_ms, n,
-                      agreement_summary(bends), calibration_info(upper_cal), warnings, placement, upper_placement)
+                      agreement_summary(bends), calibration_json(upper_cal), warnings, placement, upper_placement)
 
 
 def _typed(bends: pd.DataFrame) -> pd.DataFrame:

@@ -98,6 +98,20 @@ def lower_lumbar_fraction(placement: str) -> float:
     return float(sum(LUMBAR_LEVEL_SHARES[:PLACEMENT_SEGMENT[placement]]))
 
 
+def lumbar_flexion_total_deg(lower_pitch_deg, upper_pitch_deg, placement: str = "sacrum"):
+    """Flexion of the whole lumbar spine, deg (arrays or scalars, as given): the upper pitch
+    minus the lower one (deg), the part below a lower sensor above the sacrum put back
+    (`lower_lumbar_fraction`)."""
+    return (upper_pitch_deg - lower_pitch_deg) / (1.0 - lower_lumbar_fraction(placement))
+
+
+def two_sensor_lumbar_share(lower_pitch_deg, upper_pitch_deg, placement: str = "sacrum") -> np.ndarray:
+    """Lumbar share of trunk flexion (0-1) from the two pitch excursions, deg (arrays or
+    scalars): the whole lumbar flexion (`lumbar_flexion_total_deg`) over the upper pitch."""
+    upper = np.maximum(np.asarray(upper_pitch_deg, float), 1e-6)
+    return np.clip(lumbar_flexion_total_deg(np.asarray(lower_pitch_deg, float), upper, placement) / upper, 0.0, 1.0)
+
+
 def empty_pair_columns() -> dict:
     """The two-sensor columns of a bend that could not be measured."""
     out = {name: np.nan for name in PAIR_BEND_COLUMNS}
@@ -187,13 +201,12 @@ def pair_bend_verdict(bend, lower: PairedSensor, upper: PairedSensor, fs_hz: flo
     pelvic_tilt = float(lower_deg[lo:hi + 1].mean())
     upper_pitch = float(upper_deg[lo:hi + 1].mean())
     relative = upper_pitch - pelvic_tilt
-    below = lower_lumbar_fraction(placement)
-    lumbar_total = relative / (1.0 - below)
+    lumbar_total = lumbar_flexion_total_deg(pelvic_tilt, upper_pitch, placement)
     share = float(np.clip(lumbar_total / upper_pitch, 0.0, 1.0))
 
     # The lumbopelvic rhythm: pelvis and lumbar spine through the bend.
-    lumbar_curve = (upper_deg - lower_deg) / (1.0 - below)
-    pelvic_curve = lower_deg - below * lumbar_curve
+    lumbar_curve = lumbar_flexion_total_deg(lower_deg, upper_deg, placement)
+    pelvic_curve = lower_deg - lower_lumbar_fraction(placement) * lumbar_curve
     rhythm = pd.DataFrame({"t_s": grid_s, "pelvic_deg": pelvic_curve, "lumbar_deg": lumbar_curve},
                           columns=RHYTHM_COLUMNS)
     lead = _onset_s(grid_s, pelvic_curve, peak) - _onset_s(grid_s, lumbar_curve, peak)

@@ -59,12 +59,6 @@ def calibrate_sensor(t_s: np.ndarray, acc_mps2: np.ndarray, gyr_rad_s: np.ndarra
     return replace(calibrate_mounting(corrected, fs_hz, still, params.upright_tolerance_deg), correction=correction)
 
 
-def calibration_info(calibration: MountingCalibration) -> dict:
-    """JSON-ready description of a pair sensor's calibration (as `AnalysisResult.calibration`)."""
-    return {"ok": True, **calibration.as_dict(),
-            "segment_from_sensor": np.round(calibration.segment_from_sensor, 6).tolist()}
-
-
 def segment_window(t_s: np.ndarray, acc_mps2: np.ndarray, gyr_rad_s: np.ndarray, grid_s: np.ndarray,
                    calibration: MountingCalibration, max_gap_s: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """One sensor's raw samples on the grid `grid_s`, corrected and in segment axes.
