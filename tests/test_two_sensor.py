@@ -226,3 +226,11 @@ def test_lower_clipping_is_kept_when_a_non_finite_sample_is_left_out(offset_pair
     result = _analyse(offset_pair, acc_mps2=acc, saturated=saturated)
     flags = result.bends["quality_flags"]
     assert "saturated" in flags.iloc[1] and not any("saturated" in f for f in flags.drop(flags.index[1]))
+
+
+def test_a_lower_sensor_that_cannot_be_calibrated_is_named_in_the_warning(offset_pair):
+    lower = offset_pair.lower
+    shaking = lower.gyr_rad_s + np.random.default_rng(0).normal(0.0, 0.5, lower.gyr_rad_s.shape)
+    result = _analyse(offset_pair, gyr_rad_s=shaking)
+    failed = [w for w in result.warnings if "mounting calibration failed" in w]
+    assert failed and all(w.startswith("lower sensor: ") for w in failed), result.warnings

@@ -207,15 +207,17 @@ def analyse_pair(
     for name in PAIR_BEND_COLUMNS:
         bends[name] = pd.Series([np.nan] * len(bends), index=bends.index, dtype=object)
     rhythm: dict[int, pd.DataFrame] = {}
+    calibrations = {}
     try:
-        lower_cal = calibrate_sensor(t_s, acc_mps2, gyr_rad_s, fs_hz, params, calibration_window_s)
-        upper_cal = calibrate_sensor(upper_t_s, upper_acc_mps2, upper_gyr_rad_s, fs_hz, params, calibration_window_s)
+        for name, arrays in (("lower", (t_s, acc_mps2, gyr_rad_s)),
+                             ("upper", (upper_t_s, upper_acc_mps2, upper_gyr_rad_s))):
+            calibrations[name] = calibrate_sensor(*arrays, fs_hz, params, calibration_window_s)
     except CalibrationError as error:
-        warnings.append(f"upper sensor: mounting calibration failed: {error}; no two-sensor verdicts")
+        warnings.append(f"{name} sensor: mounting calibration failed: {error}; no two-sensor verdicts")
         return PairResult(sacral, _typed(bends), rhythm, float("nan"), float("nan"), 0, agreement_summary(bends),
                           {"ok": False, "reason": str(error)}, warnings, placement, upper_placement)
-    lower = PairedSensor(t_s, acc_mps2, gyr_rad_s, lower_cal)
-    upper = PairedSensor(upper_t_s, upper_acc_mps2, upper_gyr_rad_s, upper_cal, upper_saturated)
+    lower = PairedSensor(t_s, acc_mps2, gyr_rad_s, calibrations["lower"])
+    upper = PairedSensor(upper_t_s, upper_acc_mps2, upper_gyr_rad_s, calibrations["upper"], upper_saturated)
     lags, notes, across_gaps, clipped = [], [], 0, 0
     for bend_id, row in bends.iterrows():
         verdict = pair_bend_verdict(row, lower, upper, fs_hz, params, placement)
@@ -249,7 +251,7 @@ def analyse_pair(
                         f"after the lower one's (expected within {OFFSET_WARN_MS:.0f} ms): the sensors' clocks "
                         "disagree; lumbar_lead_s is off by as much")
     return PairResult(sacral, _typed(bends), rhythm, offset_ms, spread_ms, n,
-                      agreement_summary(bends), calibration_json(upper_cal), warnings, placement, upper_placement)
+                      agreement_summary(bends), calibration_json(calibrations["upper"]), warnings, placement, upper_placement)
 
 
 def _typed(bends: pd.DataFrame) -> pd.DataFrame:
