@@ -25,7 +25,7 @@ from hinge.errors import HingeInputError
 
 from ._annotations import (BAD_PREFIX, CALIBRATION_ANNOTATION, COLUMNS, SATURATION_PREFIX, empty_annotations,
                            stretch_mask)
-from ._files import METADATA, SAMPLES, SENSORS_KEY
+from ._files import METADATA, SAMPLES
 from .bids_layout import MOTION_SUFFIX, NA, is_motion_file
 from . import units
 from .csv_read import read_csv_sensors, read_stream
@@ -90,20 +90,14 @@ def _load_csv(path: Path, acc_unit: str, gyro_unit: str, placement: str | None) 
 
 def _load_session(path: Path, placement: str | None) -> LoadedRecording:
     name = str(path)
-    from .reader import read_metadata, read_session  # the session and BIDS readers load only when needed
+    # The session and BIDS readers load only when needed.
+    from .reader import is_pair_session, read_metadata, read_session
 
-    if isinstance(read_metadata(path).get(SENSORS_KEY), list):
+    if is_pair_session(read_metadata(path)):
         return _load_pair(path, placement)
     session = read_session(path)
-    fs_hz = check_timing(session.t_s, name)
-    drop, notes = incomplete_samples(session.acc_mps2, session.gyr_rad_s, name)
+    recording = _checked_sensor(session, session.t_s, name)
     placement = resolve_placement(placement, session.placement, name, METADATA)
-    keep = ~drop
-    recording = ImuRecording(
-        t_s=session.t_s[keep], acc_mps2=session.acc_mps2[keep], gyr_rad_s=session.gyr_rad_s[keep],
-        saturated=session.saturated()[keep], fs_hz=fs_hz,
-        warnings=(*session.warnings, *notes, *_bad_stretches(session.annotations, name, "annotation")),
-        source=name)
     digest = hashlib.sha256((path / SAMPLES).read_bytes()).hexdigest()
     return LoadedRecording(path, "session", recording, placement, digest, session.metadata,
                            annotations=session.annotations,
@@ -112,8 +106,8 @@ def _load_session(path: Path, placement: str | None) -> LoadedRecording:
 
 
 def _checked_sensor(session, t_s, name: str) -> ImuRecording:
-    """One sensor of a two-sensor session, checked as a one-sensor session is, its times
-    ``t_s`` on the shared time base."""
+    """A session's samples (one sensor's of a two-sensor session), checked, at times ``t_s``
+    (s: its own ``t_s``, or a second sensor's on the shared time base)."""
     fs_hz = check_timing(t_s, name)
     drop, notes = incomplete_samples(session.acc_mps2, session.gyr_rad_s, name)
     keep = ~drop
