@@ -157,7 +157,7 @@ def _load_bids(path: Path, placement: str | None) -> LoadedRecording:
         t_s=t_s, acc_mps2=acc_mps2, gyr_rad_s=gyr_rad_s,
         saturated=stretch_mask(t_s, annotations, SATURATION_PREFIX), fs_hz=fs_hz,
         warnings=(*motion.warnings, *notes, *_bad_stretches(annotations, name, "event")), source=name)
-    digest = hashlib.sha256(path.read_bytes()).hexdigest()
+    digest = hashlib.sha256(path.read_bytes())
     upper, upper_placement = None, None
     upper_path = upper_sibling(path)
     if upper_path is not None:
@@ -177,15 +177,15 @@ def _load_bids(path: Path, placement: str | None) -> LoadedRecording:
             saturated=stretch_mask(u_t_s, u_annotations, SATURATION_PREFIX), fs_hz=u_fs_hz,
             warnings=(*upper_motion.warnings, *u_notes, *offset_notes), source=upper_name)
         upper_placement = upper_motion.placement
-        digest = hashlib.sha256(path.read_bytes() + upper_path.read_bytes()).hexdigest()
+        digest.update(upper_path.read_bytes())  # the hash of both files' bytes, one after the other
     from .recording_context import bids_participant_height_m
 
     height_m, height_note = bids_participant_height_m(path)
     if height_note is not None:
         recording = replace(recording, warnings=(*recording.warnings, height_note))
-    return LoadedRecording(path, "bids", recording, placement, digest, motion.sidecar, annotations=annotations,
-                           calibration_window_s=calibration_window(annotations, name), upper=upper,
-                           upper_placement=upper_placement, height_m=height_m)
+    return LoadedRecording(path, "bids", recording, placement, digest.hexdigest(), motion.sidecar,
+                           annotations=annotations, calibration_window_s=calibration_window(annotations, name),
+                           upper=upper, upper_placement=upper_placement, height_m=height_m)
 
 
 def _checked_motion(motion, name: str):
