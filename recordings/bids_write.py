@@ -197,6 +197,13 @@ def _ensure_dataset(root: Path, name: str, generated_by: dict) -> None:
                             "recording (tracksys), with one event per forward bend.\n")
 
 
+def _refuse_existing(motion_path: Path, force: bool) -> None:
+    """An entry is never overwritten unless ``force``: HingeInputError when ``motion_path`` exists."""
+    if motion_path.exists() and not force:
+        raise fail(motion_path, "already exists; choose another --subject/--session/--task, "
+                                "or pass --force to replace this entry")
+
+
 def write_motion_entry(root: str | os.PathLike, entry: MotionEntry, subject: str, session: str | None,
                        task: str, tracksys: str = "imu", acq_time: str | None = None,
                        dataset_name: str = "hinge recordings", generated_by: dict | None = None,
@@ -223,9 +230,7 @@ def write_motion_entry(root: str | os.PathLike, entry: MotionEntry, subject: str
         raise fail(root, "is a folder with files but no dataset_description.json, so not a BIDS dataset; "
                          "choose a new or empty folder, or an existing BIDS dataset")
     paths = entry_paths(root, subject, session, task, tracksys)
-    if paths["motion"].exists() and not force:
-        raise fail(paths["motion"], "already exists; choose another --subject/--session/--task, "
-                                     "or pass --force to replace this entry")
+    _refuse_existing(paths["motion"], force)
     t_s = np.asarray(entry.t_s, float)
     onset_s = float(t_s[0]) if entry.onset_s is None else float(entry.onset_s)
     fs_eff = effective_rate_hz(t_s)
@@ -311,10 +316,7 @@ def write_motion_pair(root: str | os.PathLike, lower: MotionEntry, upper: Motion
     for label, what in ((subject, "subject"), (task, "task"), (tracksys, "tracksys"), (upper_tracksys, "tracksys")):
         check_label(label, what)
     for label in (tracksys, upper_tracksys):
-        motion = entry_paths(root, subject, session, task, label)["motion"]
-        if motion.exists() and not force:
-            raise fail(motion, "already exists; choose another --subject/--session/--task, "
-                               "or pass --force to replace this entry")
+        _refuse_existing(entry_paths(root, subject, session, task, label)["motion"], force)
     onset_s = min(float(lower.t_s[0]), float(upper.t_s[0]))
     lower, upper = replace(lower, onset_s=onset_s), replace(upper, onset_s=onset_s)
     written = {"lower": write_motion_entry(root, lower, subject, session, task, tracksys, acq_time, force=force,

@@ -34,11 +34,11 @@ def pair_rows(t_s: np.ndarray, lower: np.ndarray, upper_t_s: np.ndarray, upper: 
     rows_key = np.union1d(*keys)
     out = np.full((rows_key.size, 13), np.nan)
     out[:, 0] = rows_key * SAME_ROW_S
-    for key, t, values, columns in ((keys[0], t_s, lower, slice(1, 7)), (keys[1], upper_t_s, upper, slice(7, 13))):
+    # The upper sensor first: where both have a sample, the row keeps the lower sensor's own time.
+    for key, t, values, columns in ((keys[1], upper_t_s, upper, slice(7, 13)), (keys[0], t_s, lower, slice(1, 7))):
         where = np.searchsorted(rows_key, key)
-        out[where, 0] = t  # the sensor's own time (the lower's where both have one: written last below)
+        out[where, 0] = t  # the sensor's own time
         out[where, columns] = values
-    out[np.searchsorted(rows_key, keys[0]), 0] = t_s
     return out
 
 

@@ -25,7 +25,7 @@ from hinge.errors import HingeInputError
 
 from ._annotations import (BAD_PREFIX, CALIBRATION_ANNOTATION, COLUMNS, SATURATION_PREFIX, empty_annotations,
                            stretch_mask)
-from ._files import METADATA, SAMPLES, SENSORS_KEY
+from ._files import METADATA, SAMPLES
 from .bids_layout import MOTION_SUFFIX, NA, is_motion_file
 from . import units
 from .csv_read import read_csv_sensors, read_stream
@@ -90,20 +90,14 @@ def _load_csv(path: Path, acc_unit: str, gyro_unit: str, placement: str | None) 
 
 def _load_session(path: Path, placement: str | None) -> LoadedRecording:
     name = str(path)
-    from .reader import read_metadata, read_session  # the session and BIDS readers load only when needed
+    # The session and BIDS readers load only when needed.
+    from .reader import is_pair_session, read_metadata, read_session
 
-    if isinstance(read_metadata(path).get(SENSORS_KEY), list):
+    if is_pair_session(read_metadata(path)):
         return _load_pair(path, placement)
     session = read_session(path)
-    fs_hz = check_timing(session.t_s, name)
-    drop, notes = incomplete_samples(session.acc_mps2, session.gyr_rad_s, name)
+    recording = _checked_sensor(session, session.t_s, name)
     placement = resolve_placement(placement, session.placement, name, METADATA)
-    keep = ~drop
-    recording = ImuRecording(
-        t_s=session.t_s[keep], acc_mps2=session.acc_mps2[keep], gyr_rad_s=session.gyr_rad_s[keep],
-        saturated=session.saturated()[keep], fs_hz=fs_hz,
-        warnings=(*session.warnings, *notes, *_bad_stretches(session.annotations, name, "annotation")),
-        source=name)
     digest = hashlib.sha256((path / SAMPLES).read_bytes()).hexdigest()
     return LoadedRecording(path, "session", recording, placement, digest, session.metadata,
                            annotations=session.annotations,
@@ -112,8 +106,8 @@ def _load_session(path: Path, placement: str | None) -> LoadedRecording:
 
 
 def _checked_sensor(session, t_s, name: str) -> ImuRecording:
-    """One sensor of a two-sensor session, checked as a one-sensor session is, its times
-    ``t_s`` on the shared time base."""
+    """A session's samples (one sensor's of a two-sensor session), checked, at times ``t_s``
+    (s: its own ``t_s``, or a second sensor's on the shared time base)."""
     fs_hz = check_timing(t_s, name)
     drop, notes = incomplete_samples(session.acc_mps2, session.gyr_rad_s, name)
     keep = ~drop
@@ -163,7 +157,7 @@ def _load_bids(path: Path, placement: str | None) -> LoadedRecording:
         t_s=t_s, acc_mps2=acc_mps2, gyr_rad_s=gyr_rad_s,
         saturated=stretch_mask(t_s, annotations, SATURATION_PREFIX), fs_hz=fs_hz,
         warnings=(*motion.warnings, *notes, *_bad_stretches(annotations, name, "event")), source=name)
-    digest = hashlib.sha256(path.read_bytes()).hexdigest()
+    digest = hashlib.sha256(path.read_bytes())
     upper, upper_placement = None, None
     upper_path = upper_sibling(path)
     if upper_path is not None:
@@ -183,15 +177,15 @@ def _load_bids(path: Path, placement: str | None) -> LoadedRecording:
             saturated=stretch_mask(u_t_s, u_annotations, SATURATION_PREFIX), fs_hz=u_fs_hz,
             warnings=(*upper_motion.warnings, *u_notes, *offset_notes), source=upper_name)
         upper_placement = upper_motion.placement
-        digest = hashlib.sha256(path.read_bytes() + upper_path.read_bytes()).hexdigest()
+        digest.update(upper_path.read_bytes())  # the hash of both files' bytes, one after the other
     from .recording_context import bids_participant_height_m
 
     height_m, height_note = bids_participant_height_m(path)
     if height_note is not None:
         recording = replace(recording, warnings=(*recording.warnings, height_note))
-    return LoadedRecording(path, "bids", recording, placement, digest, motion.sidecar, annotations=annotations,
-                           calibration_window_s=calibration_window(annotations, name), upper=upper,
-                           upper_placement=upper_placement, height_m=height_m)
+    return LoadedRecording(path, "bids", recording, placement, digest.hexdigest(), motion.sidecar,
+                           annotations=annotations, calibration_window_s=calibration_window(annotations, name),
+                           upper=upper, upper_placement=upper_placement, height_m=height_m)
 
 
 def _checked_motion(motion, name: str):

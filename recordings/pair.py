@@ -37,15 +37,11 @@ from ._annotations import ANNOTATIONS_HEADER, CALIBRATION_ANNOTATION, COLUMNS, f
 from ._files import (ANNOTATIONS, FORMAT_NAME, FORMAT_VERSION, METADATA, SENSORS_KEY, fsync_dir,
                      write_json_atomic)
 from .placements import PLACEMENTS, UPPER_PLACEMENTS
-from .reader import Session, read_metadata, read_session
+from .reader import Session, is_pair_session, read_metadata, read_session
 from .writer import SessionWriter, utc_now
 
 __all__ = ["SENSORS_KEY", "PairWriter", "PairSession", "is_pair_session", "read_pair", "to_lower_clock",
            "recover_pair", "PairRecoveryReport"]
-
-def is_pair_session(metadata: dict) -> bool:
-    """True when a session.json describes a multi-sensor session (it lists ``sensors``)."""
-    return isinstance(metadata.get(SENSORS_KEY), list)
 
 
 class PairWriter:

@@ -71,6 +71,11 @@ def _fail(path, problem: str) -> HingeInputError:
     return HingeInputError(f"{path}: {problem}")
 
 
+def is_pair_session(metadata: dict) -> bool:
+    """True when a session.json describes a multi-sensor session (it lists ``sensors``)."""
+    return isinstance(metadata.get(SENSORS_KEY), list)
+
+
 def read_metadata(path: str | os.PathLike) -> dict:
     """session.json of the session directory ``path``, checked; HingeInputError if unusable."""
     path = Path(path)
@@ -102,7 +107,7 @@ def read_session(path: str | os.PathLike) -> Session:
     """
     path = Path(path)
     meta = read_metadata(path)
-    if isinstance(meta.get(SENSORS_KEY), list):
+    if is_pair_session(meta):
         raise _fail(path, "is a two-sensor session (one folder per sensor); read it with "
                           "hinge.recordings.load_recording or read_pair, or one sensor's folder with read_session")
     unfinished = meta.get("status", "recording") == "recording"
