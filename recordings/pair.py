@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import os
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -230,9 +230,12 @@ class PairRecoveryReport:
     sensors: dict
     clock_fits: dict
     changed: bool = False
+    cut: dict = field(default_factory=dict)  # shared file name -> (valid bytes, cut bytes, problem)
 
     def lines(self) -> list[str]:
-        out = [f"{self.path}: two-sensor session, status was '{self.status_before}'"]
+        from .recover import cut_lines
+
+        out = [f"{self.path}: two-sensor session, status was '{self.status_before}'", *cut_lines(self.cut)]
         for site, report in self.sensors.items():
             out += [f"  {line}" for line in report.lines()]
             if site in self.clock_fits:
@@ -247,7 +250,7 @@ def recover_pair(path: str | os.PathLike) -> PairRecoveryReport:
     cannot be aligned), repair the shared annotations and mark the session recovered."""
     from .decode import decode_raw_records
     from ._rawlog import scan_raw_log
-    from .recover import recover_session
+    from .recover import recover_session, repair_annotations
 
     path = Path(path)
     meta = read_metadata(path)
@@ -276,18 +279,13 @@ def recover_pair(path: str | os.PathLike) -> PairRecoveryReport:
         write_json_atomic(sub / METADATA, sub_meta)
         fits[site] = fit.drift_ppm
     changed = status == "recording" or any(r.changed for r in reports.values()) or bool(fits)
-    ann_path = path / ANNOTATIONS
-    text = ann_path.read_bytes().decode("utf-8", errors="replace") if ann_path.is_file() else ""
-    _, valid_chars, problem = parse_annotations(text)
-    if not ann_path.is_file() or valid_chars == 0 or problem is not None:
-        from ._files import write_bytes_atomic
-
-        keep = text[:valid_chars] if valid_chars else ANNOTATIONS_HEADER
-        write_bytes_atomic(ann_path, keep.encode("utf-8"))
-        changed = True
+    shared = PairRecoveryReport(path, status, reports, fits)
+    repair_annotations(path / ANNOTATIONS, shared)  # the shared file, repaired as a sensor's is
+    changed = changed or shared.changed
     if changed:
         meta["status"] = "recovered"
         meta.setdefault("recoveries", []).append({"recovered_utc": utc_now(), "status_before": status,
                                                   "clock_fit_rebuilt": sorted(fits)})
         write_json_atomic(path / METADATA, meta)
-    return PairRecoveryReport(path, status, reports, fits, changed)
+    shared.changed = changed
+    return shared

@@ -49,9 +49,7 @@ class RecoveryReport:
 
     def lines(self) -> list[str]:
         """Human-readable summary, one fact per line."""
-        out = [f"{self.path}: status was '{self.status_before}'"]
-        for name, (valid, cut, problem) in self.cut.items():
-            out.append(f"{name}: cut {count(cut, 'damaged byte')} at byte {valid} ({problem})")
+        out = [f"{self.path}: status was '{self.status_before}'", *cut_lines(self.cut)]
         out.append(f"raw.log: {count(self.raw_records, 'valid record')}")
         if self.rebuilt_from_raw:
             out.append(f"samples.bin: rebuilt from raw.log, {self.samples_before} -> {self.samples_after} samples")
@@ -65,6 +63,12 @@ class RecoveryReport:
             out.append(f"annotated {description} at {onset_s:.3f} s for {duration_s:.3f} s")
         out.append("session marked recovered" if self.changed else "nothing to recover; session left as it was")
         return out
+
+
+def cut_lines(cut: dict) -> list[str]:
+    """One line per file a recovery cut: ``cut`` maps file name -> (valid bytes, cut bytes, problem)."""
+    return [f"{name}: cut {count(n, 'damaged byte')} at byte {valid} ({problem})"
+            for name, (valid, n, problem) in cut.items()]
 
 
 def _cut(path: Path, valid_bytes: int, report: RecoveryReport, problem: str) -> None:
@@ -103,6 +107,29 @@ def _repair_framed(path: Path, signature: bytes, scan: FrameScan, report: Recove
         report.changed = True
         return
     _cut(path, scan.valid_bytes, report, scan.problem)
+
+
+def repair_annotations(ann_path: Path, report) -> None:
+    """Cut a damaged tail of an annotations.tsv (bytes kept aside, `_cut`), or start one
+    with its header when it is missing or unreadable; ``report`` (``cut``, ``changed``)
+    says so. Shared by one-sensor sessions and a two-sensor session's shared file."""
+    raw_text = ann_path.read_bytes() if ann_path.is_file() else b""
+    try:
+        text, not_utf8 = raw_text.decode("utf-8"), None
+    except UnicodeDecodeError as error:
+        # Trust the text up to the first byte that is not UTF-8: the line holding it is cut
+        # (what `hinge analyse` asks to be repaired).
+        text, not_utf8 = raw_text[:error.start].decode("utf-8"), f"byte {error.start} is not UTF-8"
+    _, valid_chars, problem = parse_annotations(text)
+    if not_utf8 is not None:
+        problem = not_utf8
+    if not ann_path.is_file() or valid_chars == 0:
+        if ann_path.is_file():
+            _cut(ann_path, 0, report, problem or "unreadable")
+        write_bytes_atomic(ann_path, ANNOTATIONS_HEADER.encode())
+        report.changed = True
+    elif problem is not None:
+        _cut(ann_path, len(text[:valid_chars].encode("utf-8")), report, problem)
 
 
 def recover_session(path: str | os.PathLike) -> RecoveryReport:
@@ -151,25 +178,7 @@ def recover_session(path: str | os.PathLike) -> RecoveryReport:
         report.changed = True
     report.samples_before = report.samples_after = len(t_s)
 
-    # annotations.tsv
-    ann_path = path / ANNOTATIONS
-    raw_text = ann_path.read_bytes() if ann_path.is_file() else b""
-    try:
-        text, not_utf8 = raw_text.decode("utf-8"), None
-    except UnicodeDecodeError as error:
-        # Trust the text up to the first byte that is not UTF-8: the line holding it is cut
-        # (what `hinge analyse` asks to be repaired).
-        text, not_utf8 = raw_text[:error.start].decode("utf-8"), f"byte {error.start} is not UTF-8"
-    _, valid_chars, problem = parse_annotations(text)
-    if not_utf8 is not None:
-        problem = not_utf8
-    if not ann_path.is_file() or valid_chars == 0:
-        if ann_path.is_file():
-            _cut(ann_path, 0, report, problem or "unreadable")
-        write_bytes_atomic(ann_path, ANNOTATIONS_HEADER.encode())
-        report.changed = True
-    elif problem is not None:
-        _cut(ann_path, len(text[:valid_chars].encode("utf-8")), report, problem)
+    repair_annotations(path / ANNOTATIONS, report)
 
     # Rebuild samples from the raw log when it holds more.
     new_notes: list[tuple[float, float, str]] = []
@@ -232,7 +241,7 @@ def recover_session(path: str | os.PathLike) -> RecoveryReport:
         elif meta.get("last_t_s") is not None and float(meta["last_t_s"]) > float(t_s[-1]):
             additions.append((end_s, float(meta["last_t_s"]) - float(t_s[-1]), "BAD_gap"))
     if additions:
-        with open(ann_path, "ab") as handle:
+        with open(path / ANNOTATIONS, "ab") as handle:
             for onset_s, duration_s, description in additions:
                 handle.write(format_annotation(onset_s, duration_s, description).encode("utf-8"))
             handle.flush()
