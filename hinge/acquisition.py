@@ -281,17 +281,18 @@ class _Leg:
         meta = {
             "device": {"name": self.found.name, "address": self.found.address, "simulated": bool(args.simulate)},
             "profile": profile.key, "placement": self.site, "participant": args.participant,
-            "nominal_rate_hz": self.rate_hz(args), "timebase": "sensor" if profile.has_timestamp else "host",
+            "nominal_rate_hz": self.rate, "timebase": "sensor" if profile.has_timestamp else "host",
         }
         if args.height_m is not None:
             meta["height_m"] = args.height_m
         if args.simulate:
-            meta["source"] = {"generator": "hinge record --simulate", "body_model_seed": args.seed,
-                              "speed": args.speed}
+            meta["source"] = _simulated_source(args)
         return meta
 
-    def rate_hz(self, args: argparse.Namespace) -> float:
-        return float(self.rate)
+
+def _simulated_source(args: argparse.Namespace) -> dict:
+    """The ``source`` metadata of a simulated recording (recordings/FORMAT.md)."""
+    return {"generator": "hinge record --simulate", "body_model_seed": args.seed, "speed": args.speed}
 
 
 def _pair_status(legs: list[_Leg], show):
@@ -367,8 +368,7 @@ async def _record(args: argparse.Namespace, path: Path, live=None) -> int:
 
             shared = {k: v for k, v in (("participant", args.participant), ("height_m", args.height_m)) if v is not None}
             if args.simulate:
-                shared["source"] = {"generator": "hinge record --simulate", "body_model_seed": args.seed,
-                                    "speed": args.speed}
+                shared["source"] = _simulated_source(args)
             session = PairWriter.create(path, shared, [(leg.site, leg.metadata(args)) for leg in legs])
             for leg in legs:
                 leg.writer = session.writers[leg.site]
@@ -397,7 +397,7 @@ async def _record(args: argparse.Namespace, path: Path, live=None) -> int:
                     sink = _StopAtSensorTime(sink, _simulated_set_s(args), stop)
             elif live is not None:
                 sink = live.wrap_upper(leg.writer)
-            settings = StreamSettings(rate_hz=leg.rate_hz(args), bluez_adapter=args.adapter,
+            settings = StreamSettings(rate_hz=leg.rate, bluez_adapter=args.adapter,
                                       scan_timeout_s=args.timeout,
                                       # a simulated sensor run fast "drifts" by its speed
                                       max_drift_ppm=None if args.simulate and args.speed != 1 else 2000.0)
