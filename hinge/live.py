@@ -71,7 +71,6 @@ class LiveSession:
         self.clocks: dict = {}
         self.follower = None       # hinge.analysis.two_sensor.PairFollower, with an upper sensor
         self.pair_verdicts: dict[int, dict] = {}
-        self._upper_pushed_s = float("-inf")  # upper samples up to here (its own clock) went to the judge
 
     # -- called by hinge.acquisition ---------------------------------------------------------
     def wrap(self, writer, pair=None):
@@ -88,7 +87,7 @@ class LiveSession:
         return AnalysingSink(writer, self._on_samples, self._on_error)
 
     def wrap_upper(self, writer):
-        """The upper sensor's sink: the writer, also keeping its recent samples for the
+        """The upper sensor's sink: the writer, also keeping its new samples for the
         two-sensor verdict of each final bend (`live_session.UpperBuffer`). The caller sets
         ``clocks`` = {"lower": ..., "upper": ...} `StreamRecorder`s, whose current clock fits
         put the upper samples on the lower sensor's clock (the shared base)."""
@@ -139,13 +138,11 @@ class LiveSession:
             return  # no clock fit yet (the first seconds): the upper samples wait in its buffer
         from hinge.recordings.pair import to_lower_clock
 
-        t, acc, gyr = self.upper.arrays()
-        new = t > self._upper_pushed_s
-        if not new.any():
+        t, acc, gyr = self.upper.take()
+        if not t.size:
             return
-        self._upper_pushed_s = float(t[new][-1])
-        on_lower = to_lower_clock(t[new], (fits[1].offset_s, fits[1].scale), (fits[0].offset_s, fits[0].scale))
-        self.follower.push_upper(on_lower, acc[new], gyr[new])
+        on_lower = to_lower_clock(t, (fits[1].offset_s, fits[1].scale), (fits[0].offset_s, fits[0].scale))
+        self.follower.push_upper(on_lower, acc, gyr)
 
     def _judge_pair(self, events) -> None:
         """Hand the lower analyser's events to the follower; show the verdicts it gives."""
