@@ -55,7 +55,6 @@ class LiveSession:
         # The same settings `hinge analyse` takes for the session (hinge.api.analysis_params:
         # the height stored with it, else the default), so that live equals offline.
         extra = {} if height_m is None else {"height_m": height_m}
-        self.placement = placement
         self.analyser = StreamingAnalyser(placement=placement, fs_hz=fs_hz,
                                           params=params_for_placement(placement, **extra))
         self.view = view
@@ -64,13 +63,11 @@ class LiveSession:
         self.path: Path | None = None
         self.failure: str | None = None
         self.latencies_ms: list[float] = []
-        # Two sensors (hinge.acquisition sets these): the session, the upper sensor's samples
-        # as they arrive (its own clock), and each sensor's recorder for its current clock fit.
-        self.pair = None
+        # Two sensors (hinge.acquisition sets these): the upper sensor's samples as they
+        # arrive (its own clock), and each sensor's recorder for its current clock fit.
         self.upper = None
         self.clocks: dict = {}
         self.follower = None       # hinge.analysis.two_sensor.PairFollower, with an upper sensor
-        self.pair_verdicts: dict[int, dict] = {}
 
     # -- called by hinge.acquisition ---------------------------------------------------------
     def wrap(self, writer, pair=None):
@@ -78,7 +75,7 @@ class LiveSession:
         two-sensor session (`hinge.recordings.PairWriter`) the writer belongs to, if any."""
         from hinge.live_session import AnalysingSink
 
-        self.writer, self.path, self.pair = writer, Path(writer.path if pair is None else pair.path), pair
+        self.writer, self.path = writer, Path(writer.path if pair is None else pair.path)
         source = writer.metadata.get("source")
         if isinstance(source, dict):
             source["generator"] = "hinge live --simulate"
@@ -149,7 +146,6 @@ class LiveSession:
         if self.follower is None:
             return
         for bend_id, verdict in self.follower.take(events):
-            self.pair_verdicts[bend_id] = verdict.columns
             self.view.pair_verdict(bend_id, verdict.columns, verdict.note)
 
     def _show(self, events, elapsed_ms: float) -> None:
