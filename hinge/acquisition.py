@@ -242,8 +242,7 @@ def run_record(args: argparse.Namespace, live=None) -> int:
         raise HingeInputError(f"--timeout {args.timeout:g}: must be > 0 s")
     if not args.speed > 0 or (args.speed != 1.0 and not args.simulate):
         raise HingeInputError(f"--speed {args.speed:g}: must be > 0, and only with --simulate")
-    if args.profile is not None and args.profile not in PROFILE_KEYS:
-        raise HingeInputError(f"--profile {args.profile}: unknown; choose one of {', '.join(PROFILE_KEYS)}")
+    _check_profile("--profile", args.profile, args)
     if args.bends is not None and not args.simulate:
         raise HingeInputError(f"--bends {args.bends}: only with --simulate")
     if args.bends is not None and args.bends < 1:
@@ -255,16 +254,6 @@ def run_record(args: argparse.Namespace, live=None) -> int:
         # in the moment the link takes to close).
         args.motion_options = {"bends_per_chunk": args.bends or SIMULATED_SET_BENDS, "guided_calibration": live is not None,
                                "one_set": args.duration is None}
-    if args.simulate:
-        from hinge.imu.simulated import SIMULATED_PROFILES
-
-        if args.profile is not None and args.profile not in SIMULATED_PROFILES:
-            raise HingeInputError(f"--profile {args.profile}: no simulated sensor for it (accelerometer only); "
-                                  f"simulated: {', '.join(SIMULATED_PROFILES)}")
-        if args.profile == "witmotion" and args.speed != 1.0:
-            # No device clock: times come from arrival, so a faster-than-real-time sensor would be misdated.
-            raise HingeInputError(f"--speed {args.speed:g}: the simulated witmotion sensor has no clock (times come "
-                                  "from arrival), so it runs in real time; leave --speed at 1")
     path = _session_path(Path(args.output), args.participant)
     from hinge.firmware_protocol import get_profile
 
@@ -292,17 +281,18 @@ class _Leg:
         meta = {
             "device": {"name": self.found.name, "address": self.found.address, "simulated": bool(args.simulate)},
             "profile": profile.key, "placement": self.site, "participant": args.participant,
-            "nominal_rate_hz": self.rate_hz(args), "timebase": "sensor" if profile.has_timestamp else "host",
+            "nominal_rate_hz": self.rate, "timebase": "sensor" if profile.has_timestamp else "host",
         }
         if args.height_m is not None:
             meta["height_m"] = args.height_m
         if args.simulate:
-            meta["source"] = {"generator": "hinge record --simulate", "body_model_seed": args.seed,
-                              "speed": args.speed}
+            meta["source"] = _simulated_source(args)
         return meta
 
-    def rate_hz(self, args: argparse.Namespace) -> float:
-        return float(self.rate)
+
+def _simulated_source(args: argparse.Namespace) -> dict:
+    """The ``source`` metadata of a simulated recording (recordings/FORMAT.md)."""
+    return {"generator": "hinge record --simulate", "body_model_seed": args.seed, "speed": args.speed}
 
 
 def _pair_status(legs: list[_Leg], show):
@@ -378,8 +368,7 @@ async def _record(args: argparse.Namespace, path: Path, live=None) -> int:
 
             shared = {k: v for k, v in (("participant", args.participant), ("height_m", args.height_m)) if v is not None}
             if args.simulate:
-                shared["source"] = {"generator": "hinge record --simulate", "body_model_seed": args.seed,
-                                    "speed": args.speed}
+                shared["source"] = _simulated_source(args)
             session = PairWriter.create(path, shared, [(leg.site, leg.metadata(args)) for leg in legs])
             for leg in legs:
                 leg.writer = session.writers[leg.site]
@@ -408,7 +397,7 @@ async def _record(args: argparse.Namespace, path: Path, live=None) -> int:
                     sink = _StopAtSensorTime(sink, _simulated_set_s(args), stop)
             elif live is not None:
                 sink = live.wrap_upper(leg.writer)
-            settings = StreamSettings(rate_hz=leg.rate_hz(args), bluez_adapter=args.adapter,
+            settings = StreamSettings(rate_hz=leg.rate, bluez_adapter=args.adapter,
                                       scan_timeout_s=args.timeout,
                                       # a simulated sensor run fast "drifts" by its speed
                                       max_drift_ppm=None if args.simulate and args.speed != 1 else 2000.0)
@@ -490,24 +479,33 @@ def _shared_calibration(session, live, description: str) -> None:
         pass  # the lower sensor's own annotation still holds it
 
 
+def _check_profile(option: str, key: str | None, args: argparse.Namespace) -> None:
+    """A sensor's profile option (--profile, --upper-profile): a known profile and, with
+    --simulate, one the simulator speaks, at --speed 1 if it has no clock."""
+    if key is None:
+        return
+    if key not in PROFILE_KEYS:
+        raise HingeInputError(f"{option} {key}: unknown; choose one of {', '.join(PROFILE_KEYS)}")
+    if args.simulate:
+        from hinge.imu.simulated import SIMULATED_PROFILES
+
+        if key not in SIMULATED_PROFILES:
+            raise HingeInputError(f"{option} {key}: no simulated sensor for it (accelerometer only); "
+                                  f"simulated: {', '.join(SIMULATED_PROFILES)}")
+        if key == "witmotion" and args.speed != 1.0:
+            # No device clock: times come from arrival, so a faster-than-real-time sensor would be misdated.
+            raise HingeInputError(f"--speed {args.speed:g}: the simulated witmotion sensor has no clock (times come "
+                                  "from arrival), so it runs in real time; leave --speed at 1")
+
+
 def _check_upper(args: argparse.Namespace) -> None:
     """The second sensor's options: one line for each mistake."""
     args.upper_device, args.upper_profile = getattr(args, "upper_device", None), getattr(args, "upper_profile", None)
-    if args.upper_profile is not None and args.upper_profile not in PROFILE_KEYS:
-        raise HingeInputError(f"--upper-profile {args.upper_profile}: unknown; choose one of {', '.join(PROFILE_KEYS)}")
+    _check_profile("--upper-profile", args.upper_profile, args)
     if args.simulate:
         if args.upper_device is not None:
             raise HingeInputError("--upper-device: not with --simulate (the simulated second sensor is chosen by "
                                   "--upper-profile)")
-        if args.upper_profile is not None:
-            from hinge.imu.simulated import SIMULATED_PROFILES
-
-            if args.upper_profile not in SIMULATED_PROFILES:
-                raise HingeInputError(f"--upper-profile {args.upper_profile}: no simulated sensor for it "
-                                      f"(accelerometer only); simulated: {', '.join(SIMULATED_PROFILES)}")
-            if args.upper_profile == "witmotion" and args.speed != 1.0:
-                raise HingeInputError(f"--speed {args.speed:g}: the simulated witmotion sensor has no clock (times "
-                                      "come from arrival), so it runs in real time; leave --speed at 1")
     elif args.upper_device is not None and args.device is None:
         raise HingeInputError("--upper-device needs --device too: with two sensors in range, name each")
 

@@ -19,7 +19,7 @@ from hinge.analysis.pipeline import AnalysisResult
 from hinge.recordings.load import load_recording
 from hinge.recordings.recording import LoadedRecording
 
-__all__ = ["analyse_file", "analyse_loaded", "analyse_pair_loaded", "analysis_params"]
+__all__ = ["analyse_file", "analyse_loaded", "analyse_pair_loaded", "analyse_with_pair", "analysis_params"]
 
 
 def analyse_file(
@@ -103,3 +103,16 @@ def analyse_pair_loaded(loaded: LoadedRecording, placement: str | None = None, h
     result.sacral.warnings[:0] = list(recording.warnings)
     result.warnings[:0] = list(upper.warnings)
     return result
+
+
+def analyse_with_pair(loaded: LoadedRecording, placement: str | None = None, height_m: float | None = None):
+    """A recording of one sensor or two, as `hinge analyse`, `hinge batch` and `hinge report`
+    take it: (the one-sensor `AnalysisResult`, the two-sensor `PairResult` or None). With an
+    upper sensor the one-sensor result is the pair's ``sacral`` (`analyse_pair_loaded`), else
+    `analyse_loaded`'s.
+
+    Raises:
+        HingeInputError: as `analyse_loaded` and `analyse_pair_loaded` (one line).
+    """
+    pair = analyse_pair_loaded(loaded, placement, height_m)
+    return (pair.sacral if pair is not None else analyse_loaded(loaded, placement, height_m)), pair

@@ -89,13 +89,12 @@ def _analyse(job: BatchJob) -> JobResult:
     from hinge.analysis.bend_table import (BEND_SCHEMA, LIST_SEPARATOR, PAIR_BEND_SCHEMA, TIME_DECIMALS,
                                            bends_summary, flat_bend_rows)
     from hinge.analysis.provenance import flat_provenance
-    from hinge.api import analyse_loaded, analyse_pair_loaded
+    from hinge.api import analyse_with_pair
     from hinge.recordings.load import load_recording
 
     loaded = load_recording(job.recording.path, acc_unit=job.acc_unit, gyro_unit=job.gyro_unit,
                             placement=job.placement)
-    pair = analyse_pair_loaded(loaded, height_m=job.height_m) if loaded.upper is not None else None
-    result = pair.sacral if pair is not None else analyse_loaded(loaded, height_m=job.height_m)
+    result, pair = analyse_with_pair(loaded, height_m=job.height_m)
     # Two sensors: the bends gain the measured columns (one sensor: the table leaves them empty).
     rows = flat_bend_rows(result.bends) if pair is None else flat_bend_rows(pair.bends, BEND_SCHEMA + PAIR_BEND_SCHEMA)
     params = result.params.as_dict()

@@ -283,7 +283,7 @@ def _run_analyse(args: argparse.Namespace) -> int:
     from hinge.imports import imports_without_collector
 
     with imports_without_collector("hinge.api"):
-        from hinge.api import analyse_loaded, analyse_pair_loaded, analysis_params
+        from hinge.api import analyse_with_pair, analysis_params
         from hinge.recordings.load import load_recording
 
         from hinge.progress import progress_bar, want_progress
@@ -296,8 +296,7 @@ def _run_analyse(args: argparse.Namespace) -> int:
         advance("analysing")
         recording = loaded.recording
         args.placement = loaded.placement
-        pair = analyse_pair_loaded(loaded, height_m=args.height_m) if loaded.upper is not None else None
-        result = pair.sacral if pair is not None else analyse_loaded(loaded, height_m=args.height_m)
+        result, pair = analyse_with_pair(loaded, height_m=args.height_m)
         advance()
     from hinge.analysis.bend_table import BEND_SCHEMA, PAIR_BEND_SCHEMA, bend_records
     from hinge.analysis.provenance import provenance, utc_now

@@ -55,7 +55,6 @@ class LiveSession:
         # The same settings `hinge analyse` takes for the session (hinge.api.analysis_params:
         # the height stored with it, else the default), so that live equals offline.
         extra = {} if height_m is None else {"height_m": height_m}
-        self.placement = placement
         self.analyser = StreamingAnalyser(placement=placement, fs_hz=fs_hz,
                                           params=params_for_placement(placement, **extra))
         self.view = view
@@ -64,14 +63,11 @@ class LiveSession:
         self.path: Path | None = None
         self.failure: str | None = None
         self.latencies_ms: list[float] = []
-        # Two sensors (hinge.acquisition sets these): the session, the upper sensor's samples
-        # as they arrive (its own clock), and each sensor's recorder for its current clock fit.
-        self.pair = None
+        # Two sensors (hinge.acquisition sets these): the upper sensor's samples as they
+        # arrive (its own clock), and each sensor's recorder for its current clock fit.
         self.upper = None
         self.clocks: dict = {}
         self.follower = None       # hinge.analysis.two_sensor.PairFollower, with an upper sensor
-        self.pair_verdicts: dict[int, dict] = {}
-        self._upper_pushed_s = float("-inf")  # upper samples up to here (its own clock) went to the judge
 
     # -- called by hinge.acquisition ---------------------------------------------------------
     def wrap(self, writer, pair=None):
@@ -79,7 +75,7 @@ class LiveSession:
         two-sensor session (`hinge.recordings.PairWriter`) the writer belongs to, if any."""
         from hinge.live_session import AnalysingSink
 
-        self.writer, self.path, self.pair = writer, Path(writer.path if pair is None else pair.path), pair
+        self.writer, self.path = writer, Path(writer.path if pair is None else pair.path)
         source = writer.metadata.get("source")
         if isinstance(source, dict):
             source["generator"] = "hinge live --simulate"
@@ -88,7 +84,7 @@ class LiveSession:
         return AnalysingSink(writer, self._on_samples, self._on_error)
 
     def wrap_upper(self, writer):
-        """The upper sensor's sink: the writer, also keeping its recent samples for the
+        """The upper sensor's sink: the writer, also keeping its new samples for the
         two-sensor verdict of each final bend (`live_session.UpperBuffer`). The caller sets
         ``clocks`` = {"lower": ..., "upper": ...} `StreamRecorder`s, whose current clock fits
         put the upper samples on the lower sensor's clock (the shared base)."""
@@ -139,20 +135,17 @@ class LiveSession:
             return  # no clock fit yet (the first seconds): the upper samples wait in its buffer
         from hinge.recordings.pair import to_lower_clock
 
-        t, acc, gyr = self.upper.arrays()
-        new = t > self._upper_pushed_s
-        if not new.any():
+        t, acc, gyr = self.upper.take()
+        if not t.size:
             return
-        self._upper_pushed_s = float(t[new][-1])
-        on_lower = to_lower_clock(t[new], (fits[1].offset_s, fits[1].scale), (fits[0].offset_s, fits[0].scale))
-        self.follower.push_upper(on_lower, acc[new], gyr[new])
+        on_lower = to_lower_clock(t, (fits[1].offset_s, fits[1].scale), (fits[0].offset_s, fits[0].scale))
+        self.follower.push_upper(on_lower, acc, gyr)
 
     def _judge_pair(self, events) -> None:
         """Hand the lower analyser's events to the follower; show the verdicts it gives."""
         if self.follower is None:
             return
         for bend_id, verdict in self.follower.take(events):
-            self.pair_verdicts[bend_id] = verdict.columns
             self.view.pair_verdict(bend_id, verdict.columns, verdict.note)
 
     def _show(self, events, elapsed_ms: float) -> None:

@@ -19,8 +19,8 @@ import numpy as np
 
 __all__ = ["AnalysingSink", "UpperBuffer"]
 
-# Upper-sensor samples kept for the live two-sensor verdict, s of its clock: the longest
-# movement the streaming analysis holds (120 s) plus margin.
+# Upper-sensor samples kept while they wait for both clock fits (the first seconds), at most,
+# s of its clock: the longest movement the streaming analysis holds (120 s) plus margin.
 UPPER_BUFFER_S = 150.0
 
 
@@ -65,9 +65,11 @@ class AnalysingSink:
 
 class UpperBuffer:
     """The upper sensor's session sink: every call goes to its writer; appended samples are
-    also kept (the last `UPPER_BUFFER_S` of its clock) for the two-sensor verdict.
+    also kept until `take` hands them on to the two-sensor verdict (at most the last
+    `UPPER_BUFFER_S` of its clock while they wait).
 
-    ``arrays()`` -> (t_s (N,) on the sensor's own clock, s; acc (N, 3) m/s^2; gyr (N, 3) rad/s).
+    ``take()`` -> (t_s (N,) on the sensor's own clock, s; acc (N, 3) m/s^2; gyr (N, 3) rad/s),
+    the samples appended since the last ``take``, oldest first.
     """
 
     def __init__(self, writer):
@@ -77,6 +79,8 @@ class UpperBuffer:
         self._gyr: list[np.ndarray] = []
 
     def append_samples(self, t_s, acc_mps2, gyr_rad_s) -> Any:
+        # The writer refuses times that do not increase past its last one, so what is kept
+        # here always follows what was taken before.
         result = self.writer.append_samples(t_s, acc_mps2, gyr_rad_s)
         if len(t_s):
             self._t.append(np.asarray(t_s, float))
@@ -86,10 +90,12 @@ class UpperBuffer:
                 del self._t[0], self._acc[0], self._gyr[0]
         return result
 
-    def arrays(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    def take(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         if not self._t:
             return np.zeros(0), np.zeros((0, 3)), np.zeros((0, 3))
-        return np.concatenate(self._t), np.vstack(self._acc), np.vstack(self._gyr)
+        taken = np.concatenate(self._t), np.vstack(self._acc), np.vstack(self._gyr)
+        self._t, self._acc, self._gyr = [], [], []
+        return taken
 
     def __getattr__(self, name: str) -> Any:  # append_raw, annotate, flush, flush_if_due, path, metadata, ...
         return getattr(self.writer, name)

@@ -160,7 +160,7 @@ def write_report(paths: list[Path], out: Path | str, *, placement: str | None = 
 
     with imports_without_collector("hinge.api"):
         from hinge.analysis.report import render_report
-        from hinge.api import analyse_loaded, analyse_pair_loaded
+        from hinge.api import analyse_with_pair
         from hinge.recordings.load import load_recording
         # The figures' drawing library, loaded by the first figure otherwise (the report
         # package itself does not import it: `hinge.analysis.report` for the tables alone).
@@ -187,8 +187,7 @@ def write_report(paths: list[Path], out: Path | str, *, placement: str | None = 
         for path in inputs:
             advance(f"analysing {path.name}")
             loaded = load_recording(path, acc_unit=acc_unit, gyro_unit=gyro_unit, placement=placement)
-            pair = analyse_pair_loaded(loaded, height_m=height_m) if loaded.upper is not None else None
-            result = pair.sacral if pair is not None else analyse_loaded(loaded, height_m=height_m)
+            result, pair = analyse_with_pair(loaded, height_m=height_m)
             sessions.append(report_session(loaded, result, loaded.placement, pair))
         made = provenance({"placement": placement}, None, utc_now())
         when = datetime.fromisoformat(made["created_utc"])
