@@ -317,7 +317,7 @@ class SampleTimeline:
     # ------------------------------------------------------------------ devices with a clock
     def _clocked(self, frame, host_s, acc, gyr, sat, digest) -> list[Block]:
         ts = np.asarray(frame.timestamp_s, dtype=float)
-        sent = getattr(frame, "sent_time_s", None)
+        sent = frame.sent_time_s
         if self._tick_unwrap is not None and frame.packet_time_s is not None:
             ticks = self._tick_unwrap(int(round(frame.packet_time_s * self.clock_hz)))
             unwrapped_by = ticks / self.clock_hz - float(frame.packet_time_s)
