@@ -292,7 +292,8 @@ class _Leg:
 
 def _simulated_source(args: argparse.Namespace) -> dict:
     """The ``source`` metadata of a simulated recording (recordings/FORMAT.md)."""
-    return {"generator": "hinge record --simulate", "body_model_seed": args.seed, "speed": args.speed}
+    return {"generator": f"hinge {args.command} --simulate", "body_model_seed": args.seed,
+            "speed": args.speed}
 
 
 def _pair_status(legs: list[_Leg], show):

@@ -76,9 +76,6 @@ class LiveSession:
         from hinge.live_session import AnalysingSink
 
         self.writer, self.path = writer, Path(writer.path if pair is None else pair.path)
-        source = writer.metadata.get("source")
-        if isinstance(source, dict):
-            source["generator"] = "hinge live --simulate"
         writer.metadata["live"] = {"analysis": "hinge.analysis.streaming", "calibration": "guided"}
         self.view.start(f"hinge live: recording to {self.path}")
         return AnalysingSink(writer, self._on_samples, self._on_error)

@@ -44,6 +44,8 @@ def test_live_with_two_sensors_shows_the_measured_lumbar_flexion_and_equals_offl
         sub = read_session(path / site)          # each folder is a complete one-sensor session
         assert sub.metadata["status"] == "closed" and sub.placement == site and sub.metadata["participant"] == "P07"
         assert sub.metadata["acquisition"]["clock_fit"]["scale"] > 0
+        assert sub.metadata["source"]["generator"] == "hinge live --simulate"
+    assert meta["source"]["generator"] == "hinge live --simulate"
     live = {int(m.group(1)): m.groups()[1:] for m in map(PAIR_LINE.match, out.splitlines()) if m}
     assert sorted(live) == list(range(1, len(finals) + 1)), out    # a two-sensor verdict for every final bend
     loaded = load_recording(path)
