@@ -32,7 +32,6 @@ limit_native_threads()  # before numpy loads, as `hinge live` (hinge.cli.main) d
 import argparse  # noqa: E402
 import asyncio  # noqa: E402
 import io  # noqa: E402
-import os  # noqa: E402
 import resource  # noqa: E402
 import subprocess  # noqa: E402
 import sys  # noqa: E402
@@ -58,13 +57,6 @@ NAMES = {"hinge_open": "hinge-BNC", "witmotion": "WT901BNC", "polar_verity": "Po
 DEFAULT_RATE_HZ = {"hinge_open": 400.0, "witmotion": 100.0, "polar_verity": 104.0, "movesense": 104.0}
 # Client plus live analysis of two 400 Hz sensors, % of one core (issue 12).
 TARGET_CPU_PCT = 40.0
-
-
-class _Env:
-    """The one method of pytest's monkeypatch that start_bluez uses."""
-
-    def setenv(self, key: str, value: str) -> None:
-        os.environ[key] = value
 
 
 def _cpu_s() -> float:
@@ -127,7 +119,7 @@ def main(argv=None) -> int:
     args.rate_hz = args.rate_hz or DEFAULT_RATE_HZ[args.profile]
     names = [f"{NAMES[args.profile]}{i}" for i in range(args.sensors)]
     with tempfile.TemporaryDirectory() as tmp:
-        stop_bluez = fake_peripheral.start_bluez(Path(tmp), _Env(), peripherals=args.sensors)
+        stop_bluez = fake_peripheral.start_bluez(Path(tmp), None, peripherals=args.sensors)
         sensors = [subprocess.Popen([sys.executable, fake_peripheral.__file__, name, "1", args.profile,
                                      "--adapter", f"hci{i + 1}", "--guided-calibration"],
                                     stdout=subprocess.PIPE, text=True) for i, name in enumerate(names)]

@@ -53,13 +53,6 @@ TARGET_CPU_PCT = 40.0
 _PAIR_VERDICT = re.compile(r"bend (\d+) \(two sensors\): (lumbar flexion|not measured)")
 
 
-class _Env:
-    """The one method of pytest's monkeypatch that start_bluez uses."""
-
-    def setenv(self, key: str, value: str) -> None:
-        os.environ[key] = value
-
-
 def _cpu_s(pid: int) -> float:
     """User + system CPU time, s, of process ``pid`` (all its threads) from /proc/PID/stat."""
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
@@ -106,8 +99,9 @@ def _sent(lines: list[str]) -> dict[str, tuple[int, int, int, int]]:
     return out
 
 
-def _check(site: str, t_s: np.ndarray, rate_hz: float, sent) -> str:
-    """One line: the sensor's recorded samples against those it sent (once each, in order)."""
+def _check(site: str, t_s: np.ndarray, rate_hz: float, sent) -> tuple[str, bool]:
+    """One line on the sensor's recorded samples against those it sent, and whether every
+    sample came once and in order."""
     k = np.rint(np.asarray(t_s) * rate_hz).astype(np.int64)
     n_sent, unique_sent, first, last = sent
     steps = np.diff(k)
@@ -134,7 +128,7 @@ def main(argv=None) -> int:
     with tempfile.TemporaryDirectory() as tmp:
         out_dir = Path(args.keep or tmp)
         out_dir.mkdir(parents=True, exist_ok=True)
-        stop_bluez = fake_peripheral.start_bluez(Path(tmp), _Env(), peripherals=2)
+        stop_bluez = fake_peripheral.start_bluez(Path(tmp), None, peripherals=2)
         sensors = subprocess.Popen([sys.executable, fake_peripheral.__file__, LOWER, "1", "hinge_open",
                                     "--adapter", "hci1", "--upper", UPPER, "--upper-adapter", "hci2",
                                     "--guided-calibration", "--seed", str(args.seed)],

@@ -9,6 +9,7 @@ Polar Verity Sense, Movesense), the same the in-process simulated backend serves
 
 import asyncio
 import contextlib
+import os
 import shutil
 import subprocess
 import sys
@@ -223,6 +224,8 @@ async def _has_owner(name: str) -> bool:
 def start_bluez(tmp_path: Path, monkeypatch, peripherals: int = 1):
     """Private D-Bus 'system' bus + bluezoo (hci0 = central, hci1.. = ``peripherals`` fake peripherals).
 
+    ``monkeypatch``: pytest's, to point DBUS_SYSTEM_BUS_ADDRESS at the private bus for the
+    test only; None (a benchmark, its own process) sets it in ``os.environ``.
     Returns a stop function. The caller skips first when ``dbus-daemon`` is missing."""
     sock = tmp_path / "bus.sock"
     (tmp_path / "bus.conf").write_text(DBUS_CONF.format(sock=sock))
@@ -248,7 +251,10 @@ def start_bluez(tmp_path: Path, monkeypatch, peripherals: int = 1):
             assert daemon.poll() is None, "dbus-daemon died"
             assert time.monotonic() < deadline, "dbus-daemon did not start"
             time.sleep(0.01)
-        monkeypatch.setenv("DBUS_SYSTEM_BUS_ADDRESS", f"unix:path={sock}")
+        if monkeypatch is None:
+            os.environ["DBUS_SYSTEM_BUS_ADDRESS"] = f"unix:path={sock}"
+        else:
+            monkeypatch.setenv("DBUS_SYSTEM_BUS_ADDRESS", f"unix:path={sock}")
         addresses = [PERIPHERAL[:-2] + f"{0xBB + i:02X}" for i in range(peripherals)]
         zoo = subprocess.Popen([sys.executable, str(HERE / "bluezoo_launcher.py"), "--scan-interval", "0.2",
                                 CENTRAL, *addresses], stdout=log, stderr=subprocess.STDOUT)
