@@ -143,7 +143,7 @@ def main(argv=None) -> int:
     print(f"streamed {wall_s / 60:.1f} min of {args.sensors} x {args.profile} at {args.rate_hz:.0f} Hz over bleak + "
           f"emulated BlueZ, {what}, one process and event loop; {machine}")
     for name, r, st, n, session in zip(names, recordings, stats, samples, sessions):
-        judged = f", {r.live.summary()['bends']} bends judged live" if r.live else ""
+        judged = f", {r.live.summary()['n_bends']} bends judged live" if r.live else ""
         print(f"  {name}: steady state {n} samples received of about {expected:.0f} expected "
               f"({100 * n / expected:.2f} %); whole session {len(session.t_s)} samples, lost packets "
               f"{st.lost_packets}, malformed {st.malformed}, reconnects {st.reconnects}{judged}")
