@@ -214,6 +214,27 @@ def test_the_calibration_hinge_is_its_own_stretch_not_a_movement_not_counted(exa
     assert "green is the calibration hinge" in html and "not a bend (squat, small)" not in html
 
 
+def test_a_movement_not_counted_is_a_grey_strip_at_the_foot_of_the_row(examples):
+    from matplotlib.image import imread
+    import io
+
+    session = examples["hip_led"]
+    t0 = float(session.t_s[0])
+    without = dataclasses.replace(session, dropped=session.dropped.iloc[:0])
+    squat = pd.DataFrame({"start_s": [t0 + 1.0], "end_s": [t0 + 6.0], "reason": ["squat"]})
+    with_squat = dataclasses.replace(session, dropped=squat)
+    assert figures.shaded_kinds(with_squat) - figures.shaded_kinds(without) == {figures.NOT_COUNTED}
+    plain, marked = (imread(io.BytesIO(figures.timeline_png(case)))[..., :3] * 255 for case in (without, with_squat))
+    height = plain.shape[0]
+    below_legend = slice(int(0.2 * height), None)  # the legend gains an entry at the top
+    changed = np.abs(marked - plain).max(axis=2)[below_legend] > 3
+    rows = np.flatnonzero(changed.any(axis=1))
+    assert changed.sum() > 100
+    assert rows.max() - rows.min() < 0.1 * height  # a strip, not a full-height span
+    grey = np.array([int(figures.STRETCH_COLOURS[figures.NOT_COUNTED][i:i + 2], 16) for i in (1, 3, 5)])
+    assert np.median(np.abs(marked[below_legend][changed] - grey).max(axis=1)) <= 3  # solid grey
+
+
 def test_long_tables_and_the_movements_not_counted_are_collapsed(examples):
     session = examples["spine_led"]
     assert len(session.dropped) and session.n_bends <= COLLAPSE_ROWS

@@ -283,8 +283,9 @@ def _bends_table(session: ReportSession) -> str:
     t0 = float(session.t_s[0]) if len(session.t_s) else 0.0
     back = hips_back_cm(session.bends)
     estimated = pitch_only(session.bends)
+    # Rows as dicts: a pandas row Series per bend cost an hour's report 20 ms.
     rows = "".join(_bend_rows(session, bend_id, b, back[i], estimated[i], t0)
-                   for i, (bend_id, b) in enumerate(session.bends.iterrows()))
+                   for i, (bend_id, b) in enumerate(zip(session.bends.index, session.bends.to_dict("records"))))
     table = f'<div class="scroll"><table class="bends"><thead>{BEND_HEAD}</thead>{rows}</table></div>'
     note = ('<p class="note">Under each bend: the reasons for its score and the cue for the next one. Trunk angle: '
             'how far the whole trunk leaned forward at the deepest point (body-model estimate, pelvis plus lower-back '
@@ -332,7 +333,7 @@ def session_section(session: ReportSession, anchor: str) -> str:
     caption = (f"Pitch of the {segment} (sensor) over time, deg (forward bending is positive). Each bend is shaded "
                "by its class and numbered as in the table (where crowded, every 5th or 10th)"
                + ("; green is the calibration hinge" if figures.CALIBRATION in stretches else "")
-               + ("; hatched stretches are movements not counted as bends" if figures.NOT_COUNTED in stretches else "")
+               + ("; grey strips along the foot of the plot are movements not counted as bends" if figures.NOT_COUNTED in stretches else "")
                + "." + (f" Drawn in rows of {figures.ROW_S / 60:.0f} min." if rows > 1 else ""))
     parts = [f'<article class="card session" id="{escape(anchor)}"><h3>{escape(title)}</h3>',
              _kpis(session), _facts(session), "<h4>Summary</h4>", _summary(session), "<h4>Timeline</h4>",
@@ -419,7 +420,8 @@ READING_GUIDE = (
     "the sacrum); the table's trunk angle is the whole trunk's lean, pelvis plus lower-back rounding, which is "
     "larger. Lumbar share, trunk angle and hips back are body-model estimates from one sensor, not direct "
     "measurements.</dd>"
-    f"<dt>{_swatch(figures.STRETCH_COLOURS[figures.CALIBRATION])} Calibration, hatched: not counted</dt>"
+    f"<dt>{_swatch(figures.STRETCH_COLOURS[figures.CALIBRATION])} Calibration, "
+    f"{_swatch(figures.STRETCH_COLOURS[figures.NOT_COUNTED])} strip along the foot: not counted</dt>"
     "<dd>The timeline marks the calibration hinge at the start, and movements that were not bends (squats, small "
     "or side movements, walking), each listed with its reason under its session.</dd></dl></section>"
 )
