@@ -458,6 +458,32 @@ def test_long_recordings_are_drawn_in_rows_with_readable_bend_numbers(examples):
     assert image.shape[1] == short.shape[1] and image.shape[0] > 3 * short.shape[0]  # six stacked rows
 
 
+def test_a_stacked_row_shows_its_own_ten_minutes(examples):
+    """A lone bend 25 min into an hour is drawn in the third of six rows, halfway along it
+    (found as what changes when the same bend is moved to minute 42)."""
+    from matplotlib.image import imread
+    import io
+
+    t = 1000.0 + np.arange(0, 3600.0, 0.05)
+    base = examples["hip_led"]
+
+    def drawn_with_bend_at(minute: float) -> np.ndarray:
+        pitch = np.where(np.abs(t - 1000.0 - 60 * minute) < 2.0, 60.0, 0.0)
+        quiet = dataclasses.replace(base, t_s=t, pitch_deg=pitch, bends=base.bends.iloc[:0], duration_s=3600.0,
+                                    dropped=base.dropped.iloc[:0])
+        return imread(io.BytesIO(figures.timeline_png(quiet)))[..., :3].mean(axis=2)
+
+    there, elsewhere = drawn_with_bend_at(25.0), drawn_with_bend_at(42.0)
+    rows, cols = np.nonzero(there < elsewhere - 0.3)  # pixels the trace darkens only for minute 25
+    height, width = there.shape
+    # Minute 25 is 5 min into its row, minute 42 only 2: where the second's flat line is
+    # darker (the first bump is missing there) lies in another column range.
+    middle = (cols > 0.4 * width) & (cols < 0.6 * width)
+    assert middle.sum() > 50 and middle.mean() > 0.8
+    assert 2 / 6 < rows[middle].min() / height and rows[middle].max() / height < 3 / 6  # in the third row
+
+
+
 @pytest.mark.slow
 def test_bids_motion_inputs_take_participant_and_date_from_the_dataset(tmp_path):
     from hinge.bids_export import export_bids
