@@ -204,7 +204,7 @@ def timeline_png(session: ReportSession, width_in: float = 10.0) -> bytes:
     """Pitch of the sensor's segment over time, each bend shaded by its class, PNG bytes.
 
     Up to 15 min in one row with seconds on the axis; longer recordings in stacked 10-min
-    rows, minutes into the row on the axis and each row's span beside it. The rows share one
+    rows, minutes into the row on the axis and each row's start beside it. The rows share one
     axes, stacked as on a seismograph's helicorder: six axes with their own ticks, grids
     and labels cost an hour's timeline 45 ms more to draw (of about 0.2 s). The trace is
     thinned to a min/max pair per pixel column; the calibration hinge and the movements
@@ -256,7 +256,7 @@ def timeline_png(session: ReportSession, width_in: float = 10.0) -> bytes:
             ax.annotate(str(bend_id), ((peaks[bend_id] - lo) / scale, top + offset), xytext=(0, 3),
                         textcoords="offset points", ha="center", va="bottom", fontsize=7, color="#444444")
         if stacked:
-            ax.text(1.0, offset + (low + high) / 2, f" {lo / 60:.0f}-{hi / 60:.0f}\n min", transform=beside,
+            ax.text(1.0, offset + (low + high) / 2, f" from\n {round(lo / 60, 1):g} min", transform=beside,
                     ha="left", va="center", fontsize=8)
     ax.plot(np.concatenate(xs), np.concatenate(ys), color=LINE_COLOUR, lw=0.8)
     ax.set_xlim(0, span_s / scale)
@@ -269,7 +269,8 @@ def timeline_png(session: ReportSession, width_in: float = 10.0) -> bytes:
         ax.vlines(np.zeros(n_rows), offsets + low, offsets + high, color="black", lw=0.8, clip_on=False)
         fig.text(0.12 / width_in, 0.5, f"{sensor_segment(session.placement)} pitch (sensor), deg, forward +",
                  rotation=90, ha="left", va="center", fontsize=9)
-        ax.set_xlabel("minutes into the row (each row's minutes since the start are on its right)", fontsize=9)
+        ax.set_xlabel("minutes into the row (where each row starts, in minutes since the start, is on its right)",
+                      fontsize=9)
     else:
         ax.set_ylabel(f"{sensor_segment(session.placement)} pitch, deg\n(sensor; forward +)", fontsize=9)
         ax.set_xlabel(f"time since start, {unit}", fontsize=9)
