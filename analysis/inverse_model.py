@@ -292,7 +292,8 @@ def invert_pose(
         log_post += grid.log_prior[lo:hi]
         best = float(log_post.max())
         outside = size - (hi - lo)
-        if outside == 0 or outside * math.exp(-0.5 * PITCH_WINDOW_SIGMAS**2 - best) <= NEGLECTED_WEIGHT_MAX:
+        # The bound in logs: the window's best may be far below -700 (exp underflows).
+        if outside == 0 or math.log(outside) - 0.5 * PITCH_WINDOW_SIGMAS**2 - best <= math.log(NEGLECTED_WEIGHT_MAX):
             break
         lo, hi = 0, size
     misfit = float(cost.min())

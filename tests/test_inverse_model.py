@@ -100,3 +100,12 @@ def test_a_bend_is_weighed_over_the_poses_near_its_pitch_alone():
         assert getattr(got, name) == pytest.approx(value, rel=1e-9, abs=1e-9), name
     # A translation no pose near that pitch explains: the whole grid is weighed (NaN shows).
     assert np.isnan(invert_pose(pitch_deg, 0.9, 0.9, replace(grid, moments=moments, spine_led_rows={})).lumbar_share)
+
+
+def test_a_translation_far_beyond_any_pose_is_weighed_over_the_whole_grid():
+    # The window's best pose then has a log posterior far below -700 (exp underflows).
+    grid = pose_grid(1.75, "sacrum")
+    got = invert_pose(30.0, 5.0, -5.0, grid, translation_sigma_m=0.05)
+    want = _posterior_means_written_plainly(30.0, 5.0, -5.0, grid, 0.5, 3.0, 0.05)
+    for name, value in want.items():
+        assert getattr(got, name) == pytest.approx(value, rel=1e-9, abs=1e-9), name
