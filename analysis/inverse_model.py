@@ -292,7 +292,7 @@ def invert_pose(
         log_post += grid.log_prior[lo:hi]
         best = float(log_post.max())
         outside = size - (hi - lo)
-        # The bound in logs: the window's best may be far below -700 (exp underflows).
+        # The bound in logs: the window's best may lie far below -700 (exp(-50 - best) overflows).
         if outside == 0 or math.log(outside) - 0.5 * PITCH_WINDOW_SIGMAS**2 - best <= math.log(NEGLECTED_WEIGHT_MAX):
             break
         lo, hi = 0, size
@@ -300,7 +300,7 @@ def invert_pose(
     log_post -= best
     weight = np.exp(log_post, out=log_post)
     share, trunk, pelvis, lumbar, knee, hip_dx, total = grid.moments[:, lo:hi] @ weight
-    spine_led = float(weight @ _spine_led_poses(grid, spine_led_share)[lo:hi])
+    spine_led = float(np.add.reduce(weight, where=_spine_led_poses(grid, spine_led_share)[lo:hi]))  # no BLAS
     return PoseEstimate(
         lumbar_share=float(share / total),
         p_spine_led=spine_led / float(total),
@@ -314,9 +314,11 @@ def invert_pose(
 
 
 def _spine_led_poses(grid: PoseGrid, spine_led_share: float) -> np.ndarray:
-    """(G,) 1.0 where the pose's lumbar share exceeds `spine_led_share`, else 0.0 (kept
-    per grid and threshold: one threshold per analysis)."""
+    """(G,) bool: the pose's lumbar share exceeds `spine_led_share` (kept per grid and
+    threshold: one threshold per analysis). Used as the `where` of a sum, not in a dot
+    product: OpenBLAS runs a dot of this length on its thread pool, which cost the
+    inversions 3x when another process kept a core busy."""
     rows = grid.spine_led_rows
     if spine_led_share not in rows:
-        rows[spine_led_share] = (grid.lumbar_share > spine_led_share).astype(float)
+        rows[spine_led_share] = grid.lumbar_share > spine_led_share
     return rows[spine_led_share]

@@ -103,7 +103,7 @@ def test_a_bend_is_weighed_over_the_poses_near_its_pitch_alone():
 
 
 def test_a_translation_far_beyond_any_pose_is_weighed_over_the_whole_grid():
-    # The window's best pose then has a log posterior far below -700 (exp underflows).
+    # The window's best pose then has a log posterior far below -700.
     grid = pose_grid(1.75, "sacrum")
     got = invert_pose(30.0, 5.0, -5.0, grid, translation_sigma_m=0.05)
     want = _posterior_means_written_plainly(30.0, 5.0, -5.0, grid, 0.5, 3.0, 0.05)
