@@ -23,7 +23,8 @@ collected in research/biomechanics.md section 3.1; hip-to-skin offsets section 3
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+import math
+from dataclasses import dataclass, field
 from functools import lru_cache
 
 import numpy as np
@@ -72,7 +73,8 @@ def _turned(vec: np.ndarray, cos_sin: tuple[np.ndarray, np.ndarray]) -> np.ndarr
 
 @dataclass(frozen=True)
 class PoseGrid:
-    """Forward model evaluated on a grid of poses (all arrays (G,), sorted by `lumbar_share`).
+    """Forward model evaluated on a grid of poses (all arrays (G,), sorted by `sensor_pitch_rad`,
+    so that the poses near a measured pitch are one slice).
 
     `cost_basis` (6, G) and `moments` (7, G) are the same grid laid out for `invert_pose`:
     the rows of the expanded squared misfit (pitch^2, pitch, dx^2 + dz^2, dx, dz, 1) and
@@ -91,6 +93,8 @@ class PoseGrid:
     lumbar_share: np.ndarray
     cost_basis: np.ndarray
     moments: np.ndarray
+    # `invert_pose`'s spine-led indicator per threshold, made on first use.
+    spine_led_rows: dict = field(default_factory=dict, repr=False, compare=False)
 
 
 # Prior over poses of a *bend*: the trunk (pelvis + lumbar) inclines 30-120 deg
@@ -206,13 +210,14 @@ def pose_grid(height_m: float, placement: str) -> PoseGrid:
     p, l, k = (g.ravel() for g in np.meshgrid(pelvis, lumbar, knee, indexing="ij"))
     trunk = p + l
     share = np.clip(np.where(trunk > 1e-6, l / np.maximum(trunk, 1e-6), 0.0), 0.0, 1.0)
-    # Sorted by share, so that the poses beyond any spine-led threshold are one tail.
-    order = np.argsort(share, kind="stable")
-    p, l, k, trunk, share = p[order], l[order], k[order], trunk[order], share[order]
     # The model pose by pose, on the (pelvis, lumbar, knee) axes so that the upper body is
-    # computed once per (pelvis, lumbar) pair, then in the same order.
-    pitch, dx, dz, hip_dx = (np.ravel(v)[order] for v in forward_pose(
+    # computed once per (pelvis, lumbar) pair.
+    pitch, dx, dz, hip_dx = (np.ravel(v) for v in forward_pose(
         pelvis[:, None, None], lumbar[None, :, None], knee, height_m, placement))
+    # Sorted by sensor pitch, so that the poses a bend's pitch leaves any weight are one slice.
+    order = np.argsort(pitch, kind="stable")
+    p, l, k, trunk, share = p[order], l[order], k[order], trunk[order], share[order]
+    pitch, dx, dz, hip_dx = pitch[order], dx[order], dz[order], hip_dx[order]
     ones = np.ones(len(p))
     cost_basis = np.vstack([pitch * pitch, pitch, dx * dx + dz * dz, dx, dz, ones])
     moments = np.vstack([share, trunk, p, l, k, hip_dx, ones])
@@ -235,6 +240,17 @@ class PoseEstimate:
     misfit: float = 0.0
 
 
+# `invert_pose` weighs only the poses whose pitch lies within this many pitch sigmas of
+# the measured one. Any pose beyond has a log posterior below -PITCH_WINDOW_SIGMAS^2 / 2
+# (its pitch misfit alone; the log prior is <= 0 and the translation misfit >= 0), so all
+# of them together weigh at most (their number) * exp(-50 - best) of the window's best
+# pose; where that bound exceeds NEGLECTED_WEIGHT_MAX (a bend no pose near its pitch
+# explains: best below about -12) the whole grid is used. A 10-sigma window holds 45-95 %
+# of the grid (sigma is 3 deg + 5 % of the pitch; the grid's pitch spans 110-155 deg).
+PITCH_WINDOW_SIGMAS = 10.0
+NEGLECTED_WEIGHT_MAX = 1e-12
+
+
 def invert_pose(
     sensor_pitch_deg: float,
     sensor_dx_m: float | None,
@@ -253,6 +269,10 @@ def invert_pose(
     `grid.cost_basis`, and the posterior means as another over `grid.moments`: two passes
     over the (6-7, G) tables instead of about twenty over (G,) arrays. The expansion
     rounds differently from the plain form by < 1e-12 of the misfit (tested against it).
+    Only the poses within PITCH_WINDOW_SIGMAS of the measured pitch are weighed (the rest
+    weigh < NEGLECTED_WEIGHT_MAX of them together, else the whole grid is); `misfit` is
+    the smallest over the whole grid either way (a pose beyond the window misfits more
+    than the window's best then).
     """
     sigma_pitch = np.radians(pitch_sigma_deg) + 0.05 * np.radians(abs(sensor_pitch_deg))
     pitch = np.radians(sensor_pitch_deg)
@@ -263,14 +283,24 @@ def invert_pose(
                                  -2.0 * dz * inv_translation, pitch * pitch * inv_pitch + (dx * dx + dz * dz) * inv_translation])
     else:
         coefficients = np.array([inv_pitch, -2.0 * pitch * inv_pitch, 0.0, 0.0, 0.0, pitch * pitch * inv_pitch])
-    cost = coefficients @ grid.cost_basis
+    size = len(grid.sensor_pitch_rad)
+    half_width = PITCH_WINDOW_SIGMAS * sigma_pitch
+    lo, hi = grid.sensor_pitch_rad.searchsorted((pitch - half_width, pitch + half_width)).tolist()
+    while True:
+        cost = coefficients @ grid.cost_basis[:, lo:hi]
+        log_post = np.multiply(cost, -0.5)
+        log_post += grid.log_prior[lo:hi]
+        best = float(log_post.max())
+        outside = size - (hi - lo)
+        # The bound in logs: the window's best may lie far below -700 (exp(-50 - best) overflows).
+        if outside == 0 or math.log(outside) - 0.5 * PITCH_WINDOW_SIGMAS**2 - best <= math.log(NEGLECTED_WEIGHT_MAX):
+            break
+        lo, hi = 0, size
     misfit = float(cost.min())
-    log_post = np.multiply(cost, -0.5, out=cost)
-    log_post += grid.log_prior
-    log_post -= log_post.max()
+    log_post -= best
     weight = np.exp(log_post, out=log_post)
-    share, trunk, pelvis, lumbar, knee, hip_dx, total = grid.moments @ weight
-    spine_led = float(weight[np.searchsorted(grid.lumbar_share, spine_led_share, side="right"):].sum())
+    share, trunk, pelvis, lumbar, knee, hip_dx, total = grid.moments[:, lo:hi] @ weight
+    spine_led = float(np.add.reduce(weight, where=_spine_led_poses(grid, spine_led_share)[lo:hi]))  # no BLAS
     return PoseEstimate(
         lumbar_share=float(share / total),
         p_spine_led=spine_led / float(total),
@@ -281,3 +311,14 @@ def invert_pose(
         hip_shift_m=float(hip_dx / total),
         misfit=misfit,
     )
+
+
+def _spine_led_poses(grid: PoseGrid, spine_led_share: float) -> np.ndarray:
+    """(G,) bool: the pose's lumbar share exceeds `spine_led_share` (kept per grid and
+    threshold: one threshold per analysis). Used as the `where` of a sum, not in a dot
+    product: OpenBLAS runs a dot of this length on its thread pool, which cost the
+    inversions 3x when another process kept a core busy."""
+    rows = grid.spine_led_rows
+    if spine_led_share not in rows:
+        rows[spine_led_share] = grid.lumbar_share > spine_led_share
+    return rows[spine_led_share]

@@ -78,3 +78,34 @@ def test_inversion_equals_the_posterior_written_plainly_over_the_whole_grid(plac
         want = _posterior_means_written_plainly(pitch_deg, dx, dz, grid, *settings)
         for name, value in want.items():
             assert getattr(got, name) == pytest.approx(value, rel=1e-9, abs=1e-9), (name, pitch_deg, dx, dz)
+
+
+def test_a_bend_is_weighed_over_the_poses_near_its_pitch_alone():
+    # Poses beyond PITCH_WINDOW_SIGMAS of a plausible bend's pitch are not read at all (their
+    # moments made NaN here), yet the result is the posterior over the whole grid.
+    from dataclasses import replace
+
+    from hinge.analysis.inverse_model import PITCH_WINDOW_SIGMAS
+
+    grid = pose_grid(1.75, "L5")
+    pitch_deg, dx, dz = 25.0, -0.08, -0.01
+    sigma = np.radians(3.0) + 0.05 * np.radians(pitch_deg)
+    far = np.abs(grid.sensor_pitch_rad - np.radians(pitch_deg)) > PITCH_WINDOW_SIGMAS * sigma
+    assert 0.2 < far.mean() < 0.8
+    moments = grid.moments.copy()
+    moments[:, far] = np.nan
+    got = invert_pose(pitch_deg, dx, dz, replace(grid, moments=moments, spine_led_rows={}))
+    want = _posterior_means_written_plainly(pitch_deg, dx, dz, grid, 0.5, 3.0, 0.08)
+    for name, value in want.items():
+        assert getattr(got, name) == pytest.approx(value, rel=1e-9, abs=1e-9), name
+    # A translation no pose near that pitch explains: the whole grid is weighed (NaN shows).
+    assert np.isnan(invert_pose(pitch_deg, 0.9, 0.9, replace(grid, moments=moments, spine_led_rows={})).lumbar_share)
+
+
+def test_a_translation_far_beyond_any_pose_is_weighed_over_the_whole_grid():
+    # The window's best pose then has a log posterior far below -700.
+    grid = pose_grid(1.75, "sacrum")
+    got = invert_pose(30.0, 5.0, -5.0, grid, translation_sigma_m=0.05)
+    want = _posterior_means_written_plainly(30.0, 5.0, -5.0, grid, 0.5, 3.0, 0.05)
+    for name, value in want.items():
+        assert getattr(got, name) == pytest.approx(value, rel=1e-9, abs=1e-9), name
