@@ -436,6 +436,10 @@ def test_long_recordings_are_drawn_in_rows_with_readable_bend_numbers(examples):
 
     assert timeline_rows(80.0) == (1, 80.0) and timeline_rows(3600.0) == (6, 600.0)
     assert timeline_rows(10 * 3600.0) == (12, 3000.0)
+    # Each stacked row is labelled with where it starts: 60.3 min make six rows of 10:03.
+    n_rows, row_s = timeline_rows(3618.0)
+    assert [figures._clock(i * row_s) for i in range(n_rows)] == ["0:00", "10:03", "20:06", "30:09", "40:12", "50:15"]
+    assert figures._clock(11 * 3000.0) == "9:10:00"
     sparse = pd.Series([10.0, 30.0, 50.0], index=[1, 2, 3])
     assert label_every(sparse, 12.0) == [1, 2, 3]
     crowded = pd.Series(np.arange(1, 101) * 3.0, index=range(1, 101))

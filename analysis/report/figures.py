@@ -178,17 +178,20 @@ def shaded_kinds(session: ReportSession) -> set[str]:
     return {kind for kind, (starts, _) in _stretches(session, 0.0).items() if len(starts)}
 
 
-def _spans(ax, x0: np.ndarray, x1: np.ndarray, kind: str, y0: float, row_height: float) -> None:
-    """Shade [x0, x1) of one timeline row, from ``y0`` up (data units, deg), as one
-    collection (one artist however many spans: hundreds of separate patches make drawing
-    and layout slow)."""
-    from matplotlib.collections import PolyCollection
-
+def _span_polygons(x0: np.ndarray, x1: np.ndarray, kind: str, y0: float, row_height: float) -> np.ndarray:
+    """(K, 4, 2) corners of the shaded stretches [x0, x1) of one timeline row, from ``y0``
+    up (data units, deg); all rows' of a kind are drawn as one collection (one artist
+    however many spans: hundreds of separate patches make drawing and layout slow)."""
     bottom, top = np.full_like(x0, y0), np.full_like(x0, y0 + _span_height(kind) * row_height)
-    verts = np.stack([np.stack([x0, bottom], 1), np.stack([x0, top], 1),
-                      np.stack([x1, top], 1), np.stack([x1, bottom], 1)], axis=1)
-    style = {f"{k}s" if k in ("facecolor", "edgecolor", "linewidth") else k: v for k, v in _span_style(kind).items()}
-    ax.add_collection(PolyCollection(verts, **style), autolim=False)
+    return np.stack([np.stack([x0, bottom], 1), np.stack([x0, top], 1),
+                     np.stack([x1, top], 1), np.stack([x1, bottom], 1)], axis=1)
+
+
+def _clock(seconds: float) -> str:
+    """A time since the start as min:s, or h:min:s from an hour on ("10:03", "1:00:15")."""
+    minutes, secs = divmod(int(round(seconds)), 60)
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
 
 
 def _row_ticks(low: float, high: float, offsets: np.ndarray) -> tuple[np.ndarray, list[str]]:
@@ -212,7 +215,8 @@ def timeline_png(session: ReportSession, width_in: float = 10.0) -> bytes:
     """
     from matplotlib.lines import Line2D
     from matplotlib.patches import Patch
-    from matplotlib.transforms import blended_transform_factory
+    from matplotlib.collections import PolyCollection
+    from matplotlib.transforms import blended_transform_factory, offset_copy
 
     n_rows, row_s = timeline_rows(session.duration_s)
     stacked = n_rows > 1
@@ -241,23 +245,31 @@ def timeline_png(session: ReportSession, width_in: float = 10.0) -> bytes:
     bends = session.bends
     peaks_all = bends["peak_s"] - t0 if len(bends) else pd.Series(dtype=float)
     beside = blended_transform_factory(ax.transAxes, ax.transData)
+    above = offset_copy(ax.transData, fig=fig, y=3, units="points")  # bend numbers, 3 pt over the top
     xs, ys = [], []
+    polygons = {kind: [] for kind in stretches}
     for i, offset in enumerate(offsets):
         lo, hi = i * row_s, (i + 1) * row_s
         for kind, (x0, x1) in stretches.items():
             in_row = (x1 >= lo) & (x0 <= hi)
-            if in_row.any():
-                _spans(ax, (x0[in_row] - lo) / scale, (x1[in_row] - lo) / scale, kind, offset + low, high - low)
+            polygons[kind].append(_span_polygons((x0[in_row] - lo) / scale, (x1[in_row] - lo) / scale, kind,
+                                                 offset + low, high - low))
         keep = (t >= lo - row_s * 0.01) & (t <= hi + row_s * 0.01)
         xs += [(t[keep] - lo) / scale, [np.nan]]
         ys += [pitch[keep] + offset, [np.nan]]
         peaks = peaks_all[(peaks_all >= lo) & (peaks_all < hi)] if stacked else peaks_all
         for bend_id in label_every(peaks, MIN_LABEL_GAP * row_s):
-            ax.annotate(str(bend_id), ((peaks[bend_id] - lo) / scale, top + offset), xytext=(0, 3),
-                        textcoords="offset points", ha="center", va="bottom", fontsize=7, color="#444444")
+            ax.text((peaks[bend_id] - lo) / scale, top + offset, str(bend_id), transform=above, ha="center",
+                    va="bottom", fontsize=7, color="#444444")
         if stacked:
-            ax.text(1.0, offset + (low + high) / 2, f" from\n {round(lo / 60, 1):g} min", transform=beside,
+            ax.text(1.0, offset + (low + high) / 2, f" from\n {_clock(lo)}", transform=beside,
                     ha="left", va="center", fontsize=8)
+    for kind, parts in polygons.items():
+        verts = np.concatenate(parts)
+        if len(verts):
+            style = {f"{k}s" if k in ("facecolor", "edgecolor", "linewidth") else k: v
+                     for k, v in _span_style(kind).items()}
+            ax.add_collection(PolyCollection(verts, **style), autolim=False)
     ax.plot(np.concatenate(xs), np.concatenate(ys), color=LINE_COLOUR, lw=0.8)
     ax.set_xlim(0, span_s / scale)
     ax.set_ylim(low, offsets[0] + high)
@@ -269,7 +281,7 @@ def timeline_png(session: ReportSession, width_in: float = 10.0) -> bytes:
         ax.vlines(np.zeros(n_rows), offsets + low, offsets + high, color="black", lw=0.8, clip_on=False)
         fig.text(0.12 / width_in, 0.5, f"{sensor_segment(session.placement)} pitch (sensor), deg, forward +",
                  rotation=90, ha="left", va="center", fontsize=9)
-        ax.set_xlabel("minutes into the row (where each row starts, in minutes since the start, is on its right)",
+        ax.set_xlabel("minutes into the row (where each row starts, as [h:]min:s since the start, is on its right)",
                       fontsize=9)
     else:
         ax.set_ylabel(f"{sensor_segment(session.placement)} pitch, deg\n(sensor; forward +)", fontsize=9)

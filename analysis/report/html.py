@@ -334,7 +334,7 @@ def session_section(session: ReportSession, anchor: str) -> str:
                "by its class and numbered as in the table (where crowded, every 5th or 10th)"
                + ("; green is the calibration hinge" if figures.CALIBRATION in stretches else "")
                + ("; grey strips along the foot of the plot are movements not counted as bends" if figures.NOT_COUNTED in stretches else "")
-               + "." + (f" Drawn in stacked rows of {figures.ROW_S / 60:.0f} min or more, each row's start (minutes since the "
+               + "." + (f" Drawn in stacked rows of {figures.ROW_S / 60:.0f} min or more, each row's start ([h:]min:s since the "
                   "start of the recording) on its right."
                   if rows > 1 else ""))
     parts = [f'<article class="card session" id="{escape(anchor)}"><h3>{escape(title)}</h3>',
