@@ -23,16 +23,15 @@ that flexion is a positive rotation about y; anterior = left x up.
 """
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field
 
 import numpy as np
 
 from .constants import GRAVITY_MPS2
 from .grid_signals import SampleWindows
-from .shortcuts import column_means, mean_of, norm_of, norm_rows
+from .shortcuts import norm_of, norm_rows
 from .sensor_correction import SensorCorrection
-from .stillness import drop_short_runs, runs
+from .stillness import runs
 
 # Unit directions of the still samples are kept between the passes of the stance search up
 # to this many bytes (24 a sample; 5 MB for an hour); beyond, they are computed per pass.
@@ -284,28 +283,22 @@ def centripetal_radius(signals: SampleWindows, gyro_bias_rad_s: np.ndarray, fs_h
     (NaN, 0) without such movements.
     """
     anterior = np.cross(left, up)
+    squares, residuals = [], []
     head = max(1, int(round(0.1 * fs_hz)))
-    # Movements of at least 0.5 s, all at once: every step is sample by sample except the
-    # pitch integral and the mean of the first `head` samples, taken movement by movement,
-    # so each movement gets the numbers of its own window (about 600 an hour).
-    inside = drop_short_runs(~rest, math.ceil(0.5 * fs_hz))
-    moves = runs(inside)
-    if not len(moves):
+    for start, stop in runs(~rest):
+        if stop - start < 0.5 * fs_hz:
+            continue
+        acc, gyr = signals.window(start, stop)
+        pitch_rate = _dot_rows(gyr - gyro_bias_rad_s, left)
+        pitch = np.concatenate(([0.0], np.cumsum(0.5 * (pitch_rate[1:] + pitch_rate[:-1])))) / fs_hz
+        if np.degrees(np.max(np.abs(pitch))) < min_pitch_deg:
+            continue
+        residual = _dot_rows(acc, anterior) + GRAVITY_MPS2 * np.sin(pitch)
+        residuals.append(residual - residual[:head].mean())
+        squares.append(pitch_rate**2)
+    if not squares:
         return float("nan"), 0.0
-    lengths = moves[:, 1] - moves[:, 0]
-    offsets = np.concatenate(([0], np.cumsum(lengths)[:-1]))
-    pitch_rate, forward = _at_samples(signals, inside, lambda acc, gyr: (_dot_rows(gyr - gyro_bias_rad_s, left),
-                                                                         _dot_rows(acc, anterior)))
-    # Trapezoidal pitch from 0 at each movement's first sample.
-    pitch = _cumsum_by_run(0.5 * (pitch_rate[1:] + pitch_rate[:-1]), offsets, lengths, first=0.0) / fs_hz
-    pitched = np.degrees(np.maximum.reduceat(np.abs(pitch), offsets)) >= min_pitch_deg
-    if not pitched.any():
-        return float("nan"), 0.0
-    residual = forward + GRAVITY_MPS2 * np.sin(pitch)
-    starts = [mean_of(residual[o:o + min(head, n)]) for o, n in zip(offsets.tolist(), lengths.tolist())]
-    residual -= np.repeat(starts, lengths)
-    kept = np.repeat(pitched, lengths)
-    x, y = pitch_rate[kept] ** 2, residual[kept]
+    x, y = np.concatenate(squares), np.concatenate(residuals)
     energy = float(x @ x)
     if energy <= 0:
         return float("nan"), 0.0
@@ -323,50 +316,15 @@ def _flexion_sign(signals: SampleWindows, gyro_bias_rad_s: np.ndarray, left: np.
     it are part of the excursion); the sign is the vote of the extreme excursions
     weighted by their size.
     """
-    away = ~upright
-    excursions = runs(away)
-    if not len(excursions):
-        return 1.0, 0.0
-    lengths = excursions[:, 1] - excursions[:, 0]
-    offsets = np.concatenate(([0], np.cumsum(lengths)[:-1]))
-    rate, = _at_samples(signals, away, lambda acc, gyr: (_dot_rows(gyr - gyro_bias_rad_s, left),))
-    angle = _cumsum_by_run(rate, offsets, lengths) / fs_hz
-    # Summed excursion by excursion, in order, as the votes always were.
-    positive = sum(max(v, 0.0) for v in np.maximum.reduceat(angle, offsets).tolist())
-    negative = sum(max(-v, 0.0) for v in np.minimum.reduceat(angle, offsets).tolist())
+    positive = negative = 0.0
+    for start, stop in runs(~upright):
+        angle = np.cumsum(_dot_rows(signals.window(start, stop)[1] - gyro_bias_rad_s, left)) / fs_hz
+        positive += max(angle.max(), 0.0)
+        negative += max(-angle.min(), 0.0)
     total = positive + negative
     if total == 0:
         return 1.0, 0.0
     return (1.0 if positive >= negative else -1.0), abs(positive - negative) / total
-
-
-def _at_samples(signals: SampleWindows, mask: np.ndarray, compute) -> list[np.ndarray]:
-    """The (K,) arrays `compute(acc, gyr)` returns for the `mask` samples, in order, chunk by
-    chunk. `compute` works sample by sample, so each value is the one its window alone gives."""
-    parts = []
-    for start, stop, _, acc, gyr in signals.chunks():
-        keep = mask[start:stop]
-        if keep.any():
-            parts.append(compute(np.compress(keep, acc, axis=0), np.compress(keep, gyr, axis=0)))
-    if not parts:
-        return [np.empty(0) for _ in compute(np.empty((0, 3)), np.empty((0, 3)))]
-    return [np.concatenate(columns) for columns in zip(*parts)]
-
-
-def _cumsum_by_run(values: np.ndarray, offsets: np.ndarray, lengths: np.ndarray, first: float | None = None
-                   ) -> np.ndarray:
-    """`np.cumsum` of each run of `values` (runs of `lengths` from `offsets`, consecutive),
-    starting over at each run. With `first`, a run of length L is `first` and then the
-    cumulative sum of the L - 1 values from its offset (a trapezoidal integral of per-sample
-    increments, `values` one shorter than the runs together)."""
-    out = np.empty(int(lengths.sum()))
-    for offset, length in zip(offsets.tolist(), lengths.tolist()):
-        if first is None:
-            np.cumsum(values[offset:offset + length], out=out[offset:offset + length])
-        else:
-            out[offset] = first
-            np.cumsum(values[offset:offset + length - 1], out=out[offset + 1:offset + length])
-    return out
 
 
 def _unit_rows(v: np.ndarray) -> np.ndarray:
@@ -438,7 +396,7 @@ def _standing_near_walking(signals: SampleWindows, still: np.ndarray, walking_up
 
 
 def _stretch_spread_deg(signals: SampleWindows, upright: np.ndarray, up: np.ndarray) -> float:
-    directions = [_unit(column_means(signals.window(a, b)[0])) for a, b in runs(upright)]
+    directions = [_unit(signals.window(a, b)[0].mean(axis=0)) for a, b in runs(upright)]
     angles = np.degrees(np.arccos(np.clip(np.asarray(directions) @ up, -1.0, 1.0)))
     return float(np.sqrt(np.mean(angles**2)))
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 
 from .grid_signals import SampleWindows
-from .shortcuts import column_means, norm_of
+from .shortcuts import norm_of
 from .stillness import runs
 
 # Posture changes smaller than this (deg) say little; longer gaps than this (s) let gyro
@@ -37,7 +37,7 @@ def gyro_to_gravity_ratio(signals: SampleWindows, fs_hz: float, still: np.ndarra
 
     def direction(a: int, b: int) -> np.ndarray:
         if a not in directions:
-            g = column_means(signals.window(a, b)[0])
+            g = signals.window(a, b)[0].mean(axis=0)
             directions[a] = g / norm_of(g)
         return directions[a]
 

@@ -25,7 +25,7 @@ import numpy as np
 
 from .constants import GRAVITY_MPS2
 from .grid_signals import SampleWindows
-from .shortcuts import column_means, sum_rows
+from .shortcuts import sum_rows
 from .smoothing import moving_mean
 from .stillness import drop_short_runs, runs
 
@@ -106,7 +106,7 @@ def estimate_correction(signals: SampleWindows, fs_hz: float, exclude: np.ndarra
         return SensorCorrection()
     bias = np.array([np.median(signals.gather(steady, "gyr", axis), overwrite_input=True) for axis in range(3)])
     stretches = runs(steady)
-    means = np.array([column_means(signals.window(a, b)[0]) for a, b in stretches])
+    means = np.array([signals.window(a, b)[0].mean(axis=0) for a, b in stretches])
     weights = np.sqrt((stretches[:, 1] - stretches[:, 0]) / (STEADY_MIN_S * fs_hz))
     offset, error = fit_gravity_sphere(means, weights)
     return SensorCorrection(bias, offset, 1.0 + error, float(steady.sum() / fs_hz), _distinct_orientations(means))

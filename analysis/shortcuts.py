@@ -14,9 +14,6 @@ tests: tests/test_numpy_shortcuts.py), so every threshold decides exactly as bef
   sorted values (or the mean of the two middle ones), without numpy's 5-15 us of Python
   around them; they run for each of the ~500 bend candidates, movements and still
   stretches of an hour.
-* `column_means`: `np.mean(v, axis=0)` of a (K, 3) window (the gravity direction of a
-  still stretch): the column sums over K, as numpy's mean computes them, without its ~7 us
-  of Python; the calibration and rate checks take it of about 3 000 stretches an hour.
 """
 from __future__ import annotations
 
@@ -24,7 +21,7 @@ import math
 
 import numpy as np
 
-__all__ = ["sum_rows", "norm_rows", "norm_of", "mean_of", "median_of", "column_means"]
+__all__ = ["sum_rows", "norm_rows", "norm_of", "mean_of", "median_of"]
 
 
 def sum_rows(v: np.ndarray) -> np.ndarray:
@@ -47,11 +44,6 @@ def norm_of(v: np.ndarray) -> float:
 def mean_of(x: np.ndarray) -> np.floating:
     """`np.mean(x)` of a non-empty (K,) float array: its sum over K."""
     return x.sum() / len(x)
-
-
-def column_means(v: np.ndarray) -> np.ndarray:
-    """`np.mean(v, axis=0)` of a non-empty (K, C) float array: its column sums over K."""
-    return v.sum(axis=0) / len(v)
 
 
 def median_of(x: np.ndarray) -> np.floating:

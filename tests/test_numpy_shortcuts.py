@@ -9,7 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
-from hinge.analysis.shortcuts import column_means, mean_of, median_of, norm_of, norm_rows, sum_rows
+from hinge.analysis.shortcuts import mean_of, median_of, norm_of, norm_rows, sum_rows
 
 finite = st.floats(-1e150, 1e150, allow_nan=False, allow_infinity=False)
 
@@ -47,15 +47,3 @@ def test_per_bend_means_and_medians_equal_numpys(x):
 @given(v=hnp.arrays(np.float64, st.integers(1, 8), elements=st.floats(-1e100, 1e100, allow_nan=False)))
 def test_vector_lengths_equal_numpys(v):
     assert norm_of(v) == np.linalg.norm(v)
-
-
-@settings(max_examples=300, deadline=None)
-@given(v=hnp.arrays(np.float64, st.tuples(st.integers(1, 300), st.just(3)), elements=finite))
-def test_window_means_equal_numpys_to_the_last_bit(v):
-    assert np.array_equal(column_means(v), np.mean(v, axis=0))
-
-
-def test_window_means_of_a_long_recording_and_its_views_equal_numpys():
-    samples = np.random.default_rng(8).normal(9.81, 3.0, (100_000, 7))
-    for v in (samples[:, :3], samples[5_000:90_000, 4:7], samples[::3, 1:4], samples[:7, 2:5]):
-        assert np.array_equal(column_means(v), np.mean(v, axis=0))
