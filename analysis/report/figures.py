@@ -8,6 +8,7 @@ Colours are the product's one palette (`analysis.palette`, Okabe-Ito).
 from __future__ import annotations
 
 import io
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import numpy as np
@@ -203,6 +204,50 @@ def _row_ticks(low: float, high: float, offsets: np.ndarray) -> tuple[np.ndarray
     return (offsets[:, None] + values).ravel(), [f"{v:g}" for v in values] * len(offsets)
 
 
+@dataclass(frozen=True)
+class StackedRows:
+    """What the timeline draws, on its stacked axis (x: time into the row in the axis's
+    unit; y: pitch in deg plus the row's offset).
+
+    Attributes:
+        x, y: (M,) the thinned trace, row after row, a NaN between rows.
+        polygons: per kind of stretch, (K, 4, 2) corners of its shaded spans in every row.
+        numbers: (x, y, bend id) of the bend numbers, at the top of the bend's row.
+    """
+
+    x: np.ndarray
+    y: np.ndarray
+    polygons: dict[str, np.ndarray]
+    numbers: list[tuple[float, float, str]]
+
+
+def _stacked_rows(session: ReportSession, t: np.ndarray, pitch: np.ndarray, row_s: float, n_rows: int,
+                  scale: float, offsets: np.ndarray, low: float, high: float, top: float) -> StackedRows:
+    """Cut the thinned trace (t since the start, s; pitch, deg), the shaded stretches and
+    the bend numbers into rows of ``row_s`` s, row i moved ``offsets[i]`` deg up; ``low``
+    and ``high`` bound one row's pitch (deg), ``top`` is the highest pitch (deg, the bend
+    numbers' foot), ``scale`` s per unit of the time axis."""
+    t0 = float(session.t_s[0]) if len(session.t_s) else 0.0
+    stretches = _stretches(session, t0)
+    peaks_all = session.bends["peak_s"] - t0 if len(session.bends) else pd.Series(dtype=float)
+    xs, ys, numbers = [], [], []
+    polygons = {kind: [] for kind in stretches}
+    for i, offset in enumerate(offsets):
+        lo, hi = i * row_s, (i + 1) * row_s
+        for kind, (x0, x1) in stretches.items():
+            in_row = (x1 >= lo) & (x0 <= hi)
+            polygons[kind].append(_span_polygons((x0[in_row] - lo) / scale, (x1[in_row] - lo) / scale, kind,
+                                                 offset + low, high - low))
+        keep = (t >= lo - row_s * 0.01) & (t <= hi + row_s * 0.01)
+        xs += [(t[keep] - lo) / scale, [np.nan]]
+        ys += [pitch[keep] + offset, [np.nan]]
+        peaks = peaks_all[(peaks_all >= lo) & (peaks_all < hi)] if n_rows > 1 else peaks_all
+        numbers += [((peaks[bend_id] - lo) / scale, top + offset, str(bend_id))
+                    for bend_id in label_every(peaks, MIN_LABEL_GAP * row_s)]
+    return StackedRows(np.concatenate(xs), np.concatenate(ys),
+                       {kind: np.concatenate(parts) for kind, parts in polygons.items()}, numbers)
+
+
 def timeline_png(session: ReportSession, width_in: float = 10.0) -> bytes:
     """Pitch of the sensor's segment over time, each bend shaded by its class, PNG bytes.
 
@@ -236,41 +281,26 @@ def timeline_png(session: ReportSession, width_in: float = 10.0) -> bytes:
     t, pitch = envelope(session.t_s - t0, session.pitch_deg, POINTS_PER_PIXEL * int(width_in * DPI) * n_rows)
     finite = np.isfinite(session.pitch_deg)
     top = float(np.nanmax(session.pitch_deg)) if finite.any() else 0.0
-    low = (float(np.nanmin(session.pitch_deg)) if finite.any() else 0.0)
+    low = float(np.nanmin(session.pitch_deg)) if finite.any() else 0.0
     low, high = min(low, 0.0) - 3, top * 1.12 + 4  # one row's pitch range, deg, with room for the numbers
     # Row i (from the top) is drawn ``offsets[i]`` deg up the stacked axis.
     offsets = (n_rows - 1 - np.arange(n_rows)) * (high - low) * (1 + ROW_GAP)
     span_s = row_s if stacked else max(session.duration_s, 1e-9)
-    stretches = _stretches(session, t0)
-    bends = session.bends
-    peaks_all = bends["peak_s"] - t0 if len(bends) else pd.Series(dtype=float)
+    rows = _stacked_rows(session, t, pitch, row_s, n_rows, scale, offsets, low, high, top)
     beside = blended_transform_factory(ax.transAxes, ax.transData)
     above = offset_copy(ax.transData, fig=fig, y=3, units="points")  # bend numbers, 3 pt over the top
-    xs, ys = [], []
-    polygons = {kind: [] for kind in stretches}
-    for i, offset in enumerate(offsets):
-        lo, hi = i * row_s, (i + 1) * row_s
-        for kind, (x0, x1) in stretches.items():
-            in_row = (x1 >= lo) & (x0 <= hi)
-            polygons[kind].append(_span_polygons((x0[in_row] - lo) / scale, (x1[in_row] - lo) / scale, kind,
-                                                 offset + low, high - low))
-        keep = (t >= lo - row_s * 0.01) & (t <= hi + row_s * 0.01)
-        xs += [(t[keep] - lo) / scale, [np.nan]]
-        ys += [pitch[keep] + offset, [np.nan]]
-        peaks = peaks_all[(peaks_all >= lo) & (peaks_all < hi)] if stacked else peaks_all
-        for bend_id in label_every(peaks, MIN_LABEL_GAP * row_s):
-            ax.text((peaks[bend_id] - lo) / scale, top + offset, str(bend_id), transform=above, ha="center",
-                    va="bottom", fontsize=7, color="#444444")
-        if stacked:
-            ax.text(1.0, offset + (low + high) / 2, f" from\n {_clock(lo)}", transform=beside,
+    for x, y, text in rows.numbers:
+        ax.text(x, y, text, transform=above, ha="center", va="bottom", fontsize=7, color="#444444")
+    if stacked:
+        for i, offset in enumerate(offsets):
+            ax.text(1.0, offset + (low + high) / 2, f" from\n {_clock(i * row_s)}", transform=beside,
                     ha="left", va="center", fontsize=8)
-    for kind, parts in polygons.items():
-        verts = np.concatenate(parts)
+    for kind, verts in rows.polygons.items():
         if len(verts):
             style = {f"{k}s" if k in ("facecolor", "edgecolor", "linewidth") else k: v
                      for k, v in _span_style(kind).items()}
             ax.add_collection(PolyCollection(verts, **style), autolim=False)
-    ax.plot(np.concatenate(xs), np.concatenate(ys), color=LINE_COLOUR, lw=0.8)
+    ax.plot(rows.x, rows.y, color=LINE_COLOUR, lw=0.8)
     ax.set_xlim(0, span_s / scale)
     ax.set_ylim(low, offsets[0] + high)
     ax.set_yticks(*_row_ticks(low, high, offsets))
@@ -287,7 +317,7 @@ def timeline_png(session: ReportSession, width_in: float = 10.0) -> bytes:
         ax.set_ylabel(f"{sensor_segment(session.placement)} pitch, deg\n(sensor; forward +)", fontsize=9)
         ax.set_xlabel(f"time since start, {unit}", fontsize=9)
     shown = [kind for kind in (HIP_LED, SPINE_LED, UNCERTAIN, CALIBRATION, NOT_COUNTED)
-             if len(stretches[kind][0]) or kind in (HIP_LED, SPINE_LED)]
+             if len(rows.polygons[kind]) or kind in (HIP_LED, SPINE_LED)]
     # The strip of a movement not counted shows as a thick short line, as flat as on the plot.
     handles = [Line2D([], [], color=_span_style(kind)["facecolor"], lw=3.5, solid_capstyle="butt", label=LEGEND[kind])
                if kind == NOT_COUNTED else Patch(label=LEGEND[kind], **_span_style(kind)) for kind in shown]
