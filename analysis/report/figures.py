@@ -258,9 +258,9 @@ def timeline_png(session: ReportSession, width_in: float = 10.0) -> bytes:
     thinned to a min/max pair per pixel column; the calibration hinge and the movements
     not counted are shaded too.
     """
+    from matplotlib.collections import PolyCollection
     from matplotlib.lines import Line2D
     from matplotlib.patches import Patch
-    from matplotlib.collections import PolyCollection
     from matplotlib.transforms import blended_transform_factory, offset_copy
 
     n_rows, row_s = timeline_rows(session.duration_s)
