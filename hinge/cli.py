@@ -46,12 +46,6 @@ def _build_parser(command: str | None = None) -> argparse.ArgumentParser:
     imports their arguments need (about 20 ms of `hinge analyse`: the live, report and
     recorder modules)."""
 
-    def stub(name: str) -> bool:
-        if command is None or command == name:
-            return False
-        sub.add_parser(name, help=IMPORTED_SUBCOMMANDS[name])
-        return True
-
     parser = argparse.ArgumentParser(
         prog="hinge",
         description="Classify each forward bend in a lower-back IMU recording as hip-led or spine-led.",
@@ -115,13 +109,7 @@ def _build_parser(command: str | None = None) -> argparse.ArgumentParser:
     simulate.add_argument("--force", action="store_true", help="replace existing output files")
     simulate.set_defaults(run=_run_simulate)
 
-    if not stub("report"):
-        from hinge.reporting import REPORT_DESCRIPTION, REPORT_EPILOG, add_report_arguments, run_report_command
-
-        report = sub.add_parser("report", formatter_class=_HelpFormatter, help=IMPORTED_SUBCOMMANDS["report"],
-                                description=REPORT_DESCRIPTION, epilog=REPORT_EPILOG)
-        add_report_arguments(report, PLACEMENTS)
-        report.set_defaults(run=run_report_command)
+    _add_imported(sub, command, "report", _report_parts)
 
     recover = sub.add_parser(
         "recover", formatter_class=_HelpFormatter,
@@ -166,52 +154,64 @@ def _build_parser(command: str | None = None) -> argparse.ArgumentParser:
     export.add_argument("--force", action="store_true", help="replace an existing entry of the same name")
     export.set_defaults(run=_run_export)
 
-    if not stub("scan"):
-        from hinge.acquisition import add_scan_arguments  # argparse only; no bleak import
-
-        scan = sub.add_parser(
-            "scan", formatter_class=_HelpFormatter,
-            help=IMPORTED_SUBCOMMANDS["scan"],
-            description="Listen for Bluetooth LE advertisements and list the sensors hinge can record "
-                        "(name, address, device profile, signal strength).",
-            epilog="example:\n  hinge scan --timeout 10",
-        )
-        add_scan_arguments(scan)
-        scan.set_defaults(run=_run_scan)
-
-    if not stub("record"):
-        from hinge.acquisition import add_record_arguments  # argparse only; no bleak import
-
-        record = sub.add_parser(
-            "record", formatter_class=_HelpFormatter,
-            help=IMPORTED_SUBCOMMANDS["record"],
-            description="Connect to a sensor (the only supported one in range unless --device names one), "
-                        "configure and start it, show a live status line (rate, lost packets, elapsed time) "
-                        "and record into a new session folder until Ctrl-C or --duration. A dropped link is "
-                        "reconnected and the gap annotated BAD_reconnect.",
-            epilog="example:\n  hinge record --participant P01 --placement L5 -o sessions --duration 600\n"
-                   "  hinge record --simulate --duration 30 -o /tmp\n"
-                   "  hinge record --device hinge-51M0 --upper-device hinge-7T12 -o sessions   # sacrum and T12",
-        )
-        add_record_arguments(record, PLACEMENTS)
-        record.set_defaults(run=_run_record)
-
-    if not stub("live"):
-        from hinge.live import LIVE_DESCRIPTION, LIVE_EPILOG, add_live_arguments  # argparse only
-
-        live = sub.add_parser("live", formatter_class=_HelpFormatter, help=IMPORTED_SUBCOMMANDS["live"],
-                              description=LIVE_DESCRIPTION, epilog=LIVE_EPILOG)
-        add_live_arguments(live, PLACEMENTS)
-        live.set_defaults(run=_run_live)
-
-    if not stub("batch"):
-        from hinge.batch_cli import BATCH_DESCRIPTION, BATCH_EPILOG, add_batch_arguments  # argparse only
-
-        batch = sub.add_parser("batch", formatter_class=_HelpFormatter, help=IMPORTED_SUBCOMMANDS["batch"],
-                               description=BATCH_DESCRIPTION, epilog=BATCH_EPILOG)
-        add_batch_arguments(batch, PLACEMENTS)
-        batch.set_defaults(run=_run_batch)
+    for name, parts in (("scan", _scan_parts), ("record", _record_parts), ("live", _live_parts),
+                        ("batch", _batch_parts)):
+        _add_imported(sub, command, name, parts)
     return parser
+
+
+def _add_imported(sub, command: str | None, name: str, parts) -> None:
+    """Add the subcommand `name` of IMPORTED_SUBCOMMANDS to `sub`: in full when it is the one
+    being run (`command`; None: all are), else its name and help line only, without the
+    imports `parts` makes. parts() -> (description, epilog, add_arguments(parser), run)."""
+    if command is not None and command != name:
+        sub.add_parser(name, help=IMPORTED_SUBCOMMANDS[name])
+        return
+    description, epilog, add_arguments, run = parts()
+    parser = sub.add_parser(name, formatter_class=_HelpFormatter, help=IMPORTED_SUBCOMMANDS[name],
+                            description=description, epilog=epilog)
+    add_arguments(parser)
+    parser.set_defaults(run=run)
+
+
+def _report_parts():
+    from hinge.reporting import REPORT_DESCRIPTION, REPORT_EPILOG, add_report_arguments, run_report_command
+
+    return (REPORT_DESCRIPTION, REPORT_EPILOG, lambda parser: add_report_arguments(parser, PLACEMENTS),
+            run_report_command)
+
+
+def _scan_parts():
+    from hinge.acquisition import add_scan_arguments  # argparse only; no bleak import
+
+    return ("Listen for Bluetooth LE advertisements and list the sensors hinge can record "
+            "(name, address, device profile, signal strength).",
+            "example:\n  hinge scan --timeout 10", add_scan_arguments, _run_scan)
+
+
+def _record_parts():
+    from hinge.acquisition import add_record_arguments  # argparse only; no bleak import
+
+    return ("Connect to a sensor (the only supported one in range unless --device names one), "
+            "configure and start it, show a live status line (rate, lost packets, elapsed time) "
+            "and record into a new session folder until Ctrl-C or --duration. A dropped link is "
+            "reconnected and the gap annotated BAD_reconnect.",
+            "example:\n  hinge record --participant P01 --placement L5 -o sessions --duration 600\n"
+            "  hinge record --simulate --duration 30 -o /tmp\n"
+            "  hinge record --device hinge-51M0 --upper-device hinge-7T12 -o sessions   # sacrum and T12",
+            lambda parser: add_record_arguments(parser, PLACEMENTS), _run_record)
+
+
+def _live_parts():
+    from hinge.live import LIVE_DESCRIPTION, LIVE_EPILOG, add_live_arguments  # argparse only
+
+    return LIVE_DESCRIPTION, LIVE_EPILOG, lambda parser: add_live_arguments(parser, PLACEMENTS), _run_live
+
+
+def _batch_parts():
+    from hinge.batch_cli import BATCH_DESCRIPTION, BATCH_EPILOG, add_batch_arguments  # argparse only
+
+    return BATCH_DESCRIPTION, BATCH_EPILOG, lambda parser: add_batch_arguments(parser, PLACEMENTS), _run_batch
 
 
 def _command_in(argv: list[str]) -> str | None:
