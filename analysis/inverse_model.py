@@ -24,7 +24,7 @@ collected in research/biomechanics.md section 3.1; hip-to-skin offsets section 3
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import lru_cache
 
 import numpy as np
@@ -93,8 +93,6 @@ class PoseGrid:
     lumbar_share: np.ndarray
     cost_basis: np.ndarray
     moments: np.ndarray
-    # `invert_pose`'s spine-led indicator per threshold, made on first use.
-    spine_led_rows: dict = field(default_factory=dict, repr=False, compare=False)
 
 
 # Prior over poses of a *bend*: the trunk (pelvis + lumbar) inclines 30-120 deg
@@ -300,7 +298,9 @@ def invert_pose(
     log_post -= best
     weight = np.exp(log_post, out=log_post)
     share, trunk, pelvis, lumbar, knee, hip_dx, total = grid.moments[:, lo:hi] @ weight
-    spine_led = float(np.add.reduce(weight, where=_spine_led_poses(grid, spine_led_share)[lo:hi]))  # no BLAS
+    # A masked sum, not a dot product with the indicator: OpenBLAS runs a dot of this length
+    # on its thread pool, which cost the inversions 3x when another process kept a core busy.
+    spine_led = float(np.add.reduce(weight, where=grid.lumbar_share[lo:hi] > spine_led_share))
     return PoseEstimate(
         lumbar_share=float(share / total),
         p_spine_led=spine_led / float(total),
@@ -312,13 +312,3 @@ def invert_pose(
         misfit=misfit,
     )
 
-
-def _spine_led_poses(grid: PoseGrid, spine_led_share: float) -> np.ndarray:
-    """(G,) bool: the pose's lumbar share exceeds `spine_led_share` (kept per grid and
-    threshold: one threshold per analysis). Used as the `where` of a sum, not in a dot
-    product: OpenBLAS runs a dot of this length on its thread pool, which cost the
-    inversions 3x when another process kept a core busy."""
-    rows = grid.spine_led_rows
-    if spine_led_share not in rows:
-        rows[spine_led_share] = grid.lumbar_share > spine_led_share
-    return rows[spine_led_share]

@@ -94,12 +94,12 @@ def test_a_bend_is_weighed_over_the_poses_near_its_pitch_alone():
     assert 0.2 < far.mean() < 0.8
     moments = grid.moments.copy()
     moments[:, far] = np.nan
-    got = invert_pose(pitch_deg, dx, dz, replace(grid, moments=moments, spine_led_rows={}))
+    got = invert_pose(pitch_deg, dx, dz, replace(grid, moments=moments))
     want = _posterior_means_written_plainly(pitch_deg, dx, dz, grid, 0.5, 3.0, 0.08)
     for name, value in want.items():
         assert getattr(got, name) == pytest.approx(value, rel=1e-9, abs=1e-9), name
     # A translation no pose near that pitch explains: the whole grid is weighed (NaN shows).
-    assert np.isnan(invert_pose(pitch_deg, 0.9, 0.9, replace(grid, moments=moments, spine_led_rows={})).lumbar_share)
+    assert np.isnan(invert_pose(pitch_deg, 0.9, 0.9, replace(grid, moments=moments)).lumbar_share)
 
 
 def test_a_translation_far_beyond_any_pose_is_weighed_over_the_whole_grid():
